@@ -1,0 +1,46 @@
+# Thin wrappers over npm scripts. `make test` and `make demo` work on a fresh machine.
+SHELL := /bin/bash
+DRIVER ?= docker
+REPORT := .drivetrain/test-report.json
+
+.PHONY: deps build typecheck infra test demo conformance bench cluster clean
+
+deps: node_modules/.package-lock.json
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+build: deps
+	npm run build
+
+typecheck: deps
+	npm run typecheck
+
+# Docker engine and the local busybox test image (installed and started when missing).
+infra:
+	bash test/infra/setup.sh
+
+test: deps infra build
+	@mkdir -p .drivetrain
+	@rm -f $(REPORT)
+	npx vitest run --reporter=default --reporter=json --outputFile.json=$(REPORT); \
+	  status=$$?; node test/infra/summary.mjs $(REPORT) || status=1; exit $$status
+
+# Runs one echo through the best available driver (Docker when an engine answers, else native).
+demo: deps build
+	node dist/src/cli/main.js demo
+
+# The conformance suite against one driver: `make conformance DRIVER=k8s` (KUBECONFIG=… for a real cluster).
+conformance: deps build
+	@if [ "$(DRIVER)" != native ] && [ -z "$$KUBECONFIG$$DOCKER_HOST" ]; then bash test/infra/setup.sh; fi
+	DRIVETRAIN_CONFORMANCE_DRIVER=$(DRIVER) npx vitest run test/drivers/$(DRIVER).test.ts
+
+bench: deps infra build
+	npm run bench
+
+cluster: deps infra
+	npm run cluster
+
+clean:
+	rm -rf dist .drivetrain

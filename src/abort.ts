@@ -1,0 +1,70 @@
+/**
+ * AbortSignal helpers. Listeners are always removed and timers unref'd, so a
+ * finished operation never keeps the process alive.
+ */
+
+/** Throws the signal's reason when it has fired. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  signal?.throwIfAborted();
+}
+
+/** The reason a signal fired with, as an Error (an `AbortError` DOMException when none was given). */
+export function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException('This operation was aborted', 'AbortError');
+}
+
+/** Settles like `promise`, or rejects with the signal's reason when it fires first. The promise keeps running. */
+export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return promise;
+  if (signal.aborted) {
+    promise.catch(() => {});
+    return Promise.reject(abortReason(signal));
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      promise.catch(() => {});
+      reject(abortReason(signal));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** A signal that fires when any of `signals` fires or after `timeoutMs` (when given). */
+export function anySignal(signals: ReadonlyArray<AbortSignal | undefined>, timeoutMs?: number): AbortSignal {
+  const list = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (timeoutMs !== undefined) list.push(AbortSignal.timeout(timeoutMs));
+  return AbortSignal.any(list);
+}
+
+/** Resolves after `ms`, or rejects when the signal fires. The timer does not keep the process alive. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(abortReason(signal));
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(abortReason(signal as AbortSignal));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    timer.unref();
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** True for the errors an aborted signal produces. */
+export function isAbortError(error: unknown): boolean {
+  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+}

@@ -1,0 +1,134 @@
+/**
+ * drivetrain's typed errors. Each has a stable `name` and `code`; the engine's own
+ * error is chained as `cause`. SDK errors are turned into these once, at the driver
+ * boundary, by status code — never by message text.
+ */
+
+/** Base class of every error drivetrain throws on purpose. */
+export class DrivetrainError extends Error {
+  override name = 'DrivetrainError';
+  /** Stable machine-readable code, e.g. `ERR_CONTAINER_NOT_FOUND`. */
+  readonly code: string;
+
+  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = options.code ?? 'ERR_DRIVETRAIN';
+  }
+}
+
+/** A thing that was asked for does not exist. */
+export class NotFoundError extends DrivetrainError {
+  override name = 'NotFoundError';
+  constructor(message: string, options: { code?: string; cause?: unknown } = {}) {
+    super(message, { code: 'ERR_NOT_FOUND', ...options });
+  }
+}
+
+/** No container of that task ID exists in the namespace. */
+export class ContainerNotFoundError extends NotFoundError {
+  override name = 'ContainerNotFoundError';
+  readonly taskId: string;
+  constructor(taskId: string, options: { namespace?: string; cause?: unknown } = {}) {
+    const where = options.namespace === undefined ? '' : ` in namespace "${options.namespace}"`;
+    super(`no container for task "${taskId}"${where}`, { code: 'ERR_CONTAINER_NOT_FOUND', cause: options.cause });
+    this.taskId = taskId;
+  }
+}
+
+/** A name is taken by something drivetrain may not adopt (another task, another namespace), or a write raced. */
+export class ConflictError extends DrivetrainError {
+  override name = 'ConflictError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: 'ERR_CONFLICT', ...options });
+  }
+}
+
+/** The image is missing, invalid, or could not be pulled. */
+export class ImagePullError extends DrivetrainError {
+  override name = 'ImagePullError';
+  readonly image: string;
+  /** The engine's reason, e.g. `ErrImagePull`, `InvalidImageName`, `ErrImageNeverPull`, `NotFound`. */
+  readonly reason: string;
+  constructor(image: string, reason: string, message: string, options: { cause?: unknown } = {}) {
+    super(`image "${image}": ${message}`, { code: 'ERR_IMAGE_PULL', ...options });
+    this.image = image;
+    this.reason = reason;
+  }
+}
+
+/** The engine refused to create or start the container (bad config, command not startable, …). */
+export class ContainerStartError extends DrivetrainError {
+  override name = 'ContainerStartError';
+  /** The engine's reason, e.g. `CreateContainerConfigError`, `StartError`. */
+  readonly reason: string;
+  constructor(reason: string, message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: 'ERR_CONTAINER_START', ...options });
+    this.reason = reason;
+  }
+}
+
+/** The task did not start within the driver's start timeout. */
+export class StartTimeoutError extends DrivetrainError {
+  override name = 'StartTimeoutError';
+  readonly timeoutMs: number;
+  constructor(message: string, timeoutMs: number, options: { cause?: unknown } = {}) {
+    super(message, { code: 'ERR_START_TIMEOUT', ...options });
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/**
+ * Bad input: names the field, what was expected, and what was received.
+ * TypeError-like: thrown before anything is created.
+ */
+export class InvalidInputError extends DrivetrainError {
+  override name = 'InvalidInputError';
+  /** Path of the offending field, e.g. `task.mounts[1].path`. */
+  readonly field: string;
+  /** What a valid value looks like. */
+  readonly expected: string;
+  constructor(field: string, expected: string, received?: unknown, options: { cause?: unknown } = {}) {
+    const got = received === undefined ? '' : `, received ${describe(received)}`;
+    super(`invalid ${field}: expected ${expected}${got}`, { code: 'ERR_INVALID_INPUT', ...options });
+    this.field = field;
+    this.expected = expected;
+  }
+}
+
+/** The engine (Docker daemon, Kubernetes API server) cannot be reached or keeps failing. */
+export class EngineUnavailableError extends DrivetrainError {
+  override name = 'EngineUnavailableError';
+  constructor(message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: 'ERR_ENGINE_UNAVAILABLE', ...options });
+  }
+}
+
+/** The engine answered with an error drivetrain has no better name for (e.g. 403 Forbidden). */
+export class EngineError extends DrivetrainError {
+  override name = 'EngineError';
+  /** The engine's status code (HTTP status for Docker and Kubernetes). */
+  readonly statusCode: number | undefined;
+  constructor(message: string, statusCode: number | undefined, options: { cause?: unknown } = {}) {
+    super(message, { code: 'ERR_ENGINE', ...options });
+    this.statusCode = statusCode;
+  }
+}
+
+/** The driver was closed and cannot be used again. */
+export class DriverClosedError extends DrivetrainError {
+  override name = 'DriverClosedError';
+  constructor(driverName: string) {
+    super(`the ${driverName} driver was closed; create a new one`, { code: 'ERR_DRIVER_CLOSED' });
+  }
+}
+
+/** Short, safe description of a received value: never prints long strings whole. */
+function describe(value: unknown): string {
+  if (typeof value === 'string') {
+    const shown = value.length > 60 ? `${value.slice(0, 60)}…` : value;
+    return `${JSON.stringify(shown)} (string of length ${value.length})`;
+  }
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  return typeof value;
+}

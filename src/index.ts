@@ -1,0 +1,20 @@
+/**
+ * drivetrain: run tasks in containers through one {@link Driver} interface.
+ *
+ * ```ts
+ * import { createDriver, readLogs } from 'drivetrain';
+ * await using driver = await createDriver('docker');
+ * const container = await driver.runContainer({ id: 'build-42', image: 'busybox', command: ['echo', 'hello'] });
+ * const status = await container.wait();
+ * console.log(status.exitCode, (await readLogs(container)).stdout);
+ * ```
+ */
+export type * from './types.js';
+export * from './errors.js';
+export { createDriver, registerDriver, listDrivers, randomNamespace } from './registry.js';
+export type { DriverFactory, CreateDriverOptions } from './registry.js';
+export { readLogs, CollectingWritable } from './logs.js';
+export { defaultWorkDir, taskDirName, toDnsLabel, toLabelValue, shortHash, SCRATCH_ROOT } from './names.js';
+export { LABELS, TASK_ID_ANNOTATION } from './labels.js';
+export { validateTask, validateSandboxTask, validateVolumeName, validateNamespace } from './validate.js';
+export type { ResolvedTask, ResolvedMount } from './validate.js';

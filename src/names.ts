@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Name sanitising shared by every driver. Pure functions: the same input always
+ * gives the same name, and whenever anything was changed or cut a short hash of the
+ * original is appended, so two different inputs never map to one name (IDs that
+ * differ only in case included).
+ */
+
+const HASH_LENGTH = 10;
+
+/** First {@link HASH_LENGTH} hex characters of the SHA-256 of `value`. */
+export function shortHash(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex').slice(0, HASH_LENGTH);
+}
+
+/**
+ * `raw` as a DNS-1123 label (`[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most `maxLength`
+ * characters): lower-cased, other characters replaced by `-`. Unchanged input is
+ * returned as is; changed or cut input gets `-<hash of raw>`.
+ */
+export function toDnsLabel(raw: string, maxLength = 63): string {
+  const cleaned = raw
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-{2,}/g, '-')
+    .replace(/^-+|-+$/g, '');
+  if (cleaned === raw && raw.length > 0 && raw.length <= maxLength) return raw;
+  return withHash(cleaned, raw, maxLength, /-+$/);
+}
+
+/**
+ * `raw` as a Kubernetes label value (`[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`, at most 63
+ * characters, case kept). Unchanged input is returned as is; otherwise `-<hash of raw>` is appended.
+ */
+export function toLabelValue(raw: string, maxLength = 63): string {
+  if (raw === '') return '';
+  const cleaned = raw.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  if (cleaned === raw && raw.length <= maxLength) return raw;
+  return withHash(cleaned, raw, maxLength, /[^A-Za-z0-9]+$/);
+}
+
+function withHash(cleaned: string, raw: string, maxLength: number, trailing: RegExp): string {
+  const hash = shortHash(raw);
+  const room = maxLength - HASH_LENGTH - 1;
+  const head = cleaned.slice(0, Math.max(0, room)).replace(trailing, '');
+  return head === '' ? `x-${hash}`.slice(0, maxLength) : `${head}-${hash}`;
+}
+
+/** The directory name of a task's default scratch directory: the same on every driver. */
+export function taskDirName(taskId: string): string {
+  return toDnsLabel(taskId, 63);
+}
+
+/** The root under which default per-task scratch directories live inside containers. */
+export const SCRATCH_ROOT = '/tmp/drivetrain';
+
+/** A task's default working directory inside a container: `/tmp/drivetrain/<taskDirName(id)>`. */
+export function defaultWorkDir(taskId: string): string {
+  return `${SCRATCH_ROOT}/${taskDirName(taskId)}`;
+}

@@ -1,0 +1,232 @@
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * The contract every drivetrain driver implements.
+ *
+ * A driver runs {@link Task}s as containers (or host processes), keyed by the
+ * caller's task ID, inside one drivetrain {@link Driver.namespace}. Everything a
+ * driver creates carries that namespace as a label so that {@link Driver.close}
+ * and `drivetrain cleanup` can reap it, and nothing of another namespace.
+ */
+export interface Driver extends AsyncDisposable {
+  /** The registry name of the driver, e.g. `docker`, `native`, `k8s`. */
+  readonly name: string;
+  /** The drivetrain namespace that scopes labels and names of everything this driver makes. */
+  readonly namespace: string;
+  /** What this driver can do beyond the required methods. Read it before calling an optional method. */
+  readonly capabilities: DriverCapabilities;
+
+  /**
+   * Starts `task` and resolves once its process has started (or already ended).
+   *
+   * Idempotent per `task.id` within the namespace: running an ID that already has a
+   * container returns that container, also when several calls race and also from a
+   * fresh driver instance. A task that can never start rejects with a typed error
+   * ({@link import('./errors.js').ImagePullError}, `ContainerStartError`, `StartTimeoutError`,
+   * `InvalidInputError`) and leaves nothing behind.
+   */
+  runContainer(task: Task, options?: OperationOptions): Promise<Container>;
+
+  /** Finds the container of a task ID in this namespace; rejects with `ContainerNotFoundError`. */
+  getContainer(id: string, options?: OperationOptions): Promise<Container>;
+
+  /** Creates a named volume in this namespace, or returns the existing one of that name. */
+  createVolume(name: string, options?: CreateVolumeOptions): Promise<Volume>;
+
+  /**
+   * Removes every container, volume and helper this namespace made, running or not,
+   * and only those. Bounded in time; safe to call twice. After `close` the driver
+   * must not be used again.
+   */
+  close(options?: OperationOptions): Promise<void>;
+
+  /** Extracts a tar stream into the volume's root. Present when `capabilities.copyToVolume`. */
+  copyToVolume?(volume: VolumeRef, tar: Readable, options?: OperationOptions): Promise<void>;
+
+  /** The volume's whole content as a tar stream, entries relative to the volume root. Present when `capabilities.copyFromVolume`. */
+  copyFromVolume?(volume: VolumeRef, options?: OperationOptions): Promise<Readable>;
+
+  /**
+   * A tar stream of just `paths` (files or directories, relative to the volume root),
+   * entries relative to the volume root. A missing path rejects with `NotFoundError`.
+   * Present when `capabilities.readFilesFromVolume`.
+   */
+  readFilesFromVolume?(volume: VolumeRef, paths: readonly string[], options?: OperationOptions): Promise<Readable>;
+
+  /** Starts a long-lived container to run several commands in. Present when `capabilities.startSandbox`. */
+  startSandbox?(task: SandboxTask, options?: OperationOptions): Promise<Sandbox>;
+}
+
+/** Optional operations and the task settings a driver can really enforce. */
+export interface DriverCapabilities {
+  readonly copyToVolume: boolean;
+  readonly copyFromVolume: boolean;
+  readonly readFilesFromVolume: boolean;
+  readonly startSandbox: boolean;
+  /** Which {@link Task} settings the driver enforces; a `false` setting is accepted but has no effect (see the driver's docs). */
+  readonly enforces: {
+    readonly user: boolean;
+    readonly privileged: boolean;
+    readonly cpuShares: boolean;
+    readonly memoryBytes: boolean;
+    /** The task runs from `task.image` (the native driver ignores images). */
+    readonly image: boolean;
+  };
+}
+
+/** Options every async operation takes. */
+export interface OperationOptions {
+  /** Aborts the operation; whatever it had started is stopped and removed. */
+  signal?: AbortSignal;
+}
+
+/** Bytes or text to feed a task's standard input; the stream is read as it goes, never buffered whole. */
+export type StdinSource = Readable | AsyncIterable<Uint8Array> | string | Uint8Array;
+
+/** One unit of work: a command in an image. */
+export interface Task {
+  /** The caller's task ID: the idempotency key. Any non-empty string without NUL, up to 1024 characters. */
+  id: string;
+  /** Image reference, e.g. `busybox`, `alpine:3.20`, `ghcr.io/org/app@sha256:…`. */
+  image: string;
+  /** The command and its arguments, run directly (no shell). Must be non-empty. */
+  command: readonly string[];
+  /** The only variables the task sees (drivers add a minimal `PATH` when the image has none). */
+  env?: Readonly<Record<string, string>>;
+  /**
+   * Absolute working directory inside the container.
+   * @default a per-task scratch directory, {@link defaultWorkDir}
+   */
+  workDir?: string;
+  /** `uid`, `uid:gid`, or a user name known to the image. @default the image's user */
+  user?: string;
+  /** Runs the container privileged. @default false */
+  privileged?: boolean;
+  /** Standard input; the process sees EOF after the last byte. @default no stdin (immediate EOF) */
+  stdin?: StdinSource;
+  /** Volumes to mount. Relative paths resolve against `workDir`. */
+  mounts?: readonly Mount[];
+  /** Resource limits. */
+  limits?: Limits;
+  /** Extra labels for the container. Keys starting with `drivetrain.` are reserved. */
+  labels?: Readonly<Record<string, string>>;
+  /**
+   * Wall-clock limit for the task in milliseconds; past it the process is killed and the
+   * status reports `reason: 'DeadlineExceeded'`. @default no limit
+   */
+  timeoutMs?: number;
+}
+
+/** A task for {@link Driver.startSandbox}: the container idles until it is cleaned up. */
+export type SandboxTask = Omit<Task, 'command' | 'stdin' | 'timeoutMs'>;
+
+/** A volume mounted into a task. */
+export interface Mount {
+  /** Name of a volume created with {@link Driver.createVolume} (created on demand when missing). */
+  volume: string;
+  /** Where to mount it: absolute, or relative to the task's `workDir`. */
+  path: string;
+  /** @default false */
+  readOnly?: boolean;
+}
+
+/** Resource limits. Drivers that cannot enforce one say so in `capabilities.enforces`. */
+export interface Limits {
+  /** Relative CPU weight, Docker-style (1024 = one full share). Kubernetes maps it to millicores (shares × 1000 / 1024). */
+  cpuShares?: number;
+  /** Memory limit in bytes. */
+  memoryBytes?: number;
+}
+
+/** Options of {@link Driver.createVolume}. */
+export interface CreateVolumeOptions extends OperationOptions {
+  /** Requested size in bytes, where the driver can size volumes. @default the driver's default */
+  sizeBytes?: number;
+}
+
+/** A named volume of one namespace. */
+export interface Volume {
+  readonly name: string;
+  /** The requested size in bytes, when one was given or the driver knows it. */
+  readonly sizeBytes?: number;
+  /** Removes the volume; "already gone" is success. */
+  cleanup(options?: OperationOptions): Promise<void>;
+}
+
+/** A volume, by object or by name. */
+export type VolumeRef = Volume | string;
+
+/**
+ * What is known of a task's process.
+ *
+ * Exit codes are never invented: `exitCode` is the process's own code, 128+n for a
+ * process killed by signal n, and `null` when no process ran or the code is unknown,
+ * in which case `reason` says why.
+ */
+export interface ContainerStatus {
+  /** The process has ended (or can never run). */
+  done: boolean;
+  /** The process's exit code once done; `null` while running or when unknown. */
+  exitCode: number | null;
+  /** Why it ended or why the code is unknown: `OOMKilled`, `Deleted`, `DeadlineExceeded`, `Error`, … */
+  reason?: string;
+  /** A human-readable detail from the engine. */
+  message?: string;
+}
+
+/** Options of {@link Container.logs}. */
+export interface LogOptions extends OperationOptions {
+  /** Where the task's standard output goes. @default discarded */
+  stdout?: Writable;
+  /** Where the task's standard error goes. @default discarded */
+  stderr?: Writable;
+  /**
+   * Stream live: resolves once the container has exited and all output was delivered.
+   * Without follow, writes everything so far and resolves; repeatable after exit.
+   * @default false
+   */
+  follow?: boolean;
+}
+
+/** A task's container. */
+export interface Container extends AsyncDisposable {
+  /** The task ID it runs. */
+  readonly id: string;
+  /** The current status. */
+  status(options?: OperationOptions): Promise<ContainerStatus>;
+  /** Resolves with the final status once the process has ended (event-driven where the engine offers events). */
+  wait(options?: OperationOptions): Promise<ContainerStatus>;
+  /** Writes the task's output to `stdout`/`stderr`, kept apart. The destinations are not ended. */
+  logs(options?: LogOptions): Promise<void>;
+  /** Stops and removes the container; idempotent. Volumes are kept. */
+  cleanup(options?: OperationOptions): Promise<void>;
+}
+
+/** Options of {@link Sandbox.exec}. `env` and `workDir` apply to that call only. */
+export interface ExecOptions extends OperationOptions {
+  env?: Readonly<Record<string, string>>;
+  /** Absolute, or relative to the sandbox's `workDir`. */
+  workDir?: string;
+  stdin?: StdinSource;
+  stdout?: Writable;
+  stderr?: Writable;
+}
+
+/** A long-lived container to run several commands in. */
+export interface Sandbox extends AsyncDisposable {
+  /** The task ID it was started for. */
+  readonly id: string;
+  /** Runs `command` (no shell) and resolves with its status; a non-zero exit is a status, not an exception. */
+  exec(command: readonly string[], options?: ExecOptions): Promise<ContainerStatus>;
+  /** Stops and removes the sandbox at once; idempotent. */
+  cleanup(options?: OperationOptions): Promise<void>;
+}
+
+/** Options every driver factory takes. */
+export interface BaseDriverOptions {
+  /**
+   * The drivetrain namespace: scopes labels and names. Lower-case letters, digits and
+   * `-` (not first or last), 1 to 40 characters. @default a random one (`dt-` + 8 hex characters)
+   */
+  namespace?: string;
+}
