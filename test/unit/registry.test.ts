@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { ConflictError, InvalidInputError } from '../../src/errors.js';
+import { createDriver, listDrivers, randomNamespace, registerDriver } from '../../src/registry.js';
+import type { Driver } from '../../src/types.js';
+
+function fakeDriver(name: string, namespace: string): Driver {
+  const unsupported = async (): Promise<never> => {
+    throw new Error('not part of this test');
+  };
+  return {
+    name,
+    namespace,
+    capabilities: { copyToVolume: false, copyFromVolume: false, readFilesFromVolume: false, startSandbox: false, enforces: { user: false, privileged: false, cpuShares: false, memoryBytes: false, image: false } },
+    runContainer: unsupported,
+    getContainer: unsupported,
+    createVolume: unsupported,
+    close: async () => {},
+    [Symbol.asyncDispose]: async () => {},
+  };
+}
+
+describe('driver registry', () => {
+  it('lists the built-in drivers', () => {
+    expect(listDrivers()).toEqual(expect.arrayContaining(['docker', 'native', 'k8s']));
+  });
+
+  it('creates a registered driver with the given namespace, or a random one', async () => {
+    const name = `fake-${randomNamespace()}`;
+    registerDriver(name, ({ namespace }) => fakeDriver(name, namespace));
+    expect((await createDriver(name, { namespace: 'ci-1' })).namespace).toBe('ci-1');
+    expect((await createDriver(name)).namespace).toMatch(/^dt-[0-9a-f]{8}$/);
+  });
+
+  it('rejects a duplicate name, built-in ones included', () => {
+    const name = `dup-${randomNamespace()}`;
+    registerDriver(name, ({ namespace }) => fakeDriver(name, namespace));
+    expect(() => registerDriver(name, ({ namespace }) => fakeDriver(name, namespace))).toThrow(ConflictError);
+    expect(() => registerDriver('docker', ({ namespace }) => fakeDriver('docker', namespace))).toThrow(ConflictError);
+  });
+
+  it('names the known drivers when asked for an unknown one', async () => {
+    const error = await createDriver('nope').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as Error).message).toMatch(/docker, native, k8s/);
+  });
+
+  it('rejects an invalid namespace before creating anything', async () => {
+    await expect(createDriver('native', { namespace: 'Bad_NS' })).rejects.toMatchObject({ name: 'InvalidInputError', field: 'options.namespace' });
+  });
+});
