@@ -24,8 +24,11 @@ infra:
 test: deps infra build
 	@mkdir -p .drivetrain
 	@rm -f $(REPORT)
+	@rm -f .drivetrain/leaks-k8s.json
 	npx vitest run --reporter=default --reporter=json --outputFile.json=$(REPORT); \
-	  status=$$?; node test/infra/summary.mjs $(REPORT) || status=1; exit $$status
+	  status=$$?; \
+	  node test/infra/leak-check.mjs $${CI:+--remove} || status=1; \
+	  node test/infra/summary.mjs $(REPORT) || status=1; exit $$status
 
 # Runs one echo through the best available driver (Docker when an engine answers, else native).
 demo: deps build
