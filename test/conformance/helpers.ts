@@ -1,0 +1,118 @@
+import { Readable } from 'node:stream';
+import { extract, pack } from 'tar-stream';
+import { expect } from 'vitest';
+import { CollectingWritable } from '../../src/logs.js';
+import type { Container, ContainerStatus, Driver, Task } from '../../src/types.js';
+
+/** A command run by the image's shell. */
+export function sh(script: string): string[] {
+  return ['sh', '-c', script];
+}
+
+/** What a finished task left: its final status and its output. */
+export interface Finished {
+  container: Container;
+  status: ContainerStatus;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `task`, waits for it to end and reads its logs. */
+export async function runToEnd(driver: Driver, task: Task, signal: AbortSignal): Promise<Finished> {
+  const container = await driver.runContainer(task, { signal });
+  return finish(container, signal);
+}
+
+/** Waits for `container` to end and reads its logs. */
+export async function finish(container: Container, signal: AbortSignal): Promise<Finished> {
+  const status = await container.wait({ signal });
+  const { stdout, stderr } = await readOutput(container, signal);
+  return { container, status, stdout, stderr };
+}
+
+/** The container's output so far as two strings. */
+export async function readOutput(container: Container, signal: AbortSignal, follow = false): Promise<{ stdout: string; stderr: string }> {
+  const stdout = new CollectingWritable();
+  const stderr = new CollectingWritable();
+  await container.logs({ stdout, stderr, follow, signal });
+  return { stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/** Asserts that `promise` rejects with an instance of `type` and returns the error. */
+export async function expectRejection<E extends Error>(promise: Promise<unknown>, type: abstract new (...args: any[]) => E): Promise<E> {
+  let outcome: { error: unknown } | undefined;
+  try {
+    await promise;
+  } catch (error) {
+    outcome = { error };
+  }
+  if (outcome === undefined) throw new Error(`expected a rejection with ${type.name}, but the promise resolved`);
+  expect(outcome.error, `expected ${type.name}, got ${String(outcome.error)}`).toBeInstanceOf(type);
+  return outcome.error as E;
+}
+
+/** Calls `probe` every `intervalMs` until it returns a value other than `undefined`, or fails after `timeoutMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs).unref());
+  }
+}
+
+/** One tar entry: a file with its bytes, or a directory. */
+export interface TarEntry {
+  type: 'file' | 'directory';
+  content: Buffer;
+}
+
+/**
+ * Reads a tar stream into a map keyed by entry name. Names are normalised only in ways
+ * that keep them relative to the same root: a leading `./` and a trailing `/` are dropped.
+ */
+export async function readTar(stream: Readable): Promise<Map<string, TarEntry>> {
+  const entries = new Map<string, TarEntry>();
+  const parser = extract();
+  const done = new Promise<void>((resolve, reject) => {
+    parser.on('entry', (header, body, next) => {
+      const chunks: Buffer[] = [];
+      body.on('data', (chunk: unknown) => {
+        chunks.push(chunk as Buffer);
+      });
+      body.on('end', () => {
+        const name = header.name.replace(/^\.\//, '').replace(/\/$/, '');
+        if (name !== '' && name !== '.') {
+          if (header.type === 'directory') entries.set(name, { type: 'directory', content: Buffer.alloc(0) });
+          else if (header.type === 'file') entries.set(name, { type: 'file', content: Buffer.concat(chunks) });
+        }
+        next();
+      });
+      body.on('error', reject);
+    });
+    parser.on('finish', resolve);
+    parser.on('error', reject);
+    stream.on('error', reject);
+  });
+  stream.pipe(parser);
+  await done;
+  return entries;
+}
+
+/** A tar stream of `entries` (directories end in `/`; files carry their bytes). */
+export function writeTar(entries: ReadonlyArray<readonly [name: string, content?: Buffer]>): Readable {
+  const archive = pack();
+  for (const [name, content] of entries) {
+    if (name.endsWith('/')) archive.entry({ name, type: 'directory', mode: 0o755 });
+    else archive.entry({ name, type: 'file', mode: 0o644 }, content ?? Buffer.alloc(0));
+  }
+  archive.finalize();
+  // tar-stream's streams are streamx ones: hand drivers a Node.js Readable.
+  return Readable.from(archive as AsyncIterable<Buffer>, { objectMode: false });
+}
+
+/** The files and directories of a tar map, file contents as text, for readable assertions. */
+export function describeTar(entries: Map<string, TarEntry>): Record<string, string> {
+  return Object.fromEntries([...entries].map(([name, entry]) => [name, entry.type === 'directory' ? '<dir>' : entry.content.toString('utf8')]));
+}

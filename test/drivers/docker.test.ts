@@ -1,0 +1,4 @@
+import { createDockerDriver } from '../../drivers/docker/index.js';
+import { testDriver } from '../conformance/index.js';
+
+testDriver({ name: 'docker', create: (namespace) => createDockerDriver({ namespace }) });
