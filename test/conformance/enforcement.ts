@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { ContainerNotFoundError, ContainerStartError } from '../../src/errors.js';
 import type { Harness } from './harness.js';
 import { runToEnd, sh } from './helpers.js';
+import type { Finished } from './helpers.js';
 
 const MiB = 2 ** 20;
 
@@ -11,10 +13,15 @@ export function enforcementCases(h: Harness): void {
 
   describe('enforced settings', () => {
     it.skipIf(!enforces.user)(`user 65534 runs as uid 65534${why('user')}`, async () => {
-      const result = await runToEnd(h.driver(), h.task(h.taskId('uid'), sh('id -u; touch x && echo writable'), { user: '65534' }), h.signal());
+      const result = await runToEnd(h.driver(), h.task(h.taskId('uid'), ['id', '-u'], { user: '65534' }), h.signal());
       expect(result.status).toMatchObject({ done: true, exitCode: 0 });
-      // The per-task scratch directory must be writable for the task's user too.
-      expect(result.stdout).toBe('65534\nwritable\n');
+      expect(result.stdout).toBe('65534\n');
+    }, h.caseTimeoutMs);
+
+    it.skipIf(!enforces.user)(`the default scratch workDir is writable for user 65534 too${why('user')}`, async () => {
+      const result = await runToEnd(h.driver(), h.task(h.taskId('uid-write'), sh('touch x && echo writable'), { user: '65534' }), h.signal());
+      expect(result.status).toMatchObject({ done: true, exitCode: 0 });
+      expect(result.stdout).toBe('writable\n');
     }, h.caseTimeoutMs);
 
     it.skipIf(!enforces.user)(`user 65534:65534 sets uid and gid${why('user')}`, async () => {
@@ -27,15 +34,23 @@ export function enforcementCases(h: Harness): void {
       expect(result.stdout).toBe('0\n');
     }, h.caseTimeoutMs);
 
-    it.skipIf(!enforces.privileged)(`only a privileged task may mount a tmpfs${why('privileged')}`, async () => {
+    it.skipIf(!enforces.privileged)(`only a privileged task may mount a tmpfs (or the engine refuses privileges)${why('privileged')}`, async () => {
       const driver = h.driver();
       const script = 'mkdir m && mount -t tmpfs tmpfs m && echo mounted';
+      const privilegedId = h.taskId('priv');
       const [privileged, plain] = await Promise.all([
-        runToEnd(driver, h.task(h.taskId('priv'), sh(script), { privileged: true }), h.signal()),
+        runToEnd(driver, h.task(privilegedId, sh(script), { privileged: true }), h.signal()).catch((error: unknown) => error),
         runToEnd(driver, h.task(h.taskId('unpriv'), sh(script)), h.signal()),
       ]);
-      expect(privileged.status).toMatchObject({ done: true, exitCode: 0 });
-      expect(privileged.stdout).toBe('mounted\n');
+      if (privileged instanceof Error) {
+        // An engine that cannot grant privileges (a rootless or confined one) must say so
+        // with a typed error and leave nothing behind, never run the task unprivileged.
+        expect(privileged).toBeInstanceOf(ContainerStartError);
+        await expect(driver.getContainer(privilegedId, { signal: h.signal() })).rejects.toBeInstanceOf(ContainerNotFoundError);
+      } else {
+        expect((privileged as Finished).status).toMatchObject({ done: true, exitCode: 0 });
+        expect((privileged as Finished).stdout).toBe('mounted\n');
+      }
       expect(plain.status.done).toBe(true);
       expect(plain.status.exitCode).not.toBe(0);
       expect(plain.stdout).toBe('');

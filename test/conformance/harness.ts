@@ -107,12 +107,13 @@ export function createHarness(options: TestDriverOptions, capabilities: DriverCa
     const done = current;
     current = undefined;
     if (done === undefined) return;
-    // Extra drivers first: they may hold containers of other namespaces.
-    const results = await Promise.allSettled(
-      [...done.extra.reverse(), done.driver].map((driver) => driver.close({ signal: AbortSignal.timeout(scaled(20_000)) })),
-    );
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed !== undefined) throw new Error(`close() failed after the case: ${String(failed.reason)}`, { cause: failed.reason });
+    // One after the other, extra drivers first (they may hold containers of other namespaces):
+    // two drivers of one namespace reaping at once is not what this hook is testing.
+    const failures: unknown[] = [];
+    for (const driver of [...done.extra.reverse(), done.driver]) {
+      await driver.close({ signal: AbortSignal.timeout(scaled(20_000)) }).catch((error: unknown) => failures.push(error));
+    }
+    if (failures.length > 0) throw new Error(`close() failed after the case: ${String(failures[0])}`, { cause: failures[0] });
   }, scaled(60_000));
 
   return {
