@@ -1,0 +1,87 @@
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { ContainerNotFoundError } from '../../src/errors.js';
+import type { Container, ContainerStatus, LogOptions, OperationOptions } from '../../src/types.js';
+import { engineCall, type DockerContext } from './context.js';
+import { DemuxWritable } from './demux.js';
+import { removeContainer } from './removal.js';
+import { DELETED_STATUS, statusFromInspect } from './status.js';
+
+/** A task's Docker container. */
+export class DockerContainer implements Container {
+  constructor(
+    private readonly ctx: DockerContext,
+    /** The task ID. */
+    readonly id: string,
+    /** The engine's container ID. */
+    readonly engineId: string,
+  ) {}
+
+  private get subject() {
+    return { kind: 'container', taskId: this.id, namespace: this.ctx.namespace } as const;
+  }
+
+  async status(options: OperationOptions = {}): Promise<ContainerStatus> {
+    this.ctx.assertOpen();
+    try {
+      const info = await engineCall(this.ctx, this.subject, () => this.ctx.docker().getContainer(this.engineId).inspect({ abortSignal: options.signal }), { signal: options.signal, idempotent: true });
+      return statusFromInspect(info, this.ctx.deadlines.hasFired(this.engineId));
+    } catch (error) {
+      if (error instanceof ContainerNotFoundError) return { ...DELETED_STATUS };
+      throw error;
+    }
+  }
+
+  /** Blocks on the engine's wait API (no polling), then reads the final state once. */
+  async wait(options: OperationOptions = {}): Promise<ContainerStatus> {
+    this.ctx.assertOpen();
+    try {
+      await engineCall(this.ctx, this.subject, () => this.ctx.docker().getContainer(this.engineId).wait({ condition: 'not-running', abortSignal: options.signal }), { signal: options.signal, idempotent: true });
+    } catch (error) {
+      if (error instanceof ContainerNotFoundError) return { ...DELETED_STATUS };
+      throw error;
+    }
+    return this.status(options);
+  }
+
+  async logs(options: LogOptions = {}): Promise<void> {
+    this.ctx.assertOpen();
+    const source = await this.openLogStream(options.follow ?? false, options.signal);
+    const sink = new DemuxWritable(options.stdout, options.stderr);
+    await pipeline(source, sink, options.signal === undefined ? {} : { signal: options.signal });
+  }
+
+  private async openLogStream(follow: boolean, signal: AbortSignal | undefined): Promise<Readable> {
+    // The raw endpoint is dialled so that logs always stream (dockerode buffers the whole log unless following).
+    const modem = this.ctx.docker().modem;
+    return engineCall(
+      this.ctx,
+      this.subject,
+      () =>
+        new Promise<Readable>((resolve, reject) => {
+          modem.dial(
+            {
+              path: `/containers/${this.engineId}/logs?`,
+              method: 'GET',
+              options: { follow, stdout: true, stderr: true },
+              abortSignal: signal,
+              isStream: true,
+              statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+            },
+            (error: unknown, stream: unknown) => (error ? reject(error) : resolve(stream as Readable)),
+          );
+        }),
+      { signal, idempotent: true },
+    );
+  }
+
+  /** Kills and removes the container; already gone is success. Volumes are kept. */
+  async cleanup(options: OperationOptions = {}): Promise<void> {
+    this.ctx.deadlines.disarm(this.engineId);
+    await removeContainer(this.ctx, this.engineId, options.signal);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.cleanup();
+  }
+}

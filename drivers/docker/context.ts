@@ -1,0 +1,48 @@
+import type Dockerode from 'dockerode';
+import { withRetry } from '../../src/retry.js';
+import { raceAbort } from '../../src/abort.js';
+import { isTransient, normaliseError, type EngineSubject } from './engine-errors.js';
+import type { ResolvedDockerOptions } from './options.js';
+import type { ImageResolver } from './images.js';
+import type { Deadlines } from './deadlines.js';
+
+/** Everything the driver's parts share: the client, the options, and the one way to call the engine. */
+export interface DockerContext {
+  readonly options: ResolvedDockerOptions;
+  readonly namespace: string;
+  /** The Docker client, created on first use. */
+  docker(): Dockerode;
+  readonly images: ImageResolver;
+  /** Fires when the driver is closed: in-flight operations stop and remove what they made. */
+  readonly lifetime: AbortSignal;
+  /** Throws `DriverClosedError` once the driver is closed. */
+  assertOpen(): void;
+  /** Task deadlines armed by this driver instance. */
+  readonly deadlines: Deadlines;
+}
+
+/** How an engine call may be repeated. */
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+  /** Safe to repeat after a 5xx (reads, removals, kills). Connection failures are always retried: the request never arrived. */
+  idempotent?: boolean;
+}
+
+/**
+ * Runs one dockerode call: transient failures are retried within the driver's
+ * retry budget, and whatever still fails is normalised once, here.
+ */
+export async function engineCall<T>(ctx: DockerContext, subject: EngineSubject, operation: () => Promise<T>, options: CallOptions = {}): Promise<T> {
+  try {
+    return await raceAbort(
+      withRetry(() => operation(), {
+        isTransient: (error) => isTransient(error, options.idempotent ?? false),
+        signal: options.signal,
+        policy: ctx.options.retry,
+      }),
+      options.signal,
+    );
+  } catch (error) {
+    throw normaliseError(error, subject);
+  }
+}

@@ -1,0 +1,155 @@
+import Dockerode from 'dockerode';
+import type { Readable } from 'node:stream';
+import { DriverClosedError } from '../../src/errors.js';
+import { anySignal } from '../../src/abort.js';
+import type { Container, CreateVolumeOptions, Driver, DriverCapabilities, OperationOptions, Sandbox, SandboxTask, Task, VolumeRef } from '../../src/types.js';
+import { validateSandboxTask, validateTask, validateTaskId, validateVolumeName } from '../../src/validate.js';
+import { ContainerNotFoundError, InvalidInputError } from '../../src/errors.js';
+import { copyFromVolume, copyToVolume, readFilesFromVolume } from './archive.js';
+import { engineCall, type DockerContext } from './context.js';
+import { Deadlines } from './deadlines.js';
+import { ImageResolver } from './images.js';
+import { taskContainerName, namespaceFilter } from './naming.js';
+import type { ResolvedDockerOptions } from './options.js';
+import { removeContainer, removeVolume } from './removal.js';
+import { containerFromInspect, inspectTaskContainer, runTask } from './run.js';
+import { startSandbox } from './sandbox.js';
+import { ensureVolume } from './volumes.js';
+
+const CAPABILITIES: DriverCapabilities = Object.freeze({
+  copyToVolume: true,
+  copyFromVolume: true,
+  readFilesFromVolume: true,
+  startSandbox: true,
+  enforces: Object.freeze({ user: true, privileged: true, cpuShares: true, memoryBytes: true, image: true }),
+});
+
+/** The Docker driver: tasks are containers named `dt-<namespace>-<task>`, labelled with the namespace. */
+export class DockerDriver implements Driver {
+  readonly name = 'docker';
+  readonly capabilities = CAPABILITIES;
+  private client: Dockerode | undefined;
+  private readonly closing = new AbortController();
+  private closed: Promise<void> | undefined;
+  /** Runs in flight per task ID: concurrent runs of one ID in this instance share one create. */
+  private readonly inFlight = new Map<string, Promise<Container>>();
+  private readonly ctx: DockerContext;
+
+  constructor(private readonly options: ResolvedDockerOptions, injected: Dockerode | undefined) {
+    this.client = injected;
+    const docker = (): Dockerode => (this.client ??= new Dockerode());
+    const ctx: DockerContext = {
+      options,
+      namespace: options.namespace,
+      docker,
+      images: new ImageResolver(docker, options.pullPolicy, options.startTimeoutMs),
+      lifetime: this.closing.signal,
+      assertOpen: () => {
+        if (this.closing.signal.aborted) throw new DriverClosedError(this.name);
+      },
+      deadlines: new Deadlines((engineId) => removeOrKill(ctx, engineId)),
+    };
+    this.ctx = ctx;
+  }
+
+  get namespace(): string {
+    return this.options.namespace;
+  }
+
+  async runContainer(task: Task, options: OperationOptions = {}): Promise<Container> {
+    this.ctx.assertOpen();
+    const resolved = validateTask(task);
+    options.signal?.throwIfAborted();
+    let pending = this.inFlight.get(resolved.id);
+    if (pending === undefined) {
+      pending = runTask(this.ctx, resolved, options.signal).finally(() => this.inFlight.delete(resolved.id));
+      this.inFlight.set(resolved.id, pending);
+      return pending;
+    }
+    // Another call of this instance is creating it: wait for that one (its signal governs the create).
+    return pending.catch(() => runTask(this.ctx, resolved, options.signal));
+  }
+
+  async getContainer(id: string, options: OperationOptions = {}): Promise<Container> {
+    this.ctx.assertOpen();
+    validateTaskId(id, 'id');
+    const info = await inspectTaskContainer(this.ctx, id, taskContainerName(this.namespace, id), options.signal).catch((error: unknown) => {
+      // A name taken by something else means this namespace has no container for the ID.
+      if (error instanceof Error && error.name === 'ConflictError') return undefined;
+      throw error;
+    });
+    if (info === undefined) throw new ContainerNotFoundError(id, { namespace: this.namespace });
+    return containerFromInspect(this.ctx, id, info);
+  }
+
+  async createVolume(name: string, options: CreateVolumeOptions = {}): Promise<DockerVolumeHandle> {
+    this.ctx.assertOpen();
+    validateVolumeName(name, 'name');
+    if (options.sizeBytes !== undefined && !(Number.isInteger(options.sizeBytes) && options.sizeBytes > 0)) {
+      throw new InvalidInputError('options.sizeBytes', 'a positive integer number of bytes', options.sizeBytes);
+    }
+    return ensureVolume(this.ctx, name, options.sizeBytes, anySignal([options.signal, this.closing.signal]));
+  }
+
+  async copyToVolume(volume: VolumeRef, tar: Readable, options: OperationOptions = {}): Promise<void> {
+    this.ctx.assertOpen();
+    await copyToVolume(this.ctx, volumeNameOf(volume), tar, anySignal([options.signal, this.closing.signal]));
+  }
+
+  async copyFromVolume(volume: VolumeRef, options: OperationOptions = {}): Promise<Readable> {
+    this.ctx.assertOpen();
+    return copyFromVolume(this.ctx, volumeNameOf(volume), anySignal([options.signal, this.closing.signal]));
+  }
+
+  async readFilesFromVolume(volume: VolumeRef, paths: readonly string[], options: OperationOptions = {}): Promise<Readable> {
+    this.ctx.assertOpen();
+    return readFilesFromVolume(this.ctx, volumeNameOf(volume), paths, anySignal([options.signal, this.closing.signal]));
+  }
+
+  async startSandbox(task: SandboxTask, options: OperationOptions = {}): Promise<Sandbox> {
+    this.ctx.assertOpen();
+    const resolved = validateSandboxTask(task);
+    return startSandbox(this.ctx, resolved, anySignal([options.signal, this.closing.signal]));
+  }
+
+  /**
+   * Removes every container (tasks, sandboxes, helpers) and volume labelled with this
+   * namespace, by label, including ones other instances made. Bounded by
+   * `closeTimeoutMs`; a second call returns the first call's promise.
+   */
+  close(options: OperationOptions = {}): Promise<void> {
+    if (this.closed === undefined) {
+      this.closing.abort(new DriverClosedError(this.name));
+      this.ctx.deadlines.clear();
+      this.closed = this.sweep(anySignal([options.signal], this.options.closeTimeoutMs));
+    }
+    return this.closed;
+  }
+
+  private async sweep(signal: AbortSignal): Promise<void> {
+    // Runs in flight see the closing signal and remove what they made; wait for them first.
+    await Promise.allSettled([...this.inFlight.values()]);
+    const filters = namespaceFilter(this.namespace);
+    const containers = await engineCall(this.ctx, { kind: 'other', what: 'container list' }, (): Promise<Dockerode.ContainerInfo[]> => this.ctx.docker().listContainers({ all: true, filters, abortSignal: signal } as never) as never, { signal, idempotent: true });
+    await Promise.all(containers.map((c) => removeContainer(this.ctx, c.Id, signal)));
+    const volumes = await engineCall(this.ctx, { kind: 'other', what: 'volume list' }, (): Promise<{ Volumes?: Array<{ Name: string }> | null }> => this.ctx.docker().listVolumes({ filters, abortSignal: signal } as never) as never, { signal, idempotent: true });
+    await Promise.all((volumes.Volumes ?? []).map((v) => removeVolume(this.ctx, v.Name, signal)));
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+type DockerVolumeHandle = Awaited<ReturnType<typeof ensureVolume>>;
+
+function volumeNameOf(volume: VolumeRef): string {
+  const name = typeof volume === 'string' ? volume : volume?.name;
+  validateVolumeName(name, 'volume');
+  return name;
+}
+
+/** A deadline kill: SIGKILL, the container is kept so its status and logs stay readable. */
+async function removeOrKill(ctx: DockerContext, engineId: string): Promise<void> {
+  await engineCall(ctx, { kind: 'other', what: 'kill' }, () => ctx.docker().getContainer(engineId).kill({ signal: 'SIGKILL' }), { idempotent: true });
+}

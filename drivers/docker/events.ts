@@ -1,0 +1,64 @@
+import type { Readable } from 'node:stream';
+import { anySignal } from '../../src/abort.js';
+import { ContainerNotFoundError } from '../../src/errors.js';
+import { engineCall, type DockerContext } from './context.js';
+
+/**
+ * Waits, on the engine's event stream (no polling), until a container leaves the
+ * `created` state: `started` once it ran, `gone` when it was removed, `timeout`
+ * after `timeoutMs`. The event stream is always closed.
+ */
+export async function waitWhileCreated(ctx: DockerContext, engineId: string, timeoutMs: number, signal: AbortSignal): Promise<'started' | 'gone' | 'timeout'> {
+  const bounded = anySignal([signal], timeoutMs);
+  const subject = { kind: 'other', what: 'events' } as const;
+  let events: Readable | undefined;
+  try {
+    const subscribe = (): Promise<Readable> => ctx.docker().getEvents({ filters: { container: [engineId], type: ['container'] }, abortSignal: bounded } as never) as unknown as Promise<Readable>;
+    events = await engineCall(ctx, subject, subscribe, { signal: bounded, idempotent: true });
+    const seen = new Promise<'started' | 'gone'>((resolve, reject) => {
+      let buffered = '';
+      events!.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString('utf8');
+        const lines = buffered.split('\n');
+        buffered = lines.pop() ?? '';
+        for (const line of lines) {
+          const action = parseAction(line);
+          if (action === 'destroy') resolve('gone');
+          else if (action === 'start' || action === 'die') resolve('started');
+        }
+      });
+      events!.on('error', reject);
+      events!.on('end', () => reject(new Error('the event stream ended')));
+    });
+    // Subscribed first, inspected second: a start in between cannot be missed.
+    const state = await currentState(ctx, engineId, bounded);
+    if (state !== 'created') return state === 'gone' ? 'gone' : 'started';
+    return await seen;
+  } catch (error) {
+    if (signal.aborted) throw error;
+    if (bounded.aborted) return 'timeout';
+    throw error;
+  } finally {
+    events?.destroy();
+  }
+}
+
+async function currentState(ctx: DockerContext, engineId: string, signal: AbortSignal): Promise<string> {
+  try {
+    const info = await engineCall(ctx, { kind: 'container', taskId: engineId, namespace: ctx.namespace }, () => ctx.docker().getContainer(engineId).inspect({ abortSignal: signal }), { signal, idempotent: true });
+    return info.State.Status === 'created' && !info.State.Error ? 'created' : info.State.Status;
+  } catch (error) {
+    if (error instanceof ContainerNotFoundError) return 'gone';
+    throw error;
+  }
+}
+
+/** The action of one event line (`start`, `die`, `destroy`, …). */
+function parseAction(line: string): string | undefined {
+  try {
+    const event = JSON.parse(line) as { Action?: unknown };
+    return typeof event.Action === 'string' ? event.Action : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,42 @@
+import { LABELS, type ResourceRole } from '../../src/labels.js';
+import { toDnsLabel } from '../../src/names.js';
+
+/**
+ * Names and labels of everything the Docker driver makes. Names are deterministic
+ * so that a task ID maps to one container per namespace, whichever driver instance
+ * asks. `toDnsLabel` never yields `_`, so the `_`-separated sandbox and helper names
+ * can never collide with a task's name.
+ */
+
+/** Label keys only the Docker driver uses. */
+export const DOCKER_LABELS = {
+  /** The task's `timeoutMs`, so any driver instance can tell a deadline kill from another SIGKILL. */
+  timeoutMs: 'drivetrain.dev/timeout-ms',
+  /** The size a volume was requested with (Docker local volumes cannot enforce it). */
+  sizeBytes: 'drivetrain.dev/size-bytes',
+} as const;
+
+/** The container name of a task. */
+export function taskContainerName(namespace: string, taskId: string): string {
+  return `dt-${namespace}-${toDnsLabel(taskId)}`;
+}
+
+/** The container name of a sandbox. */
+export function sandboxContainerName(namespace: string, taskId: string): string {
+  return `dt-${namespace}_sandbox-${toDnsLabel(taskId)}`;
+}
+
+/** The Docker volume name of a drivetrain volume. */
+export function volumeName(namespace: string, name: string): string {
+  return `dt-${namespace}-${name}`;
+}
+
+/** The labels every resource of a namespace carries. */
+export function baseLabels(namespace: string, role: ResourceRole): Record<string, string> {
+  return { [LABELS.managed]: 'true', [LABELS.namespace]: namespace, [LABELS.role]: role };
+}
+
+/** Label filter for everything of a namespace, for list calls. */
+export function namespaceFilter(namespace: string): { label: string[] } {
+  return { label: [`${LABELS.managed}=true`, `${LABELS.namespace}=${namespace}`] };
+}

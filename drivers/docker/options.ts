@@ -1,0 +1,71 @@
+import type Dockerode from 'dockerode';
+import type { RetryPolicy } from '../../src/retry.js';
+import type { BaseDriverOptions } from '../../src/types.js';
+
+/** When the Docker driver pulls a task's image. */
+export type PullPolicy = 'IfNotPresent' | 'Always' | 'Never';
+
+/** Options of {@link createDockerDriver}. */
+export interface DockerDriverOptions extends BaseDriverOptions {
+  /**
+   * The Docker client to use. When absent, one is created on first use from the
+   * environment (`DOCKER_HOST`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`), falling back
+   * to `/var/run/docker.sock`.
+   * @default a client built from the environment, lazily
+   */
+  docker?: Dockerode;
+  /**
+   * When to pull a task's image: `IfNotPresent` pulls only when the engine lacks it,
+   * `Always` pulls before each first use by this driver instance, `Never` fails with
+   * `ImagePullError` (reason `ErrImageNeverPull`) when it is missing.
+   * @default 'IfNotPresent'
+   */
+  pullPolicy?: PullPolicy;
+  /**
+   * How long `runContainer` waits for a container that another caller is creating
+   * to start before giving up with `StartTimeoutError`, in milliseconds. Also bounds
+   * how long an image pull may take.
+   * @default 120000
+   */
+  startTimeoutMs?: number;
+  /**
+   * Docker network mode of task and sandbox containers (`none`, `host`, `bridge`, a network name, …).
+   * @default the engine's default network
+   */
+  networkMode?: string;
+  /**
+   * Image of the short-lived helper containers that copy files into and out of
+   * volumes. The helper is only created, never started, so any image works; it is
+   * pulled with {@link pullPolicy} like a task image.
+   * @default 'busybox'
+   */
+  helperImage?: string;
+  /**
+   * Upper bound of {@link Driver.close}, in milliseconds.
+   * @default 30000
+   */
+  closeTimeoutMs?: number;
+  /**
+   * Retries of transient engine errors (connection refused or reset, 5xx on calls
+   * that are safe to repeat). Once exhausted, an unreachable engine is reported as
+   * `EngineUnavailableError`.
+   * @default { retries: 3, minTimeoutMs: 100, maxTimeoutMs: 1000, maxRetryTimeMs: 5000 }
+   */
+  retry?: RetryPolicy;
+}
+
+/** The options with every default applied. */
+export interface ResolvedDockerOptions {
+  namespace: string;
+  pullPolicy: PullPolicy;
+  startTimeoutMs: number;
+  networkMode: string | undefined;
+  helperImage: string;
+  closeTimeoutMs: number;
+  retry: RetryPolicy;
+}
+
+export const DEFAULT_START_TIMEOUT_MS = 120_000;
+export const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+export const DEFAULT_HELPER_IMAGE = 'busybox';
+export const DEFAULT_RETRY: RetryPolicy = { retries: 3, minTimeoutMs: 100, maxTimeoutMs: 1000, maxRetryTimeMs: 5000 };

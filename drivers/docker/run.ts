@@ -1,0 +1,134 @@
+import type { Duplex } from 'node:stream';
+import type Dockerode from 'dockerode';
+import { ConflictError, ContainerNotFoundError, StartTimeoutError } from '../../src/errors.js';
+import { abortReason, anySignal } from '../../src/abort.js';
+import { LABELS } from '../../src/labels.js';
+import type { ResolvedTask } from '../../src/validate.js';
+import { engineCall, type DockerContext } from './context.js';
+import { DockerContainer } from './container.js';
+import { statusCodeOf } from './engine-errors.js';
+import { taskContainerName } from './naming.js';
+import { removeContainerQuietly } from './removal.js';
+import { containerSpec } from './spec.js';
+import { deadlineRemainingMs } from './status.js';
+import { pumpStdin } from './stdin-pump.js';
+import { prepareScratchDir } from './scratch-dir.js';
+import { ensureVolume } from './volumes.js';
+import { waitWhileCreated } from './events.js';
+
+/** How often a run re-tries after the container it was adopting vanished (its creator failed). */
+const MAX_ADOPT_ROUNDS = 3;
+
+/**
+ * Runs a validated task: create (pulling the image only when the engine lacks it),
+ * attach stdin, start. A name conflict means the task already has a container: it is
+ * adopted. Anything that fails after the create removes the container before the
+ * error is rethrown.
+ */
+export async function runTask(ctx: DockerContext, task: ResolvedTask, signal: AbortSignal | undefined): Promise<DockerContainer> {
+  const opSignal = anySignal([signal, ctx.lifetime]);
+  const name = taskContainerName(ctx.namespace, task.id);
+  if (ctx.images.policy === 'Always') await ctx.images.pull(task.image, opSignal);
+  for (const mount of task.mounts) await ensureVolume(ctx, mount.volume, undefined, opSignal);
+  const spec = containerSpec({ ...task, openStdin: task.stdin !== undefined }, { name, namespace: ctx.namespace, role: 'task', networkMode: ctx.options.networkMode });
+  for (let round = 0; round < MAX_ADOPT_ROUNDS; round++) {
+    let engineId: string;
+    try {
+      engineId = await createWithImage(ctx, spec, task.image, opSignal);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const adopted = await adopt(ctx, task.id, name, opSignal);
+      if (adopted !== undefined) return adopted;
+      continue;
+    }
+    return startCreated(ctx, task, engineId, opSignal);
+  }
+  throw new ConflictError(`the container of task "${task.id}" kept disappearing while it was being adopted`);
+}
+
+/**
+ * Creates the container. The request is not aborted half-way (a create the engine
+ * completes after the client gave up would be left behind): an abort is acted on
+ * once the engine has answered, by removing what it made.
+ */
+export async function createWithImage(ctx: DockerContext, spec: Dockerode.ContainerCreateOptions, image: string, signal: AbortSignal): Promise<string> {
+  const create = (): Promise<Dockerode.Container> => ctx.docker().createContainer(spec);
+  let container: Dockerode.Container;
+  try {
+    container = await engineCall(ctx, { kind: 'create' }, create);
+  } catch (error) {
+    const missingImage = statusCodeOf((error as Error).cause) === 404 && !(await ctx.images.exists(image, signal));
+    if (!missingImage) throw error;
+    await ctx.images.provideMissing(image, signal);
+    container = await engineCall(ctx, { kind: 'create' }, create);
+  }
+  if (signal.aborted) {
+    await removeContainerQuietly(ctx, container.id);
+    throw abortReason(signal);
+  }
+  return container.id;
+}
+
+async function startCreated(ctx: DockerContext, task: ResolvedTask, engineId: string, signal: AbortSignal): Promise<DockerContainer> {
+  const container = ctx.docker().getContainer(engineId);
+  let connection: Duplex | undefined;
+  try {
+    if (task.defaultWorkDir) await prepareScratchDir(ctx, engineId, task.workDir);
+    if (task.stdin !== undefined) {
+      // Attached before start, so not a byte of stdin can be missed.
+      connection = (await engineCall(ctx, { kind: 'start' }, () => container.attach({ stream: true, hijack: true, stdin: true, stdout: false, stderr: false }), { signal })) as unknown as Duplex;
+    }
+    await engineCall(ctx, { kind: 'start' }, () => container.start());
+    if (signal.aborted) throw abortReason(signal);
+  } catch (error) {
+    connection?.destroy();
+    await removeContainerQuietly(ctx, engineId);
+    throw error;
+  }
+  if (connection !== undefined && task.stdin !== undefined) void pumpStdin(connection, task.stdin);
+  if (task.timeoutMs !== undefined) ctx.deadlines.arm(engineId, task.timeoutMs);
+  return new DockerContainer(ctx, task.id, engineId);
+}
+
+/**
+ * The task's container exists already: checks that it really is this task's (exact
+ * name, same namespace, same raw ID) and returns it once started. `undefined` means it
+ * vanished meanwhile (its creator failed), so the caller creates anew.
+ */
+async function adopt(ctx: DockerContext, taskId: string, name: string, signal: AbortSignal): Promise<DockerContainer | undefined> {
+  const info = await inspectTaskContainer(ctx, taskId, name, signal);
+  if (info === undefined) return undefined;
+  if (info.State.Status === 'created' && !info.State.Error) {
+    const outcome = await waitWhileCreated(ctx, info.Id, ctx.options.startTimeoutMs, signal);
+    if (outcome === 'gone') return undefined;
+    if (outcome === 'timeout') {
+      throw new StartTimeoutError(`the container of task "${taskId}" was created by another caller but did not start within ${ctx.options.startTimeoutMs} ms`, ctx.options.startTimeoutMs);
+    }
+  }
+  return containerFromInspect(ctx, taskId, info);
+}
+
+/** Inspects a container by exact name and checks it belongs to this task of this namespace; `undefined` when absent. */
+export async function inspectTaskContainer(ctx: DockerContext, taskId: string, name: string, signal?: AbortSignal): Promise<Dockerode.ContainerInspectInfo | undefined> {
+  let info: Dockerode.ContainerInspectInfo;
+  try {
+    // Inspect by name is an exact match (the list filter would also match substrings).
+    info = await engineCall(ctx, { kind: 'container', taskId, namespace: ctx.namespace }, () => ctx.docker().getContainer(name).inspect({ abortSignal: signal }), { signal, idempotent: true });
+  } catch (error) {
+    if (error instanceof ContainerNotFoundError) return undefined;
+    throw error;
+  }
+  const labels = info.Config.Labels ?? {};
+  if (info.Name !== `/${name}` || labels[LABELS.namespace] !== ctx.namespace || labels[LABELS.taskId] !== taskId) {
+    throw new ConflictError(`container name "${name}" is taken by something that is not task "${taskId}" of namespace "${ctx.namespace}"`);
+  }
+  return info;
+}
+
+/** A container handle for an existing container, re-arming its deadline when it is still running. */
+export function containerFromInspect(ctx: DockerContext, taskId: string, info: Dockerode.ContainerInspectInfo): DockerContainer {
+  const remaining = deadlineRemainingMs(info);
+  if (remaining !== undefined) ctx.deadlines.arm(info.Id, remaining);
+  return new DockerContainer(ctx, taskId, info.Id);
+}
+

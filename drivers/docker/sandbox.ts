@@ -1,0 +1,140 @@
+import { posix } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type Dockerode from 'dockerode';
+import { ConflictError } from '../../src/errors.js';
+import { LABELS } from '../../src/labels.js';
+import type { ContainerStatus, ExecOptions, OperationOptions, Sandbox } from '../../src/types.js';
+import { validateAbsolutePath, validateEnv, type ResolvedTask } from '../../src/validate.js';
+import { InvalidInputError } from '../../src/errors.js';
+import { engineCall, type DockerContext } from './context.js';
+import { DemuxWritable, writeRespectingBackpressure } from './demux.js';
+import { sandboxContainerName } from './naming.js';
+import { removeContainer, removeContainerQuietly } from './removal.js';
+import { createWithImage } from './run.js';
+import { prepareScratchDir } from './scratch-dir.js';
+import { containerSpec } from './spec.js';
+import { stdinToReadable } from '../../src/stdin.js';
+import { ensureVolume } from './volumes.js';
+
+/** What the sandbox's PID 1 runs: it idles; Docker's init (`Init: true`) makes it stop at once on removal. */
+const IDLE_COMMAND = ['sleep', '2147483647'];
+
+/** Starts a sandbox container (or returns the running one of that ID). */
+export async function startSandbox(ctx: DockerContext, task: Omit<ResolvedTask, 'command'>, signal: AbortSignal): Promise<DockerSandbox> {
+  const name = sandboxContainerName(ctx.namespace, task.id);
+  if (ctx.images.policy === 'Always') await ctx.images.pull(task.image, signal);
+  for (const mount of task.mounts) await ensureVolume(ctx, mount.volume, undefined, signal);
+  const spec = containerSpec({ ...task, command: IDLE_COMMAND, openStdin: false }, { name, namespace: ctx.namespace, role: 'sandbox', networkMode: ctx.options.networkMode, init: true });
+  let engineId: string;
+  try {
+    engineId = await createWithImage(ctx, spec, task.image, signal);
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    return adoptSandbox(ctx, task, name, signal);
+  }
+  try {
+    if (task.defaultWorkDir) await prepareScratchDir(ctx, engineId, task.workDir);
+    await engineCall(ctx, { kind: 'start' }, () => ctx.docker().getContainer(engineId).start());
+    signal.throwIfAborted();
+  } catch (error) {
+    await removeContainerQuietly(ctx, engineId);
+    throw error;
+  }
+  return new DockerSandbox(ctx, task, engineId);
+}
+
+async function adoptSandbox(ctx: DockerContext, task: Omit<ResolvedTask, 'command'>, name: string, signal: AbortSignal): Promise<DockerSandbox> {
+  const info = await engineCall(ctx, { kind: 'other', what: `sandbox ${name}` }, () => ctx.docker().getContainer(name).inspect({ abortSignal: signal }), { signal, idempotent: true });
+  const labels = info.Config.Labels ?? {};
+  if (labels[LABELS.namespace] !== ctx.namespace || labels[LABELS.taskId] !== task.id) {
+    throw new ConflictError(`container name "${name}" is taken by something that is not sandbox "${task.id}" of namespace "${ctx.namespace}"`);
+  }
+  if (info.State.Status !== 'running') {
+    await engineCall(ctx, { kind: 'start' }, () => ctx.docker().getContainer(info.Id).start());
+  }
+  return new DockerSandbox(ctx, task, info.Id);
+}
+
+/** A long-lived container; each `exec` is a Docker exec with its own env and working directory. */
+export class DockerSandbox implements Sandbox {
+  readonly id: string;
+
+  constructor(
+    private readonly ctx: DockerContext,
+    private readonly task: Omit<ResolvedTask, 'command'>,
+    /** The engine's container ID. */
+    readonly engineId: string,
+  ) {
+    this.id = task.id;
+  }
+
+  /**
+   * Runs `command` and resolves with its exit code, read from the engine's exec
+   * inspect once the output stream ended. A non-zero code is a status, not an error.
+   */
+  async exec(command: readonly string[], options: ExecOptions = {}): Promise<ContainerStatus> {
+    this.ctx.assertOpen();
+    if (!Array.isArray(command) || command.length === 0 || command.some((c) => typeof c !== 'string' || c.includes('\0'))) {
+      throw new InvalidInputError('command', 'a non-empty array of strings without NUL', command);
+    }
+    const env = { ...this.task.env, ...validateEnv(options.env, 'options.env') };
+    const workDir = options.workDir === undefined ? this.task.workDir : resolveWorkDir(this.task.workDir, options.workDir);
+    const signal = options.signal;
+    const subject = { kind: 'container', taskId: this.id, namespace: this.ctx.namespace } as const;
+    const execSpec: Dockerode.ExecCreateOptions = {
+      Cmd: [...command],
+      Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
+      WorkingDir: workDir,
+      AttachStdin: options.stdin !== undefined,
+      AttachStdout: true,
+      AttachStderr: true,
+      Tty: false,
+    };
+    if (this.task.user !== undefined) execSpec.User = this.task.user;
+    const exec = await engineCall(this.ctx, subject, () => this.ctx.docker().getContainer(this.engineId).exec(execSpec), { signal });
+    const connection = (await engineCall(this.ctx, { kind: 'start' }, () => exec.start({ hijack: true, stdin: options.stdin !== undefined, Detach: false, Tty: false }), { signal })) as unknown as Duplex;
+    const onAbort = (): void => {
+      connection.destroy();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const output = pipeline(connection, new DemuxWritable(options.stdout, options.stderr));
+      if (options.stdin !== undefined) void pumpStdinKeepingOutput(connection, options.stdin);
+      await output;
+      signal?.throwIfAborted();
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      connection.destroy();
+    }
+    const info = await engineCall(this.ctx, subject, () => exec.inspect(), { signal, idempotent: true });
+    if (info.Running) return { done: false, exitCode: null, reason: 'Running' };
+    if (info.ExitCode === null || info.ExitCode === undefined) return { done: true, exitCode: null, reason: 'Unknown', message: 'the engine reported no exit code' };
+    return { done: true, exitCode: info.ExitCode, reason: info.ExitCode === 0 ? 'Completed' : 'Error' };
+  }
+
+  async cleanup(options: OperationOptions = {}): Promise<void> {
+    await removeContainer(this.ctx, this.engineId, options.signal);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.cleanup();
+  }
+}
+
+function resolveWorkDir(base: string, workDir: string): string {
+  if (typeof workDir !== 'string' || workDir.trim() === '') throw new InvalidInputError('options.workDir', 'an absolute path or one relative to the sandbox workDir', workDir);
+  return validateAbsolutePath(posix.resolve(base, workDir), 'options.workDir');
+}
+
+/** Streams stdin into an exec connection whose output is read elsewhere: only the write side is ended. */
+async function pumpStdinKeepingOutput(connection: Duplex, stdin: NonNullable<ExecOptions['stdin']>): Promise<void> {
+  try {
+    for await (const chunk of stdinToReadable(stdin)) {
+      await writeRespectingBackpressure(connection, Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
+    }
+    connection.end();
+  } catch {
+    // The command may exit without reading all of its input.
+  }
+}

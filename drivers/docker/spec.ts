@@ -1,0 +1,55 @@
+import type Dockerode from 'dockerode';
+import { LABELS, type ResourceRole } from '../../src/labels.js';
+import type { ResolvedTask } from '../../src/validate.js';
+import { DOCKER_LABELS, baseLabels, volumeName } from './naming.js';
+
+/** The parts of a task a container spec is built from (a sandbox has no command). */
+export type ContainerTask = Omit<ResolvedTask, 'command' | 'stdin' | 'timeoutMs'> & {
+  command: readonly string[];
+  openStdin: boolean;
+  timeoutMs?: number | undefined;
+};
+
+/** The engine's create request for a task (see `prepareScratchDir` for the default working directory). */
+export function containerSpec(
+  task: ContainerTask,
+  options: { name: string; namespace: string; role: ResourceRole; networkMode: string | undefined; init?: boolean },
+): Dockerode.ContainerCreateOptions {
+  const labels: Record<string, string> = {
+    ...task.labels,
+    ...baseLabels(options.namespace, options.role),
+    [LABELS.taskId]: task.id,
+  };
+  if (task.timeoutMs !== undefined) labels[DOCKER_LABELS.timeoutMs] = String(task.timeoutMs);
+  const hostConfig: Dockerode.HostConfig = {
+    Privileged: task.privileged,
+    Mounts: task.mounts.map((m) => ({ Type: 'volume', Source: volumeName(options.namespace, m.volume), Target: m.path, ReadOnly: m.readOnly })),
+  };
+  if (task.limits.cpuShares !== undefined) hostConfig.CpuShares = task.limits.cpuShares;
+  if (task.limits.memoryBytes !== undefined) {
+    // Swap equal to the limit means no swap: the limit is really hit and the OOM killer acts.
+    hostConfig.Memory = task.limits.memoryBytes;
+    hostConfig.MemorySwap = task.limits.memoryBytes;
+  }
+  if (options.networkMode !== undefined) hostConfig.NetworkMode = options.networkMode;
+  if (options.init === true) hostConfig.Init = true;
+  const spec: Dockerode.ContainerCreateOptions = {
+    name: options.name,
+    Image: task.image,
+    // The command replaces the image's entrypoint too: it is run as given, like a Kubernetes `command`.
+    Entrypoint: task.command.slice(0, 1),
+    Cmd: task.command.slice(1),
+    Env: Object.entries(task.env).map(([key, value]) => `${key}=${value}`),
+    WorkingDir: task.workDir,
+    Labels: labels,
+    Tty: false,
+    AttachStdin: task.openStdin,
+    OpenStdin: task.openStdin,
+    StdinOnce: task.openStdin,
+    AttachStdout: false,
+    AttachStderr: false,
+    HostConfig: hostConfig,
+  };
+  if (task.user !== undefined) spec.User = task.user;
+  return spec;
+}
