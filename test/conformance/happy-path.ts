@@ -39,6 +39,14 @@ export function happyPathCases(h: Harness): void {
       await expect(driver.getContainer(id, { signal: h.signal() })).rejects.toBeInstanceOf(ContainerNotFoundError);
     }, h.caseTimeoutMs);
 
+    it('Symbol.asyncDispose removes the container like cleanup', async () => {
+      const driver = h.driver();
+      const id = h.taskId('dispose');
+      const container = await driver.runContainer(h.task(id, ['sleep', '300']), { signal: h.signal() });
+      await container[Symbol.asyncDispose]();
+      await expect(driver.getContainer(id, { signal: h.signal() })).rejects.toBeInstanceOf(ContainerNotFoundError);
+    }, h.caseTimeoutMs);
+
     it('getContainer finds a task by its ID', async () => {
       const driver = h.driver();
       const id = h.taskId('find');
