@@ -23,8 +23,10 @@ export function statusFromInspect(info: Dockerode.ContainerInspectInfo, killedFo
   switch (state.Status) {
     case 'running':
     case 'restarting':
-    case 'removing':
       return { done: false, exitCode: null };
+    case 'removing':
+      // The engine reports `removing` only once the process stopped: its container is going away.
+      return { ...DELETED_STATUS };
     case 'paused':
       return { done: false, exitCode: null, reason: 'Paused', message: 'the container is paused' };
     case 'created':
