@@ -1,19 +1,30 @@
 import type { StartNode } from '../api.js';
-import { errors } from '../status.js';
+import { Kubelet } from './kubelet/kubelet.js';
+import { startControllers } from './controllers/index.js';
+import { PodStreamServer } from './streams/index.js';
 
 /**
- * The node part of the local cluster: scheduler, kubelet on Docker, controllers
- * and the pod log/exec/attach streams. Minimal placeholder until the kubelet lands.
+ * The node part of the local cluster: scheduler and kubelet on Docker, the
+ * controllers (PVC binder, Job, Deployment, garbage collector) and the pod
+ * log/exec/attach streams.
  */
-export const startNode: StartNode = async (_ctx) => ({
-  async stop() {},
-  async log() {
-    throw errors.badRequest('pod logs are not served yet');
-  },
-  exec(_request, socket) {
-    socket.destroy();
-  },
-  attach(_request, socket) {
-    socket.destroy();
-  },
-});
+export const startNode: StartNode = async (ctx) => {
+  const controllers = await startControllers(ctx);
+  const kubelet = new Kubelet(ctx);
+  await kubelet.start();
+  const streams = new PodStreamServer(ctx);
+  let stopping: Promise<void> | undefined;
+  return {
+    stop(options = {}) {
+      stopping ??= (async () => {
+        controllers.stop();
+        streams.close();
+        await kubelet.stop(Boolean(options.removeContainers));
+      })();
+      return stopping;
+    },
+    log: (request, res) => streams.log(request, res),
+    exec: (request, socket, head) => streams.exec(request, socket, head),
+    attach: (request, socket, head) => streams.attach(request, socket, head),
+  };
+};

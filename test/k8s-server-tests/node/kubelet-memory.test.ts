@@ -1,0 +1,100 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterComponent, KObject } from '../../k8s-server/api.js';
+import { startNode } from '../../k8s-server/node/index.js';
+import { MemoryStore } from './memory-store.js';
+
+const docker = new Dockerode();
+const store = new MemoryStore();
+const events: Array<{ name: string; reason: string; message: string }> = [];
+let node: ClusterComponent;
+let stateDir: string;
+const ns = 'default';
+
+function pod(name: string, spec: Record<string, unknown>): KObject {
+  return store.create('pods', {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ns } as KObject['metadata'],
+    spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 30, ...spec },
+    status: { phase: 'Pending', qosClass: 'BestEffort' },
+  });
+}
+const terminated = (o: KObject | undefined) => Boolean(o?.status?.containerStatuses?.[0]?.state?.terminated && ['Succeeded', 'Failed'].includes(o.status.phase));
+
+beforeAll(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), 'node-test-'));
+  node = await startNode({
+    store,
+    docker,
+    stateDir,
+    instanceId: `test-${randomUUID().slice(0, 8)}`,
+    nodeName: 'local-node',
+    splitLogStreams: () => true,
+    recordEvent: (involved, _type, reason, message) => events.push({ name: involved.metadata.name, reason, message }),
+  });
+});
+afterAll(async () => {
+  await node.stop({ removeContainers: true });
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+describe('kubelet on an in-memory store', () => {
+  it('runs a pod to Failed with the real exit code and writes a kubelet-shaped status', async () => {
+    pod('exit3', { containers: [{ name: 'main', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'exit 3'] }] });
+    const done = await store.waitFor('pods', ns, 'exit3', terminated);
+    expect(done!.spec.nodeName).toBe('local-node');
+    expect(done!.status.phase).toBe('Failed');
+    const state = done!.status.containerStatuses[0].state.terminated;
+    expect(state).toMatchObject({ exitCode: 3, reason: 'Error' });
+    expect(state.containerID).toMatch(/^docker:\/\//);
+    expect(done!.status.conditions.map((c: any) => c.type)).toEqual(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
+    expect(done!.status.qosClass).toBe('BestEffort');
+    expect(events.filter((e) => e.name === 'exit3').map((e) => e.reason)).toEqual(expect.arrayContaining(['Scheduled', 'Pulled', 'Created', 'Started']));
+  });
+
+  it('reports OOMKilled with exit code 137', async () => {
+    pod('oom', {
+      containers: [{ name: 'main', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'head -c 67108864 /dev/zero | tail > /dev/null'], resources: { limits: { memory: '16Mi' } } }],
+    });
+    const done = await store.waitFor('pods', ns, 'oom', terminated);
+    expect(done!.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
+  });
+
+  it('deletes gracefully: SIGKILL after the grace period, then the pod is removed', async () => {
+    pod('grace', { containers: [{ name: 'main', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '600'] }] });
+    await store.waitFor('pods', ns, 'grace', (o) => o?.status?.phase === 'Running');
+    const started = Date.now();
+    store.update('pods', ns, 'grace', (p) => {
+      p.metadata.deletionTimestamp = new Date(Date.now() + 2000).toISOString();
+      p.metadata.deletionGracePeriodSeconds = 2;
+    });
+    await store.waitFor('pods', ns, 'grace', (o) => o === undefined);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(1900);
+    expect(elapsed).toBeLessThan(8000);
+  });
+
+  it('waits with CreateContainerConfigError for a missing secret, then runs once it exists', async () => {
+    pod('cfg', {
+      containers: [{ name: 'main', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo $V'], env: [{ name: 'V', valueFrom: { secretKeyRef: { name: 'cfgsecret', key: 'k' } } }] }],
+    });
+    const waiting = await store.waitFor('pods', ns, 'cfg', (o) => o?.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError');
+    expect(waiting!.status.containerStatuses[0].state.waiting.message).toBe('secret "cfgsecret" not found');
+    store.create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'cfgsecret', namespace: ns } as KObject['metadata'], data: { k: Buffer.from('v').toString('base64') } });
+    const done = await store.waitFor('pods', ns, 'cfg', terminated);
+    expect(done!.status.phase).toBe('Succeeded');
+  });
+
+  it('reports ErrImageNeverPull and InvalidImageName', async () => {
+    pod('never', { containers: [{ name: 'main', image: 'nosuch-image-xyz:1', imagePullPolicy: 'Never' }] });
+    pod('invalid', { containers: [{ name: 'main', image: 'Bad Image!!', imagePullPolicy: 'IfNotPresent' }] });
+    await store.waitFor('pods', ns, 'never', (o) => o?.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImageNeverPull');
+    const invalid = await store.waitFor('pods', ns, 'invalid', (o) => o?.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'InvalidImageName');
+    expect(invalid!.status.phase).toBe('Pending');
+  });
+});

@@ -1,0 +1,149 @@
+import type Dockerode from 'dockerode';
+import type { ClusterContext, KObject } from '../../api.js';
+import { ensureImage } from './images.js';
+import { ContainerConfigError, resolveEnv } from './env.js';
+import { containerCreateOptions, type VolumeSources } from './spec.js';
+import { backoffMs, type Waker } from './wake.js';
+import { now, type ContainerRecord, type ContainerState } from './status.js';
+
+/** What a container run needs from its pod worker. */
+export interface RunEnv {
+  ctx: ClusterContext;
+  pod: () => KObject;
+  volumes: VolumeSources;
+  podIP: string;
+  signal: AbortSignal;
+  waker: Waker;
+  flush: () => void;
+  event: (type: 'Normal' | 'Warning', reason: string, message: string) => void;
+}
+
+const iso = (value: string | undefined): string => (value && !value.startsWith('0001') ? value.replace(/\.\d+Z$/, 'Z') : now());
+
+/** The terminated state of an exited Docker container, as a kubelet reports it. */
+export function terminatedState(info: Dockerode.ContainerInspectInfo): ContainerState {
+  const state = info.State;
+  const reason = state.OOMKilled ? 'OOMKilled' : state.ExitCode === 0 ? 'Completed' : 'Error';
+  return {
+    terminated: {
+      exitCode: state.ExitCode,
+      reason,
+      ...(state.Error ? { message: state.Error } : {}),
+      startedAt: iso(state.StartedAt),
+      finishedAt: iso(state.FinishedAt),
+      containerID: `docker://${info.Id}`,
+    },
+  };
+}
+
+/** Waits until the Docker container is not running (event-driven: the engine answers at exit) and inspects it. */
+export async function waitForExit(docker: Dockerode, id: string, signal: AbortSignal): Promise<Dockerode.ContainerInspectInfo | undefined | 'aborted'> {
+  const container = docker.getContainer(id);
+  for (;;) {
+    try {
+      await container.wait({ abortSignal: signal });
+    } catch (error) {
+      if (signal.aborted) return 'aborted';
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+    }
+    if (signal.aborted) return 'aborted';
+    try {
+      const info = await container.inspect();
+      if (!info.State.Running) return info;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
+      throw error;
+    }
+  }
+}
+
+/** Sets the waiting state and waits for a back-off or a wake-up; false when the pod is stopping. */
+async function waitInState(env: RunEnv, record: ContainerRecord, reason: string, message: string, ms: number): Promise<boolean> {
+  record.state = { waiting: { reason, message } };
+  env.flush();
+  await env.waker.wait(ms, env.signal);
+  return !env.signal.aborted;
+}
+
+/**
+ * Makes one run of the container: image, config, create, start. Returns the Docker
+ * container id once it runs (state running), or undefined when the pod stops first.
+ */
+export async function startContainer(env: RunEnv, spec: any, record: ContainerRecord): Promise<string | undefined> {
+  const { ctx } = env;
+  let pullFailures = 0;
+  let createFailures = 0;
+  while (!env.signal.aborted) {
+    const image = await ensureImage(ctx.docker, spec, env.event);
+    if (env.signal.aborted) return undefined;
+    if (!image.ok) {
+      if (image.reason !== 'ErrImagePull') {
+        await waitInState(env, record, image.reason, image.message, 300_000);
+        continue;
+      }
+      pullFailures += 1;
+      record.state = { waiting: { reason: 'ErrImagePull', message: image.message } };
+      env.flush();
+      const message = `Back-off pulling image "${spec.image}"`;
+      // The failed state is visible for a moment before the back-off state, as in a kubelet.
+      await env.waker.wait(1_000, env.signal);
+      env.event('Normal', 'BackOff', message);
+      env.event('Warning', 'Failed', 'Error: ImagePullBackOff');
+      await waitInState(env, record, 'ImagePullBackOff', message, backoffMs(pullFailures));
+      continue;
+    }
+    record.imageID = image.imageID;
+    let options;
+    try {
+      const envVars = resolveEnv(ctx.store, env.pod(), spec, env.podIP);
+      options = containerCreateOptions({ pod: env.pod(), container: spec, instanceId: ctx.instanceId, restartCount: record.restartCount, env: envVars, volumes: env.volumes });
+    } catch (error) {
+      if (!(error instanceof ContainerConfigError)) throw error;
+      env.event('Warning', 'Failed', `Error: ${error.message}`);
+      await waitInState(env, record, 'CreateContainerConfigError', error.message, 60_000);
+      continue;
+    }
+    let container: Dockerode.Container;
+    try {
+      // A leftover of the same run (e.g. after a crash between create and start) is replaced.
+      await ctx.docker.getContainer(options.name!).remove({ force: true }).catch(() => undefined);
+      container = await ctx.docker.createContainer(options);
+    } catch (error) {
+      createFailures += 1;
+      const message = (error as Error).message;
+      env.event('Warning', 'Failed', `Error: ${message}`);
+      await waitInState(env, record, 'CreateContainerError', message, backoffMs(createFailures));
+      continue;
+    }
+    record.containerID = `docker://${container.id}`;
+    env.event('Normal', 'Created', `Created container: ${spec.name}`);
+    if (env.signal.aborted) return container.id;
+    try {
+      await container.start();
+    } catch (error) {
+      const info = await container.inspect().catch(() => undefined);
+      const message = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message;
+      record.state = {
+        terminated: {
+          exitCode: info?.State.ExitCode ?? 128,
+          reason: 'ContainerCannotRun',
+          message,
+          startedAt: iso(info?.State.StartedAt),
+          finishedAt: iso(info?.State.FinishedAt),
+          containerID: `docker://${container.id}`,
+        },
+      };
+      env.event('Warning', 'Failed', `Error: failed to start container "${spec.name}": ${message}`);
+      env.flush();
+      return container.id;
+    }
+    const info = await container.inspect().catch(() => undefined);
+    if (info && !info.State.Running) record.state = terminatedState(info);
+    else record.state = { running: { startedAt: iso(info?.State.StartedAt) } };
+    record.started = true;
+    env.event('Normal', 'Started', `Started container ${spec.name}`);
+    env.flush();
+    return container.id;
+  }
+  return undefined;
+}

@@ -1,0 +1,130 @@
+import type Dockerode from 'dockerode';
+import type { ClusterContext, KObject, StoreEvent } from '../../api.js';
+import { NODE_LABELS, instanceFilter } from './labels.js';
+import { PodWorker, removePodContainers, type Adoptable } from './pod-worker.js';
+import { now } from './status.js';
+import { releaseVolumes } from './volumes.js';
+
+const isTerminal = (pod: KObject) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+
+/**
+ * Scheduler and kubelet of the single node: assigns pods to the node, runs one
+ * PodWorker per pod, handles graceful deletion, and re-adopts the Docker
+ * containers of a previous run of the server.
+ */
+export class Kubelet {
+  private readonly workers = new Map<string, PodWorker>();
+  /** Containers found at start, by pod uid, not yet handed to a worker. */
+  private adoptable = new Map<string, Adoptable>();
+  private unsubscribe?: () => void;
+  private stopped = false;
+
+  constructor(private readonly ctx: ClusterContext) {}
+
+  async start(): Promise<void> {
+    const existing = await this.ctx.docker.listContainers({ all: true, filters: { label: [instanceFilter(this.ctx.instanceId)] } });
+    const pods = this.ctx.store.list('pods');
+    const uids = new Set(pods.map((p) => p.metadata.uid));
+    for (const container of existing) {
+      const uid = container.Labels[NODE_LABELS.uid];
+      const name = container.Labels[NODE_LABELS.container];
+      if (!uid || !name) continue;
+      if (!uids.has(uid)) {
+        await this.ctx.docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
+        continue;
+      }
+      const byName = this.adoptable.get(uid) ?? new Map<string, Dockerode.ContainerInfo>();
+      const previous = byName.get(name);
+      const count = (c: Dockerode.ContainerInfo) => Number(c.Labels[NODE_LABELS.restartCount] ?? 0);
+      if (!previous || count(container) > count(previous)) byName.set(name, container);
+      this.adoptable.set(uid, byName);
+    }
+    this.unsubscribe = this.ctx.store.subscribe((event) => this.onEvent(event));
+    for (const pod of pods) this.handle(pod);
+  }
+
+  private onEvent(event: StoreEvent): void {
+    // Store listeners run inside the store's write; act after it returns.
+    queueMicrotask(() => {
+      if (this.stopped) return;
+      if (event.resource === 'pods') {
+        if (event.type === 'DELETED') this.forget(event.object);
+        else this.handle(event.object);
+      } else if (['persistentvolumeclaims', 'secrets', 'configmaps'].includes(event.resource)) {
+        for (const worker of this.workers.values()) worker.kick();
+      }
+    });
+  }
+
+  private schedule(pod: KObject): void {
+    const updated = this.ctx.store.update('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
+      if (p.metadata.uid !== pod.metadata.uid || p.spec.nodeName) return;
+      p.spec.nodeName = this.ctx.nodeName;
+      p.status ??= {};
+      const conditions = (p.status.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled');
+      p.status.conditions = [...conditions, { type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: now() }];
+    });
+    if (updated?.spec.nodeName === this.ctx.nodeName) {
+      this.ctx.recordEvent(updated, 'Normal', 'Scheduled', `Successfully assigned ${pod.metadata.namespace}/${pod.metadata.name} to ${this.ctx.nodeName}`);
+    }
+  }
+
+  private handle(pod: KObject): void {
+    if (!pod.spec?.nodeName) {
+      if (!pod.metadata.deletionTimestamp) this.schedule(pod);
+      return;
+    }
+    if (pod.spec.nodeName !== this.ctx.nodeName) return;
+    const uid = pod.metadata.uid;
+    let worker = this.workers.get(uid);
+    if (pod.metadata.deletionTimestamp) {
+      const grace = Math.max(0, Number(pod.metadata.deletionGracePeriodSeconds ?? 0));
+      if (!worker) {
+        // Nothing runs it (terminal before a restart): clean up and let it go.
+        void this.cleanupAndRemove(pod);
+        return;
+      }
+      worker.update(pod);
+      void worker.terminate(grace, true).finally(() => this.workers.delete(uid));
+      return;
+    }
+    if (worker) {
+      worker.update(pod);
+      return;
+    }
+    if (isTerminal(pod)) return;
+    worker = new PodWorker(this.ctx, pod, this.adoptable.get(uid) ?? new Map());
+    this.adoptable.delete(uid);
+    this.workers.set(uid, worker);
+    worker.start();
+  }
+
+  private async cleanupAndRemove(pod: KObject): Promise<void> {
+    await removePodContainers(this.ctx, pod.metadata.uid);
+    await releaseVolumes(this.ctx, pod);
+    const current = this.ctx.store.get('pods', pod.metadata.namespace, pod.metadata.name);
+    if (current?.metadata.uid === pod.metadata.uid) this.ctx.store.remove('pods', pod.metadata.namespace, pod.metadata.name);
+  }
+
+  /** The pod left the store (forced delete): kill and remove what still runs. */
+  private forget(pod: KObject): void {
+    const worker = this.workers.get(pod.metadata.uid);
+    this.workers.delete(pod.metadata.uid);
+    if (worker) void worker.terminate(0, false);
+    else void removePodContainers(this.ctx, pod.metadata.uid).then(() => releaseVolumes(this.ctx, pod));
+  }
+
+  /** Stops all workers; containers keep running unless `removeContainers`. */
+  async stop(removeContainers: boolean): Promise<void> {
+    this.stopped = true;
+    this.unsubscribe?.();
+    for (const worker of this.workers.values()) worker.detach();
+    this.workers.clear();
+    if (!removeContainers) return;
+    const filter = { label: [instanceFilter(this.ctx.instanceId)] };
+    const containers = await this.ctx.docker.listContainers({ all: true, filters: filter }).catch(() => []);
+    await Promise.all(containers.map((c) => this.ctx.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    const volumes = await this.ctx.docker.listVolumes({ filters: filter }).catch(() => ({ Volumes: [] }));
+    await Promise.all((volumes.Volumes ?? []).map((v) => this.ctx.docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined)));
+  }
+}

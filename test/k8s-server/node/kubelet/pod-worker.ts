@@ -1,0 +1,253 @@
+import type Dockerode from 'dockerode';
+import type { ClusterContext, KObject } from '../../api.js';
+import { NODE_LABELS } from './labels.js';
+import { PodStatusModel, fakePodIP, now, type ContainerRecord } from './status.js';
+import { prepareVolumes, releaseVolumes, VolumePendingError } from './volumes.js';
+import { startContainer, terminatedState, waitForExit, type RunEnv } from './container-run.js';
+import { Waker, backoffMs } from './wake.js';
+import type { VolumeSources } from './spec.js';
+
+/** Docker containers found for a pod when the node (re)starts, by container name. */
+export type Adoptable = Map<string, Dockerode.ContainerInfo>;
+
+/** A run that lasted this long resets the crash back-off, as in a kubelet. */
+const BACKOFF_RESET_MS = 600_000;
+
+/**
+ * Runs one pod on Docker: volumes, init containers in order, app containers with
+ * the restart policy, activeDeadlineSeconds, graceful termination. Writes the
+ * status to the store on every change.
+ */
+export class PodWorker {
+  private readonly lifecycle = new AbortController();
+  /** Aborted when the node stops: long Docker requests end and nothing more is written. */
+  private readonly shutdown = new AbortController();
+  private readonly waker = new Waker();
+  private readonly model: PodStatusModel;
+  private readonly podIP: string;
+  private latest: KObject;
+  private running?: Promise<void>;
+  private terminating?: Promise<void>;
+  private deadlineTimer?: NodeJS.Timeout;
+  private deadlineExceeded = false;
+  private lastEvent = new Map<string, string>();
+
+  constructor(private readonly ctx: ClusterContext, pod: KObject, private readonly adoptable: Adoptable) {
+    this.latest = pod;
+    this.model = new PodStatusModel(pod, pod.status);
+    this.podIP = fakePodIP(pod.metadata.uid);
+  }
+
+  get uid(): string {
+    return this.latest.metadata.uid;
+  }
+
+  /** The newest version of the pod seen by the kubelet. */
+  update(pod: KObject): void {
+    this.latest = pod;
+  }
+
+  /** Something the pod may be waiting for changed (a claim, a secret): retry now. */
+  kick(): void {
+    this.waker.wake();
+  }
+
+  start(): void {
+    this.running = this.run().catch((error) => {
+      this.event('Warning', 'Failed', `Error: ${(error as Error).message}`);
+    });
+  }
+
+  private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    // Repeated identical waiting events (each retry) are recorded once, as a kubelet aggregates them.
+    if (this.lastEvent.get(reason) === message && type === 'Warning') return;
+    this.lastEvent.set(reason, message);
+    this.ctx.recordEvent(this.latest, type, reason, message);
+  }
+
+  private flush = (): void => {
+    if (this.shutdown.signal.aborted) return;
+    if (this.model.phase === 'Pending' || this.model.phase === 'Running') {
+      const begun = this.model.app.some((c) => c.state.running || c.state.terminated || c.restartCount > 0 || c.state.waiting?.reason === 'CrashLoopBackOff');
+      this.model.phase = begun ? 'Running' : 'Pending';
+    }
+    const { namespace, name } = this.latest.metadata;
+    const updated = this.ctx.store.update('pods', namespace, name, (pod) => {
+      if (pod.metadata.uid !== this.uid) return;
+      pod.status = this.model.build(pod.status, this.podIP);
+    });
+    if (updated && updated.metadata.uid === this.uid) this.latest = updated;
+  };
+
+  private get signal(): AbortSignal {
+    return this.lifecycle.signal;
+  }
+
+  private async run(): Promise<void> {
+    const pod = this.latest;
+    this.model.startTime ??= now();
+    this.flush();
+    this.armDeadline();
+    let volumes: VolumeSources | undefined;
+    while (!this.signal.aborted && !volumes) {
+      try {
+        volumes = await prepareVolumes(this.ctx, this.latest);
+      } catch (error) {
+        if (!(error instanceof VolumePendingError)) throw error;
+        this.event('Warning', error.reason, error.message);
+        await this.waker.wait(30_000, this.signal);
+      }
+    }
+    if (!volumes) return this.finish();
+    this.model.sandboxReady = true;
+    this.flush();
+    const env: RunEnv = { ctx: this.ctx, pod: () => this.latest, volumes, podIP: this.podIP, signal: this.signal, waker: this.waker, flush: this.flush, event: (t, r, m) => this.event(t, r, m) };
+    const policy: string = pod.spec.restartPolicy ?? 'Always';
+    for (const [index, spec] of (pod.spec.initContainers ?? []).entries()) {
+      const record = this.model.init[index]!;
+      const ok = await this.runContainer(env, spec, record, policy === 'Never' ? 'Never' : 'OnFailure');
+      if (!ok) return this.finish();
+      const next = this.model.init[index + 1];
+      if (next) next.state = { waiting: { reason: 'ContainerCreating' } };
+    }
+    for (const record of this.model.app) record.state = { waiting: { reason: 'ContainerCreating' } };
+    this.flush();
+    await Promise.all((pod.spec.containers ?? []).map((spec: any, index: number) => this.runContainer(env, spec, this.model.app[index]!, policy)));
+    this.finish();
+  }
+
+  /** Runs a container until the policy says stop; true when it ended with exit 0. */
+  private async runContainer(env: RunEnv, spec: any, record: ContainerRecord, policy: string): Promise<boolean> {
+    let crashes = 0;
+    for (;;) {
+      if (this.signal.aborted) return false;
+      let id: string | undefined;
+      const adopted = this.adoptable.get(spec.name);
+      if (adopted) {
+        this.adoptable.delete(spec.name);
+        id = adopted.Id;
+        record.restartCount = Number(adopted.Labels[NODE_LABELS.restartCount] ?? 0);
+        record.containerID = `docker://${id}`;
+        record.imageID = adopted.ImageID;
+        record.started = true;
+        if (adopted.State === 'running') {
+          record.state = { running: { startedAt: new Date(adopted.Created * 1000).toISOString().replace(/\.\d+Z$/, 'Z') } };
+          this.flush();
+        }
+      } else {
+        id = await startContainer(env, spec, record);
+        if (!id) return false;
+      }
+      const startedAt = Date.now();
+      if (!record.state.terminated) {
+        const info = await waitForExit(this.ctx.docker, id, this.shutdown.signal);
+        if (info === 'aborted') return false;
+        record.state = info
+          ? terminatedState(info)
+          : { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', startedAt: now(), finishedAt: now() } };
+      }
+      record.started = false;
+      const exitCode = record.state.terminated!.exitCode;
+      const restart = !this.signal.aborted && (policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
+      if (!restart) {
+        this.flush();
+        return exitCode === 0;
+      }
+      crashes = Date.now() - startedAt > BACKOFF_RESET_MS ? 1 : crashes + 1;
+      record.lastState = record.state;
+      const delay = backoffMs(crashes);
+      const ref = `${this.latest.metadata.name}_${this.latest.metadata.namespace}(${this.uid})`;
+      record.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${Math.round(delay / 1000)}s restarting failed container=${spec.name} pod=${ref}` } };
+      this.flush();
+      this.event('Warning', 'BackOff', 'Back-off restarting failed container');
+      await this.waker.wait(delay, this.signal);
+      record.restartCount += 1;
+    }
+  }
+
+  /** Sets the terminal phase (if the pod reached one) and writes the status. */
+  private finish(): void {
+    clearTimeout(this.deadlineTimer);
+    if (this.terminating) return this.flush();
+    const apps = this.model.app;
+    const inits = this.model.init;
+    if (this.deadlineExceeded) {
+      this.model.phase = 'Failed';
+      this.model.reason = 'DeadlineExceeded';
+      this.model.message = 'Pod was active on the node longer than the specified deadline';
+    } else if (inits.some((c) => c.state.terminated && c.state.terminated.exitCode !== 0)) {
+      this.model.phase = 'Failed';
+    } else if (apps.length > 0 && apps.every((c) => c.state.terminated)) {
+      this.model.phase = apps.every((c) => c.state.terminated!.exitCode === 0) ? 'Succeeded' : 'Failed';
+    } else {
+      return this.flush();
+    }
+    this.model.sandboxReady = false;
+    this.flush();
+  }
+
+  /** Phase Running as soon as a container runs (written with the container state). */
+  private armDeadline(): void {
+    const seconds = this.latest.spec.activeDeadlineSeconds;
+    if (typeof seconds !== 'number') return;
+    const started = Date.parse(this.model.startTime ?? now());
+    const ms = Math.max(0, started + seconds * 1000 - Date.now());
+    this.deadlineTimer = setTimeout(() => {
+      this.deadlineExceeded = true;
+      this.event('Warning', 'DeadlineExceeded', 'Pod was active on the node longer than the specified deadline');
+      this.lifecycle.abort();
+      this.waker.wake();
+      void this.killContainers(0);
+    }, ms);
+    this.deadlineTimer.unref();
+  }
+
+  /** Stops every Docker container of the pod: SIGTERM, SIGKILL after `graceSeconds`. */
+  private async killContainers(graceSeconds: number): Promise<void> {
+    const list = await this.ctx.docker.listContainers({ all: true, filters: { label: [`${NODE_LABELS.uid}=${this.uid}`] } }).catch(() => []);
+    await Promise.all(
+      list
+        .filter((c) => c.State === 'running' || c.State === 'created')
+        .map(async (c) => {
+          this.event('Normal', 'Killing', `Stopping container ${c.Labels[NODE_LABELS.container]}`);
+          const container = this.ctx.docker.getContainer(c.Id);
+          if (graceSeconds <= 0) await container.kill().catch(() => undefined);
+          else await container.stop({ t: graceSeconds }).catch(() => undefined);
+        }),
+    );
+  }
+
+  /** Graceful deletion: stop containers within the grace period, remove them, then remove the pod. Idempotent. */
+  terminate(graceSeconds: number, removeFromStore: boolean): Promise<void> {
+    this.terminating ??= (async () => {
+      this.lifecycle.abort();
+      this.waker.wake();
+      await this.killContainers(graceSeconds);
+      // Settle the run loop (its waits end once the containers are gone), then sweep anything it made meanwhile.
+      await this.running;
+      await this.killContainers(0);
+      await removePodContainers(this.ctx, this.uid);
+      await releaseVolumes(this.ctx, this.latest);
+      if (removeFromStore) {
+        const current = this.ctx.store.get('pods', this.latest.metadata.namespace, this.latest.metadata.name);
+        if (current?.metadata.uid === this.uid) this.ctx.store.remove('pods', this.latest.metadata.namespace, this.latest.metadata.name);
+      }
+    })();
+    return this.terminating;
+  }
+
+  /** Stops timers and loops without touching Docker (node shutdown). */
+  detach(): void {
+    clearTimeout(this.deadlineTimer);
+    this.terminating ??= Promise.resolve();
+    this.shutdown.abort();
+    this.lifecycle.abort();
+    this.waker.wake();
+  }
+}
+
+/** Removes every Docker container of the pod; already gone is fine. */
+export async function removePodContainers(ctx: ClusterContext, uid: string): Promise<void> {
+  const list = await ctx.docker.listContainers({ all: true, filters: { label: [`${NODE_LABELS.uid}=${uid}`] } }).catch(() => []);
+  await Promise.all(list.map((c) => ctx.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+}

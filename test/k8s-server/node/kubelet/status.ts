@@ -1,0 +1,142 @@
+import type { KObject } from '../../api.js';
+
+/** One container's state, exactly one member set, as core/v1 ContainerState. */
+export interface ContainerState {
+  waiting?: { reason: string; message?: string };
+  running?: { startedAt: string };
+  terminated?: { exitCode: number; signal?: number; reason: string; message?: string; startedAt: string; finishedAt: string; containerID?: string };
+}
+
+/** What the kubelet knows about one container of a pod. */
+export interface ContainerRecord {
+  name: string;
+  image: string;
+  imageID: string;
+  containerID?: string;
+  restartCount: number;
+  state: ContainerState;
+  lastState: ContainerState;
+  started: boolean;
+}
+
+interface Condition {
+  type: string;
+  status: 'True' | 'False';
+  lastProbeTime: null;
+  lastTransitionTime: string;
+  reason?: string;
+  message?: string;
+}
+
+export const now = (): string => new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+
+/**
+ * The pod status a kubelet would write, computed from the container records.
+ * Conditions keep their lastTransitionTime while their status does not change.
+ */
+export class PodStatusModel {
+  readonly init: ContainerRecord[];
+  readonly app: ContainerRecord[];
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed' = 'Pending';
+  reason?: string;
+  message?: string;
+  sandboxReady = false;
+  startTime?: string;
+  private conditions = new Map<string, Condition>();
+
+  constructor(private readonly pod: KObject, previous?: any) {
+    const record = (c: any, waitingReason: string): ContainerRecord => ({
+      name: c.name,
+      image: c.image,
+      imageID: '',
+      restartCount: 0,
+      state: { waiting: { reason: waitingReason } },
+      lastState: {},
+      started: false,
+    });
+    const hasInit = (pod.spec.initContainers ?? []).length > 0;
+    this.init = (pod.spec.initContainers ?? []).map((c: any) => record(c, 'PodInitializing'));
+    this.app = (pod.spec.containers ?? []).map((c: any) => record(c, hasInit ? 'PodInitializing' : 'ContainerCreating'));
+    if (this.init[0]) this.init[0].state = { waiting: { reason: 'ContainerCreating' } };
+    for (const c of previous?.conditions ?? []) this.conditions.set(c.type, c);
+    if (previous?.startTime) this.startTime = previous.startTime;
+  }
+
+  find(name: string): ContainerRecord | undefined {
+    return this.app.find((c) => c.name === name) ?? this.init.find((c) => c.name === name);
+  }
+
+  private setCondition(type: string, ok: boolean, reason?: string, message?: string): void {
+    const previous = this.conditions.get(type);
+    const status = ok ? 'True' : 'False';
+    const next: Condition = {
+      type,
+      status,
+      lastProbeTime: null,
+      lastTransitionTime: previous && previous.status === status ? previous.lastTransitionTime : now(),
+      ...(reason ? { reason } : {}),
+      ...(message ? { message } : {}),
+    };
+    this.conditions.set(type, next);
+  }
+
+  private isRunning(c: ContainerRecord): boolean {
+    return Boolean(c.state.running);
+  }
+
+  /** The `status` object to store. */
+  build(previousStatus: any, podIP: string): any {
+    const terminal = this.phase === 'Succeeded' || this.phase === 'Failed';
+    this.setCondition('PodReadyToStartContainers', this.sandboxReady);
+    const initPending = this.init.filter((c) => c.state.terminated?.exitCode !== 0).map((c) => c.name);
+    if (this.phase === 'Succeeded') this.setCondition('Initialized', true, 'PodCompleted');
+    else if (initPending.length === 0) this.setCondition('Initialized', true);
+    else this.setCondition('Initialized', false, 'ContainersNotInitialized', `containers with incomplete status: [${initPending.join(' ')}]`);
+    const unready = this.app.filter((c) => !this.isRunning(c)).map((c) => c.name);
+    if (terminal) {
+      const reason = this.phase === 'Succeeded' ? 'PodCompleted' : 'PodFailed';
+      this.setCondition('ContainersReady', false, reason);
+      this.setCondition('Ready', false, reason);
+    } else if (unready.length === 0) {
+      this.setCondition('ContainersReady', true);
+      this.setCondition('Ready', true);
+    } else {
+      const message = `containers with unready status: [${unready.join(' ')}]`;
+      this.setCondition('ContainersReady', false, 'ContainersNotReady', message);
+      this.setCondition('Ready', false, 'ContainersNotReady', message);
+    }
+    this.setCondition('PodScheduled', true);
+    const order = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'];
+    const toStatus = (c: ContainerRecord) => ({
+      name: c.name,
+      image: c.image,
+      imageID: c.imageID,
+      ...(c.containerID ? { containerID: c.containerID } : {}),
+      ready: this.isRunning(c) && !terminal,
+      started: this.isRunning(c),
+      restartCount: c.restartCount,
+      state: c.state,
+      lastState: c.lastState,
+    });
+    return {
+      ...(previousStatus?.qosClass ? { qosClass: previousStatus.qosClass } : {}),
+      phase: this.phase,
+      ...(this.reason ? { reason: this.reason } : {}),
+      ...(this.message ? { message: this.message } : {}),
+      conditions: order.map((t) => this.conditions.get(t)).filter(Boolean),
+      hostIP: '10.0.0.1',
+      hostIPs: [{ ip: '10.0.0.1' }],
+      ...(this.sandboxReady || terminal ? { podIP, podIPs: [{ ip: podIP }] } : {}),
+      ...(this.startTime ? { startTime: this.startTime } : {}),
+      ...(this.init.length ? { initContainerStatuses: this.init.map(toStatus) } : {}),
+      containerStatuses: this.app.map(toStatus),
+    };
+  }
+}
+
+/** A fake but stable pod IP derived from the uid; nothing ever sends traffic to it. */
+export function fakePodIP(uid: string): string {
+  const hex = uid.replace(/[^0-9a-f]/g, '');
+  const byte = (i: number) => parseInt(hex.slice(i, i + 2) || '0', 16);
+  return `10.244.${byte(0)}.${(byte(2) % 253) + 2}`;
+}
