@@ -1,0 +1,35 @@
+import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { callApi } from './api-errors.js';
+import { namespaceSelector } from './naming.js';
+import type { ResolvedK8sOptions } from './options.js';
+import { PodWatcher } from './pod-watch.js';
+
+/** What every part of the driver shares: clients (made once, at driver creation), options, the informer. */
+export interface K8sContext {
+  readonly kc: KubeConfig;
+  readonly core: CoreV1Api;
+  readonly batch: BatchV1Api;
+  readonly apps: AppsV1Api;
+  readonly options: ResolvedK8sOptions;
+  /** The Kubernetes namespace everything is made in. */
+  readonly ns: string;
+  readonly watcher: PodWatcher;
+  /** One API request with retries and error normalisation (see `callApi`). */
+  call<T>(what: string, request: () => Promise<T>, signal?: AbortSignal): Promise<T>;
+}
+
+/** Creates the clients and the (not yet started) informer. */
+export function createContext(kc: KubeConfig, options: ResolvedK8sOptions): K8sContext {
+  const core = kc.makeApiClient(CoreV1Api);
+  const ns = options.kubernetesNamespace;
+  return {
+    kc,
+    core,
+    batch: kc.makeApiClient(BatchV1Api),
+    apps: kc.makeApiClient(AppsV1Api),
+    options,
+    ns,
+    watcher: new PodWatcher(kc, core, ns, namespaceSelector(options.namespace)),
+    call: (what, request, signal) => callApi(what, request, { signal, policy: options.retry }),
+  };
+}

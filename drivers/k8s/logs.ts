@@ -1,0 +1,136 @@
+import type { Writable } from 'node:stream';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { delay } from '../../src/abort.js';
+import { isTransient, normaliseError, statusCodeOf } from './api-errors.js';
+import { kubeGet } from './http-stream.js';
+import { TimestampedLines } from './timestamped-lines.js';
+
+/**
+ * Pod logs. Without follow: one GET per stream. With follow: a live stream that ends
+ * when the container has terminated and everything was delivered, reconnecting after a
+ * dropped connection from the last timestamp seen (`timestamps=true` + `sinceTime`,
+ * boundary lines de-duplicated).
+ *
+ * stdout and stderr are read apart with `stream=Stdout|Stderr` (KEP-3288) when the
+ * server honours it; otherwise the combined log goes to stdout (see `probeSplitStreams`).
+ */
+
+/** The pod and container to read, and how to learn about the container's life. */
+export interface LogSource {
+  kc: KubeConfig;
+  namespace: string;
+  pod: string;
+  container: string;
+  /** Resolves once the container has started, or `false` when it ended without ever starting. */
+  waitForStart(signal?: AbortSignal): Promise<boolean>;
+  /** Whether the container has terminated (or the pod is gone). */
+  hasEnded(signal?: AbortSignal): Promise<boolean>;
+}
+
+/** Destinations and mode of one read. */
+export interface LogRead {
+  stdout?: Writable;
+  stderr?: Writable;
+  follow: boolean;
+  /** Read the streams apart (the server honours `stream=`). */
+  split: boolean;
+  signal?: AbortSignal;
+}
+
+const RECONNECT_DELAY_MS = 200;
+
+/** Reads the logs as asked. Destinations are written with back-pressure and never ended. */
+export async function readPodLogs(source: LogSource, read: LogRead): Promise<void> {
+  const parts: Array<[string | undefined, Writable | undefined]> = read.split
+    ? [['Stdout', read.stdout], ['Stderr', read.stderr]]
+    : [[undefined, read.stdout]];
+  if (read.follow && !(await source.waitForStart(read.signal))) return;
+  await Promise.all(parts.map(([stream, destination]) => (read.follow ? followStream(source, stream, destination, read.signal) : readOnce(source, stream, destination, read.signal))));
+}
+
+/**
+ * Whether the server honours `stream=`: a server that implements it rejects an unknown
+ * value with 422 (Invalid); one that ignores the parameter answers 200. `undefined` when
+ * the answer says neither (e.g. 400 "waiting to start"): ask again later.
+ */
+export async function probeSplitStreams(source: Pick<LogSource, 'kc' | 'namespace' | 'pod' | 'container'>, signal?: AbortSignal): Promise<boolean | undefined> {
+  try {
+    const response = await kubeGet(source.kc, logPath(source), { container: source.container, stream: 'DrivetrainProbe', limitBytes: '1' }, signal);
+    response.destroy();
+    return false;
+  } catch (error) {
+    const status = statusCodeOf(error);
+    if (status === 422) return true;
+    return undefined;
+  }
+}
+
+async function readOnce(source: LogSource, stream: string | undefined, destination: Writable | undefined, signal?: AbortSignal): Promise<void> {
+  let response;
+  try {
+    response = await kubeGet(source.kc, logPath(source), { container: source.container, ...(stream === undefined ? {} : { stream }) }, signal);
+  } catch (error) {
+    // 400: the container has not started yet (no output so far); 404: the pod is gone.
+    const status = statusCodeOf(error);
+    if (status === 400 || status === 404) return;
+    throw normaliseError(error, `read logs of pod "${source.pod}"`);
+  }
+  for await (const chunk of response) await write(destination, chunk as Buffer);
+}
+
+async function followStream(source: LogSource, stream: string | undefined, destination: Writable | undefined, signal?: AbortSignal): Promise<void> {
+  const lines = new TimestampedLines();
+  for (;;) {
+    signal?.throwIfAborted();
+    const query: Record<string, string> = { container: source.container, follow: 'true', timestamps: 'true', ...(stream === undefined ? {} : { stream }) };
+    if (lines.resumeFrom !== undefined) query.sinceTime = lines.resumeFrom;
+    lines.reconnect();
+    let response;
+    try {
+      response = await kubeGet(source.kc, logPath(source), query, signal);
+    } catch (error) {
+      const status = statusCodeOf(error);
+      if (status === 404) return;
+      if (status === 400) {
+        // "waiting to start": not an error to surface; wait for the container, then resume.
+        if (!(await source.waitForStart(signal))) return;
+        if (await source.hasEnded(signal)) await delay(RECONNECT_DELAY_MS, signal);
+        continue;
+      }
+      if (!isTransient(error)) throw normaliseError(error, `follow logs of pod "${source.pod}"`);
+      await delay(RECONNECT_DELAY_MS, signal);
+      continue;
+    }
+    let dropped = false;
+    try {
+      for await (const chunk of response) await write(destination, lines.push(chunk as Buffer));
+    } catch (error) {
+      signal?.throwIfAborted();
+      dropped = true;
+    }
+    if (!dropped && (await source.hasEnded(signal))) {
+      await write(destination, lines.flush());
+      return;
+    }
+    // The stream ended while the container still runs: the connection was dropped. Resume.
+    await delay(RECONNECT_DELAY_MS, signal);
+  }
+}
+
+function logPath(source: { namespace: string; pod: string }): string {
+  return `/api/v1/namespaces/${encodeURIComponent(source.namespace)}/pods/${encodeURIComponent(source.pod)}/log`;
+}
+
+function write(destination: Writable | undefined, chunk: Buffer): Promise<void> {
+  if (destination === undefined || chunk.length === 0 || destination.destroyed) return Promise.resolve();
+  if (destination.write(chunk)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      destination.off('drain', done);
+      destination.off('close', done);
+      resolve();
+    };
+    destination.once('drain', done);
+    destination.once('close', done);
+  });
+}

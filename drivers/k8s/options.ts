@@ -1,0 +1,181 @@
+import { existsSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { V1Affinity, V1LocalObjectReference, V1Pod, V1Toleration } from '@kubernetes/client-node';
+import { InvalidInputError } from '../../src/errors.js';
+import type { BaseDriverOptions } from '../../src/types.js';
+import type { RetryPolicy } from '../../src/retry.js';
+
+/** Where a secret-backed environment variable comes from. */
+export interface SecretEnvSource {
+  /** Name of the Secret in the Kubernetes namespace. */
+  secret: string;
+  /** Key inside the Secret. */
+  key: string;
+  /** Start the pod even when the Secret or key is missing. @default false */
+  optional?: boolean;
+}
+
+/** Options of the Kubernetes driver. */
+export interface K8sDriverOptions extends BaseDriverOptions {
+  /** Path of a kubeconfig file. @default `KUBECONFIG` (several paths allowed), else `~/.kube/config`, else the in-cluster service account */
+  kubeconfig?: string;
+  /** A ready KubeConfig; wins over `kubeconfig`. */
+  kubeConfig?: KubeConfig;
+  /** The kubeconfig context to use. @default the current context */
+  context?: string;
+  /**
+   * The Kubernetes namespace objects are made in (separate from the drivetrain `namespace`).
+   * @default env `DRIVETRAIN_K8S_NAMESPACE`, else the context's namespace, else `default`
+   */
+  kubernetesNamespace?: string;
+  /** Run tasks as bare Pods or as batch/v1 Jobs (backoffLimit 0). @default 'pod' */
+  mode?: 'pod' | 'job';
+  /** Job mode: seconds after which Kubernetes deletes a finished Job. @default unset (kept until cleanup) */
+  ttlSecondsAfterFinished?: number;
+  /** @default 'IfNotPresent' */
+  imagePullPolicy?: 'Always' | 'IfNotPresent' | 'Never';
+  /** Names of Secrets used to pull images. @default none */
+  imagePullSecrets?: readonly string[];
+  /** @default the namespace's default service account */
+  serviceAccountName?: string;
+  nodeSelector?: Readonly<Record<string, string>>;
+  tolerations?: readonly V1Toleration[];
+  affinity?: V1Affinity;
+  priorityClassName?: string;
+  runtimeClassName?: string;
+  /** Extra labels on every object the driver makes (keys `drivetrain.*` are reserved). */
+  labels?: Readonly<Record<string, string>>;
+  /** Extra annotations on every object the driver makes. */
+  annotations?: Readonly<Record<string, string>>;
+  /** Environment variables read from Secrets: variable name → Secret key. */
+  secretEnv?: Readonly<Record<string, SecretEnvSource>>;
+  /** A partial Pod deep-merged over the generated pod last (objects merged, arrays and scalars replaced). */
+  podTemplate?: Partial<V1Pod>;
+  /** StorageClass of volume claims. @default the cluster's default class */
+  storageClassName?: string;
+  /** @default 'ReadWriteOnce' */
+  accessMode?: 'ReadWriteOnce' | 'ReadWriteMany';
+  /** Size of a volume created without `sizeBytes`, in bytes. @default 1073741824 (1 GiB) */
+  defaultVolumeSizeBytes?: number;
+  /** Image of the short-lived pods that copy data in and out of volumes (needs `sh` and `tar`). @default 'busybox' */
+  helperImage?: string;
+  /** Longest wait, in ms, for a pod to be scheduled, pulled and started. @default 300000 (5 min) */
+  startTimeoutMs?: number;
+  /** Longest time, in ms, a pod may stay in ErrImagePull/ImagePullBackOff before the run fails. @default 120000 (2 min) */
+  pullTimeoutMs?: number;
+  /** Retry policy of transient API errors (429, 5xx, connection errors). */
+  retry?: RetryPolicy;
+}
+
+/** Options after validation, defaults applied. */
+export interface ResolvedK8sOptions extends Omit<K8sDriverOptions, 'kubeconfig' | 'kubeConfig' | 'context'> {
+  namespace: string;
+  kubernetesNamespace: string;
+  mode: 'pod' | 'job';
+  imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
+  accessMode: 'ReadWriteOnce' | 'ReadWriteMany';
+  defaultVolumeSizeBytes: number;
+  helperImage: string;
+  startTimeoutMs: number;
+  pullTimeoutMs: number;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/**
+ * Loads the KubeConfig: `kubeConfig` > `kubeconfig` path > `KUBECONFIG` > `~/.kube/config` >
+ * in-cluster service account. Nothing is contacted here.
+ */
+export function loadKubeConfig(options: Pick<K8sDriverOptions, 'kubeconfig' | 'kubeConfig' | 'context'>, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  let kc: KubeConfig;
+  if (options.kubeConfig !== undefined) {
+    if (!(options.kubeConfig instanceof KubeConfig)) throw new InvalidInputError('options.kubeConfig', 'a KubeConfig object from @kubernetes/client-node', options.kubeConfig);
+    kc = options.kubeConfig;
+  } else {
+    kc = new KubeConfig();
+    if (options.kubeconfig !== undefined) {
+      if (typeof options.kubeconfig !== 'string' || !existsSync(options.kubeconfig)) {
+        throw new InvalidInputError('options.kubeconfig', 'the path of an existing kubeconfig file', options.kubeconfig);
+      }
+      kc.loadFromFile(options.kubeconfig);
+    } else if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') {
+      // Missing files in the list are skipped, as kubectl does.
+      const files = env.KUBECONFIG.split(delimiter).filter((file) => file !== '' && existsSync(file));
+      if (files.length === 0) throw new InvalidInputError('KUBECONFIG', 'a list of existing kubeconfig files', env.KUBECONFIG);
+      kc.loadFromFile(files[0] as string);
+      for (const file of files.slice(1)) {
+        const more = new KubeConfig();
+        more.loadFromFile(file);
+        kc.mergeConfig(more, true);
+      }
+    } else if (existsSync(join(homedir(), '.kube', 'config'))) {
+      kc.loadFromFile(join(homedir(), '.kube', 'config'));
+    } else {
+      kc.loadFromCluster();
+    }
+  }
+  if (options.context !== undefined) {
+    if (kc.getContextObject(options.context) === null) {
+      throw new InvalidInputError('options.context', `one of the kubeconfig's contexts (${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`, options.context);
+    }
+    kc.setCurrentContext(options.context);
+  }
+  if (kc.getCurrentCluster() === null) throw new InvalidInputError('kubeconfig', 'a kubeconfig whose current context names a cluster');
+  return kc;
+}
+
+/** The Kubernetes namespace: option > `DRIVETRAIN_K8S_NAMESPACE` > the context's namespace > `default`. */
+export function resolveKubernetesNamespace(option: string | undefined, kc: KubeConfig, env: NodeJS.ProcessEnv = process.env): string {
+  const context = kc.getContextObject(kc.getCurrentContext());
+  const chosen = option ?? (env.DRIVETRAIN_K8S_NAMESPACE || undefined) ?? context?.namespace ?? 'default';
+  if (!DNS_LABEL.test(chosen)) {
+    throw new InvalidInputError(option === undefined ? 'DRIVETRAIN_K8S_NAMESPACE' : 'options.kubernetesNamespace', 'a Kubernetes namespace name (DNS-1123 label)', chosen);
+  }
+  return chosen;
+}
+
+/** Validates the options (except the KubeConfig) once and applies defaults. */
+export function resolveOptions(options: K8sDriverOptions & { namespace: string }, kubernetesNamespace: string): ResolvedK8sOptions {
+  const positive = (field: keyof K8sDriverOptions, fallback: number): number => {
+    const value = options[field];
+    if (value === undefined) return fallback;
+    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new InvalidInputError(`options.${field}`, 'a positive integer', value);
+    return value;
+  };
+  const oneOf = <T extends string>(field: keyof K8sDriverOptions, allowed: readonly T[], fallback: T): T => {
+    const value = options[field];
+    if (value === undefined) return fallback;
+    if (!allowed.includes(value as T)) throw new InvalidInputError(`options.${field}`, `one of ${allowed.join(', ')}`, value);
+    return value as T;
+  };
+  for (const key of Object.keys(options.labels ?? {})) {
+    if (key.startsWith('drivetrain.')) throw new InvalidInputError(`options.labels[${JSON.stringify(key)}]`, 'a key not starting with "drivetrain." (reserved)', key);
+  }
+  for (const [name, source] of Object.entries(options.secretEnv ?? {})) {
+    if (typeof source?.secret !== 'string' || typeof source.key !== 'string') {
+      throw new InvalidInputError(`options.secretEnv.${name}`, 'an object { secret, key, optional? }', source);
+    }
+  }
+  if (options.imagePullSecrets !== undefined && !Array.isArray(options.imagePullSecrets)) {
+    throw new InvalidInputError('options.imagePullSecrets', 'an array of Secret names', options.imagePullSecrets);
+  }
+  return {
+    ...options,
+    kubernetesNamespace,
+    mode: oneOf('mode', ['pod', 'job'] as const, 'pod'),
+    imagePullPolicy: oneOf('imagePullPolicy', ['Always', 'IfNotPresent', 'Never'] as const, 'IfNotPresent'),
+    accessMode: oneOf('accessMode', ['ReadWriteOnce', 'ReadWriteMany'] as const, 'ReadWriteOnce'),
+    defaultVolumeSizeBytes: positive('defaultVolumeSizeBytes', 2 ** 30),
+    helperImage: options.helperImage ?? 'busybox',
+    startTimeoutMs: positive('startTimeoutMs', 300_000),
+    pullTimeoutMs: positive('pullTimeoutMs', 120_000),
+    ttlSecondsAfterFinished: options.ttlSecondsAfterFinished === undefined ? undefined : positive('ttlSecondsAfterFinished', 0),
+  };
+}
+
+/** `imagePullSecrets` in the pod's shape. */
+export function pullSecretRefs(names: readonly string[] | undefined): V1LocalObjectReference[] | undefined {
+  return names === undefined || names.length === 0 ? undefined : names.map((name) => ({ name }));
+}

@@ -1,0 +1,91 @@
+import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import type { ContainerStatus } from '../../src/types.js';
+import { TASK_CONTAINER } from './naming.js';
+
+/**
+ * Pure mapping of pod objects to drivetrain statuses. Exit codes come only from the
+ * task container's `state.terminated.exitCode`; everything else is `null` with a reason.
+ */
+
+/** The status of a task whose pod is gone (deleted by someone, or by cleanup). */
+export const DELETED: ContainerStatus = Object.freeze({ done: true, exitCode: null, reason: 'Deleted', message: 'the pod was deleted' });
+
+/** Waiting reasons after which the container can never start, whatever the wait. */
+export const FATAL_WAITING_REASONS: ReadonlySet<string> = new Set(['InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
+/** Waiting reasons of a pull that may still succeed (bounded by the pull timeout). */
+export const PULL_WAITING_REASONS: ReadonlySet<string> = new Set(['ErrImagePull', 'ImagePullBackOff']);
+const IMAGE_REASONS: ReadonlySet<string> = new Set(['InvalidImageName', 'ErrImageNeverPull', ...PULL_WAITING_REASONS]);
+
+/** The task container's status entry, if the kubelet reported one. */
+export function taskContainerStatus(pod: V1Pod): V1ContainerStatus | undefined {
+  return pod.status?.containerStatuses?.find((status) => status.name === TASK_CONTAINER) ?? pod.status?.containerStatuses?.[0];
+}
+
+/** The drivetrain status of a pod (`undefined` = the pod no longer exists). */
+export function toContainerStatus(pod: V1Pod | undefined): ContainerStatus {
+  if (pod === undefined) return DELETED;
+  const podReason = pod.status?.reason;
+  const container = taskContainerStatus(pod);
+  const terminated = container?.state?.terminated;
+  if (terminated !== undefined) {
+    // A pod-level reason (DeadlineExceeded, Evicted) explains the end better than the container's "Error".
+    const reason = podReason ?? terminated.reason;
+    return withDetail({ done: true, exitCode: terminated.exitCode }, reason, terminated.message ?? pod.status?.message);
+  }
+  const phase = pod.status?.phase;
+  if (phase === 'Failed' || phase === 'Succeeded') {
+    // Ended without a recorded container exit (evicted, deadline before start, node lost): no code to report.
+    return withDetail({ done: true, exitCode: null }, podReason ?? 'Error', pod.status?.message ?? 'the pod ended without a container exit code');
+  }
+  const waiting = container?.state?.waiting;
+  if (waiting?.reason !== undefined && FATAL_WAITING_REASONS.has(waiting.reason)) {
+    return withDetail({ done: true, exitCode: null }, waiting.reason, waiting.message);
+  }
+  return { done: false, exitCode: null };
+}
+
+/** True once the task's process has started (or already ended). */
+export function hasStarted(pod: V1Pod): boolean {
+  const state = taskContainerStatus(pod)?.state;
+  return state?.running !== undefined || state?.terminated !== undefined || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
+}
+
+/** Why a pod cannot start, as the driver reports it. */
+export interface StartProblem {
+  kind: 'image' | 'start' | 'timeout';
+  reason: string;
+  message: string;
+}
+
+/**
+ * Whether a pod that has not started should be given up on, given how long it has been
+ * waiting (`elapsedMs`) and how long its image pull has been failing (`pullFailingMs`).
+ */
+export function startProblem(pod: V1Pod, elapsedMs: number, pullFailingMs: number | undefined, limits: { startTimeoutMs: number; pullTimeoutMs: number }): StartProblem | undefined {
+  if (hasStarted(pod)) return undefined;
+  const waiting = taskContainerStatus(pod)?.state?.waiting;
+  const reason = waiting?.reason;
+  const message = waiting?.message ?? reason ?? '';
+  if (reason !== undefined && FATAL_WAITING_REASONS.has(reason)) {
+    return { kind: IMAGE_REASONS.has(reason) ? 'image' : 'start', reason, message };
+  }
+  if (reason !== undefined && PULL_WAITING_REASONS.has(reason) && pullFailingMs !== undefined && pullFailingMs >= limits.pullTimeoutMs) {
+    return { kind: 'image', reason, message: `${message} (still failing after ${limits.pullTimeoutMs} ms)` };
+  }
+  if (elapsedMs >= limits.startTimeoutMs) {
+    const unschedulable = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+    const why = unschedulable?.message ?? (reason === undefined ? `phase ${pod.status?.phase ?? 'unknown'}` : `${reason}: ${message}`);
+    return { kind: 'timeout', reason: unschedulable?.reason ?? reason ?? 'Timeout', message: `did not start within ${limits.startTimeoutMs} ms (${why})` };
+  }
+  return undefined;
+}
+
+/** True when the pod's image pull is failing right now. */
+export function isPullFailing(pod: V1Pod): boolean {
+  const reason = taskContainerStatus(pod)?.state?.waiting?.reason;
+  return reason !== undefined && PULL_WAITING_REASONS.has(reason);
+}
+
+function withDetail(status: ContainerStatus, reason: string | undefined, message: string | undefined): ContainerStatus {
+  return { ...status, ...(reason === undefined ? {} : { reason }), ...(message === undefined || message === '' ? {} : { message }) };
+}

@@ -1,0 +1,123 @@
+import { PassThrough, Readable, Writable } from 'node:stream';
+import { Attach, Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
+import type WebSocket from 'ws';
+import { abortReason, delay } from '../../src/abort.js';
+import { stdinToReadable } from '../../src/stdin.js';
+import type { ContainerStatus, StdinSource } from '../../src/types.js';
+import { normaliseError } from './api-errors.js';
+import { KubeWebSocket } from './ws-connect.js';
+
+/**
+ * Exec and attach over client-node's WebSocket channels. The caller's output streams
+ * are never ended (client-node ends the streams it is given, so it gets relays), the
+ * input is sent in bounded pieces with back-pressure on the socket, and the exit code
+ * comes only from the status channel: a stream that drops without one reports `null`.
+ */
+
+const STDIN_PIECE = 64 * 1024;
+const SOCKET_HIGH_WATER = 1024 * 1024;
+const OPEN = 1;
+
+/** The exec status channel's V1Status as a drivetrain status (`undefined`: the stream dropped without one). */
+export function execStatus(status: V1Status | undefined): ContainerStatus {
+  if (status === undefined) {
+    return { done: true, exitCode: null, reason: 'StreamLost', message: 'the exec stream closed before the command reported an exit status' };
+  }
+  if (status.status === 'Success') return { done: true, exitCode: 0 };
+  const cause = status.details?.causes?.find((c) => c.reason === 'ExitCode');
+  const code = cause?.message === undefined ? Number.NaN : Number(cause.message);
+  if (status.reason === 'NonZeroExitCode' && Number.isInteger(code)) return { done: true, exitCode: code, reason: 'Error' };
+  return { done: true, exitCode: null, reason: status.reason ?? 'Error', ...(status.message === undefined ? {} : { message: status.message }) };
+}
+
+/** Where a remote command's input and output go. */
+export interface RemoteStreams {
+  stdin?: StdinSource;
+  stdout?: Writable;
+  stderr?: Writable;
+  signal?: AbortSignal;
+}
+
+/** Runs `command` (argv, no shell) in a pod's container; resolves with its status. */
+export async function execInPod(kc: KubeConfig, target: { namespace: string; pod: string; container: string }, command: readonly string[], streams: RemoteStreams): Promise<ContainerStatus> {
+  const signal = streams.signal;
+  signal?.throwIfAborted();
+  const stdout = relayTo(streams.stdout);
+  const stderr = relayTo(streams.stderr);
+  const stdin = streams.stdin === undefined ? null : new PassThrough();
+  let reported: V1Status | undefined;
+  let socket: WebSocket;
+  try {
+    socket = await new Exec(kc, new KubeWebSocket(kc)).exec(target.namespace, target.pod, target.container, [...command], stdout, stderr, stdin, false, (status) => {
+      reported = status;
+    });
+  } catch (error) {
+    throw normaliseError(error, `exec in pod "${target.pod}"`);
+  }
+  if (stdin !== null && streams.stdin !== undefined) void pumpInput(stdinToReadable(streams.stdin), stdin, socket);
+  return new Promise<ContainerStatus>((resolve, reject) => {
+    const onAbort = (): void => {
+      socket.terminate();
+      reject(abortReason(signal as AbortSignal));
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    socket.on('close', () => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(execStatus(reported));
+    });
+  });
+}
+
+/**
+ * Attaches to a running container's stdin and streams `source` into it, then signals
+ * EOF: client-node sends the v5 close frame `[255, 0]` when its input ends (older
+ * protocols close the socket); the socket is then closed, and since the container has
+ * `stdinOnce`, detaching also closes its stdin. Resolves once the input is delivered.
+ */
+export async function attachStdin(kc: KubeConfig, target: { namespace: string; pod: string; container: string }, source: StdinSource, signal?: AbortSignal): Promise<void> {
+  const relay = new PassThrough();
+  let socket: WebSocket;
+  try {
+    socket = await new Attach(kc, new KubeWebSocket(kc)).attach(target.namespace, target.pod, target.container, null, null, relay, false);
+  } catch (error) {
+    throw normaliseError(error, `attach to pod "${target.pod}"`);
+  }
+  const onAbort = (): void => socket.terminate();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    await pumpInput(stdinToReadable(source), relay, socket);
+    while (socket.readyState === OPEN && socket.bufferedAmount > 0) await delay(5);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+    if (socket.readyState === OPEN) socket.close(1000);
+  }
+}
+
+/** Copies `source` into `relay` in bounded pieces, pausing while the socket's send buffer is full. */
+async function pumpInput(source: Readable, relay: PassThrough, socket: WebSocket): Promise<void> {
+  try {
+    for await (const chunk of source) {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
+      for (let offset = 0; offset < bytes.length; offset += STDIN_PIECE) {
+        if (socket.readyState !== OPEN) return;
+        relay.write(bytes.subarray(offset, offset + STDIN_PIECE));
+        while (socket.readyState === OPEN && socket.bufferedAmount > SOCKET_HIGH_WATER) await delay(5);
+      }
+    }
+  } catch {
+    // A failing input source ends the input early; the process sees EOF.
+  } finally {
+    relay.end();
+  }
+}
+
+/** A Writable that forwards to `target` (if any) with back-pressure and never ends it. */
+export function relayTo(target: Writable | undefined): Writable {
+  return new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (target === undefined || target.destroyed) return callback();
+      if (target.write(chunk)) return callback();
+      target.once('drain', () => callback());
+    },
+  });
+}

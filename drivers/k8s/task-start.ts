@@ -1,0 +1,108 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { delay } from '../../src/abort.js';
+import { ConflictError, DrivetrainError } from '../../src/errors.js';
+import { LABELS, TASK_ID_ANNOTATION, type ResourceRole } from '../../src/labels.js';
+import type { StdinSource } from '../../src/types.js';
+import { isAlreadyExists } from './api-errors.js';
+import type { K8sContext } from './context.js';
+import { deleteJob, findJobPod, readJob } from './jobs.js';
+import { TASK_CONTAINER } from './naming.js';
+import { buildJob } from './pod-spec.js';
+import { toContainerStatus } from './pod-status.js';
+import { readPod, waitForStart } from './pods.js';
+import { attachStdin } from './remote.js';
+import { removePod } from './task-container.js';
+import { StartTimeoutError } from '../../src/errors.js';
+
+/**
+ * Creating a task's pod (or Job) idempotently and waiting for it to start. A create
+ * that finds the name taken adopts the object when its annotation names the same task
+ * (and role), else fails with ConflictError. A start that fails removes what was made.
+ */
+
+/** Where the task runs once started. */
+export interface StartedTask {
+  podName: string;
+  jobName?: string;
+  /** This call created the object (so it owns stdin). */
+  created: boolean;
+}
+
+/** Checks that an existing object belongs to the same task and role. */
+export function assertSameTask(kind: string, name: string, metadata: { annotations?: Record<string, string>; labels?: Record<string, string> } | undefined, taskId: string, role: ResourceRole): void {
+  if (metadata?.annotations?.[TASK_ID_ANNOTATION] !== taskId || metadata.labels?.[LABELS.role] !== role) {
+    throw new ConflictError(`${kind} "${name}" already exists for another task or purpose; choose another task ID or drivetrain namespace`);
+  }
+}
+
+/** Creates the pod, or adopts the same task's existing pod. */
+async function createOrAdoptPod(ctx: K8sContext, pod: V1Pod, taskId: string, role: ResourceRole, signal?: AbortSignal): Promise<boolean> {
+  const name = pod.metadata?.name as string;
+  try {
+    await ctx.call(`create pod "${name}"`, () => ctx.core.createNamespacedPod({ namespace: ctx.ns, body: pod }), signal);
+    return true;
+  } catch (error) {
+    if (!isAlreadyExists(error)) throw error;
+    const existing = await readPod(ctx, name, signal);
+    if (existing === undefined) throw new ConflictError(`pod "${name}" was deleted while being adopted; retry`, { cause: error });
+    assertSameTask('pod', name, existing.metadata as never, taskId, role);
+    return false;
+  }
+}
+
+/** Creates (or adopts) the task's pod or Job and waits until the process has started. */
+export async function startTask(ctx: K8sContext, pod: V1Pod, taskId: string, role: ResourceRole, image: string, signal?: AbortSignal): Promise<StartedTask> {
+  const name = pod.metadata?.name as string;
+  if (ctx.options.mode === 'job' && role === 'task') return startJob(ctx, pod, taskId, image, signal);
+  const created = await createOrAdoptPod(ctx, pod, taskId, role, signal);
+  try {
+    await waitForStart(ctx, name, image, signal);
+  } catch (error) {
+    if (created || error instanceof DrivetrainError) await removePod(ctx, name).catch(() => {});
+    throw error;
+  }
+  return { podName: name, created };
+}
+
+async function startJob(ctx: K8sContext, pod: V1Pod, taskId: string, image: string, signal?: AbortSignal): Promise<StartedTask> {
+  const job = buildJob(pod, ctx.options);
+  const name = job.metadata?.name as string;
+  let created = true;
+  try {
+    await ctx.call(`create job "${name}"`, () => ctx.batch.createNamespacedJob({ namespace: ctx.ns, body: job }), signal);
+  } catch (error) {
+    if (!isAlreadyExists(error)) throw error;
+    const existing = await readJob(ctx, name, signal);
+    if (existing === undefined) throw new ConflictError(`job "${name}" was deleted while being adopted; retry`, { cause: error });
+    assertSameTask('job', name, existing.metadata as never, taskId, 'task');
+    created = false;
+  }
+  try {
+    const podName = await findJobPod(ctx, taskId, ctx.options.startTimeoutMs, signal);
+    if (podName === undefined) throw new StartTimeoutError(`job "${name}" made no pod within ${ctx.options.startTimeoutMs} ms`, ctx.options.startTimeoutMs);
+    await waitForStart(ctx, podName, image, signal);
+    return { podName, jobName: name, created };
+  } catch (error) {
+    await deleteJob(ctx, name).catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * Streams the task's stdin once its container runs. The attach is retried briefly while
+ * the container is still running (a just-started container may not accept it yet); a
+ * process that has already ended needs no input.
+ */
+export async function feedStdin(ctx: K8sContext, podName: string, stdin: StdinSource, signal?: AbortSignal): Promise<void> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await attachStdin(ctx.kc, { namespace: ctx.ns, pod: podName, container: TASK_CONTAINER }, stdin, signal);
+      return;
+    } catch (error) {
+      if (signal?.aborted || attempt >= 5) throw error;
+      const pod = await readPod(ctx, podName, signal).catch(() => undefined);
+      if (pod === undefined || toContainerStatus(pod).done) return;
+      await delay(200 * (attempt + 1), signal);
+    }
+  }
+}

@@ -1,0 +1,198 @@
+import { randomBytes } from 'node:crypto';
+import { PassThrough, type Readable } from 'node:stream';
+import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
+import { ConflictError, EngineError, InvalidInputError, NotFoundError } from '../../src/errors.js';
+import { LABELS } from '../../src/labels.js';
+import { toLabelValue } from '../../src/names.js';
+import type { OperationOptions, Volume, VolumeRef } from '../../src/types.js';
+import { validateVolumeName } from '../../src/validate.js';
+import { isAlreadyExists, isNotFound } from './api-errors.js';
+import type { K8sContext } from './context.js';
+import { claimName, helperPodName, objectLabels } from './naming.js';
+import { IDLE_COMMAND } from './pod-spec.js';
+import { waitForStart } from './pods.js';
+import { bytesToQuantity, quantityToBytes } from './quantity.js';
+import { execInPod } from './remote.js';
+import { normaliseTarNames } from './tar-names.js';
+import { removePod } from './task-container.js';
+
+/**
+ * Volumes are PersistentVolumeClaims, one per drivetrain volume, labelled with the
+ * drivetrain namespace. Their data is reached through a short-lived labelled helper pod
+ * that mounts the claim at /data and runs `tar` over exec; the helper is removed after
+ * every operation, also on error and abort.
+ */
+
+const DATA = '/data';
+
+/** The claim object of a volume. */
+export function buildClaim(ctx: Pick<K8sContext, 'options' | 'ns'>, name: string, sizeBytes: number): V1PersistentVolumeClaim {
+  const { options } = ctx;
+  return {
+    apiVersion: 'v1',
+    kind: 'PersistentVolumeClaim',
+    metadata: {
+      name: claimName(options.namespace, name),
+      namespace: ctx.ns,
+      labels: { ...options.labels, ...objectLabels(options.namespace, 'volume', { volume: name }) },
+      annotations: { ...options.annotations, [LABELS.volume]: name },
+    },
+    spec: {
+      accessModes: [options.accessMode],
+      resources: { requests: { storage: bytesToQuantity(sizeBytes) } },
+      ...(options.storageClassName === undefined ? {} : { storageClassName: options.storageClassName }),
+    },
+  };
+}
+
+/** Creates the volume's claim, or returns the existing one (of this namespace and name). */
+export async function ensureVolume(ctx: K8sContext, name: string, sizeBytes: number | undefined, signal?: AbortSignal): Promise<Volume> {
+  validateVolumeName(name, 'name');
+  if (sizeBytes !== undefined && !(Number.isSafeInteger(sizeBytes) && sizeBytes > 0)) {
+    throw new InvalidInputError('options.sizeBytes', 'a positive integer number of bytes', sizeBytes);
+  }
+  const claim = buildClaim(ctx, name, sizeBytes ?? ctx.options.defaultVolumeSizeBytes);
+  const claimNameValue = claim.metadata?.name as string;
+  let stored: V1PersistentVolumeClaim;
+  try {
+    stored = await ctx.call(`create volume claim "${claimNameValue}"`, () => ctx.core.createNamespacedPersistentVolumeClaim({ namespace: ctx.ns, body: claim }), signal);
+  } catch (error) {
+    if (!isAlreadyExists(error)) throw error;
+    stored = await ctx.call(`get volume claim "${claimNameValue}"`, () => ctx.core.readNamespacedPersistentVolumeClaim({ name: claimNameValue, namespace: ctx.ns }), signal);
+    const labels = stored.metadata?.labels ?? {};
+    if (labels[LABELS.namespace] !== toLabelValue(ctx.options.namespace) || stored.metadata?.annotations?.[LABELS.volume] !== name) {
+      throw new ConflictError(`volume claim "${claimNameValue}" exists but belongs to another drivetrain namespace or volume`);
+    }
+  }
+  const requested = stored.spec?.resources?.requests?.storage;
+  const size = requested === undefined ? undefined : quantityToBytes(String(requested));
+  return volumeHandle(ctx, name, size);
+}
+
+function volumeHandle(ctx: K8sContext, name: string, sizeBytes: number | undefined): Volume {
+  return {
+    name,
+    ...(sizeBytes === undefined ? {} : { sizeBytes }),
+    cleanup: (options: OperationOptions = {}) => deleteClaim(ctx, claimName(ctx.options.namespace, name), options.signal),
+  };
+}
+
+/** Deletes a claim; "already gone" is success. */
+export async function deleteClaim(ctx: K8sContext, name: string, signal?: AbortSignal): Promise<void> {
+  try {
+    await ctx.call(`delete volume claim "${name}"`, () => ctx.core.deleteNamespacedPersistentVolumeClaim({ name, namespace: ctx.ns }), signal);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+}
+
+/** The volume name of a reference, validated. */
+export function volumeNameOf(ref: VolumeRef): string {
+  const name = typeof ref === 'string' ? ref : ref?.name;
+  validateVolumeName(name, 'volume');
+  return name;
+}
+
+/** Runs `work` with a running helper pod that mounts the volume at /data; the helper is always removed. */
+async function withHelper<T>(ctx: K8sContext, volume: string, readOnly: boolean, signal: AbortSignal | undefined, work: (pod: string) => Promise<T>): Promise<T> {
+  await ensureVolume(ctx, volume, undefined, signal);
+  const name = helperPodName(ctx.options.namespace, volume, randomBytes(4).toString('hex'));
+  const pod: V1Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: ctx.ns, labels: { ...ctx.options.labels, ...objectLabels(ctx.options.namespace, 'helper', { volume }) } },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 0,
+      automountServiceAccountToken: false,
+      containers: [{ name: 'helper', image: ctx.options.helperImage, imagePullPolicy: ctx.options.imagePullPolicy, command: [...IDLE_COMMAND], volumeMounts: [{ name: 'data', mountPath: DATA, readOnly }] }],
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claimName(ctx.options.namespace, volume), readOnly } }],
+      ...(ctx.options.imagePullSecrets === undefined ? {} : { imagePullSecrets: ctx.options.imagePullSecrets.map((n) => ({ name: n })) }),
+    },
+  };
+  try {
+    await ctx.call(`create helper pod "${name}"`, () => ctx.core.createNamespacedPod({ namespace: ctx.ns, body: pod }), signal);
+    await waitForStart(ctx, name, ctx.options.helperImage, signal);
+    return await work(name);
+  } finally {
+    await removePod(ctx, name).catch(() => {});
+  }
+}
+
+/** Extracts a tar stream into the volume's root. */
+export async function copyToVolume(ctx: K8sContext, ref: VolumeRef, archive: Readable, signal?: AbortSignal): Promise<void> {
+  const volume = volumeNameOf(ref);
+  await withHelper(ctx, volume, false, signal, async (pod) => {
+    const stderr = new CollectText();
+    const status = await execInPod(ctx.kc, { namespace: ctx.ns, pod, container: 'helper' }, ['tar', '-x', '-f', '-', '-C', DATA], { stdin: archive, stderr, signal });
+    if (status.exitCode !== 0) throw new EngineError(`extracting into volume "${volume}" failed (${status.reason ?? `exit ${status.exitCode}`}): ${stderr.text().trim()}`, undefined);
+  });
+}
+
+/**
+ * A tar stream of `paths` (or of the whole volume), entries relative to the volume root.
+ * The helper stays up until the stream is read or destroyed.
+ */
+export async function readFromVolume(ctx: K8sContext, ref: VolumeRef, paths: readonly string[] | undefined, signal?: AbortSignal): Promise<Readable> {
+  const volume = volumeNameOf(ref);
+  const relative = (paths ?? []).map((path, i) => checkRelativePath(path, `paths[${i}]`));
+  if (paths !== undefined && relative.length === 0) throw new InvalidInputError('paths', 'a non-empty array of paths relative to the volume root', paths);
+  const output = new PassThrough();
+  let ready: (() => void) | undefined;
+  let failed: ((error: unknown) => void) | undefined;
+  const started = new Promise<void>((resolve, reject) => {
+    ready = resolve;
+    failed = reject;
+  });
+  void withHelper(ctx, volume, true, signal, async (pod) => {
+    const target = { namespace: ctx.ns, pod, container: 'helper' };
+    if (relative.length > 0) {
+      // Checked first, so a missing path rejects the call instead of truncating the stream.
+      const missing = new CollectText();
+      const check = await execInPod(ctx.kc, target, ['sh', '-c', 'cd "$0" || exit 3; for p; do [ -e "$p" ] || [ -L "$p" ] || { printf "%s\\n" "$p"; exit 44; }; done', DATA, ...relative], { stdout: missing, signal });
+      if (check.exitCode === 44) throw new NotFoundError(`volume "${volume}" has no "${missing.text().trim()}"`);
+      if (check.exitCode !== 0) throw new EngineError(`checking paths in volume "${volume}" failed (${check.reason ?? `exit ${check.exitCode}`})`, undefined);
+    }
+    ready?.();
+    const raw = new PassThrough();
+    const normalised = normaliseTarNames(raw);
+    normalised.on('error', (error) => output.destroy(error));
+    normalised.pipe(output);
+    const stderr = new CollectText();
+    const members = relative.length === 0 ? ['.'] : relative.map((path) => `./${path}`);
+    const status = await execInPod(ctx.kc, target, ['tar', '-c', '-f', '-', '-C', DATA, ...members], { stdout: raw, stderr, signal });
+    if (status.exitCode !== 0) throw new EngineError(`reading volume "${volume}" failed (${status.reason ?? `exit ${status.exitCode}`}): ${stderr.text().trim()}`, undefined);
+    raw.end();
+    await new Promise<void>((resolve) => {
+      output.on('close', resolve);
+      output.on('end', resolve);
+      output.on('error', () => resolve());
+    });
+  }).catch((error: unknown) => {
+    failed?.(error);
+    output.destroy(error as Error);
+  });
+  await started;
+  return output;
+}
+
+function checkRelativePath(path: unknown, field: string): string {
+  if (typeof path !== 'string' || path === '' || path.includes('\0') || path.split('/').includes('..')) {
+    throw new InvalidInputError(field, 'a path relative to the volume root without ".." segments', path);
+  }
+  const trimmed = path.replace(/^\/+/, '').replace(/\/+$/, '');
+  if (trimmed === '' || trimmed === '.') throw new InvalidInputError(field, 'a file or directory inside the volume', path);
+  return trimmed;
+}
+
+class CollectText extends PassThrough {
+  private readonly chunks: Buffer[] = [];
+  constructor() {
+    super();
+    this.on('data', (chunk: Buffer) => this.chunks.push(chunk));
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}
+

@@ -1,0 +1,75 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { InvalidInputError, NotFoundError } from '../../src/errors.js';
+import type { ContainerStatus, StdinSource } from '../../src/types.js';
+import type { Writable } from 'node:stream';
+import { isNotFound } from './api-errors.js';
+import type { K8sContext } from './context.js';
+import { execInPod } from './remote.js';
+
+/** Options of `execInWorkload`: which workload, which container, the command and its streams. */
+export interface WorkloadExecOptions {
+  /** A Deployment in the driver's Kubernetes namespace; its selector picks the pods. */
+  deployment?: string;
+  /** A label selector picking the pods (when no `deployment` is given). */
+  labelSelector?: string;
+  /** The container; required when the pod has several. @default the pod's only container */
+  container?: string;
+  /** The command and its arguments (no shell). */
+  command: readonly string[];
+  stdin?: StdinSource;
+  stdout?: Writable;
+  stderr?: Writable;
+  signal?: AbortSignal;
+}
+
+/** True when the pod is Running with its Ready condition True. */
+export function isReady(pod: V1Pod): boolean {
+  return pod.status?.phase === 'Running' && pod.metadata?.deletionTimestamp === undefined && (pod.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** Picks the container to exec in, or explains which ones exist. */
+export function chooseContainer(pod: V1Pod, wanted: string | undefined): string {
+  const names = (pod.spec?.containers ?? []).map((c) => c.name);
+  if (wanted !== undefined) {
+    if (!names.includes(wanted)) throw new InvalidInputError('container', `one of the containers of pod "${pod.metadata?.name}": ${names.join(', ')}`, wanted);
+    return wanted;
+  }
+  if (names.length === 1) return names[0] as string;
+  throw new InvalidInputError('container', `a container name: pod "${pod.metadata?.name}" has several (${names.join(', ')})`);
+}
+
+/** Runs a command in the first ready pod of a workload the driver did not make. */
+export async function execInWorkload(ctx: K8sContext, options: WorkloadExecOptions): Promise<ContainerStatus> {
+  const { signal } = options;
+  if (!Array.isArray(options.command) || options.command.length === 0) throw new InvalidInputError('command', 'a non-empty array of strings', options.command);
+  if ((options.deployment === undefined) === (options.labelSelector === undefined)) {
+    throw new InvalidInputError('deployment/labelSelector', 'exactly one of `deployment` or `labelSelector`');
+  }
+  let selector = options.labelSelector;
+  let searched = `pods matching "${selector}"`;
+  if (options.deployment !== undefined) {
+    const name = options.deployment;
+    const deployment = await ctx.call(`get deployment "${name}"`, () => ctx.apps.readNamespacedDeployment({ name, namespace: ctx.ns }), signal).catch((error: unknown) => {
+      if (isNotFound(error)) {
+        throw new NotFoundError(`deployment "${name}" not found in Kubernetes namespace "${ctx.ns}"; check the name and namespace, and \`kubectl auth can-i get deployments -n ${ctx.ns}\``, { cause: error });
+      }
+      throw error;
+    });
+    const labels = deployment.spec?.selector?.matchLabels ?? {};
+    selector = Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(',');
+    searched = `pods of deployment "${name}" (selector "${selector}")`;
+  }
+  const pods = await ctx.call(`list ${searched}`, () => ctx.core.listNamespacedPod({ namespace: ctx.ns, labelSelector: selector }), signal).catch((error: unknown) => {
+    if (isNotFound(error)) throw new NotFoundError(`Kubernetes namespace "${ctx.ns}" not found; check \`kubectl get namespace ${ctx.ns}\``, { cause: error });
+    throw error;
+  });
+  if (pods.items.length === 0) {
+    throw new NotFoundError(`no ${searched} in Kubernetes namespace "${ctx.ns}"; check \`kubectl get pods -n ${ctx.ns} -l '${selector}'\` and \`kubectl auth can-i list pods -n ${ctx.ns}\``);
+  }
+  const pod = pods.items.find(isReady);
+  if (pod === undefined) {
+    throw new NotFoundError(`none of the ${pods.items.length} ${searched} in Kubernetes namespace "${ctx.ns}" is ready; check \`kubectl get pods -n ${ctx.ns} -l '${selector}'\``);
+  }
+  const container = chooseContainer(pod, options.container);
+  return execInPod(ctx.kc, { namespace: ctx.ns, pod: pod.metadata?.name as string, container }, options.command, options);
+}
