@@ -1,0 +1,196 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:https';
+import type { Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Dockerode from 'dockerode';
+import type { ClusterComponent, ClusterContext, PodStreams, StartNode } from './api.js';
+import { eventRecorder } from './events.js';
+import { Faults } from './faults.js';
+import type { HttpContext } from './http/context.js';
+import { createHandlers } from './http/server.js';
+import { Metrics } from './metrics.js';
+import { ensureBuiltInNamespaces, startNamespaceController } from './namespaces.js';
+import { errors } from './status.js';
+import { Store } from './store/store.js';
+import { ensureTls, writeKubeconfig } from './tls.js';
+
+/** Options of {@link startLocalCluster}. */
+export interface LocalClusterOptions {
+  /** Directory for state (snapshot, TLS, kubeconfig). @default a fresh temp dir */
+  stateDir?: string;
+  /** Port on 127.0.0.1. @default 0 (a free port) */
+  port?: number;
+  /** Serve `pods/log?stream=Stdout|Stderr`. @default true */
+  splitLogStreams?: boolean;
+  /** Docker client the node part runs pods with. @default the local socket */
+  docker?: Dockerode;
+  /** Interval of watch BOOKMARK events, in ms. @default 1000 */
+  bookmarkIntervalMs?: number;
+  /** The node part to start; default the real one in `node/index.ts`. Tests of the API alone pass a no-op. */
+  startNode?: StartNode;
+}
+
+/** A running local cluster. */
+export interface LocalCluster {
+  /** `https://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** A kubeconfig (CA inline, token user, namespace default) for kubectl and client-node. */
+  readonly kubeconfigPath: string;
+  readonly stateDir: string;
+  /** The current store (replaced by `restart()`). */
+  readonly store: Store;
+  readonly metrics: Metrics;
+  readonly faults: Faults;
+  /** Stops server and node, reloads state from disk, starts again on the same port; open watches are cut. */
+  restart(): Promise<void>;
+  /** Stops everything; `removeContainers` also removes the node's Docker containers. Idempotent. */
+  stop(options?: { removeContainers?: boolean }): Promise<void>;
+}
+
+/** A node that runs nothing (API-only tests). */
+export const noopNode: StartNode = async () => ({
+  async stop() {},
+  async log() {
+    throw errors.badRequest('this local cluster runs without a node');
+  },
+  exec(_request, socket) {
+    socket.destroy();
+  },
+  attach(_request, socket) {
+    socket.destroy();
+  },
+});
+
+async function realNode(): Promise<StartNode> {
+  const module = (await import('./node/index.js')) as { startNode: StartNode };
+  return module.startNode;
+}
+
+export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+  const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'drivetrain-local-k8s-'));
+  mkdirSync(stateDir, { recursive: true });
+  const tls = ensureTls(stateDir);
+  const docker = options.docker ?? new Dockerode();
+  const startNode = options.startNode ?? (await realNode());
+  const instanceId = `${randomBytes(6).toString('hex')}`;
+  const metrics = new Metrics();
+  const watches = new Set<() => void>();
+  const faults = new Faults(() => {
+    const all = [...watches];
+    for (const cut of all) cut();
+    return all.length;
+  });
+
+  let store = new Store({ stateDir });
+  let node: (ClusterComponent & PodStreams) | undefined;
+  let stopNamespaces: () => void = () => {};
+  let server: Server | undefined;
+  let port = options.port ?? 0;
+  const sockets = new Set<Socket>();
+  let stopped = false;
+
+  const httpContext: HttpContext = {
+    get store() {
+      return store;
+    },
+    node: () => {
+      if (!node) throw errors.internal('the node is not running');
+      return node;
+    },
+    serverAddress: () => `127.0.0.1:${port}`,
+    bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
+    watches,
+  };
+  const clusterContext: ClusterContext = {
+    get store() {
+      return store;
+    },
+    docker,
+    stateDir,
+    instanceId,
+    nodeName: 'local-node',
+    splitLogStreams: () => options.splitLogStreams ?? true,
+    recordEvent: eventRecorder(() => store),
+  };
+
+  let restarting: Promise<void> | undefined;
+  const handlers = createHandlers({ ctx: httpContext, metrics, faults, restart: () => void cluster.restart() });
+
+  const listen = async () => {
+    ensureBuiltInNamespaces(store);
+    stopNamespaces = startNamespaceController(store);
+    node = await startNode(clusterContext);
+    const s = createServer({ cert: tls.cert, key: tls.key, ALPNProtocols: ['http/1.1'] }, handlers.request);
+    s.on('upgrade', handlers.upgrade);
+    s.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    s.keepAliveTimeout = 5000;
+    await new Promise<void>((resolve, reject) => {
+      s.once('error', reject);
+      s.listen(port, '127.0.0.1', () => {
+        s.off('error', reject);
+        resolve();
+      });
+    });
+    server = s;
+    const address = s.address();
+    if (address && typeof address === 'object') port = address.port;
+  };
+
+  const shutdown = async (removeContainers: boolean) => {
+    faults.cutWatches();
+    const s = server;
+    server = undefined;
+    if (s) {
+      const closed = new Promise<void>((resolve) => s.close(() => resolve()));
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    }
+    stopNamespaces();
+    const n = node;
+    node = undefined;
+    await n?.stop({ removeContainers });
+    store.flush();
+  };
+
+  await listen();
+  const url = `https://127.0.0.1:${port}`;
+  const kubeconfigPath = writeKubeconfig(stateDir, url, tls.caCert);
+  console.log(`Started local Kubernetes API server ${instanceId} at ${url}`);
+
+  const cluster: LocalCluster = {
+    url,
+    kubeconfigPath,
+    stateDir,
+    get store() {
+      return store;
+    },
+    metrics,
+    faults,
+    restart() {
+      if (stopped) return Promise.reject(new Error('the local cluster is stopped'));
+      restarting ??= (async () => {
+        try {
+          await shutdown(false);
+          store = new Store({ stateDir });
+          await listen();
+        } finally {
+          restarting = undefined;
+        }
+      })();
+      return restarting;
+    },
+    async stop(stopOptions = {}) {
+      if (stopped) return;
+      stopped = true;
+      await restarting?.catch(() => {});
+      await shutdown(stopOptions.removeContainers ?? false);
+      console.log(`Stopped local Kubernetes API server ${instanceId}`);
+    },
+  };
+  return cluster;
+}

@@ -1,0 +1,29 @@
+import { startLocalCluster } from './cluster.js';
+
+/**
+ * `make cluster` / `npm run cluster`: runs one local cluster until SIGINT/SIGTERM,
+ * then stops it and removes its containers. `STATE_DIR` and `PORT` pick them.
+ */
+const cluster = await startLocalCluster({
+  ...(process.env.STATE_DIR ? { stateDir: process.env.STATE_DIR } : {}),
+  ...(process.env.PORT ? { port: Number(process.env.PORT) } : {}),
+});
+console.log(`Kubeconfig: ${cluster.kubeconfigPath}`);
+console.log(`Use it with:  export KUBECONFIG=${cluster.kubeconfigPath}; kubectl get pods`);
+console.log(`Faults/metrics: POST ${cluster.url}/debug/faults, GET ${cluster.url}/metrics (see docs/local-cluster.md). Ctrl-C stops.`);
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`${signal}: stopping`);
+  cluster.stop({ removeContainers: true }).then(
+    () => process.exit(0),
+    (error: unknown) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));
