@@ -1,24 +1,31 @@
 import type { ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { ClusterContext, PodRequest } from '../../api.js';
-import { errors } from '../../status.js';
+import { ChannelServer } from './channels.js';
+import { serveAttach } from './attach.js';
+import { serveExec } from './exec.js';
+import { servePodLog } from './log.js';
 
 /** pods/log, pods/exec and pods/attach served from Docker. */
 export class PodStreamServer {
+  private readonly channels = new ChannelServer();
+
   constructor(private readonly ctx: ClusterContext) {}
 
-  async log(_request: PodRequest, _res: ServerResponse): Promise<void> {
-    void this.ctx;
-    throw errors.badRequest('not yet');
+  log(request: PodRequest, res: ServerResponse): Promise<void> {
+    return servePodLog(this.ctx, request, res);
   }
 
-  exec(_request: PodRequest, socket: Duplex, _head: Buffer): void {
-    socket.destroy();
+  exec(request: PodRequest, socket: Duplex, head: Buffer): void {
+    serveExec(this.ctx, this.channels, request, socket, head);
   }
 
-  attach(_request: PodRequest, socket: Duplex, _head: Buffer): void {
-    socket.destroy();
+  attach(request: PodRequest, socket: Duplex, head: Buffer): void {
+    serveAttach(this.ctx, this.channels, request, socket, head);
   }
 
-  close(): void {}
+  /** Ends every open exec/attach session. */
+  close(): void {
+    this.channels.close();
+  }
 }

@@ -1,0 +1,52 @@
+import type { Duplex } from 'node:stream';
+import type { ClusterContext, PodRequest } from '../../api.js';
+import { StatusError } from '../../status.js';
+import { rejectUpgrade, type ChannelServer } from './channels.js';
+import { endWrite, pipeOutput, resolveTarget, sendHello, type StreamTarget } from './exec.js';
+
+/**
+ * pods/attach over WebSocket: the streams of the container's main process. Stdin
+ * only when the container has `stdin: true`; with `stdinOnce` the engine closes
+ * the process's stdin when this client detaches or ends stdin.
+ */
+export function serveAttach(ctx: ClusterContext, server: ChannelServer, request: PodRequest, socket: Duplex, head: Buffer): void {
+  let target: StreamTarget;
+  try {
+    target = resolveTarget(ctx, request);
+  } catch (error) {
+    if (error instanceof StatusError) return rejectUpgrade(socket, error);
+    throw error;
+  }
+  const stdin = target.stdin && Boolean(target.spec?.stdin);
+  const container = ctx.docker.getContainer(target.id);
+  server.upgrade(request.req, socket, head, (session) => {
+    let stream: Duplex | undefined;
+    let pendingEnd = false;
+    let clientGone = false;
+    void container
+      .attach({ stream: true, stdin, stdout: target.stdout, stderr: target.stderr, hijack: true })
+      .then((attached) => {
+        stream = attached as unknown as Duplex;
+        if (clientGone) return stream.destroy();
+        if (pendingEnd) endWrite(stream);
+        sendHello(session, target);
+        pipeOutput(stream, target, session, () => session.finish({ exitCode: 0 }));
+      })
+      .catch((error: Error) => session.finish({ error: error.message }));
+    return {
+      stdin: (data) => {
+        if (stdin) stream?.write(data);
+      },
+      stdinEnd: () => {
+        if (!stdin) return;
+        if (stream) endWrite(stream);
+        else pendingEnd = true;
+      },
+      resize: (width, height) => void container.resize({ w: width, h: height }).catch(() => undefined),
+      closed: () => {
+        clientGone = true;
+        stream?.destroy();
+      },
+    };
+  });
+}

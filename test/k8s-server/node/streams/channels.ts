@@ -1,0 +1,163 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { StatusError } from '../../status.js';
+
+/** Channel protocols in the order a kubelet/apiserver prefers them. */
+const SUPPORTED = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io', 'v4.base64.channel.k8s.io', 'base64.channel.k8s.io'];
+
+/** Picks v5 when offered, else the first offered protocol the server speaks. */
+export function chooseProtocol(offered: Set<string>): string | false {
+  if (offered.has('v5.channel.k8s.io')) return 'v5.channel.k8s.io';
+  for (const protocol of offered) if (SUPPORTED.includes(protocol)) return protocol;
+  return false;
+}
+
+/** Answers a failed upgrade on the raw socket with a Status JSON body, as the API server would. */
+export function rejectUpgrade(socket: Duplex, error: StatusError): void {
+  const body = JSON.stringify(error.status);
+  const text = error.code === 404 ? 'Not Found' : error.code === 403 ? 'Forbidden' : 'Bad Request';
+  socket.end(`HTTP/1.1 ${error.code} ${text}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+}
+
+/** Callbacks a channel session delivers to the exec/attach side. */
+export interface ChannelHandlers {
+  stdin(data: Buffer): void;
+  /** Stdin ended: v5 CLOSE frame for channel 0, or (older protocols) the socket closed. */
+  stdinEnd(): void;
+  resize(width: number, height: number): void;
+  /** The client went away. */
+  closed(): void;
+}
+
+/**
+ * One remotecommand WebSocket session: channel 0 stdin, 1 stdout, 2 stderr,
+ * 3 status, 4 resize; binary frames prefixed by the channel byte (base64
+ * protocols: text frames, ASCII channel digit).
+ */
+export class ChannelSession {
+  private stdinEnded = false;
+  private finished = false;
+
+  constructor(private readonly ws: WebSocket, private readonly handlers: ChannelHandlers) {
+    ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer), isBinary));
+    ws.on('close', () => {
+      this.endStdin();
+      handlers.closed();
+    });
+    ws.on('error', () => ws.terminate());
+  }
+
+  get protocol(): string {
+    return this.ws.protocol;
+  }
+
+  private get base64(): boolean {
+    return this.protocol.includes('base64');
+  }
+
+  private get v4plus(): boolean {
+    return this.protocol.startsWith('v4.') || this.protocol.startsWith('v5.');
+  }
+
+  private endStdin(): void {
+    if (this.stdinEnded) return;
+    this.stdinEnded = true;
+    this.handlers.stdinEnd();
+  }
+
+  private receive(raw: Buffer, isBinary: boolean): void {
+    if (raw.length === 0) return;
+    let channel: number;
+    let payload: Buffer;
+    if (this.base64 && !isBinary) {
+      channel = raw[0]! - 0x30;
+      payload = Buffer.from(raw.subarray(1).toString(), 'base64');
+    } else {
+      channel = raw[0]!;
+      payload = raw.subarray(1);
+    }
+    if (channel === 255 && this.protocol === 'v5.channel.k8s.io') {
+      if (payload[0] === 0) this.endStdin();
+    } else if (channel === 0) {
+      if (!this.stdinEnded && payload.length) this.handlers.stdin(payload);
+    } else if (channel === 4) {
+      try {
+        const size = JSON.parse(payload.toString()) as Record<string, number>;
+        const get = (key: string) => Number(Object.entries(size).find(([k]) => k.toLowerCase() === key)?.[1] ?? 0);
+        this.handlers.resize(get('width'), get('height'));
+      } catch {
+        // A malformed resize is ignored, as the kubelet does.
+      }
+    }
+  }
+
+  /** Sends data on a channel (1 stdout, 2 stderr, 3 status). */
+  send(channel: number, data: Buffer | string = Buffer.alloc(0)): void {
+    if (this.ws.readyState !== this.ws.OPEN) return;
+    const payload = Buffer.isBuffer(data) ? data : Buffer.from(data);
+    if (this.base64) this.ws.send(String(channel) + payload.toString('base64'), { binary: false });
+    else this.ws.send(Buffer.concat([Buffer.from([channel]), payload]), { binary: true });
+  }
+
+  /** Sends the one status frame, then closes with 1000. `exitCode` undefined = an error `message`. */
+  finish(result: { exitCode: number; command?: string[] } | { error: string }): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.v4plus) {
+      let status: object;
+      if ('error' in result) status = { metadata: {}, status: 'Failure', message: result.error, reason: 'InternalError', details: { causes: [{ message: result.error }] }, code: 500 };
+      else if (result.exitCode === 0) status = { metadata: {}, status: 'Success' };
+      else
+        status = {
+          metadata: {},
+          status: 'Failure',
+          message: `command terminated with non-zero exit code: error executing command [${(result.command ?? []).join(' ')}], exit code ${result.exitCode}`,
+          reason: 'NonZeroExitCode',
+          details: { causes: [{ reason: 'ExitCode', message: String(result.exitCode) }] },
+        };
+      this.send(3, JSON.stringify(status));
+    } else if ('error' in result) {
+      this.send(3, result.error);
+    } else if (result.exitCode !== 0) {
+      this.send(3, `command terminated with non-zero exit code: ${result.exitCode}`);
+    }
+    this.ws.close(1000);
+    // A client that never answers the close must not keep the socket open.
+    const timer = setTimeout(() => this.ws.terminate(), 5_000);
+    timer.unref();
+  }
+
+  /** Ends the session at once (server shutdown). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+}
+
+/** Upgrades requests to channel sessions. */
+export class ChannelServer {
+  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => chooseProtocol(offered) });
+  readonly sessions = new Set<ChannelSession>();
+
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, handlers: (session: ChannelSession) => ChannelHandlers): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      let live: ChannelHandlers | undefined;
+      const session = new ChannelSession(ws, {
+        stdin: (d) => live?.stdin(d),
+        stdinEnd: () => live?.stdinEnd(),
+        resize: (w, h) => live?.resize(w, h),
+        closed: () => {
+          this.sessions.delete(session);
+          live?.closed();
+        },
+      });
+      this.sessions.add(session);
+      live = handlers(session);
+    });
+  }
+
+  close(): void {
+    for (const session of this.sessions) session.terminate();
+    this.wss.close();
+  }
+}

@@ -1,0 +1,112 @@
+import type { Duplex } from 'node:stream';
+import type { ClusterContext, PodRequest } from '../../api.js';
+import { errors, StatusError } from '../../status.js';
+import { ChannelServer, rejectUpgrade, type ChannelSession } from './channels.js';
+import { DockerFrames } from './frames.js';
+import { containerSpec, containerStatus, dockerId, flag, getPod, pickContainer } from './lookup.js';
+
+/** What exec and attach resolve before upgrading: the Docker container and the stream flags. */
+export interface StreamTarget {
+  id: string;
+  spec: any;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+}
+
+/** Checks the request like a kubelet: host assigned, a running container, at least one stream. */
+export function resolveTarget(ctx: ClusterContext, request: PodRequest): StreamTarget {
+  const pod = getPod(ctx, request.namespace, request.name);
+  if (!pod.spec.nodeName) throw errors.badRequest(`pod ${request.name} does not have a host assigned`);
+  const container = pickContainer(pod, request.query.get('container'));
+  const stdin = flag(request.query, 'stdin');
+  const stdout = flag(request.query, 'stdout');
+  const tty = flag(request.query, 'tty');
+  // A TTY merges stderr into stdout.
+  const stderr = flag(request.query, 'stderr') && !tty;
+  if (!stdin && !stdout && !flag(request.query, 'stderr')) throw errors.badRequest('you must specify at least 1 of stdin, stdout, stderr');
+  const status = containerStatus(pod, container);
+  const id = dockerId(status?.containerID);
+  if (!id || !status?.state?.running) throw errors.badRequest(`unable to upgrade connection: container not found ("${container}")`);
+  return { id, spec: containerSpec(pod, container), stdin, stdout, stderr, tty };
+}
+
+/** Relays Docker output frames to channels 1 and 2. */
+export function pipeOutput(stream: NodeJS.ReadableStream, target: StreamTarget, session: ChannelSession, onEnd: () => void): void {
+  const frames = new DockerFrames(
+    target.tty,
+    (frame) => {
+      if (frame.stream === 1 && target.stdout) session.send(1, frame.data);
+      if (frame.stream === 2 && target.stderr) session.send(2, frame.data);
+    },
+    false,
+  );
+  stream.on('data', (chunk: Buffer) => frames.push(chunk));
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    frames.flush();
+    onEnd();
+  };
+  stream.on('end', end);
+  stream.on('close', end);
+  stream.on('error', end);
+}
+
+/** The first frame: an empty one on the lowest writable channel. */
+export function sendHello(session: ChannelSession, target: StreamTarget): void {
+  session.send(target.stdout ? 1 : target.stderr ? 2 : 3);
+}
+
+/** Ends the write side of a hijacked connection: the engine delivers EOF to the process's stdin. */
+export function endWrite(stream: Duplex): void {
+  if (!stream.writableEnded) stream.end();
+}
+
+/** pods/exec over WebSocket: `docker exec` in the pod's container. */
+export function serveExec(ctx: ClusterContext, server: ChannelServer, request: PodRequest, socket: Duplex, head: Buffer): void {
+  let target: StreamTarget;
+  const command = request.query.getAll('command');
+  try {
+    target = resolveTarget(ctx, request);
+    if (command.length === 0) throw errors.badRequest('you must specify at least one command for the container');
+  } catch (error) {
+    if (error instanceof StatusError) return rejectUpgrade(socket, error);
+    throw error;
+  }
+  server.upgrade(request.req, socket, head, (session) => {
+    let stream: Duplex | undefined;
+    let pendingEnd = false;
+    let clientGone = false;
+    const exec = ctx.docker.getContainer(target.id).exec({ Cmd: command, AttachStdin: target.stdin, AttachStdout: target.stdout, AttachStderr: target.stderr, Tty: target.tty });
+    void exec
+      .then(async (instance) => {
+        const hijacked = (await instance.start({ hijack: true, stdin: target.stdin, Tty: target.tty })) as Duplex;
+        stream = hijacked;
+        if (clientGone) return hijacked.destroy();
+        if (pendingEnd || !target.stdin) endWrite(hijacked);
+        sendHello(session, target);
+        pipeOutput(hijacked, target, session, async () => {
+          for (let attempt = 0; attempt < 200; attempt += 1) {
+            const info = await instance.inspect().catch(() => undefined);
+            if (!info) break;
+            if (!info.Running && info.ExitCode !== null) return session.finish({ exitCode: info.ExitCode, command });
+            await new Promise((resolve) => setTimeout(resolve, 5).unref());
+          }
+          session.finish({ error: 'the exit code of the command could not be read' });
+        });
+      })
+      .catch((error: Error) => session.finish({ error: error.message }));
+    return {
+      stdin: (data) => stream?.write(data),
+      stdinEnd: () => (stream ? endWrite(stream) : (pendingEnd = true)),
+      resize: (width, height) => void exec.then((e) => e.resize({ w: width, h: height })).catch(() => undefined),
+      closed: () => {
+        clientGone = true;
+        stream?.destroy();
+      },
+    };
+  });
+}
