@@ -13,6 +13,8 @@ import type { PullPolicy } from './options.js';
  */
 export class ImageResolver {
   private readonly pulls = new Map<string, Promise<void>>();
+  /** The image's configured user, per reference: inspected once per image per driver (again after a pull). */
+  private readonly users = new Map<string, Promise<string>>();
 
   constructor(
     private readonly docker: () => Dockerode,
@@ -32,6 +34,38 @@ export class ImageResolver {
   }
 
   /**
+   * The user the image runs as (`''` when it sets none, i.e. root). A missing image is
+   * handled by the pull policy first. One inspect per image per driver instance.
+   */
+  userOf(image: string, signal?: AbortSignal): Promise<string> {
+    let pending = this.users.get(image);
+    if (pending === undefined) {
+      pending = this.inspectUser(image);
+      this.users.set(image, pending);
+      pending.catch(() => this.users.delete(image));
+    }
+    return raceAbort(pending, signal);
+  }
+
+  private async inspectUser(image: string): Promise<string> {
+    const inspect = async (): Promise<string | undefined> => {
+      try {
+        const info = await this.docker().getImage(image).inspect();
+        return info.Config?.User ?? '';
+      } catch (error) {
+        if (statusCodeOf(error) === 404) return undefined;
+        throw normaliseError(error, { kind: 'image', image });
+      }
+    };
+    const user = await inspect();
+    if (user !== undefined) return user;
+    await this.provideMissing(image);
+    const pulled = await inspect();
+    if (pulled === undefined) throw new ImagePullError(image, 'NotFound', 'the image is still missing after a successful pull');
+    return pulled;
+  }
+
+  /**
    * Called when the engine reported the image missing: pulls it (`IfNotPresent`,
    * `Always`) or fails with `ErrImageNeverPull` (`Never`).
    */
@@ -46,6 +80,7 @@ export class ImageResolver {
   pull(image: string, signal?: AbortSignal): Promise<void> {
     let pending = this.pulls.get(image);
     if (pending === undefined) {
+      this.users.delete(image);
       pending = this.pullOnce(image).finally(() => this.pulls.delete(image));
       this.pulls.set(image, pending);
     }

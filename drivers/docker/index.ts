@@ -21,7 +21,7 @@ const PULL_POLICIES: readonly PullPolicy[] = ['IfNotPresent', 'Always', 'Never']
  * Creates a Docker driver. Options are validated here, once; no engine call is made
  * until the first operation (the client is created lazily unless `docker` is given).
  */
-export const createDockerDriver: DriverFactory<DockerDriverOptions> = (options) => {
+export function createDockerDriver(options: DockerDriverOptions = {}): DockerDriver {
   const o: DockerDriverOptions = options ?? {};
   const namespace = o.namespace ?? randomNamespace();
   validateNamespace(namespace);
@@ -41,7 +41,10 @@ export const createDockerDriver: DriverFactory<DockerDriverOptions> = (options) 
     { namespace, pullPolicy, startTimeoutMs, closeTimeoutMs, helperImage, networkMode: o.networkMode, retry: { ...DEFAULT_RETRY, ...o.retry } },
     o.docker,
   );
-};
+}
+
+// The registry's factory shape: a compile-time check that this function fits it.
+createDockerDriver satisfies DriverFactory<DockerDriverOptions>;
 
 function positiveInteger(value: unknown, fallback: number, field: string): number {
   if (value === undefined) return fallback;

@@ -12,7 +12,7 @@ import { removeContainerQuietly } from './removal.js';
 import { containerSpec } from './spec.js';
 import { deadlineRemainingMs } from './status.js';
 import { pumpStdin } from './stdin-pump.js';
-import { prepareScratchDir } from './scratch-dir.js';
+import { needsWritableScratchDir, prepareScratchDir } from './scratch-dir.js';
 import { ensureVolume } from './volumes.js';
 import { waitWhileCreated } from './events.js';
 
@@ -31,6 +31,7 @@ export async function runTask(ctx: DockerContext, task: ResolvedTask, signal: Ab
   if (ctx.images.policy === 'Always') await ctx.images.pull(task.image, opSignal);
   for (const mount of task.mounts) await ensureVolume(ctx, mount.volume, undefined, opSignal);
   const spec = containerSpec({ ...task, openStdin: task.stdin !== undefined }, { name, namespace: ctx.namespace, role: 'task', networkMode: ctx.options.networkMode });
+  const prepareWorkDir = task.defaultWorkDir && (await needsWritableScratchDir(ctx, task.image, task.user, opSignal));
   for (let round = 0; round < MAX_ADOPT_ROUNDS; round++) {
     let engineId: string;
     try {
@@ -41,7 +42,7 @@ export async function runTask(ctx: DockerContext, task: ResolvedTask, signal: Ab
       if (adopted !== undefined) return adopted;
       continue;
     }
-    return startCreated(ctx, task, engineId, opSignal);
+    return startCreated(ctx, task, engineId, prepareWorkDir, opSignal);
   }
   throw new ConflictError(`the container of task "${task.id}" kept disappearing while it was being adopted`);
 }
@@ -69,11 +70,11 @@ export async function createWithImage(ctx: DockerContext, spec: Dockerode.Contai
   return container.id;
 }
 
-async function startCreated(ctx: DockerContext, task: ResolvedTask, engineId: string, signal: AbortSignal): Promise<DockerContainer> {
+async function startCreated(ctx: DockerContext, task: ResolvedTask, engineId: string, prepareWorkDir: boolean, signal: AbortSignal): Promise<DockerContainer> {
   const container = ctx.docker().getContainer(engineId);
   let connection: Duplex | undefined;
   try {
-    if (task.defaultWorkDir) await prepareScratchDir(ctx, engineId, task.workDir);
+    if (prepareWorkDir) await prepareScratchDir(ctx, engineId, task.workDir);
     if (task.stdin !== undefined) {
       // Attached before start, so not a byte of stdin can be missed.
       connection = (await engineCall(ctx, { kind: 'start' }, () => container.attach({ stream: true, hijack: true, stdin: true, stdout: false, stderr: false }), { signal })) as unknown as Duplex;

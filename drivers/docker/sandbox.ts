@@ -12,7 +12,7 @@ import { DemuxWritable, writeRespectingBackpressure } from './demux.js';
 import { sandboxContainerName } from './naming.js';
 import { removeContainer, removeContainerQuietly } from './removal.js';
 import { createWithImage } from './run.js';
-import { prepareScratchDir } from './scratch-dir.js';
+import { needsWritableScratchDir, prepareScratchDir } from './scratch-dir.js';
 import { containerSpec } from './spec.js';
 import { stdinToReadable } from '../../src/stdin.js';
 import { ensureVolume } from './volumes.js';
@@ -26,6 +26,7 @@ export async function startSandbox(ctx: DockerContext, task: Omit<ResolvedTask, 
   if (ctx.images.policy === 'Always') await ctx.images.pull(task.image, signal);
   for (const mount of task.mounts) await ensureVolume(ctx, mount.volume, undefined, signal);
   const spec = containerSpec({ ...task, command: IDLE_COMMAND, openStdin: false }, { name, namespace: ctx.namespace, role: 'sandbox', networkMode: ctx.options.networkMode, init: true });
+  const prepareWorkDir = task.defaultWorkDir && (await needsWritableScratchDir(ctx, task.image, task.user, signal));
   let engineId: string;
   try {
     engineId = await createWithImage(ctx, spec, task.image, signal);
@@ -34,7 +35,7 @@ export async function startSandbox(ctx: DockerContext, task: Omit<ResolvedTask, 
     return adoptSandbox(ctx, task, name, signal);
   }
   try {
-    if (task.defaultWorkDir) await prepareScratchDir(ctx, engineId, task.workDir);
+    if (prepareWorkDir) await prepareScratchDir(ctx, engineId, task.workDir);
     await engineCall(ctx, { kind: 'start' }, () => ctx.docker().getContainer(engineId).start());
     signal.throwIfAborted();
   } catch (error) {

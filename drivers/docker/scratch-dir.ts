@@ -10,6 +10,7 @@ import { engineCall, type DockerContext } from './context.js';
  * archive API: one small request, no process.
  */
 export async function prepareScratchDir(ctx: DockerContext, engineId: string, workDir: string): Promise<void> {
+  // Kept off the common path: the archive API mounts the container's file system, which costs tens of ms.
   const archive = await scratchDirTar(workDir);
   await engineCall(ctx, { kind: 'start' }, () => ctx.docker().getContainer(engineId).putArchive(archive, { path: '/' }), { idempotent: true });
 }
@@ -25,4 +26,18 @@ async function scratchDirTar(workDir: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk);
   return Buffer.concat(chunks);
+}
+
+/**
+ * Whether a task's default scratch directory needs {@link prepareScratchDir}: only when
+ * the task does not run as root (its `user`, else the image's configured user).
+ */
+export async function needsWritableScratchDir(ctx: DockerContext, image: string, user: string | undefined, signal: AbortSignal): Promise<boolean> {
+  const effective = user ?? (await ctx.images.userOf(image, signal));
+  return !isRoot(effective);
+}
+
+function isRoot(user: string): boolean {
+  const name = user.split(':')[0] ?? '';
+  return name === '' || name === '0' || name === 'root';
 }

@@ -4,7 +4,7 @@ import { afterEach } from 'vitest';
 import { CollectingWritable } from '../../src/logs.js';
 import type { Container, ContainerStatus } from '../../src/types.js';
 import { createDockerDriver, type DockerDriverOptions } from '../../drivers/docker/index.js';
-import type { DockerDriver } from '../../drivers/docker/driver.js';
+import type { DockerDriver } from '../../drivers/docker/index.js';
 
 /** A Docker client of the tests' own, to look at (and tamper with) what the driver made. */
 export const docker = new Dockerode();
@@ -18,7 +18,7 @@ const opened: DockerDriver[] = [];
 
 /** A driver closed after the test (whatever the test did). */
 export function openDriver(options: DockerDriverOptions = {}): DockerDriver {
-  const driver = createDockerDriver({ namespace: randomNs(), ...options }) as DockerDriver;
+  const driver = createDockerDriver({ namespace: randomNs(), ...options });
   opened.push(driver);
   return driver;
 }
