@@ -1,0 +1,113 @@
+import type { Readable } from 'node:stream';
+import type Dockerode from 'dockerode';
+import type { DockerContainer } from '../../drivers/docker/index.js';
+import type { BenchRow } from './row.js';
+import { targetOf } from './row.js';
+import { summarize } from './stats.js';
+import { BENCH_IMAGE, benchDriver, benchNamespace, engineClient, taskId } from './docker-baselines.js';
+import { LABELS } from '../../src/labels.js';
+
+/** Sizes of P4 (Docker). */
+export interface P4Options {
+  /** Tasks, one after the other. @default 20 */
+  tasks?: number;
+}
+
+/** The wall-clock time now, in milliseconds with sub-millisecond precision. */
+export function wallClockMs(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * Die events of the engine's containers carrying `label`, by container ID, with the
+ * engine's own nanosecond time of the exit. Close it when done.
+ */
+export class DieEvents {
+  private readonly seen = new Map<string, number>();
+  private readonly waiters = new Map<string, (ms: number) => void>();
+  private constructor(private readonly stream: Readable) {
+    let buffered = '';
+    stream.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      const lines = buffered.split('\n');
+      buffered = lines.pop() ?? '';
+      for (const line of lines) this.take(line);
+    });
+    stream.on('error', () => {});
+  }
+
+  /** Subscribes to the `die` events of containers labelled `label` (`key=value`). */
+  static async open(docker: Dockerode, label: string): Promise<DieEvents> {
+    const stream = (await docker.getEvents({ filters: { type: ['container'], event: ['die'], label: [label] } })) as unknown as Readable;
+    return new DieEvents(stream);
+  }
+
+  private take(line: string): void {
+    if (line.trim() === '') return;
+    const event = JSON.parse(line) as { id?: string; timeNano?: number };
+    if (typeof event.id !== 'string' || typeof event.timeNano !== 'number') return;
+    // timeNano exceeds 2^53 ns but ms with ~0.25 µs precision survives the float.
+    const ms = event.timeNano / 1e6;
+    this.seen.set(event.id, ms);
+    this.waiters.get(event.id)?.(ms);
+  }
+
+  /** The exit time of container `engineId` in wall-clock ms; waits for the event up to `timeoutMs`. */
+  exitTime(engineId: string, timeoutMs = 10_000): Promise<number> {
+    const known = this.seen.get(engineId);
+    if (known !== undefined) return Promise.resolve(known);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no die event for ${engineId} within ${timeoutMs} ms`)), timeoutMs);
+      timer.unref();
+      this.waiters.set(engineId, (ms) => {
+        clearTimeout(timer);
+        resolve(ms);
+      });
+    });
+  }
+
+  close(): void {
+    this.stream.destroy();
+  }
+}
+
+/**
+ * P4 (Docker) — the delay between the container's exit (the engine's `die` event
+ * time) and the moment `wait()` resolves. The task sleeps briefly so `wait()` is
+ * already pending when it exits.
+ */
+export async function measureP4Docker(options: P4Options = {}): Promise<BenchRow[]> {
+  const tasks = options.tasks ?? 20;
+  const namespace = benchNamespace('p4');
+  const driver = benchDriver(namespace);
+  const events = await DieEvents.open(engineClient(), `${LABELS.namespace}=${namespace}`);
+  const delays: number[] = [];
+  try {
+    for (let i = 0; i < tasks; i++) {
+      const container = (await driver.runContainer({ id: taskId('exit'), image: BENCH_IMAGE, command: ['sleep', '0.3'] })) as DockerContainer;
+      try {
+        const status = await container.wait({ signal: AbortSignal.timeout(30_000) });
+        const resolvedAt = wallClockMs();
+        if (status.exitCode !== 0) throw new Error(`sleep ended with ${JSON.stringify(status)}`);
+        const exitedAt = await events.exitTime(container.engineId);
+        delays.push(resolvedAt - exitedAt);
+      } finally {
+        await container.cleanup();
+      }
+    }
+  } finally {
+    events.close();
+    await driver.close();
+  }
+  const value = summarize(delays);
+  return [
+    {
+      id: 'P4',
+      scale: `docker, ${tasks} tasks`,
+      unit: 'ms',
+      subject: { label: 'exit → wait() resolves', value },
+      target: targetOf('≤ 100 ms median', value.median, 100, 'max'),
+      note: "exit moment = the engine's `die` event timeNano (same host clock)",
+    },
+  ];
+}

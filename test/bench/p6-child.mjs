@@ -1,0 +1,50 @@
+// P6's measured process: makes `count` tasks finish through one driver, keeps every
+// handle and its final status, and prints its resident memory as one JSON line.
+//
+//   node --expose-gc test/bench/p6-child.mjs <docker|native> <count> <concurrency>
+//
+// Plain JavaScript on the compiled build (`npm run build`, which `make bench` runs
+// first): under a TypeScript loader the loader itself would add ~40 MB of RSS to
+// the figure.
+import { randomBytes } from 'node:crypto';
+
+const { createDriver } = await import('../../dist/src/registry.js').catch((error) => {
+  throw new Error(`the compiled build is missing (run npm run build): ${error.message}`);
+});
+
+function settle() {
+  // Two passes: the first may only schedule finalisers.
+  globalThis.gc?.();
+  globalThis.gc?.();
+}
+
+const [driverName = 'docker', countText = '1000', concurrencyText = '16'] = process.argv.slice(2);
+const count = Number(countText);
+const concurrency = Number(concurrencyText);
+const driver = await createDriver(driverName, { namespace: `bench-p6-${randomBytes(3).toString('hex')}` });
+const task = (id) => ({ id, image: 'busybox', command: ['true'] });
+const held = [];
+try {
+  const warm = await driver.runContainer(task('warm-up'));
+  held.push({ container: warm, status: await warm.wait({ signal: AbortSignal.timeout(60_000) }) });
+  settle();
+  const rssBefore = process.memoryUsage().rss;
+  const start = performance.now();
+  let next = 1;
+  const worker = async () => {
+    while (next < count) {
+      const index = next++;
+      const container = await driver.runContainer(task(`task-${index}`));
+      const status = await container.wait({ signal: AbortSignal.timeout(120_000) });
+      if (status.exitCode !== 0) throw new Error(`task ${index} ended with ${JSON.stringify(status)}`);
+      held.push({ container, status });
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const runMs = performance.now() - start;
+  settle();
+  const usage = process.memoryUsage();
+  process.stdout.write(`${JSON.stringify({ driver: driverName, count: held.length, rssBefore, rssAfter: usage.rss, heapUsedAfter: usage.heapUsed, runMs })}\n`);
+} finally {
+  await driver.close();
+}
