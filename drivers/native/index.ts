@@ -1,3 +1,13 @@
-// Placeholder until the native driver lands.
+/**
+ * The native driver: tasks run as host processes, without any container engine.
+ * See `docs/drivers/native.md` for what it enforces and its path model.
+ */
 import type { DriverFactory } from '../../src/registry.js';
-export const createNativeDriver: DriverFactory = () => { throw new Error('not implemented'); };
+import { NativeDriver } from './driver.js';
+import { resolveOptions, type NativeDriverOptions } from './options.js';
+
+export type { NativeDriverOptions } from './options.js';
+export { NativeDriver } from './driver.js';
+
+/** Creates a native driver; options are validated here, once. */
+export const createNativeDriver: DriverFactory<NativeDriverOptions> = (options) => new NativeDriver(resolveOptions(options));

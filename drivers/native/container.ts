@@ -1,0 +1,114 @@
+import { watch, type FSWatcher } from 'node:fs';
+import { raceAbort } from '../../src/abort.js';
+import type { Container, ContainerStatus, LogOptions, OperationOptions } from '../../src/types.js';
+import { liveProcess } from './live.js';
+import { processAlive } from './process.js';
+import { readRecord, type TaskRecord } from './record.js';
+import { copyLogs, Wakeup } from './tail.js';
+
+/** What a container handle needs from its driver. */
+export interface ContainerContext {
+  /** Rejects with `DriverClosedError` once the driver was closed. */
+  assertOpen(): void;
+  /** Stops the task's process group and removes its directory; idempotent. */
+  removeTask(dir: string, signal: AbortSignal | undefined): Promise<void>;
+  reattachPollMs: number;
+}
+
+const UNKNOWN_END: ContainerStatus = {
+  done: true,
+  exitCode: null,
+  reason: 'Unknown',
+  message: 'the process ended while no driver instance watched it; its exit code is unknown',
+};
+
+/**
+ * A task's host process, found through its directory. Works the same for a task
+ * this driver started, one another instance of this Node process started (followed
+ * by its events), and one another Node process started (followed through `task.json`
+ * and the pid's liveness).
+ */
+export class NativeContainer implements Container {
+  /** The final status once seen, so it survives the removal of the directory. */
+  private final: ContainerStatus | undefined;
+
+  constructor(
+    readonly id: string,
+    private readonly dir: string,
+    private readonly context: ContainerContext,
+  ) {}
+
+  async status(options: OperationOptions = {}): Promise<ContainerStatus> {
+    this.context.assertOpen();
+    options.signal?.throwIfAborted();
+    return this.currentStatus();
+  }
+
+  async wait(options: OperationOptions = {}): Promise<ContainerStatus> {
+    this.context.assertOpen();
+    const { signal } = options;
+    signal?.throwIfAborted();
+    const own = liveProcess(this.dir);
+    if (own !== undefined) return this.remember(await raceAbort(own.exited, signal));
+    const wake = new Wakeup();
+    let watcher: FSWatcher | undefined;
+    try {
+      watcher = watch(this.dir, { persistent: false }, () => wake.fire());
+      watcher.on('error', () => wake.fire());
+    } catch {
+      // The directory is gone: currentStatus reports it.
+    }
+    try {
+      for (;;) {
+        wake.reset();
+        const status = await this.currentStatus();
+        if (status.done) return status;
+        await wake.next(signal, this.context.reattachPollMs);
+      }
+    } finally {
+      watcher?.close();
+    }
+  }
+
+  async logs(options: LogOptions = {}): Promise<void> {
+    this.context.assertOpen();
+    const { signal, follow = false } = options;
+    signal?.throwIfAborted();
+    const own = liveProcess(this.dir);
+    const source = follow
+      ? { ended: async () => (await this.currentStatus()).done, exited: own?.exited, pollMs: own === undefined ? this.context.reattachPollMs : undefined }
+      : undefined;
+    await copyLogs(this.dir, { stdout: options.stdout, stderr: options.stderr }, source, signal);
+  }
+
+  async cleanup(options: OperationOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted();
+    await this.context.removeTask(this.dir, options.signal);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.cleanup();
+  }
+
+  private async currentStatus(): Promise<ContainerStatus> {
+    const own = liveProcess(this.dir);
+    if (own !== undefined) return this.remember(own.status());
+    let record: TaskRecord | undefined;
+    try {
+      record = await readRecord(this.dir);
+    } catch {
+      record = undefined;
+    }
+    if (record === undefined) return this.final ?? { done: true, exitCode: null, reason: 'Deleted', message: 'the task was removed' };
+    if (record.status.done) return this.remember(record.status);
+    if (record.pid !== undefined && processAlive(record.pid, record.pidStartTicks)) return { done: false, exitCode: null };
+    // Its owner may be writing the final status right now: read once more before calling it unknown.
+    const again = await readRecord(this.dir).catch(() => undefined);
+    return again?.status.done ? this.remember(again.status) : UNKNOWN_END;
+  }
+
+  private remember(status: ContainerStatus): ContainerStatus {
+    if (status.done) this.final = status;
+    return status;
+  }
+}

@@ -1,0 +1,199 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { constants } from 'node:os';
+import type { Readable } from 'node:stream';
+import type { ContainerStatus } from '../../src/types.js';
+import type { Owner } from './filesystem.js';
+import { isCode } from './record.js';
+
+/** What a host process needs to start. */
+export interface SpawnRequest {
+  command: readonly string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** File descriptors or `'pipe'` for stdout and stderr. */
+  stdout: number | 'pipe';
+  stderr: number | 'pipe';
+  /** Standard input; without it the process reads `/dev/null` (immediate EOF). */
+  stdin?: Readable;
+  owner?: Owner;
+}
+
+/** A started process, or why it could not start (with its shell-style exit code). */
+export type SpawnResult = { child: ChildProcess; pid: number; exit: Promise<ProcessExit> } | { child?: undefined; status: ContainerStatus };
+
+/** How a process ended, as its 'exit' event tells. */
+export interface ProcessExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/**
+ * Starts the process in its own process group (so the whole group can be killed)
+ * without a shell. A program that cannot be started is reported like a shell does:
+ * 127 when it is not found, 126 when it cannot be executed.
+ */
+export async function spawnProcess(request: SpawnRequest): Promise<SpawnResult> {
+  const [file, ...args] = request.command as [string, ...string[]];
+  const child = spawn(file, args, {
+    cwd: request.cwd,
+    env: request.env,
+    detached: true,
+    stdio: [request.stdin === undefined ? 'ignore' : 'pipe', request.stdout, request.stderr],
+    uid: request.owner?.uid,
+    gid: request.owner?.gid,
+    windowsHide: true,
+  });
+  // Listened for at once: a short-lived process may end before the caller gets to listen.
+  const exit = new Promise<ProcessExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  const started = await new Promise<Error | undefined>((resolve) => {
+    child.once('spawn', () => resolve(undefined));
+    child.once('error', (error) => resolve(error));
+  });
+  if (started !== undefined || child.pid === undefined) return { status: startFailure(started) };
+  if (request.stdin !== undefined && child.stdin !== null) feedStdin(request.stdin, child);
+  return { child, pid: child.pid, exit };
+}
+
+function startFailure(error: Error | undefined): ContainerStatus {
+  if (isCode(error, 'ENOENT')) return { done: true, exitCode: 127, reason: 'ContainerCannotRun', message: 'command not found' };
+  if (isCode(error, 'EACCES') || isCode(error, 'ENOEXEC') || isCode(error, 'EISDIR')) {
+    return { done: true, exitCode: 126, reason: 'ContainerCannotRun', message: 'permission denied: command not executable' };
+  }
+  // No exit code is invented for a start that failed for another reason.
+  return { done: true, exitCode: null, reason: 'StartError', message: error?.message ?? 'the process did not start' };
+}
+
+/** Streams stdin into the process and ends it; a process that exits early (EPIPE) is not an error. */
+function feedStdin(source: Readable, child: ChildProcess): void {
+  const sink = child.stdin;
+  if (sink === null) return;
+  sink.on('error', () => {});
+  source.on('error', () => sink.destroy());
+  child.once('exit', () => {
+    source.unpipe(sink);
+    source.destroy();
+  });
+  source.pipe(sink);
+}
+
+/** The exit code of a process that ended: its own, or 128+n when signal n killed it. */
+export function exitCodeOf(code: number | null, signal: NodeJS.Signals | null): number | null {
+  if (code !== null) return code;
+  if (signal !== null) {
+    const number = constants.signals[signal];
+    if (number !== undefined) return 128 + number;
+  }
+  return null;
+}
+
+/** Sends `signal` to the whole process group of `pid`; "no such process" is success. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch (error) {
+    if (!isCode(error, 'ESRCH')) throw error;
+  }
+}
+
+/** True while the process group of `pid` has members. */
+export function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (error) {
+    return isCode(error, 'EPERM');
+  }
+}
+
+/**
+ * True while `pid` is the same process that was recorded (its kernel start time
+ * matches), so a pid reused by an unrelated process is never mistaken for the task.
+ */
+export function processAlive(pid: number, startTicks: number | undefined): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    if (!isCode(error, 'EPERM')) return false;
+  }
+  if (isZombie(pid)) return false;
+  if (startTicks === undefined) return true;
+  const now = startTicksOf(pid);
+  return now === undefined || now === startTicks;
+}
+
+/** The kernel start time of a process in clock ticks since boot (Linux), or undefined. */
+export function startTicksOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces and parentheses); starttime is field 22.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ticks = Number(fields[19]);
+    return Number.isFinite(ticks) ? ticks : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True for a zombie (exited, not yet reaped) process: it is dead for every purpose but its exit code. */
+export function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Whether it is safe to signal the group `pid` leads: never a group of an unrelated process that reused the pid. */
+function mayStillOwnGroup(pid: number, startTicks: number | undefined): boolean {
+  const now = startTicksOf(pid);
+  // No such process: the kernel does not reuse a pid while a group of that id lives, so any group left is the task's.
+  return now === undefined || startTicks === undefined || now === startTicks;
+}
+
+/**
+ * Stops a task's process group: SIGTERM, up to `graceMs` for it to go, then SIGKILL.
+ * `exited` settles when an own child has ended; other processes are polled. Bounded.
+ */
+export async function stopGroup(pid: number, startTicks: number | undefined, graceMs: number, exited?: Promise<unknown>): Promise<void> {
+  if (!mayStillOwnGroup(pid, startTicks) || !groupAlive(pid)) return;
+  signalGroup(pid, 'SIGTERM');
+  await untilGone(pid, graceMs, exited);
+  if (groupAlive(pid)) {
+    signalGroup(pid, 'SIGKILL');
+    await untilGone(pid, 2_000, exited);
+  }
+}
+
+async function untilGone(pid: number, ms: number, exited: Promise<unknown> | undefined): Promise<void> {
+  const deadline = Date.now() + ms;
+  if (exited !== undefined) {
+    await Promise.race([exited, sleep(ms)]);
+    if (!groupAlive(pid)) return;
+  }
+  while (groupAlive(pid) && !onlyZombies(pid) && Date.now() < deadline) await sleep(20);
+}
+
+/** True when the group's leader is an unreaped zombie and the leader was all that was left. */
+function onlyZombies(pid: number): boolean {
+  return isZombie(pid) && !groupHasOthers(pid);
+}
+
+function groupHasOthers(pgid: number): boolean {
+  try {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry) || Number(entry) === pgid) continue;
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+    }
+  } catch {
+    return true;
+  }
+  return false;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -1,0 +1,125 @@
+import type { ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import { posix } from 'node:path';
+import type { Writable } from 'node:stream';
+import { abortReason } from '../../src/abort.js';
+import { stdinToReadable } from '../../src/stdin.js';
+import type { ContainerStatus, ExecOptions, OperationOptions, Sandbox } from '../../src/types.js';
+import { validateAbsolutePath, validateEnv } from '../../src/validate.js';
+import { InvalidInputError } from '../../src/errors.js';
+import { mapPath } from './filesystem.js';
+import type { Owner } from './filesystem.js';
+import { exitCodeOf, signalGroup, spawnProcess, stopGroup } from './process.js';
+import { taskEnv } from './start.js';
+
+/** What a sandbox needs from its driver. */
+export interface SandboxContext {
+  assertOpen(): void;
+  defaultPath: string;
+  stopGraceMs: number;
+  /** Removes the sandbox's directory; idempotent. */
+  remove(dir: string): Promise<void>;
+}
+
+/** A sandbox's settings after validation. */
+export interface SandboxSpec {
+  id: string;
+  dir: string;
+  fsRoot: string;
+  workDir: string;
+  env: Readonly<Record<string, string>>;
+  owner?: Owner;
+}
+
+/**
+ * A per-task directory tree in which each `exec` is a host process of its own
+ * (own process group), with the sandbox's env and workDir unless the call sets others.
+ */
+export class NativeSandbox implements Sandbox {
+  readonly id: string;
+  private readonly running = new Set<ChildProcess>();
+  private removal: Promise<void> | undefined;
+
+  constructor(
+    private readonly spec: SandboxSpec,
+    private readonly context: SandboxContext,
+  ) {
+    this.id = spec.id;
+  }
+
+  async exec(command: readonly string[], options: ExecOptions = {}): Promise<ContainerStatus> {
+    this.context.assertOpen();
+    const { signal } = options;
+    signal?.throwIfAborted();
+    if (this.removal !== undefined) return { done: true, exitCode: null, reason: 'Deleted', message: 'the sandbox was cleaned up' };
+    validateCommand(command);
+    const env = { ...this.spec.env, ...validateEnv(options.env, 'options.env') };
+    const workDir = options.workDir === undefined ? this.spec.workDir : resolveWorkDir(this.spec.workDir, options.workDir);
+    const cwd = mapPath(this.spec.fsRoot, workDir);
+    await mkdir(cwd, { recursive: true });
+    const started = await spawnProcess({
+      command,
+      cwd,
+      env: taskEnv(env, this.context.defaultPath),
+      stdout: 'pipe',
+      stderr: 'pipe',
+      stdin: options.stdin === undefined ? undefined : stdinToReadable(options.stdin),
+      owner: this.spec.owner,
+    });
+    if (started.child === undefined) return started.status;
+    const { child, pid } = started;
+    this.running.add(child);
+    forward(child.stdout, options.stdout);
+    forward(child.stderr, options.stderr);
+    const onAbort = (): void => signalGroup(pid, 'SIGKILL');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const status = await new Promise<ContainerStatus>((resolve) => {
+        // Like an exec in a container: what the command left in its group goes with it.
+        child.once('exit', () => signalGroup(pid, 'SIGKILL'));
+        child.once('close', (code, sig) => {
+          const exitCode = exitCodeOf(code, sig);
+          resolve(exitCode === null ? { done: true, exitCode: null, reason: 'Error', message: 'the process ended without an exit code' } : { done: true, exitCode });
+        });
+      });
+      if (signal?.aborted) throw abortReason(signal);
+      return status;
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
+      this.running.delete(child);
+    }
+  }
+
+  async cleanup(options: OperationOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted();
+    this.removal ??= (async () => {
+      await Promise.all([...this.running].map((child) => (child.pid === undefined ? undefined : stopGroup(child.pid, undefined, this.context.stopGraceMs))));
+      await this.context.remove(this.spec.dir);
+    })();
+    await this.removal;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.cleanup();
+  }
+}
+
+function validateCommand(command: readonly string[]): void {
+  if (!Array.isArray(command) || command.length === 0 || command.some((arg) => typeof arg !== 'string' || arg.includes('\0')) || (command[0] as string).trim() === '') {
+    throw new InvalidInputError('command', 'a non-empty array of strings without NUL', command);
+  }
+}
+
+function resolveWorkDir(base: string, workDir: string): string {
+  if (typeof workDir !== 'string' || workDir.trim() === '' || workDir.split('/').includes('..')) {
+    throw new InvalidInputError('options.workDir', 'an absolute path, or one relative to the sandbox workDir, without ".." segments', workDir);
+  }
+  return validateAbsolutePath(posix.resolve(base, workDir), 'options.workDir');
+}
+
+/** Copies a child's output to a destination without ending it; without one, the output is drained. */
+function forward(source: NodeJS.ReadableStream | null, destination: Writable | undefined): void {
+  if (source === null) return;
+  if (destination === undefined) source.resume();
+  else source.pipe(destination, { end: false });
+}

@@ -1,0 +1,124 @@
+import { watch } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { abortReason } from '../../src/abort.js';
+import { ConflictError, ContainerStartError, StartTimeoutError } from '../../src/errors.js';
+import { stdinToReadable } from '../../src/stdin.js';
+import type { ResolvedTask } from '../../src/validate.js';
+import { buildTaskTree, removeTree } from './filesystem.js';
+import { LiveProcess } from './live.js';
+import { resolveOwner } from './owner.js';
+import { spawnProcess, startTicksOf } from './process.js';
+import { isCode, readRecord, writeRecord, type TaskRecord } from './record.js';
+import { Wakeup } from './tail.js';
+
+/** What starting a task needs from the driver. */
+export interface StartContext {
+  namespace: string;
+  defaultPath: string;
+  startTimeoutMs: number;
+  volumeDir(name: string): string;
+}
+
+/** The environment of a task: its own variables only, plus a minimal `PATH` when it sets none. */
+export function taskEnv(env: Readonly<Record<string, string>>, defaultPath: string): Record<string, string> {
+  return 'PATH' in env ? { ...env } : { ...env, PATH: defaultPath };
+}
+
+/**
+ * Creates the task directory and starts the process, unless the directory exists:
+ * `mkdir` is the lock, so of any number of racing callers (in any process) exactly
+ * one starts the task and the others wait for its record. Resolves once the record
+ * names the process (or says it could not start).
+ */
+export async function startTask(dir: string, task: ResolvedTask, context: StartContext, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await mkdir(dir);
+  } catch (error) {
+    if (!isCode(error, 'EEXIST')) throw error;
+    const record = await awaitRecord(dir, context.startTimeoutMs, signal);
+    if (record.id !== task.id) throw new ConflictError(`task directory ${dir} belongs to task "${record.id}", not "${task.id}"`);
+    return;
+  }
+  try {
+    await launch(dir, task, context, signal);
+  } catch (error) {
+    await removeTree(dir).catch(() => {});
+    if (signal?.aborted) throw abortReason(signal);
+    if (error instanceof Error && error.name === 'InvalidInputError') throw error;
+    throw new ContainerStartError('StartError', `task "${task.id}" could not be prepared: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function launch(dir: string, task: ResolvedTask, context: StartContext, signal: AbortSignal | undefined): Promise<void> {
+  const owner = resolveOwner(task.user);
+  const cwd = await buildTaskTree(join(dir, 'fs'), task.workDir, task.mounts, context.volumeDir, owner);
+  signal?.throwIfAborted();
+  const base: TaskRecord = {
+    id: task.id,
+    namespace: context.namespace,
+    workDir: task.workDir,
+    mounts: task.mounts,
+    status: { done: false, exitCode: null },
+    createdAt: new Date().toISOString(),
+  };
+  const stdout = await open(join(dir, 'stdout'), 'a');
+  const stderr = await open(join(dir, 'stderr'), 'a');
+  let result;
+  try {
+    result = await spawnProcess({
+      command: task.command,
+      cwd,
+      env: taskEnv(task.env, context.defaultPath),
+      stdout: stdout.fd,
+      stderr: stderr.fd,
+      stdin: task.stdin === undefined ? undefined : stdinToReadable(task.stdin),
+      owner,
+    });
+  } finally {
+    // The child holds its own copies of the descriptors.
+    await stdout.close();
+    await stderr.close();
+  }
+  const now = new Date().toISOString();
+  if (result.child === undefined) {
+    await writeRecord(dir, { ...base, status: result.status, startedAt: now, finishedAt: now });
+    return;
+  }
+  const record = { ...base, pid: result.pid, pidStartTicks: startTicksOf(result.pid), startedAt: now };
+  const recorded = writeRecord(dir, record);
+  const process = new LiveProcess(dir, result.pid, result.exit, task.timeoutMs, recorded);
+  await recorded;
+  if (signal?.aborted) {
+    // Aborted after the start: leave nothing running.
+    process.kill();
+    await process.exited;
+    throw abortReason(signal);
+  }
+}
+
+/** Waits for the record of a task another caller is starting; woken by the directory's events. */
+async function awaitRecord(dir: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<TaskRecord> {
+  const deadline = Date.now() + timeoutMs;
+  const wake = new Wakeup();
+  let watcher;
+  try {
+    watcher = watch(dir, { persistent: false }, () => wake.fire());
+    watcher.on('error', () => wake.fire());
+  } catch {
+    watcher = undefined;
+  }
+  try {
+    for (;;) {
+      wake.reset();
+      const record = await readRecord(dir);
+      if (record !== undefined) return record;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new StartTimeoutError(`task directory ${dir} exists but its task did not start within ${timeoutMs} ms`, timeoutMs);
+      // The poll only covers a directory removed and re-created under the watcher.
+      await wake.next(signal, Math.min(left, 250));
+    }
+  } finally {
+    watcher?.close();
+  }
+}

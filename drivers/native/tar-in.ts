@@ -1,0 +1,136 @@
+import { createWriteStream } from 'node:fs';
+import { lstat, mkdir, realpath, rm, symlink, link } from 'node:fs/promises';
+import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { extract, type Header } from 'tar-stream';
+import { abortReason } from '../../src/abort.js';
+import { InvalidInputError } from '../../src/errors.js';
+import { isCode } from './record.js';
+
+/**
+ * A path relative to a volume root, or an {@link InvalidInputError}: no absolute
+ * paths, no `..` that leaves the root. `.`-only paths resolve to `''` (the root).
+ */
+export function relativeInside(name: string, field: string): string {
+  if (typeof name !== 'string' || name.includes('\0') || isAbsolute(name)) {
+    throw new InvalidInputError(field, 'a path relative to the volume root', name);
+  }
+  const normal = posix.normalize(name).replace(/\/+$/, '');
+  if (normal === '..' || normal.startsWith('../')) throw new InvalidInputError(field, 'a path that stays inside the volume', name);
+  return normal === '.' ? '' : normal;
+}
+
+/** True when `path` (already resolved) is `root` or below it. */
+export function within(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+/**
+ * Extracts a tar stream into `root`. Every entry is checked before anything is
+ * written for it: names that leave the root, symlinks and hard links pointing out
+ * of it, and paths through existing symlinks that lead out, are refused with
+ * {@link InvalidInputError}, so nothing is ever written outside `root`.
+ */
+export async function extractInto(root: string, tar: Readable, signal: AbortSignal | undefined): Promise<void> {
+  const rootReal = await realpath(root);
+  const parser = extract();
+  const onAbort = (): void => {
+    parser.destroy(abortReason(signal as AbortSignal));
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  parser.on('entry', (header, body, next) => {
+    writeEntry(rootReal, header, body).then(
+      () => next(),
+      (error: unknown) => {
+        body.resume();
+        parser.destroy(error as Error);
+      },
+    );
+  });
+  try {
+    signal?.throwIfAborted();
+    await pipeline(tar, parser);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** An entry's content stream (a streamx Readable). */
+type EntryBody = import('streamx').Readable;
+
+async function writeEntry(root: string, header: Header, body: EntryBody): Promise<void> {
+  const name = relativeInside(header.name, `tar entry "${header.name}"`);
+  if (name === '') {
+    body.resume();
+    return;
+  }
+  const target = join(root, name);
+  await ensureDirInside(root, dirname(target), header.name);
+  const mode = (header.mode ?? 0o644) & 0o7777;
+  switch (header.type) {
+    case 'directory':
+      body.resume();
+      await ensureDirInside(root, target, header.name);
+      return;
+    case 'file':
+    case 'contiguous-file':
+      await replaceable(target);
+      await pipeline(body, createWriteStream(target, { mode }));
+      return;
+    case 'symlink': {
+      body.resume();
+      const linkname = header.linkname ?? '';
+      if (isAbsolute(linkname) || !within(root, join(dirname(target), linkname))) {
+        throw new InvalidInputError(`tar entry "${header.name}"`, 'a symlink that points inside the volume', linkname);
+      }
+      await replaceable(target);
+      await symlink(linkname, target);
+      return;
+    }
+    case 'link': {
+      body.resume();
+      const source = join(root, relativeInside(header.linkname ?? '', `tar entry "${header.name}" link target`));
+      await ensureDirInside(root, dirname(source), header.name);
+      await replaceable(target);
+      await link(source, target);
+      return;
+    }
+    default:
+      // Devices, FIFOs and extended headers have no place in a volume copy.
+      body.resume();
+  }
+}
+
+/** Creates `dir` (and parents) below `root`, refusing any existing component that is a symlink leading out. */
+async function ensureDirInside(root: string, dir: string, entryName: string): Promise<void> {
+  const parts = relative(root, dir).split(sep).filter((p) => p !== '');
+  let current = root;
+  for (const part of parts) {
+    current = join(current, part);
+    let info;
+    try {
+      info = await lstat(current);
+    } catch (error) {
+      if (!isCode(error, 'ENOENT')) throw error;
+      await mkdir(current);
+      continue;
+    }
+    if (info.isSymbolicLink()) {
+      const real = await realpath(current).catch(() => undefined);
+      if (real === undefined || !within(root, real)) {
+        throw new InvalidInputError(`tar entry "${entryName}"`, 'a path that does not pass through a symlink leading out of the volume');
+      }
+      current = real;
+    } else if (!info.isDirectory()) {
+      throw new InvalidInputError(`tar entry "${entryName}"`, `a path whose parent "${relative(root, current)}" is a directory`);
+    }
+  }
+}
+
+/** An existing symlink at the target is removed, never written through. */
+async function replaceable(target: string): Promise<void> {
+  const info = await lstat(target).catch(() => undefined);
+  if (info?.isSymbolicLink()) await rm(target);
+}
