@@ -5,6 +5,8 @@ import { bareEcho, benchDriver, benchNamespace, cliEcho, concurrently, driverEch
 
 /** Sizes of P1. */
 export interface P1Options {
+  /** The drivetrain namespace of everything the measure makes. @default a random `bench-…` one */
+  namespace?: string;
   /** Round trips of each variant in sequence. @default 20 */
   sequential?: number;
   /** Concurrency levels of the growth rows (driver vs bare sequence). @default [1, 10, 50] */
@@ -23,7 +25,7 @@ export async function measureP1(options: P1Options = {}): Promise<BenchRow[]> {
   const sequential = options.sequential ?? 20;
   const levels = options.concurrency ?? [1, 10, 50];
   const batches = options.batches ?? 3;
-  const namespace = benchNamespace('p1');
+  const namespace = options.namespace ?? benchNamespace('p1');
   const driver = benchDriver(namespace);
   const docker = engineClient();
   try {

@@ -5,6 +5,8 @@ import { benchDriver, benchNamespace, cliEcho, concurrently, driverEcho } from '
 
 /** Sizes of P2. */
 export interface P2Options {
+  /** The drivetrain namespace of everything the measure makes. @default a random `bench-…` one */
+  namespace?: string;
   /** Tasks started at once. @default 50 */
   tasks?: number;
   /** Batches of each variant, interleaved. @default 3 */
@@ -19,7 +21,7 @@ export interface P2Options {
 export async function measureP2(options: P2Options = {}): Promise<BenchRow[]> {
   const tasks = options.tasks ?? 50;
   const batches = options.batches ?? 3;
-  const namespace = benchNamespace('p2');
+  const namespace = options.namespace ?? benchNamespace('p2');
   const driver = benchDriver(namespace);
   try {
     const samples = await interleave(batches, {

@@ -9,6 +9,8 @@ import { LABELS } from '../../src/labels.js';
 
 /** Sizes of P4 (Docker). */
 export interface P4Options {
+  /** The drivetrain namespace of everything the measure makes. @default a random `bench-…` one */
+  namespace?: string;
   /** Tasks, one after the other. @default 20 */
   tasks?: number;
 }
@@ -78,7 +80,7 @@ export class DieEvents {
  */
 export async function measureP4Docker(options: P4Options = {}): Promise<BenchRow[]> {
   const tasks = options.tasks ?? 20;
-  const namespace = benchNamespace('p4');
+  const namespace = options.namespace ?? benchNamespace('p4');
   const driver = benchDriver(namespace);
   const events = await DieEvents.open(engineClient(), `${LABELS.namespace}=${namespace}`);
   const delays: number[] = [];

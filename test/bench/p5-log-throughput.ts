@@ -8,6 +8,8 @@ import { BENCH_IMAGE, benchDriver, benchNamespace, taskId } from './docker-basel
 
 /** Sizes of P5. */
 export interface P5Options {
+  /** The drivetrain namespace of everything the measure makes. @default a random `bench-…` one */
+  namespace?: string;
   /** Output sizes in MiB. @default [5, 50] */
   sizesMiB?: readonly number[];
   /** Reads of each variant per size, interleaved. @default 5 */
@@ -53,7 +55,7 @@ function cliFollow(engineId: string, expected: number): Promise<number> {
 export async function measureP5(options: P5Options = {}): Promise<BenchRow[]> {
   const sizes = options.sizesMiB ?? [5, 50];
   const rounds = options.rounds ?? 5;
-  const namespace = benchNamespace('p5');
+  const namespace = options.namespace ?? benchNamespace('p5');
   const driver = benchDriver(namespace);
   const rows: BenchRow[] = [];
   try {
