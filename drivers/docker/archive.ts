@@ -95,24 +95,27 @@ async function getArchive(ctx: DockerContext, helper: string, path: string, sign
   return stream as Readable;
 }
 
-/** Passes `source` through and removes the helper once it ended, failed or was closed by the reader. */
+/**
+ * Passes `source` through and removes the helper when the transfer is over: before
+ * the reader sees the end (so a finished read leaves nothing behind), or at once
+ * when it fails or the reader destroys the stream early.
+ */
 function removeHelperWhenDone(ctx: DockerContext, helper: string, source: Readable): Readable {
   const out = new PassThrough();
-  let removed = false;
-  const remove = (): void => {
-    if (removed) return;
-    removed = true;
-    void removeContainerQuietly(ctx, helper);
-  };
+  let removal: Promise<void> | undefined;
+  const remove = (): Promise<void> => (removal ??= removeContainerQuietly(ctx, helper));
   source.on('error', (error) => {
+    void remove();
     out.destroy(error);
-    remove();
+  });
+  source.once('end', () => {
+    void remove().then(() => out.end());
   });
   out.on('close', () => {
     source.destroy();
-    remove();
+    void remove();
   });
-  source.pipe(out);
+  source.pipe(out, { end: false });
   return out;
 }
 

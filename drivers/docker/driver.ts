@@ -1,7 +1,7 @@
 import Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
 import { DriverClosedError } from '../../src/errors.js';
-import { anySignal } from '../../src/abort.js';
+import { anySignal, raceAbort } from '../../src/abort.js';
 import type { Container, CreateVolumeOptions, Driver, DriverCapabilities, OperationOptions, Sandbox, SandboxTask, Task, VolumeRef } from '../../src/types.js';
 import { validateSandboxTask, validateTask, validateTaskId, validateVolumeName } from '../../src/validate.js';
 import { ContainerNotFoundError, InvalidInputError } from '../../src/errors.js';
@@ -128,7 +128,7 @@ export class DockerDriver implements Driver {
 
   private async sweep(signal: AbortSignal): Promise<void> {
     // Runs in flight see the closing signal and remove what they made; wait for them first.
-    await Promise.allSettled([...this.inFlight.values()]);
+    await raceAbort(Promise.allSettled([...this.inFlight.values()]), signal);
     const filters = namespaceFilter(this.namespace);
     const containers = await engineCall(this.ctx, { kind: 'other', what: 'container list' }, (): Promise<Dockerode.ContainerInfo[]> => this.ctx.docker().listContainers({ all: true, filters, abortSignal: signal } as never) as never, { signal, idempotent: true });
     await Promise.all(containers.map((c) => removeContainer(this.ctx, c.Id, signal)));
