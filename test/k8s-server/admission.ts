@@ -46,6 +46,23 @@ function qosClass(spec: any): string {
   return guaranteed ? 'Guaranteed' : 'Burstable';
 }
 
+/**
+ * Spec defaults only (also applied to updates, so a client that echoes an object
+ * without some defaulted field does not look like it changed an immutable spec).
+ */
+export function defaultSpec(resource: string, object: KObject): void {
+  if (resource === 'pods' && object.spec) {
+    defaultPodSpec(object.spec);
+    if (object.spec.serviceAccountName === undefined) object.spec.serviceAccountName = object.spec.serviceAccount ?? 'default';
+    object.spec.serviceAccount ??= object.spec.serviceAccountName;
+    object.spec.enableServiceLinks ??= true;
+    object.spec.priority ??= 0;
+    object.spec.preemptionPolicy ??= 'PreemptLowerPriority';
+  }
+  if (resource === 'jobs' && object.spec?.template) defaultPodSpec(object.spec.template.spec, 'Never');
+  if (resource === 'deployments' && object.spec?.template) defaultPodSpec(object.spec.template.spec, 'Always');
+}
+
 /** Defaults applied before validation. */
 export function defaultObject(resource: string, object: KObject): void {
   object.metadata ??= {} as KObject['metadata'];
@@ -56,12 +73,7 @@ export function defaultObject(resource: string, object: KObject): void {
       return;
     case 'pods':
       object.spec ??= {};
-      defaultPodSpec(object.spec);
-      if (object.spec.serviceAccountName === undefined) object.spec.serviceAccountName = object.spec.serviceAccount ?? 'default';
-      object.spec.serviceAccount ??= object.spec.serviceAccountName;
-      object.spec.enableServiceLinks ??= true;
-      object.spec.priority ??= 0;
-      object.spec.preemptionPolicy ??= 'PreemptLowerPriority';
+      defaultSpec(resource, object);
       object.status = { phase: 'Pending', qosClass: qosClass(object.spec) };
       return;
     case 'persistentvolumeclaims':

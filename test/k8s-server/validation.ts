@@ -1,6 +1,7 @@
 import type { KObject } from './api.js';
 import type { ResourceInfo } from './resources.js';
 import { errors, type StatusCause } from './status.js';
+import { canonical } from './store/canonical.js';
 
 /**
  * Strict validation of the stored kinds, with 422 causes naming the field as
@@ -176,7 +177,7 @@ function withoutImages(spec: any): string {
   for (const kind of ['containers', 'initContainers']) for (const c of copy[kind] ?? []) delete c.image;
   delete copy.activeDeadlineSeconds;
   delete copy.tolerations;
-  return JSON.stringify(copy);
+  return canonical(copy);
 }
 
 /** Rules for PUT/PATCH of the main resource: immutable fields → 422 Forbidden. */
@@ -189,15 +190,15 @@ export function validateUpdate(info: ResourceInfo, previous: KObject, next: KObj
     causes.forbidden('spec', 'pod updates may not change fields other than `spec.containers[*].image`,`spec.initContainers[*].image`,`spec.activeDeadlineSeconds`,`spec.tolerations` (only additions to existing tolerations),`spec.terminationGracePeriodSeconds` (allow it to be set to 1 if it was previously negative)');
   }
   if (info.plural === 'persistentvolumeclaims') {
-    const strip = (s: any) => JSON.stringify({ ...s, resources: { ...s?.resources, requests: { ...s?.resources?.requests, storage: undefined } }, volumeName: undefined });
+    const strip = (s: any) => canonical({ ...s, resources: { ...s?.resources, requests: { ...s?.resources?.requests, storage: undefined } }, volumeName: undefined });
     if (strip(before) !== strip(after)) causes.forbidden('spec', 'spec is immutable after creation except resources.requests and volumeAttributesClassName for bound claims');
   }
   if (info.plural === 'jobs') {
-    if (JSON.stringify(before?.selector) !== JSON.stringify(after?.selector)) causes.invalid('spec.selector', after?.selector, 'field is immutable');
-    if (JSON.stringify(before?.template) !== JSON.stringify(after?.template)) causes.invalid('spec.template', after?.template, 'field is immutable');
+    if (canonical(before?.selector) !== canonical(after?.selector)) causes.invalid('spec.selector', after?.selector, 'field is immutable');
+    if (canonical(before?.template) !== canonical(after?.template)) causes.invalid('spec.template', after?.template, 'field is immutable');
     if (before?.completions !== after?.completions) causes.invalid('spec.completions', after?.completions, 'field is immutable');
   }
-  if (info.plural === 'deployments' && JSON.stringify(before?.selector) !== JSON.stringify(after?.selector)) {
+  if (info.plural === 'deployments' && canonical(before?.selector) !== canonical(after?.selector)) {
     causes.invalid('spec.selector', after?.selector, 'field is immutable');
   }
   causes.throwIfAny(info.kind, next.metadata.name, info.group || undefined);

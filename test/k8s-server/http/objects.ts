@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { admitWithIdentity, defaultObject } from '../admission.js';
+import { admitWithIdentity, defaultObject, defaultSpec } from '../admission.js';
 import type { KObject } from '../api.js';
 import { groupVersion } from '../resources.js';
 import { parseFieldSelector, parseLabelSelector } from '../store/selectors.js';
@@ -127,6 +127,7 @@ function mergeForUpdate(route: Route, current: KObject, incoming: KObject): KObj
     return next;
   }
   const next = structuredClone(incoming);
+  defaultSpec(route.info.plural, next);
   if (current.status !== undefined) next.status = current.status;
   else delete next.status;
   for (const field of ['uid', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'generation'] as const) {

@@ -36,6 +36,11 @@ export async function readBody(req: IncomingMessage): Promise<string> {
 
 /** Parses a JSON body; malformed → 400. */
 export async function readJson(req: IncomingMessage): Promise<any> {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
+  // Protobuf/CBOR bodies: a 415 makes client-go fall back to JSON.
+  if (type !== '' && !type.includes('json') && !type.includes('yaml')) {
+    throw new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json`, reason: 'UnsupportedMediaType', code: 415 });
+  }
   const text = await readBody(req);
   if (text.trim() === '') return undefined;
   try {

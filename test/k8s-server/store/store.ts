@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { KObject, ResourceName, StoreApi, StoreEvent } from '../api.js';
 import { resourceByPlural } from '../resources.js';
 import { errors } from '../status.js';
+import { canonical } from './canonical.js';
 import { readSnapshot, writeSnapshot } from './persist.js';
 import { parseLabelSelector } from './selectors.js';
 
@@ -137,8 +138,8 @@ export class Store implements StoreApi {
     if (previous.metadata.namespace !== undefined) next.metadata.namespace = previous.metadata.namespace;
     next.metadata.resourceVersion = previous.metadata.resourceVersion;
     if (previous.metadata.generation !== undefined) next.metadata.generation = previous.metadata.generation;
-    if (JSON.stringify(next) === JSON.stringify(previous)) return clone(previous);
-    if (previous.metadata.generation !== undefined && JSON.stringify(next.spec) !== JSON.stringify(previous.spec)) {
+    if (canonical(next) === canonical(previous)) return clone(previous);
+    if (previous.metadata.generation !== undefined && canonical(next.spec) !== canonical(previous.spec)) {
       next.metadata.generation = previous.metadata.generation + 1;
     }
     if (next.metadata.finalizers?.length === 0) delete next.metadata.finalizers;
