@@ -22,12 +22,15 @@ export function serveAttach(ctx: ClusterContext, server: ChannelServer, request:
   server.upgrade(request.req, socket, head, (session) => {
     let stream: Duplex | undefined;
     let pendingEnd = false;
+    // Clients write stdin as soon as the socket opens; hold it until the engine's stream is there.
+    const pendingStdin: Buffer[] = [];
     let clientGone = false;
     void container
       .attach({ stream: true, stdin, stdout: target.stdout, stderr: target.stderr, hijack: true })
       .then((attached) => {
         stream = attached as unknown as Duplex;
         if (clientGone) return stream.destroy();
+        for (const chunk of pendingStdin.splice(0)) stream.write(chunk);
         if (pendingEnd) endWrite(stream);
         sendHello(session, target);
         pipeOutput(stream, target, session, () => session.finish({ exitCode: 0 }));
@@ -35,7 +38,9 @@ export function serveAttach(ctx: ClusterContext, server: ChannelServer, request:
       .catch((error: Error) => session.finish({ error: error.message }));
     return {
       stdin: (data) => {
-        if (stdin) stream?.write(data);
+        if (!stdin) return;
+        if (stream) stream.write(data);
+        else pendingStdin.push(data);
       },
       stdinEnd: () => {
         if (!stdin) return;

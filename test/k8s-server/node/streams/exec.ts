@@ -79,6 +79,8 @@ export function serveExec(ctx: ClusterContext, server: ChannelServer, request: P
   server.upgrade(request.req, socket, head, (session) => {
     let stream: Duplex | undefined;
     let pendingEnd = false;
+    // Clients write stdin as soon as the socket opens; hold it until the engine's stream is there.
+    const pendingStdin: Buffer[] = [];
     let clientGone = false;
     const exec = ctx.docker.getContainer(target.id).exec({ Cmd: command, AttachStdin: target.stdin, AttachStdout: target.stdout, AttachStderr: target.stderr, Tty: target.tty });
     void exec
@@ -86,6 +88,7 @@ export function serveExec(ctx: ClusterContext, server: ChannelServer, request: P
         const hijacked = (await instance.start({ hijack: true, stdin: target.stdin, Tty: target.tty })) as Duplex;
         stream = hijacked;
         if (clientGone) return hijacked.destroy();
+        for (const chunk of pendingStdin.splice(0)) hijacked.write(chunk);
         if (pendingEnd || !target.stdin) endWrite(hijacked);
         sendHello(session, target);
         pipeOutput(hijacked, target, session, async () => {
@@ -100,7 +103,7 @@ export function serveExec(ctx: ClusterContext, server: ChannelServer, request: P
       })
       .catch((error: Error) => session.finish({ error: error.message }));
     return {
-      stdin: (data) => stream?.write(data),
+      stdin: (data) => (stream ? stream.write(data) : pendingStdin.push(data)),
       stdinEnd: () => (stream ? endWrite(stream) : (pendingEnd = true)),
       resize: (width, height) => void exec.then((e) => e.resize({ w: width, h: height })).catch(() => undefined),
       closed: () => {

@@ -1,0 +1,75 @@
+import type { ClusterContext, KObject, StoreEvent } from '../../api.js';
+import { NODE_LABELS } from '../kubelet/labels.js';
+import { claimVolumeName } from '../kubelet/volumes.js';
+import { isActivePod, later } from './shared.js';
+
+const PROTECTION = 'kubernetes.io/pvc-protection';
+
+/**
+ * Binds every claim at once to a Docker volume (Immediate binding), and lifts
+ * pvc-protection when no running pod uses a deleted claim; the claim's volume
+ * is removed with it.
+ */
+export class PvcController {
+  constructor(private readonly ctx: ClusterContext) {}
+
+  start(): void {
+    for (const claim of this.ctx.store.list('persistentvolumeclaims')) this.reconcile(claim);
+  }
+
+  onEvent(event: StoreEvent): void {
+    if (event.resource === 'persistentvolumeclaims') {
+      if (event.type === 'DELETED') later(() => void this.ctx.docker.getVolume(claimVolumeName(event.object)).remove({ force: true }).catch(() => undefined));
+      else later(() => this.reconcile(event.object));
+    } else if (event.resource === 'pods' && (event.type === 'DELETED' || !isActivePod(event.object))) {
+      const ns = event.object.metadata.namespace;
+      later(() => {
+        for (const claim of this.ctx.store.list('persistentvolumeclaims', ns)) if (claim.metadata.deletionTimestamp) this.reconcile(claim);
+      });
+    }
+  }
+
+  private claimInUse(claim: KObject): boolean {
+    return this.ctx.store
+      .list('pods', claim.metadata.namespace)
+      .some((pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed' && (pod.spec.volumes ?? []).some((v: any) => v.persistentVolumeClaim?.claimName === claim.metadata.name));
+  }
+
+  private reconcile(claim: KObject): void {
+    const { namespace, name } = claim.metadata;
+    if (claim.metadata.deletionTimestamp) {
+      if (claim.metadata.finalizers?.includes(PROTECTION) && !this.claimInUse(claim)) {
+        this.ctx.store.update('persistentvolumeclaims', namespace, name, (c) => {
+          c.metadata.finalizers = (c.metadata.finalizers ?? []).filter((f) => f !== PROTECTION);
+        });
+      }
+      return;
+    }
+    if (claim.status?.phase === 'Bound') return;
+    const volume = claimVolumeName(claim);
+    void this.ctx.docker
+      .createVolume({ Name: volume, Labels: { [NODE_LABELS.instance]: this.ctx.instanceId, [NODE_LABELS.namespace]: namespace ?? 'default', [NODE_LABELS.claim]: name } })
+      .then(() => {
+        const bound = this.ctx.store.update('persistentvolumeclaims', namespace, name, (c) => {
+          if (c.metadata.uid !== claim.metadata.uid || c.status?.phase === 'Bound') return;
+          c.spec.volumeName = `pvc-${c.metadata.uid}`;
+          c.metadata.annotations = {
+            ...(c.metadata.annotations ?? {}),
+            'pv.kubernetes.io/bind-completed': 'yes',
+            'pv.kubernetes.io/bound-by-controller': 'yes',
+            'volume.beta.kubernetes.io/storage-provisioner': 'drivetrain.dev/local-docker-volume',
+            'volume.kubernetes.io/storage-provisioner': 'drivetrain.dev/local-docker-volume',
+          };
+          c.status = {
+            phase: 'Bound',
+            accessModes: c.spec.accessModes ?? ['ReadWriteOnce'],
+            capacity: { storage: c.spec.resources?.requests?.storage ?? '1Gi' },
+          };
+        });
+        if (bound) this.ctx.recordEvent(bound, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume pvc-${bound.metadata.uid}`);
+      })
+      .catch((error: Error) => this.ctx.recordEvent(claim, 'Warning', 'ProvisioningFailed', error.message));
+  }
+
+  stop(): void {}
+}
