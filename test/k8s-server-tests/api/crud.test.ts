@@ -176,7 +176,7 @@ describe('local API server: CRUD through client-node', () => {
     const doomed = await createNamespace(h.core);
     await h.core.createNamespacedConfigMap({ namespace: doomed, body: { metadata: { name: 'cm' }, data: { a: 'b' } } });
     const terminating = await h.core.deleteNamespace({ name: doomed });
-    expect(terminating.status?.phase).toBe('Terminating');
+    expect((terminating as k8s.V1Namespace).status?.phase).toBe('Terminating');
     const forbidden = await statusOf(h.core.createNamespacedConfigMap({ namespace: doomed, body: { metadata: { name: 'cm2' } } }));
     expect([403, 404]).toContain(forbidden.code);
     const deadline = Date.now() + 5000;
@@ -204,7 +204,7 @@ describe('local API server: CRUD through client-node', () => {
     await h.core.createNamespacedPersistentVolumeClaim({ namespace: ns, body: { metadata: { name: 'rt' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } } });
     const pvc = await fetchRaw(`/api/v1/namespaces/${ns}/persistentvolumeclaims/rt`);
     for (const [raw, type] of [[pod, 'V1Pod'], [job, 'V1Job'], [pvc, 'V1PersistentVolumeClaim']] as const) {
-      const roundTrip = ObjectSerializer.serialize(ObjectSerializer.deserialize(raw, type), type);
+      const roundTrip = ObjectSerializer.serialize(ObjectSerializer.deserialize(raw, type, ''), type, '');
       // client-node writes Dates with milliseconds; the server (like a real one) writes whole seconds.
       const text = JSON.stringify(roundTrip).replace(/(T\d{2}:\d{2}:\d{2})\.000Z/g, '$1Z');
       expect(JSON.parse(text)).toEqual(raw);
