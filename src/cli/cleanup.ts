@@ -1,0 +1,43 @@
+import { createDriver } from '../registry.js';
+import { EXIT } from './exit-codes.js';
+import { defaultDriverName } from './pick-driver.js';
+import { reportError } from './report-error.js';
+import { UsageError, driverOption, parseCommandLine } from './usage.js';
+
+export const CLEANUP_USAGE = `Usage: drivetrain cleanup --namespace NAME [--driver NAME]
+
+Removes every container, volume and helper that drivetrain left in namespace NAME
+(e.g. after a crashed run): creates the driver with that namespace and closes it.
+
+Options:
+  --namespace NAME     the namespace to reap (required)
+  --driver NAME        docker, native or k8s (default: docker when an engine answers, else native)
+  -h, --help           show this help
+
+Exit codes: 0 when done (also when nothing was left), 1 on a drivetrain error, 2 for bad usage.
+`;
+
+/** Upper bound of the whole cleanup, in milliseconds (the drivers bound `close` themselves too). */
+const CLEANUP_TIMEOUT_MS = 120_000;
+
+/** `drivetrain cleanup`: reaps what a namespace left behind. */
+export async function cleanupCommand(args: readonly string[]): Promise<number> {
+  const { values } = parseCommandLine(args, { namespace: { type: 'string' }, driver: { type: 'string' } }, CLEANUP_USAGE);
+  if (values.help === true) {
+    process.stdout.write(CLEANUP_USAGE);
+    return EXIT.ok;
+  }
+  if (values.namespace === undefined) throw new UsageError('missing --namespace', CLEANUP_USAGE);
+  const requested = driverOption(values.driver, CLEANUP_USAGE);
+  try {
+    const driverName = requested ?? (await defaultDriverName());
+    const driver = await createDriver(driverName, { namespace: values.namespace });
+    // `close` reports nothing in the contract; a driver that returns a list of what it removed gets it printed.
+    const removed: unknown = await driver.close({ signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) });
+    if (Array.isArray(removed)) for (const item of removed) process.stdout.write(`removed ${String(item)}\n`);
+    process.stdout.write(`cleaned up namespace "${driver.namespace}" with the ${driver.name} driver\n`);
+    return EXIT.ok;
+  } catch (error) {
+    return reportError(error);
+  }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env node
+/**
+ * The `drivetrain` command line: `run`, `cleanup`, `conformance`, `doctor`, `demo`.
+ * Each command lives in its own file and resolves with the process's exit code.
+ */
+import { cleanupCommand } from './cleanup.js';
+import { conformanceCommand } from './conformance.js';
+import { demoCommand } from './demo.js';
+import { doctorCommand } from './doctor.js';
+import { EXIT } from './exit-codes.js';
+import { reportError } from './report-error.js';
+import { runCommand } from './run.js';
+import { UsageError } from './usage.js';
+
+export const MAIN_USAGE = `Usage: drivetrain <command> [options]
+
+Run tasks in containers through one driver interface (docker, native, k8s).
+
+Commands:
+  run          run a command in an image, stream its output, exit with its code
+  cleanup      remove what a crashed run left in a namespace
+  conformance  run the conformance suite against a driver (needs the repository)
+  doctor       check a driver's environment (docker, k8s)
+  demo         run \`echo hello\` through the best available driver
+
+Run \`drivetrain <command> --help\` for a command's options.
+
+Exit codes: 0 ok; 1 a command failed; 2 bad usage; 125 a task could not run;
+130/143 interrupted by SIGINT/SIGTERM; \`run\` otherwise exits with the task's code.
+`;
+
+const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
+  run: runCommand,
+  cleanup: cleanupCommand,
+  conformance: conformanceCommand,
+  doctor: doctorCommand,
+  demo: demoCommand,
+};
+
+/** Runs the CLI on `argv` (without `node` and the script) and resolves with the exit code. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === undefined) throw new UsageError('missing command', MAIN_USAGE);
+    if (command === '--help' || command === '-h' || command === 'help') {
+      process.stdout.write(MAIN_USAGE);
+      return EXIT.ok;
+    }
+    const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+    if (run === undefined) {
+      const what = command.startsWith('-') ? `unknown option "${command}"` : `unknown command "${command}"`;
+      throw new UsageError(what, MAIN_USAGE);
+    }
+    return await run(rest);
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+/** Exits once stdout and stderr have taken everything written (pipes may still be flushing). */
+function exitAfterFlush(code: number): void {
+  let pending = 2;
+  const done = (): void => {
+    if (--pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
+// Exit explicitly: a task's stdin (`-i`) or an engine socket must not keep the CLI alive.
+main(process.argv.slice(2)).then(exitAfterFlush, (error: unknown) => exitAfterFlush(reportError(error)));

@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import type { Mount, Task } from '../types.js';
+import { UsageError, driverOption, parseCommandLine } from './usage.js';
+
+export const RUN_USAGE = `Usage: drivetrain run [options] IMAGE -- COMMAND [ARG...]
+
+Runs COMMAND in IMAGE, streams its stdout and stderr, removes the container and the
+namespace at the end, and exits with the command's exit code.
+
+Options:
+  --driver NAME        docker, native or k8s (default: docker when an engine answers, else native)
+  --namespace NAME     drivetrain namespace to run in (default: a random one)
+  -e, --env K=V        set an environment variable (repeatable)
+  -v, --volume V:PATH[:ro]
+                       mount volume V at PATH, read-only with :ro (repeatable)
+  -w, --workdir DIR    absolute working directory (default: /tmp/drivetrain/<id>)
+  -u, --user USER      uid, uid:gid or a user name of the image
+  -i, --interactive    stream this process's stdin to the task
+  --id ID              task ID (default: run-<random>)
+  --timeout SECONDS    kill the task after SECONDS
+  -h, --help           show this help
+
+Exit codes: the task's own code; 125 when it could not run or ended without a code;
+2 for bad usage; 130 after Ctrl-C, 143 after SIGTERM.
+`;
+
+/** A parsed `drivetrain run` command line. */
+export interface RunArgs {
+  help: boolean;
+  /** Undefined: pick the best available driver. */
+  driver: string | undefined;
+  namespace: string | undefined;
+  task: Task;
+}
+
+const OPTIONS = {
+  driver: { type: 'string' },
+  namespace: { type: 'string' },
+  env: { type: 'string', short: 'e', multiple: true },
+  volume: { type: 'string', short: 'v', multiple: true },
+  workdir: { type: 'string', short: 'w' },
+  user: { type: 'string', short: 'u' },
+  interactive: { type: 'boolean', short: 'i' },
+  id: { type: 'string' },
+  timeout: { type: 'string' },
+} as const;
+
+/** Parses the arguments after `run`; values the library checks itself (paths, IDs) are left to it. */
+export function parseRunArgs(args: readonly string[]): RunArgs {
+  const { values, positionals } = parseCommandLine(args, OPTIONS, RUN_USAGE, true);
+  const [image, ...command] = positionals;
+  const placeholder: Task = { id: '', image: '', command: [] };
+  if (values.help === true) return { help: true, driver: undefined, namespace: undefined, task: placeholder };
+  if (image === undefined) throw new UsageError('missing IMAGE', RUN_USAGE);
+  if (command.length === 0) throw new UsageError('missing COMMAND: put it after "--", e.g. drivetrain run busybox -- echo hi', RUN_USAGE);
+  const task: Task = {
+    id: values.id ?? `run-${randomBytes(4).toString('hex')}`,
+    image,
+    command,
+    env: parseEnv(values.env ?? []),
+    mounts: (values.volume ?? []).map(parseVolume),
+  };
+  if (values.workdir !== undefined) task.workDir = values.workdir;
+  if (values.user !== undefined) task.user = values.user;
+  if (values.interactive === true) task.stdin = process.stdin;
+  if (values.timeout !== undefined) task.timeoutMs = parseTimeout(values.timeout);
+  return { help: false, driver: driverOption(values.driver, RUN_USAGE), namespace: values.namespace, task };
+}
+
+function parseEnv(pairs: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new UsageError(`-e expects KEY=VALUE, got "${pair}"`, RUN_USAGE);
+    env[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return env;
+}
+
+function parseVolume(spec: string): Mount {
+  const parts = spec.split(':');
+  const [volume, path, mode] = parts;
+  const valid = volume !== undefined && volume !== '' && path !== undefined && path !== '' && parts.length <= 3 && (mode === undefined || mode === 'ro' || mode === 'rw');
+  if (!valid) throw new UsageError(`-v expects VOLUME:PATH[:ro], got "${spec}"`, RUN_USAGE);
+  return { volume, path, readOnly: mode === 'ro' };
+}
+
+function parseTimeout(text: string): number {
+  const seconds = Number(text);
+  if (text.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) {
+    throw new UsageError(`--timeout expects a positive number of seconds, got "${text}"`, RUN_USAGE);
+  }
+  return Math.ceil(seconds * 1000);
+}
