@@ -194,6 +194,7 @@ function groupHasOthers(pgid: number): boolean {
   return false;
 }
 
+// Kept referenced: a stop in progress is awaited by its caller, and ends within its bound.
 function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -121,8 +121,9 @@ export class Wakeup {
         this.waiter = undefined;
         reject(abortReason(signal as AbortSignal));
       };
+      // Referenced on purpose: the poll is the only thing that keeps an awaited
+      // follow or wait of another instance's process going; it is cleared when that ends.
       const timer = pollMs === undefined ? undefined : setTimeout(done, pollMs);
-      timer?.unref();
       if (signal?.aborted) return onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       this.waiter = done;

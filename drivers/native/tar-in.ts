@@ -35,25 +35,35 @@ export function within(root: string, path: string): boolean {
  */
 export async function extractInto(root: string, tar: Readable, signal: AbortSignal | undefined): Promise<void> {
   const rootReal = await realpath(root);
+  signal?.throwIfAborted();
   const parser = extract();
-  const onAbort = (): void => {
-    parser.destroy(abortReason(signal as AbortSignal));
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
-  parser.on('entry', (header, body, next) => {
-    writeEntry(rootReal, header, body).then(
-      () => next(),
-      (error: unknown) => {
-        body.resume();
-        parser.destroy(error as Error);
-      },
-    );
-  });
+  let onAbort: (() => void) | undefined;
   try {
-    signal?.throwIfAborted();
-    await pipeline(tar, parser);
+    await new Promise<void>((resolve, reject) => {
+      const fail = (error: unknown): void => {
+        tar.unpipe(parser as unknown as NodeJS.WritableStream);
+        tar.destroy();
+        parser.destroy();
+        reject(error);
+      };
+      onAbort = () => fail(abortReason(signal as AbortSignal));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      parser.on('entry', (header, body, next) => {
+        writeEntry(rootReal, header, body).then(
+          () => next(),
+          (error: unknown) => {
+            body.resume();
+            fail(error);
+          },
+        );
+      });
+      parser.on('finish', () => resolve());
+      parser.on('error', fail);
+      tar.on('error', fail);
+      tar.pipe(parser as unknown as NodeJS.WritableStream);
+    });
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
   }
 }
 
