@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+
+/** The repository root: the CLI runs from source, no build needed. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** How a CLI run ended. */
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A running CLI process and its output so far. */
+export interface CliProcess {
+  child: ChildProcess;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when the process has exited; rejects (and kills it) past `deadlineMs`. */
+  exited(deadlineMs?: number): Promise<CliResult>;
+  /** Resolves once stdout contains `text`; rejects past `deadlineMs` or when the process exits first. */
+  stdoutIncludes(text: string, deadlineMs?: number): Promise<void>;
+}
+
+/** Starts `drivetrain <args>` from source with tsx. */
+export function spawnCli(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): CliProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  if (options.input !== undefined) child.stdin.end(options.input);
+  const exit = new Promise<CliResult>((resolve) => {
+    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+  const withDeadline = <T>(promise: Promise<T>, deadlineMs: number, what: string): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new Error(`${what} not within ${deadlineMs} ms; stdout: ${stdout}; stderr: ${stderr}`));
+      }, deadlineMs);
+      timer.unref();
+    });
+    return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
+  };
+  return {
+    child,
+    stdout: () => stdout,
+    stderr: () => stderr,
+    exited: (deadlineMs = 45_000) => withDeadline(exit, deadlineMs, `drivetrain ${args.join(' ')} exit`),
+    stdoutIncludes: (text, deadlineMs = 30_000) =>
+      withDeadline(
+        new Promise<void>((resolve, reject) => {
+          const check = (): void => {
+            if (stdout.includes(text)) resolve();
+          };
+          child.stdout?.on('data', check);
+          check();
+          void exit.then(() => (stdout.includes(text) ? resolve() : reject(new Error(`exited before printing ${text}; stderr: ${stderr}`))));
+        }),
+        deadlineMs,
+        `"${text}" on stdout`,
+      ),
+  };
+}
+
+/** Runs `drivetrain <args>` to its end. */
+export function runCli(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv; deadlineMs?: number } = {}): Promise<CliResult> {
+  return spawnCli(args, options).exited(options.deadlineMs);
+}
+
+/** A random namespace, so test files run concurrently without meeting. */
+export function testNamespace(): string {
+  return `dt-cli-${randomBytes(4).toString('hex')}`;
+}

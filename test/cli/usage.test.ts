@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers.js';
+
+describe('drivetrain --help and usage errors', () => {
+  it('prints the top-level help with every command and exits 0', async () => {
+    for (const flag of ['--help', '-h']) {
+      const result = await runCli([flag]);
+      expect(result.code).toBe(0);
+      for (const command of ['run', 'cleanup', 'conformance', 'doctor', 'demo']) expect(result.stdout).toContain(command);
+      expect(result.stderr).toBe('');
+    }
+  });
+
+  it.each(['run', 'cleanup', 'conformance', 'doctor', 'demo'])('prints the help of %s and exits 0', async (command) => {
+    const result = await runCli([command, '--help']);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`Usage: drivetrain ${command}`);
+  });
+
+  it.each([
+    [[], 'missing command'],
+    [['frobnicate'], 'unknown command "frobnicate"'],
+    [['--verbose'], 'unknown option "--verbose"'],
+    [['run', '--bogus', 'busybox', '--', 'true'], "Unknown option '--bogus'"],
+    [['run'], 'missing IMAGE'],
+    [['run', 'busybox'], 'missing COMMAND'],
+    [['run', '-e', 'NOEQUALS', 'busybox', '--', 'true'], '-e expects KEY=VALUE'],
+    [['run', '-v', 'onlyname', 'busybox', '--', 'true'], '-v expects VOLUME:PATH[:ro]'],
+    [['run', '--timeout', 'soon', 'busybox', '--', 'true'], '--timeout expects a positive number'],
+    [['run', '--driver', 'podman', 'busybox', '--', 'true'], 'unknown driver "podman"'],
+    [['run', '--id'], "argument missing"],
+    [['cleanup'], 'missing --namespace'],
+    [['conformance'], 'missing --driver'],
+    [['doctor', '--driver', 'native'], 'unknown driver "native"'],
+    [['demo', 'extra'], 'Unexpected argument'],
+  ])('%j is a usage error (exit 2) saying what was wrong', async (args, message) => {
+    const result = await runCli(args);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^drivetrain: /);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).toContain('Usage: drivetrain');
+    expect(result.stdout).toBe('');
+  });
+});
