@@ -1,0 +1,109 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxPod, containerState, isFinished, randomName, startTestCluster, type TestCluster } from './helpers.js';
+
+let t: TestCluster;
+beforeAll(async () => {
+  t = await startTestCluster();
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+const waitingReason = (reason: string) => (o: any) => containerState(o)?.waiting?.reason === reason;
+
+describe('pod failures as a kubelet reports them', () => {
+  it('OOMKilled: 16Mi limit and a 64 MiB allocation → exit 137', async () => {
+    const name = randomName('oom');
+    await t.apply(busyboxPod(name, 'head -c 67108864 /dev/zero | tail > /dev/null', { container: { resources: { limits: { memory: '16Mi' } } } }));
+    const pod = await t.waitFor('pods', name, isFinished);
+    expect(pod!.status.phase).toBe('Failed');
+    expect(containerState(pod).terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
+  });
+
+  it('a missing image with IfNotPresent: ErrImagePull, then ImagePullBackOff', async () => {
+    const name = randomName('pull');
+    await t.apply(busyboxPod(name, 'true', { container: { image: 'registry.invalid/nothing-here:1.0', imagePullPolicy: 'IfNotPresent' } }));
+    const failed = await t.waitFor('pods', name, waitingReason('ErrImagePull'));
+    expect(containerState(failed).waiting.message).toContain('registry.invalid/nothing-here:1.0');
+    const backoff = await t.waitFor('pods', name, waitingReason('ImagePullBackOff'));
+    expect(containerState(backoff).waiting.message).toBe('Back-off pulling image "registry.invalid/nothing-here:1.0"');
+    expect(backoff!.status.phase).toBe('Pending');
+    const logs = await t.kubectl(['logs', name]);
+    expect(logs.code).not.toBe(0);
+    expect(logs.stderr).toContain('is waiting to start: trying and failing to pull image');
+  });
+
+  it('ErrImageNeverPull and InvalidImageName', async () => {
+    const never = randomName('never');
+    const invalid = randomName('invalid');
+    await t.apply(busyboxPod(never, 'true', { container: { image: 'nothing-here-at-all:1.0', imagePullPolicy: 'Never' } }));
+    await t.apply(busyboxPod(invalid, 'true', { container: { image: 'UPPER/Case:bad tag', imagePullPolicy: 'IfNotPresent' } }));
+    const neverPod = await t.waitFor('pods', never, waitingReason('ErrImageNeverPull'));
+    expect(containerState(neverPod).waiting.message).toContain('is not present with pull policy of Never');
+    const invalidPod = await t.waitFor('pods', invalid, waitingReason('InvalidImageName'));
+    expect(containerState(invalidPod).waiting.message).toContain('invalid reference format');
+  });
+
+  it('CreateContainerConfigError for a missing secret', async () => {
+    const name = randomName('cfg');
+    await t.apply(busyboxPod(name, 'echo $TOKEN', { container: { env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'absent', key: 'token' } } }] } }));
+    const pod = await t.waitFor('pods', name, waitingReason('CreateContainerConfigError'));
+    expect(containerState(pod).waiting.message).toBe('secret "absent" not found');
+  });
+
+  it('env from secrets, configMaps and the downward API; command/args over the image', async () => {
+    const name = randomName('env');
+    await t.apply({ apiVersion: 'v1', kind: 'Secret', metadata: { name: `${name}-s` }, data: { token: Buffer.from('s3cret').toString('base64') } });
+    await t.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `${name}-c` }, data: { mode: 'fast' } });
+    await t.apply(
+      busyboxPod(name, '', {
+        container: {
+          command: ['sh', '-c'],
+          args: ['echo "$TOKEN $MODE $POD $NS $(id -u)"; cat /etc/conf/mode'],
+          env: [
+            { name: 'TOKEN', valueFrom: { secretKeyRef: { name: `${name}-s`, key: 'token' } } },
+            { name: 'MODE', valueFrom: { configMapKeyRef: { name: `${name}-c`, key: 'mode' } } },
+            { name: 'POD', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+            { name: 'NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+          ],
+          securityContext: { runAsUser: 65534 },
+          volumeMounts: [{ name: 'conf', mountPath: '/etc/conf' }],
+        },
+        spec: { volumes: [{ name: 'conf', configMap: { name: `${name}-c` } }] },
+      }),
+    );
+    const pod = await t.waitFor('pods', name, isFinished);
+    expect(pod!.status.phase).toBe('Succeeded');
+    const logs = await t.kubectl(['logs', name]);
+    expect(logs.stdout).toBe(`s3cret fast ${name} ${t.namespace} 65534\nfast`);
+  });
+
+  it('activeDeadlineSeconds kills the pod: Failed, DeadlineExceeded', async () => {
+    const name = randomName('deadline');
+    await t.apply(busyboxPod(name, 'sleep 600', { spec: { activeDeadlineSeconds: 1 } }));
+    const pod = await t.waitFor('pods', name, isFinished, 15_000);
+    expect(pod!.status).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
+    expect(containerState(pod).terminated.exitCode).toBe(137);
+  });
+
+  it('graceful delete with a PID 1 that ignores SIGTERM: gone after the 2 s grace, not 30', async () => {
+    const name = randomName('grace');
+    await t.apply(busyboxPod(name, 'sleep 600', { spec: { terminationGracePeriodSeconds: 30 } }));
+    await t.waitFor('pods', name, (o) => o?.status?.phase === 'Running');
+    const started = Date.now();
+    const deleted = await t.kubectl(['delete', 'pod', name, '--grace-period=2']);
+    expect(deleted.code).toBe(0);
+    await t.waitFor('pods', name, (o) => o === undefined, 15_000);
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(1_900);
+    expect(elapsed).toBeLessThan(8_000);
+  });
+
+  it('OnFailure restarts a failing container with restartCount and lastState', async () => {
+    const name = randomName('restart');
+    await t.apply(busyboxPod(name, 'exit 5', { spec: { restartPolicy: 'OnFailure', terminationGracePeriodSeconds: 0 } }));
+    const pod = await t.waitFor('pods', name, waitingReason('CrashLoopBackOff'));
+    expect(pod!.status.containerStatuses[0].lastState.terminated).toMatchObject({ exitCode: 5, reason: 'Error' });
+    expect(pod!.status.phase).toBe('Running');
+  });
+});
