@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { runCli } from './helpers.js';
+
+// The native driver runs host processes: busybox is only a name here.
+const run = (...args: string[]) => runCli(['run', '--driver', 'native', ...args]);
+
+describe('drivetrain run --driver native', () => {
+  it('exits with the task exit code', async () => {
+    expect((await run('busybox', '--', 'sh', '-c', 'exit 3')).code).toBe(3);
+    expect((await run('busybox', '--', 'true')).code).toBe(0);
+  });
+
+  it('keeps stdout and stderr apart', async () => {
+    const result = await run('busybox', '--', 'sh', '-c', 'echo to-out; echo to-err >&2');
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('to-out\n');
+    expect(result.stderr).toBe('to-err\n');
+  });
+
+  it('streams its stdin to the task with -i, and none without', async () => {
+    const withStdin = await runCli(['run', '--driver', 'native', '-i', 'busybox', '--', 'sh', '-c', 'tr a-z A-Z'], { input: 'hello stdin\n' });
+    expect(withStdin.code).toBe(0);
+    expect(withStdin.stdout).toBe('HELLO STDIN\n');
+    const without = await runCli(['run', '--driver', 'native', 'busybox', '--', 'sh', '-c', 'wc -c'], { input: 'ignored\n' });
+    expect(without.stdout.trim()).toBe('0');
+  });
+
+  it('passes -e variables, and only those', async () => {
+    const result = await runCli(['run', '--driver', 'native', '-e', 'GREETING=hi there', '-e', 'EMPTY=', 'busybox', '--', 'sh', '-c', 'echo "$GREETING|$EMPTY|${CLI_TEST_SECRET:-unset}"'], {
+      env: { CLI_TEST_SECRET: 'leaked' },
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe('hi there||unset\n');
+  });
+
+  it('reports invalid input as a typed error naming the field, exit 125', async () => {
+    const result = await run('-w', 'relative/dir', 'busybox', '--', 'true');
+    expect(result.code).toBe(125);
+    expect(result.stderr).toMatch(/^drivetrain: invalid task\.workDir.*\(field: task\.workDir\)/);
+  });
+
+  it('reports an unknown namespace format as a typed error, exit 125', async () => {
+    const result = await run('--namespace', 'Not_Valid', 'busybox', '--', 'true');
+    expect(result.code).toBe(125);
+    expect(result.stderr).toContain('(field: options.namespace)');
+  });
+
+  it('reports a killed task with 128+n, never 0', async () => {
+    const result = await run('busybox', '--', 'sh', '-c', 'kill -9 $$');
+    expect(result.code).toBe(137);
+  });
+
+  it('kills a task past --timeout and says why', async () => {
+    const started = Date.now();
+    const result = await run('--timeout', '0.5', 'busybox', '--', 'sleep', '30');
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain('DeadlineExceeded');
+  });
+});
