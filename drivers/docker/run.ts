@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { ConflictError, ContainerNotFoundError, StartTimeoutError } from '../../src/errors.js';
-import { abortReason, anySignal } from '../../src/abort.js';
+import { abortReason, anySignal, delay } from '../../src/abort.js';
 import { LABELS } from '../../src/labels.js';
 import type { ResolvedTask } from '../../src/validate.js';
 import { engineCall, type DockerContext } from './context.js';
@@ -16,8 +16,12 @@ import { needsWritableScratchDir, prepareScratchDir } from './scratch-dir.js';
 import { ensureVolume } from './volumes.js';
 import { waitWhileCreated } from './events.js';
 
-/** How often a run re-tries after the container it was adopting vanished (its creator failed). */
-const MAX_ADOPT_ROUNDS = 3;
+/**
+ * How long a run keeps trying when a create conflicts but the container is not
+ * there to adopt: the engine reserves the name before the other caller's create
+ * completes, and a creator that failed removes its container.
+ */
+const ADOPT_WINDOW_MS = 10_000;
 
 /**
  * Runs a validated task: create (pulling the image only when the engine lacks it),
@@ -32,7 +36,9 @@ export async function runTask(ctx: DockerContext, task: ResolvedTask, signal: Ab
   for (const mount of task.mounts) await ensureVolume(ctx, mount.volume, undefined, opSignal);
   const spec = containerSpec({ ...task, openStdin: task.stdin !== undefined }, { name, namespace: ctx.namespace, role: 'task', networkMode: ctx.options.networkMode });
   const prepareWorkDir = task.defaultWorkDir && (await needsWritableScratchDir(ctx, task.image, task.user, opSignal));
-  for (let round = 0; round < MAX_ADOPT_ROUNDS; round++) {
+  const giveUpAt = Date.now() + Math.min(ADOPT_WINDOW_MS, ctx.options.startTimeoutMs);
+  for (let round = 0; Date.now() < giveUpAt; round++) {
+    if (round > 0) await delay(Math.min(10 * 2 ** round, 200), opSignal);
     let engineId: string;
     try {
       engineId = await createWithImage(ctx, spec, task.image, opSignal);

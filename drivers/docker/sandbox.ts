@@ -2,7 +2,8 @@ import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
-import { ConflictError } from '../../src/errors.js';
+import { ConflictError, NotFoundError } from '../../src/errors.js';
+import { delay } from '../../src/abort.js';
 import { LABELS } from '../../src/labels.js';
 import type { ContainerStatus, ExecOptions, OperationOptions, Sandbox } from '../../src/types.js';
 import { validateAbsolutePath, validateEnv, type ResolvedTask } from '../../src/validate.js';
@@ -27,12 +28,20 @@ export async function startSandbox(ctx: DockerContext, task: Omit<ResolvedTask, 
   for (const mount of task.mounts) await ensureVolume(ctx, mount.volume, undefined, signal);
   const spec = containerSpec({ ...task, command: IDLE_COMMAND, openStdin: false }, { name, namespace: ctx.namespace, role: 'sandbox', networkMode: ctx.options.networkMode, init: true });
   const prepareWorkDir = task.defaultWorkDir && (await needsWritableScratchDir(ctx, task.image, task.user, signal));
-  let engineId: string;
-  try {
-    engineId = await createWithImage(ctx, spec, task.image, signal);
-  } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
-    return adoptSandbox(ctx, task, name, signal);
+  let engineId: string | undefined;
+  // A conflicting create whose container is not visible yet is another caller's create in progress: retry shortly.
+  for (let round = 0; engineId === undefined; round++) {
+    if (round > 0) await delay(Math.min(10 * 2 ** round, 200), signal);
+    try {
+      engineId = await createWithImage(ctx, spec, task.image, signal);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      try {
+        return await adoptSandbox(ctx, task, name, signal);
+      } catch (adoptError) {
+        if (!(adoptError instanceof NotFoundError) || round >= 8) throw adoptError;
+      }
+    }
   }
   try {
     if (prepareWorkDir) await prepareScratchDir(ctx, engineId, task.workDir);
