@@ -8,7 +8,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { describeMachine } from './machine.js';
-import { MEASURES, type MeasureEntry } from './measures.js';
+import { MEASURES, type BenchEnv, type MeasureEntry } from './measures.js';
+import { startBenchCluster, type BenchCluster } from './k8s-bench.js';
 import { ANALYSIS } from './analysis.js';
 import { textTable, writeReport } from './report.js';
 import type { BenchRow } from './row.js';
@@ -45,18 +46,12 @@ async function main(): Promise<void> {
   const selected = MEASURES.filter((m) => cli.only === undefined || cli.only.has(m.id));
   const rows: BenchRow[] = [];
   const skipped: Array<{ id: string; why: string }> = [];
-  for (const measure of selected) {
-    const t = Date.now();
-    process.stdout.write(`${measure.id} ${measure.title} … `);
-    try {
-      const result = await runEntry(measure, cli.quick);
-      rows.push(...result);
-      process.stdout.write(`${((Date.now() - t) / 1000).toFixed(1)} s\n`);
-    } catch (error) {
-      const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      skipped.push({ id: measure.id, why });
-      process.stdout.write(`not measured: ${why}\n`);
-    }
+  let cluster: Promise<BenchCluster> | undefined;
+  const env: BenchEnv = { cluster: () => (cluster ??= startBenchCluster()) };
+  try {
+    await runAll(selected, env, cli.quick, rows, skipped);
+  } finally {
+    await cluster?.then((c) => c.stop()).catch(() => {});
   }
   console.log(`\n${textTable(rows)}\n`);
   for (const s of skipped) console.log(`not measured: ${s.id}: ${s.why}`);
@@ -69,8 +64,20 @@ async function main(): Promise<void> {
   }
 }
 
-function runEntry(measure: MeasureEntry, quick: boolean): Promise<BenchRow[]> {
-  return quick ? measure.quick() : measure.full();
+/** Runs the measures one after the other; a measure that fails is reported, not fatal. */
+async function runAll(selected: readonly MeasureEntry[], env: BenchEnv, quick: boolean, rows: BenchRow[], skipped: Array<{ id: string; why: string }>): Promise<void> {
+  for (const measure of selected) {
+    const t = Date.now();
+    process.stdout.write(`${measure.id} ${measure.title} … `);
+    try {
+      rows.push(...(await (quick ? measure.quick(env) : measure.full(env))));
+      process.stdout.write(`${((Date.now() - t) / 1000).toFixed(1)} s\n`);
+    } catch (error) {
+      const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      skipped.push({ id: `${measure.id} (${measure.title})`, why });
+      process.stdout.write(`not measured: ${why}\n`);
+    }
+  }
 }
 
 main().then(

@@ -3,14 +3,24 @@ import { measureP2 } from './p2-concurrent.js';
 import { measureP4Docker } from './p4-exit-delay.js';
 import { measureP5 } from './p5-log-throughput.js';
 import { measureP6 } from './p6-memory.js';
+import { measureP3 } from './p3-api-requests.js';
+import { measureP4K8s } from './p4-exit-delay-k8s.js';
+import { measureP7 } from './p7-k8s-roundtrip.js';
+import type { BenchCluster } from './k8s-bench.js';
 import type { BenchRow } from './row.js';
+
+/** What the measures share in one run. */
+export interface BenchEnv {
+  /** The local Kubernetes cluster, started on first use (once per run). */
+  cluster(): Promise<BenchCluster>;
+}
 
 /** A measure as `main.ts` runs it: full sizes, or quick ones. */
 export interface MeasureEntry {
   id: string;
   title: string;
-  full(): Promise<BenchRow[]>;
-  quick(): Promise<BenchRow[]>;
+  full(env: BenchEnv): Promise<BenchRow[]>;
+  quick(env: BenchEnv): Promise<BenchRow[]>;
 }
 
 /** Every measure, in report order. */
@@ -28,10 +38,22 @@ export const MEASURES: readonly MeasureEntry[] = [
     quick: () => measureP2({ tasks: 10, batches: 1 }),
   },
   {
+    id: 'P3',
+    title: 'Kubernetes API requests per task vs polling',
+    full: async (env) => measureP3(await env.cluster()),
+    quick: async (env) => measureP3(await env.cluster(), { cases: [{ seconds: 1, tasks: 1 }, { seconds: 1, tasks: 5 }, { seconds: 3, tasks: 5 }] }),
+  },
+  {
     id: 'P4',
     title: 'exit → wait() delay (Docker)',
     full: () => measureP4Docker(),
     quick: () => measureP4Docker({ tasks: 5 }),
+  },
+  {
+    id: 'P4',
+    title: 'exit → wait() delay (Kubernetes)',
+    full: async (env) => measureP4K8s(await env.cluster()),
+    quick: async (env) => measureP4K8s(await env.cluster(), { tasks: 3 }),
   },
   {
     id: 'P5',
@@ -50,5 +72,11 @@ export const MEASURES: readonly MeasureEntry[] = [
     title: 'memory of 1000 finished native tasks',
     full: () => measureP6('native'),
     quick: () => measureP6('native', { tasks: 100 }),
+  },
+  {
+    id: 'P7',
+    title: 'Kubernetes round trip vs kubectl run',
+    full: async (env) => measureP7(await env.cluster()),
+    quick: async (env) => measureP7(await env.cluster(), { rounds: 2 }),
   },
 ];

@@ -20,6 +20,13 @@ export function wallClockMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/** The fields of an engine event this file reads. */
+export interface DockerEvent {
+  id?: string;
+  timeNano?: number;
+  Actor?: { Attributes?: Record<string, string> };
+}
+
 /**
  * Die events of the engine's containers carrying `label`, by container ID, with the
  * engine's own nanosecond time of the exit. Close it when done.
@@ -27,7 +34,10 @@ export function wallClockMs(): number {
 export class DieEvents {
   private readonly seen = new Map<string, number>();
   private readonly waiters = new Map<string, (ms: number) => void>();
-  private constructor(private readonly stream: Readable) {
+  private constructor(
+    private readonly stream: Readable,
+    private readonly keyOf: (event: DockerEvent) => string | undefined,
+  ) {
     let buffered = '';
     stream.on('data', (chunk: Buffer) => {
       buffered += chunk.toString('utf8');
@@ -38,30 +48,34 @@ export class DieEvents {
     stream.on('error', () => {});
   }
 
-  /** Subscribes to the `die` events of containers labelled `label` (`key=value`). */
-  static async open(docker: Dockerode, label: string): Promise<DieEvents> {
+  /**
+   * Subscribes to the `die` events of containers labelled `label` (`key` or
+   * `key=value`), keyed by `keyOf` (by default the engine's container ID).
+   */
+  static async open(docker: Dockerode, label: string, keyOf: (event: DockerEvent) => string | undefined = (e) => e.id): Promise<DieEvents> {
     const stream = (await docker.getEvents({ filters: { type: ['container'], event: ['die'], label: [label] } })) as unknown as Readable;
-    return new DieEvents(stream);
+    return new DieEvents(stream, keyOf);
   }
 
   private take(line: string): void {
     if (line.trim() === '') return;
-    const event = JSON.parse(line) as { id?: string; timeNano?: number };
-    if (typeof event.id !== 'string' || typeof event.timeNano !== 'number') return;
+    const event = JSON.parse(line) as DockerEvent;
+    const key = this.keyOf(event);
+    if (key === undefined || typeof event.timeNano !== 'number' || this.seen.has(key)) return;
     // timeNano exceeds 2^53 ns but ms with ~0.25 µs precision survives the float.
     const ms = event.timeNano / 1e6;
-    this.seen.set(event.id, ms);
-    this.waiters.get(event.id)?.(ms);
+    this.seen.set(key, ms);
+    this.waiters.get(key)?.(ms);
   }
 
-  /** The exit time of container `engineId` in wall-clock ms; waits for the event up to `timeoutMs`. */
-  exitTime(engineId: string, timeoutMs = 10_000): Promise<number> {
-    const known = this.seen.get(engineId);
+  /** The exit time of the container of `key` in wall-clock ms; waits for the event up to `timeoutMs`. */
+  exitTime(key: string, timeoutMs = 10_000): Promise<number> {
+    const known = this.seen.get(key);
     if (known !== undefined) return Promise.resolve(known);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no die event for ${engineId} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(() => reject(new Error(`no die event for ${key} within ${timeoutMs} ms`)), timeoutMs);
       timer.unref();
-      this.waiters.set(engineId, (ms) => {
+      this.waiters.set(key, (ms) => {
         clearTimeout(timer);
         resolve(ms);
       });

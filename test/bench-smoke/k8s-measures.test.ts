@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { benchNamespace } from '../bench/docker-baselines.js';
+import { startBenchCluster, type BenchCluster } from '../bench/k8s-bench.js';
+import { measureP3 } from '../bench/p3-api-requests.js';
+import { measureP4K8s } from '../bench/p4-exit-delay-k8s.js';
+import { measureP7 } from '../bench/p7-k8s-roundtrip.js';
+
+// The Kubernetes measures with tiny sizes, on a local cluster of their own (as the bench does).
+describe('bench measures on the local Kubernetes API server, tiny sizes', () => {
+  let bench: BenchCluster;
+  beforeAll(async () => {
+    bench = await startBenchCluster();
+  });
+  afterAll(async () => {
+    await bench?.stop();
+  });
+
+  /** Pods of the cluster that carry one of `namespaces` as their drivetrain namespace. */
+  function podsOf(namespaces: readonly string[]): string[] {
+    return bench.cluster.store
+      .list('pods')
+      .filter((pod) => namespaces.includes(pod.metadata.labels?.['drivetrain.dev/namespace'] ?? ''))
+      .map((pod) => pod.metadata.name);
+  }
+
+  it('P3 counts the API requests of the driver and of the polling baseline', async () => {
+    const namespace = benchNamespace('p3');
+    const [row] = await measureP3(bench, { namespace, cases: [{ seconds: 1, tasks: 1 }] });
+    const driver = row!.subject.value.median;
+    const polling = row!.baseline!.value.median;
+    // A task needs at least a create, a log read and a delete, whoever runs it.
+    expect(driver).toBeGreaterThanOrEqual(3);
+    expect(polling).toBeGreaterThanOrEqual(3);
+    // Polling a 1 s task every 100 ms makes several status reads.
+    expect(polling).toBeGreaterThan(8);
+    expect(row!.note).toMatch(/create pods 1/);
+    expect(podsOf([namespace])).toEqual([]);
+  });
+
+  it('P4 measures the delay from the container exit to wait()', async () => {
+    const namespace = benchNamespace('p4k');
+    const [row] = await measureP4K8s(bench, { namespace, tasks: 1 });
+    expect(row!.subject.value.n).toBe(1);
+    expect(row!.subject.value.median).toBeGreaterThan(0);
+    expect(row!.subject.value.median).toBeLessThan(30_000);
+    expect(podsOf([namespace])).toEqual([]);
+  });
+
+  it('P7 compares the round trip with kubectl run', async () => {
+    const namespace = benchNamespace('p7');
+    const [row] = await measureP7(bench, { namespace, rounds: 1 });
+    for (const series of [row!.subject, row!.baseline!]) {
+      expect(series.value.n).toBe(1);
+      expect(series.value.median).toBeGreaterThan(1);
+    }
+    expect(Number.isFinite(row!.ratio)).toBe(true);
+    expect(podsOf([namespace])).toEqual([]);
+  });
+});
