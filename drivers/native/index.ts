@@ -2,12 +2,16 @@
  * The native driver: tasks run as host processes, without any container engine.
  * See `docs/drivers/native.md` for what it enforces and its path model.
  */
-import type { DriverFactory } from '../../src/registry.js';
+import { randomNamespace, type DriverFactory } from '../../src/registry.js';
 import { NativeDriver } from './driver.js';
 import { resolveOptions, type NativeDriverOptions } from './options.js';
 
 export type { NativeDriverOptions } from './options.js';
 export { NativeDriver } from './driver.js';
 
-/** Creates a native driver; options are validated here, once. */
-export const createNativeDriver: DriverFactory<NativeDriverOptions> = (options) => new NativeDriver(resolveOptions(options));
+/**
+ * Creates a native driver (synchronously; the registry's `createDriver('native')`
+ * works too). Options are validated here, once.
+ */
+export const createNativeDriver = ((options: NativeDriverOptions = {}): NativeDriver =>
+  new NativeDriver(resolveOptions({ ...options, namespace: options.namespace ?? randomNamespace() }))) satisfies DriverFactory<NativeDriverOptions>;
