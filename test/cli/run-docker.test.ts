@@ -1,0 +1,64 @@
+import Docker from 'dockerode';
+import { describe, expect, it } from 'vitest';
+import { LABELS } from '../../src/index.js';
+import { runCli, spawnCli, testNamespace } from './helpers.js';
+
+const docker = new Docker();
+
+/** Everything (containers, volumes) the engine still holds for a namespace. */
+async function leftovers(namespace: string): Promise<string[]> {
+  const filters = { label: [`${LABELS.namespace}=${namespace}`] };
+  const containers = await docker.listContainers({ all: true, filters });
+  const { Volumes } = await docker.listVolumes({ filters });
+  return [...containers.map((c) => `container ${c.Names.join(',')}`), ...(Volumes ?? []).map((v) => `volume ${v.Name}`)];
+}
+
+describe('drivetrain run --driver docker', () => {
+  it('runs busybox, prints its output and removes everything', async () => {
+    const namespace = testNamespace();
+    const result = await runCli(['run', '--driver', 'docker', '--namespace', namespace, 'busybox', '--', 'echo', 'hi']);
+    expect(result).toMatchObject({ code: 0, stdout: 'hi\n', stderr: '' });
+    expect(await leftovers(namespace)).toEqual([]);
+  });
+
+  it('propagates the exit code, keeps streams apart and applies -e, -w, -u', async () => {
+    const result = await runCli([
+      'run', '--driver', 'docker', '-e', 'A=1', '-w', '/tmp/work', '-u', 'nobody',
+      'busybox', '--', 'sh', '-c', 'echo "$A $PWD $(id -u)"; echo oops >&2; exit 7',
+    ]);
+    expect(result.code).toBe(7);
+    expect(result.stdout).toBe('1 /tmp/work 65534\n');
+    expect(result.stderr).toBe('oops\n');
+  });
+
+  it('streams stdin with -i and mounts a volume with -v', async () => {
+    const namespace = testNamespace();
+    const result = await runCli(['run', '--driver', 'docker', '--namespace', namespace, '-i', '-v', 'data:/data', 'busybox', '--', 'sh', '-c', 'cat > /data/f && cat /data/f'], {
+      input: 'through a volume\n',
+    });
+    expect(result).toMatchObject({ code: 0, stdout: 'through a volume\n' });
+    expect(await leftovers(namespace)).toEqual([]);
+  });
+
+  it('exits 125 with the reason when the image is missing and cannot be pulled', async () => {
+    const result = await runCli(['run', '--driver', 'docker', 'drivetrain-missing-image.invalid/none:1', '--', 'true'], { deadlineMs: 55_000 });
+    expect(result.code).toBe(125);
+    expect(result.stderr).toMatch(/^drivetrain: image "drivetrain-missing-image\.invalid\/none:1"/);
+  });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('on %s stops the task, removes the container and exits %i', async (signal, code) => {
+    const namespace = testNamespace();
+    const cli = spawnCli(['run', '--driver', 'docker', '--namespace', namespace, 'busybox', '--', 'sh', '-c', 'echo started; sleep 30']);
+    await cli.stdoutIncludes('started');
+    expect(await leftovers(namespace)).toHaveLength(1);
+    const sentAt = Date.now();
+    cli.child.kill(signal);
+    const result = await cli.exited(15_000);
+    expect(result.code).toBe(code);
+    expect(Date.now() - sentAt).toBeLessThan(10_000);
+    expect(await leftovers(namespace)).toEqual([]);
+  });
+});
