@@ -1,7 +1,7 @@
 import Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
 import { DriverClosedError } from '../../src/errors.js';
-import { anySignal, raceAbort } from '../../src/abort.js';
+import { anySignal, isAbortError, raceAbort } from '../../src/abort.js';
 import type { Container, CreateVolumeOptions, Driver, DriverCapabilities, OperationOptions, Sandbox, SandboxTask, Task, VolumeRef } from '../../src/types.js';
 import { validateSandboxTask, validateTask, validateTaskId, validateVolumeName } from '../../src/validate.js';
 import { ContainerNotFoundError, InvalidInputError } from '../../src/errors.js';
@@ -66,8 +66,12 @@ export class DockerDriver implements Driver {
       this.inFlight.set(resolved.id, pending);
       return pending;
     }
-    // Another call of this instance is creating it: wait for that one (its signal governs the create).
-    return pending.catch(() => runTask(this.ctx, resolved, options.signal));
+    // Another call of this instance is creating it: share its outcome. Only when that
+    // call was aborted by its own caller does this one try again, under its own signal.
+    return raceAbort(pending, options.signal).catch((error: unknown) => {
+      if (isAbortError(error) && options.signal?.aborted !== true && !this.closing.signal.aborted) return this.runContainer(task, options);
+      throw error;
+    });
   }
 
   async getContainer(id: string, options: OperationOptions = {}): Promise<Container> {

@@ -86,3 +86,16 @@ describe('docker driver: images and the engine connection', () => {
     });
   });
 });
+
+describe('docker driver: concurrent runs that cannot start', () => {
+  it('five concurrent runs of one ID with a missing image all get the same ImagePullError and leave nothing', async () => {
+    const driver = openDriver({ pullPolicy: 'Never' });
+    const task = { id: 'shared-failure', image: MISSING_IMAGE, command: ['true'] };
+    const outcomes = await Promise.allSettled(Array.from({ length: 5 }, () => driver.runContainer(task)));
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      expect((outcome as PromiseRejectedResult).reason).toBeInstanceOf(ImagePullError);
+    }
+    expect(await containersOf(driver.namespace)).toEqual([]);
+  });
+});
