@@ -62,6 +62,20 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, timeout
   }
 }
 
+/**
+ * Asserts that `actual` (what `pwd` printed in a task) is the task's view of the absolute
+ * path `expected`. Drivers that run from an image (`capabilities.enforces.image`) show it
+ * literally; a host-process driver maps container paths under the task's own directory,
+ * so there the printed path ends with `expected`.
+ */
+export function expectTaskPath(actual: string | undefined, expected: string, literal: boolean): void {
+  if (literal) expect(actual).toBe(expected);
+  else {
+    expect(actual?.startsWith('/')).toBe(true);
+    expect(actual?.endsWith(expected), `${actual} should end with ${expected}`).toBe(true);
+  }
+}
+
 /** One tar entry: a file with its bytes, or a directory. */
 export interface TarEntry {
   type: 'file' | 'directory';

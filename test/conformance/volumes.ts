@@ -4,6 +4,7 @@ import { runToEnd, sh } from './helpers.js';
 
 /** Named volumes carry files from one task to the next; read-only mounts refuse writes. */
 export function volumeCases(h: Harness): void {
+  const literalPaths = h.capabilities.enforces.image;
   describe('volumes', () => {
     it('a file written by one task is read by another mounting the same volume', async () => {
       const driver = h.driver();
@@ -15,14 +16,28 @@ export function volumeCases(h: Harness): void {
       expect(reader.stdout).toBe('world');
     }, h.caseTimeoutMs);
 
-    it('an absolute mount path works too', async () => {
+    it('an absolute mount path inside the workDir is the same place as the relative one', async () => {
       const driver = h.driver();
       const volume = h.volumeName('abs');
-      const path = `/tmp/drivetrain-conformance-${volume}`;
-      await runToEnd(driver, h.task(h.taskId('abs-writer'), sh(`printf abs > ${path}/f`), { mounts: [{ volume, path }] }), h.signal());
+      const workDir = `/tmp/drivetrain-conformance/${volume}`;
+      const writer = await runToEnd(driver, h.task(h.taskId('abs-writer'), sh('printf abs > data/f'), { workDir, mounts: [{ volume, path: `${workDir}/data` }] }), h.signal());
+      expect(writer.status).toMatchObject({ done: true, exitCode: 0 });
       const reader = await runToEnd(driver, h.task(h.taskId('abs-reader'), sh('cat data/f'), { mounts: [{ volume, path: 'data' }] }), h.signal());
       expect(reader.stdout).toBe('abs');
     }, h.caseTimeoutMs);
+
+    it.skipIf(!literalPaths)(
+      `a mount at an absolute path is reachable by that literal path${literalPaths ? '' : ' (not run: a host-process driver maps absolute paths under the task directory; commands see the host)'}`,
+      async () => {
+        const driver = h.driver();
+        const volume = h.volumeName('literal');
+        const path = `/mnt/drivetrain-conformance-${volume}`;
+        await runToEnd(driver, h.task(h.taskId('literal-writer'), sh(`printf literal > ${path}/f`), { mounts: [{ volume, path }] }), h.signal());
+        const reader = await runToEnd(driver, h.task(h.taskId('literal-reader'), sh('cat data/f'), { mounts: [{ volume, path: 'data' }] }), h.signal());
+        expect(reader.stdout).toBe('literal');
+      },
+      h.caseTimeoutMs,
+    );
 
     it('a read-only mount refuses writes and keeps the content', async () => {
       const driver = h.driver();
