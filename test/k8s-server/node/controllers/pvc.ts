@@ -1,7 +1,7 @@
 import type { ClusterContext, KObject, StoreEvent } from '../../api.js';
 import { NODE_LABELS } from '../kubelet/labels.js';
 import { claimVolumeName } from '../kubelet/volumes.js';
-import { isActivePod, later } from './shared.js';
+import { isActivePod, later, Timers } from './shared.js';
 
 const PROTECTION = 'kubernetes.io/pvc-protection';
 
@@ -11,7 +11,27 @@ const PROTECTION = 'kubernetes.io/pvc-protection';
  * is removed with it.
  */
 export class PvcController {
+  /** Docker volumes of deleted claims still held by a pod's containers: removed once those go. */
+  private readonly pendingRemoval = new Set<string>();
+  private readonly timers = new Timers();
+
   constructor(private readonly ctx: ClusterContext) {}
+
+  private removeVolume(volume: string, attempt = 0): void {
+    this.pendingRemoval.add(volume);
+    void this.ctx.docker
+      .getVolume(volume)
+      .remove()
+      .then(
+        () => this.pendingRemoval.delete(volume),
+        (error: { statusCode?: number }) => {
+          if (error.statusCode === 404) return this.pendingRemoval.delete(volume);
+          // In use (409): containers of pods that mount it are being removed; try a few more times.
+          if (attempt < 4) this.timers.set(`volume/${volume}`, 250 * 3 ** attempt, () => this.removeVolume(volume, attempt + 1));
+          return undefined;
+        },
+      );
+  }
 
   start(): void {
     for (const claim of this.ctx.store.list('persistentvolumeclaims')) this.reconcile(claim);
@@ -19,10 +39,11 @@ export class PvcController {
 
   onEvent(event: StoreEvent): void {
     if (event.resource === 'persistentvolumeclaims') {
-      if (event.type === 'DELETED') later(() => void this.ctx.docker.getVolume(claimVolumeName(event.object)).remove({ force: true }).catch(() => undefined));
+      if (event.type === 'DELETED') later(() => this.removeVolume(claimVolumeName(event.object)));
       else later(() => this.reconcile(event.object));
     } else if (event.resource === 'pods' && (event.type === 'DELETED' || !isActivePod(event.object))) {
       const ns = event.object.metadata.namespace;
+      if (event.type === 'DELETED') for (const volume of this.pendingRemoval) this.timers.set(`volume/${volume}`, 250, () => this.removeVolume(volume));
       later(() => {
         for (const claim of this.ctx.store.list('persistentvolumeclaims', ns)) if (claim.metadata.deletionTimestamp) this.reconcile(claim);
       });
@@ -71,5 +92,7 @@ export class PvcController {
       .catch((error: Error) => this.ctx.recordEvent(claim, 'Warning', 'ProvisioningFailed', error.message));
   }
 
-  stop(): void {}
+  stop(): void {
+    this.timers.clear();
+  }
 }
