@@ -98,7 +98,7 @@ export function defaultObject(resource: string, object: KObject): void {
     case 'deployments': {
       const spec = (object.spec ??= {});
       spec.replicas ??= 1;
-      spec.strategy ??= { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' } };
+      if (!spec.strategy?.type) spec.strategy = { type: 'RollingUpdate', rollingUpdate: { maxUnavailable: '25%', maxSurge: '25%' }, ...(spec.strategy ?? {}) };
       spec.revisionHistoryLimit ??= 10;
       spec.progressDeadlineSeconds ??= 600;
       if (spec.template) defaultPodSpec(spec.template.spec, 'Always');

@@ -1,3 +1,4 @@
+import { DEFAULT_STORAGE_CLASS } from './admission.js';
 import type { KObject } from './api.js';
 import { RESOURCES } from './resources.js';
 import type { Store } from './store/store.js';
@@ -10,7 +11,19 @@ import type { Store } from './store/store.js';
 
 const BUILT_IN = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
+/** Built-in namespaces and the default StorageClass `standard`. */
 export function ensureBuiltInNamespaces(store: Store): void {
+  if (!store.get('storageclasses', undefined, DEFAULT_STORAGE_CLASS)) {
+    store.create('storageclasses', {
+      apiVersion: 'storage.k8s.io/v1',
+      kind: 'StorageClass',
+      metadata: { name: DEFAULT_STORAGE_CLASS, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } } as unknown as KObject['metadata'],
+      provisioner: 'drivetrain.dev/local-docker-volume',
+      reclaimPolicy: 'Delete',
+      volumeBindingMode: 'Immediate',
+      allowVolumeExpansion: true,
+    });
+  }
   for (const name of BUILT_IN) {
     if (store.get('namespaces', undefined, name)) continue;
     store.create('namespaces', {

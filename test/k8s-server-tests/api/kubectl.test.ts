@@ -102,4 +102,23 @@ describe('local API server: kubectl proofs (API only)', () => {
     expect(out).toContain('configmap/kcm created');
     expect(await kubectl('get', 'cm')).toMatch(/kcm\s+1\s+\d+s/);
   });
+
+  it('kubectl create namespace/configmap/secret/job/deployment (protobuf bodies) store what was asked', async () => {
+    const other = `${ns}-pb`;
+    expect(await kubectl('create', 'namespace', other)).toContain(`namespace/${other} created`);
+    expect((await h.core.readNamespace({ name: other })).metadata?.labels).toEqual({ 'kubernetes.io/metadata.name': other });
+    await kubectl('create', 'configmap', 'pbcm', '--from-literal=k=v');
+    expect((await h.core.readNamespacedConfigMap({ namespace: ns, name: 'pbcm' })).data).toEqual({ k: 'v' });
+    await kubectl('create', 'secret', 'generic', 'pbs', '--from-literal=p=q');
+    expect((await h.core.readNamespacedSecret({ namespace: ns, name: 'pbs' })).data).toEqual({ p: Buffer.from('q').toString('base64') });
+    await kubectl('create', 'job', 'pbj', '--image=busybox:latest', '--', 'sh', '-c', 'echo hi');
+    const job = await h.batch.readNamespacedJob({ namespace: ns, name: 'pbj' });
+    expect(job.spec?.template.spec?.containers[0]).toMatchObject({ name: 'pbj', image: 'busybox:latest', command: ['sh', '-c', 'echo hi'] });
+    expect(job.spec?.template.spec?.restartPolicy).toBe('Never');
+    await kubectl('create', 'deployment', 'pbd', '--image=busybox:latest', '--replicas=2');
+    const dep = await h.apps.readNamespacedDeployment({ namespace: ns, name: 'pbd' });
+    expect(dep.spec?.replicas).toBe(2);
+    expect(dep.spec?.strategy?.type).toBe('RollingUpdate');
+    await h.core.deleteNamespace({ name: other });
+  });
 });

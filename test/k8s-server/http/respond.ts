@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { errors, StatusError } from '../status.js';
+import { decodeProtobufObject, isProtobuf } from './protobuf.js';
 
 /** Response helpers: every body is JSON with a Content-Type (client-node needs it). */
 
@@ -22,8 +23,13 @@ export function sendError(res: ServerResponse, error: unknown): void {
   sendJson(res, status.code, status.status, headers);
 }
 
-/** Reads the whole request body (bounded: 16 MiB). */
+/** Reads the whole request body as text (bounded: 16 MiB). */
 export async function readBody(req: IncomingMessage): Promise<string> {
+  return (await readBytes(req)).toString('utf8');
+}
+
+/** Reads the whole request body (bounded: 16 MiB). */
+async function readBytes(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -31,13 +37,14 @@ export async function readBody(req: IncomingMessage): Promise<string> {
     if (size > 16 * 1024 * 1024) throw errors.badRequest('request body too large');
     chunks.push(chunk as Buffer);
   }
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
 }
 
 /** Parses a JSON body; malformed → 400. */
 export async function readJson(req: IncomingMessage): Promise<any> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim();
-  // Protobuf/CBOR bodies: a 415 makes client-go fall back to JSON.
+  if (isProtobuf(type)) return decodeProtobufObject(await readBytes(req));
+  // Any other binary encoding (CBOR, …): say so with 415.
   if (type !== '' && !type.includes('json') && !type.includes('yaml')) {
     throw new StatusError({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: `the body of the request was in an unknown format - accepted media types include: application/json, application/merge-patch+json, application/json-patch+json, application/strategic-merge-patch+json`, reason: 'UnsupportedMediaType', code: 415 });
   }

@@ -162,6 +162,17 @@ const SPECS: Record<string, TableSpec> = {
     columns: [NAME, { name: 'Type', type: 'string' }, { name: 'Data', type: 'string' }, AGE],
     row: (s: any) => [s.metadata.name, s.type ?? 'Opaque', Object.keys(s.data ?? {}).length + Object.keys(s.stringData ?? {}).length, age(s.metadata.creationTimestamp)],
   },
+  storageclasses: {
+    columns: [NAME, { name: 'Provisioner', type: 'string' }, { name: 'ReclaimPolicy', type: 'string' }, { name: 'VolumeBindingMode', type: 'string' }, { name: 'AllowVolumeExpansion', type: 'string' }, AGE],
+    row: (c: any) => [
+      c.metadata.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true' ? `${c.metadata.name} (default)` : c.metadata.name,
+      c.provisioner ?? '',
+      c.reclaimPolicy ?? 'Delete',
+      c.volumeBindingMode ?? 'Immediate',
+      String(c.allowVolumeExpansion ?? false),
+      age(c.metadata.creationTimestamp),
+    ],
+  },
   configmaps: {
     columns: [NAME, { name: 'Data', type: 'string' }, AGE],
     row: (c: any) => [c.metadata.name, Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length, age(c.metadata.creationTimestamp)],
