@@ -77,6 +77,9 @@ export function normaliseError(error: unknown, subject: EngineSubject): Error {
         return new ContainerNotFoundError(subject.taskId, { namespace: subject.namespace, cause: error });
       case 'image':
         return new ImagePullError(subject.image, 'NotFound', message, { cause: error });
+      case 'start':
+        // At start, a 404 is something the configuration names (a network) or the container itself gone.
+        return new ContainerStartError('StartError', message, { cause: error });
       case 'volume':
         return new NotFoundError(`volume "${subject.name}" does not exist: ${message}`, { cause: error });
       default:

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { ConflictError, ContainerNotFoundError, StartTimeoutError } from '../../src/errors.js';
+import { ConflictError, ContainerNotFoundError, ContainerStartError, StartTimeoutError } from '../../src/errors.js';
 import { abortReason, anySignal, delay } from '../../src/abort.js';
 import { LABELS } from '../../src/labels.js';
 import type { ResolvedTask } from '../../src/validate.js';
@@ -64,8 +64,11 @@ export async function createWithImage(ctx: DockerContext, spec: Dockerode.Contai
   try {
     container = await engineCall(ctx, { kind: 'create' }, create);
   } catch (error) {
-    const missingImage = statusCodeOf((error as Error).cause) === 404 && !(await ctx.images.exists(image, signal));
-    if (!missingImage) throw error;
+    if (statusCodeOf((error as Error).cause) !== 404) throw error;
+    if (await ctx.images.exists(image, signal)) {
+      // Something else the configuration names is missing (e.g. the network).
+      throw new ContainerStartError('CreateContainerError', (error as Error).message, { cause: (error as Error).cause });
+    }
     await ctx.images.provideMissing(image, signal);
     container = await engineCall(ctx, { kind: 'create' }, create);
   }

@@ -64,3 +64,23 @@ describe('docker driver: how containers end', () => {
     expect(status).toMatchObject({ done: true, exitCode: 137, reason: 'Error' });
   });
 });
+
+describe('docker driver: configurations the engine refuses', () => {
+  it('a network that does not exist is ContainerStartError, and nothing is left', async () => {
+    const driver = openDriver({ networkMode: 'no-such-network' });
+    const error = await driver.runContainer({ id: 'no-net', image: 'busybox', command: ['true'] }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ContainerStartError);
+    // Docker 20.10 refuses it at start; other versions at create.
+    expect(['CreateContainerError', 'StartError']).toContain((error as ContainerStartError).reason);
+    expect((error as Error).message).toMatch(/no-such-network/);
+    expect(await containersOf(driver.namespace)).toEqual([]);
+  });
+
+  it('a user unknown to the image is ContainerStartError StartError, and nothing is left', async () => {
+    const driver = openDriver();
+    const error = await driver.runContainer({ id: 'no-user', image: 'busybox', command: ['true'], user: 'nosuchuser' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ContainerStartError);
+    expect((error as ContainerStartError).reason).toBe('StartError');
+    expect(await containersOf(driver.namespace)).toEqual([]);
+  });
+});
