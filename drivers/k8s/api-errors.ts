@@ -1,5 +1,5 @@
 import { ApiException } from '@kubernetes/client-node';
-import { isAbortError, raceAbort } from '../../src/abort.js';
+import { abortReason, isAbortError, raceAbort } from '../../src/abort.js';
 import {
   ConflictError,
   DrivetrainError,
@@ -110,6 +110,8 @@ export async function callApi<T>(what: string, request: () => Promise<T>, option
   try {
     return await raceAbort(withRetry(() => request(), { isTransient, retryAfterMs, signal: options.signal, policy: options.policy }), options.signal);
   } catch (error) {
+    // An abort surfaces as the caller's own reason, untouched.
+    if (options.signal?.aborted) throw abortReason(options.signal);
     throw normaliseError(error, what);
   }
 }

@@ -27,6 +27,14 @@ export interface PodPurpose {
  */
 export const IDLE_COMMAND: readonly string[] = ['sh', '-c', "trap 'exit 0' TERM INT; while :; do sleep 3600 & wait $!; done"];
 
+/**
+ * `value` protected from Kubernetes' `$(VAR)` expansion of command, args and env values:
+ * every `$` is doubled (`$$` is the escape for a literal `$`), so the process gets it verbatim.
+ */
+export function escapeExpansion(value: string): string {
+  return value.replaceAll('$', '$$$$');
+}
+
 /** `uid[:gid]` as a pod security context; a user name is rejected: Kubernetes needs numeric IDs. */
 export function securityContextFor(user: string | undefined, privileged: boolean): V1SecurityContext | undefined {
   const context: V1SecurityContext = {};
@@ -45,7 +53,7 @@ export function securityContextFor(user: string | undefined, privileged: boolean
 /** The task's environment, then the Secret-backed variables (which win on a name clash). */
 export function envFor(env: Readonly<Record<string, string>>, options: Pick<ResolvedK8sOptions, 'secretEnv'>): V1EnvVar[] {
   const secretEnv = options.secretEnv ?? {};
-  const plain = Object.entries(env).filter(([name]) => !(name in secretEnv)).map(([name, value]) => ({ name, value }));
+  const plain = Object.entries(env).filter(([name]) => !(name in secretEnv)).map(([name, value]) => ({ name, value: escapeExpansion(value) }));
   const fromSecrets = Object.entries(secretEnv).map(([name, source]) => ({
     name,
     valueFrom: { secretKeyRef: { name: source.secret, key: source.key, ...(source.optional === undefined ? {} : { optional: source.optional }) } },
@@ -83,7 +91,7 @@ export function buildPod(task: Omit<ResolvedTask, 'command'>, purpose: PodPurpos
     name: TASK_CONTAINER,
     image: task.image,
     imagePullPolicy: options.imagePullPolicy,
-    command: [...purpose.command],
+    command: purpose.command.map(escapeExpansion),
     env: envFor(task.env, options),
     workingDir: task.workDir,
     ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),

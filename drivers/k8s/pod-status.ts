@@ -27,6 +27,10 @@ export function toContainerStatus(pod: V1Pod | undefined): ContainerStatus {
   const podReason = pod.status?.reason;
   const container = taskContainerStatus(pod);
   const terminated = container?.state?.terminated;
+  if (terminated !== undefined && START_FAILURE_REASONS.has(terminated.reason ?? '')) {
+    // The runtime's 128 is not the process's code: no process ran.
+    return withDetail({ done: true, exitCode: null }, terminated.reason, terminated.message);
+  }
   if (terminated !== undefined) {
     // A pod-level reason (DeadlineExceeded, Evicted) explains the end better than the container's "Error".
     const reason = podReason ?? terminated.reason;
@@ -44,8 +48,18 @@ export function toContainerStatus(pod: V1Pod | undefined): ContainerStatus {
   return { done: false, exitCode: null };
 }
 
+/** Terminated reasons that mean the runtime could not start the process (its "exit code" is the runtime's). */
+export const START_FAILURE_REASONS: ReadonlySet<string> = new Set(['ContainerCannotRun', 'StartError']);
+
+/** True when the container ended without its process ever running. */
+export function failedToStart(pod: V1Pod): boolean {
+  const reason = taskContainerStatus(pod)?.state?.terminated?.reason;
+  return reason !== undefined && START_FAILURE_REASONS.has(reason);
+}
+
 /** True once the task's process has started (or already ended). */
 export function hasStarted(pod: V1Pod): boolean {
+  if (failedToStart(pod)) return false;
   const state = taskContainerStatus(pod)?.state;
   return state?.running !== undefined || state?.terminated !== undefined || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
@@ -62,6 +76,10 @@ export interface StartProblem {
  * waiting (`elapsedMs`) and how long its image pull has been failing (`pullFailingMs`).
  */
 export function startProblem(pod: V1Pod, elapsedMs: number, pullFailingMs: number | undefined, limits: { startTimeoutMs: number; pullTimeoutMs: number }): StartProblem | undefined {
+  if (failedToStart(pod)) {
+    const terminated = taskContainerStatus(pod)?.state?.terminated;
+    return { kind: 'start', reason: terminated?.reason ?? 'StartError', message: terminated?.message ?? 'the runtime could not start the process' };
+  }
   if (hasStarted(pod)) return undefined;
   const waiting = taskContainerStatus(pod)?.state?.waiting;
   const reason = waiting?.reason;

@@ -43,14 +43,19 @@ export function cpuSharesToMillicores(shares: number): number {
   return Math.max(1, Math.round((shares * 1000) / 1024));
 }
 
-/** Container `resources` for the task's limits: limits as given, requests at 50 % of them. */
+/**
+ * Container `resources` for the task's limits. Memory: the limit as given, the request at
+ * 50 % of it. CPU: limit and request both at the shares' millicores, because the request is
+ * what sets the container's CPU weight (cgroup `cpu.shares`), which is what Docker's
+ * `cpuShares` means; a lower request would halve the weight the task asked for.
+ */
 export function resourcesFor(limits: { cpuShares?: number; memoryBytes?: number }): { limits?: Record<string, string>; requests?: Record<string, string> } {
   const limit: Record<string, string> = {};
   const request: Record<string, string> = {};
   if (limits.cpuShares !== undefined) {
     const millicores = cpuSharesToMillicores(limits.cpuShares);
     limit.cpu = `${millicores}m`;
-    request.cpu = `${Math.max(1, Math.floor(millicores / 2))}m`;
+    request.cpu = `${millicores}m`;
   }
   if (limits.memoryBytes !== undefined) {
     limit.memory = bytesToQuantity(limits.memoryBytes);

@@ -71,8 +71,8 @@ export async function execInPod(kc: KubeConfig, target: { namespace: string; pod
 /**
  * Attaches to a running container's stdin and streams `source` into it, then signals
  * EOF: client-node sends the v5 close frame `[255, 0]` when its input ends (older
- * protocols close the socket); the socket is then closed, and since the container has
- * `stdinOnce`, detaching also closes its stdin. Resolves once the input is delivered.
+ * protocols close the socket, which with `stdinOnce` also closes the process's stdin).
+ * Resolves when the attach ends (the process ended, or `signal` aborted).
  */
 export async function attachStdin(kc: KubeConfig, target: { namespace: string; pod: string; container: string }, source: StdinSource, signal?: AbortSignal): Promise<void> {
   const relay = new PassThrough();
@@ -84,12 +84,18 @@ export async function attachStdin(kc: KubeConfig, target: { namespace: string; p
   }
   const onAbort = (): void => socket.terminate();
   signal?.addEventListener('abort', onAbort, { once: true });
+  const closed = new Promise<void>((resolve) => {
+    if (socket.readyState !== OPEN) return resolve();
+    socket.once('close', () => resolve());
+  });
   try {
     await pumpInput(stdinToReadable(source), relay, socket);
-    while (socket.readyState === OPEN && socket.bufferedAmount > 0) await delay(5);
+    // With v5 the input ended with [255, 0] and the socket stays open: closing it now could
+    // drop input the server has not yet handed to the process. The server closes it when the
+    // process ends (or the pod goes); older protocols were closed by client-node already.
+    await closed;
   } finally {
     signal?.removeEventListener('abort', onAbort);
-    if (socket.readyState === OPEN) socket.close(1000);
   }
 }
 

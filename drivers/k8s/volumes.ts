@@ -9,7 +9,7 @@ import { validateVolumeName } from '../../src/validate.js';
 import { isAlreadyExists, isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
 import { claimName, helperPodName, objectLabels } from './naming.js';
-import { IDLE_COMMAND } from './pod-spec.js';
+import { escapeExpansion, IDLE_COMMAND } from './pod-spec.js';
 import { waitForStart } from './pods.js';
 import { bytesToQuantity, quantityToBytes } from './quantity.js';
 import { execInPod } from './remote.js';
@@ -105,7 +105,7 @@ async function withHelper<T>(ctx: K8sContext, volume: string, readOnly: boolean,
       restartPolicy: 'Never',
       terminationGracePeriodSeconds: 0,
       automountServiceAccountToken: false,
-      containers: [{ name: 'helper', image: ctx.options.helperImage, imagePullPolicy: ctx.options.imagePullPolicy, command: [...IDLE_COMMAND], volumeMounts: [{ name: 'data', mountPath: DATA, readOnly }] }],
+      containers: [{ name: 'helper', image: ctx.options.helperImage, imagePullPolicy: ctx.options.imagePullPolicy, command: IDLE_COMMAND.map(escapeExpansion), volumeMounts: [{ name: 'data', mountPath: DATA, readOnly }] }],
       volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claimName(ctx.options.namespace, volume), readOnly } }],
       ...(ctx.options.imagePullSecrets === undefined ? {} : { imagePullSecrets: ctx.options.imagePullSecrets.map((n) => ({ name: n })) }),
     },
@@ -139,6 +139,7 @@ export async function readFromVolume(ctx: K8sContext, ref: VolumeRef, paths: rea
   if (paths !== undefined && relative.length === 0) throw new InvalidInputError('paths', 'a non-empty array of paths relative to the volume root', paths);
   const output = new PassThrough();
   let ready: (() => void) | undefined;
+  let handedOut = false;
   let failed: ((error: unknown) => void) | undefined;
   const started = new Promise<void>((resolve, reject) => {
     ready = resolve;
@@ -153,6 +154,7 @@ export async function readFromVolume(ctx: K8sContext, ref: VolumeRef, paths: rea
       if (check.exitCode === 44) throw new NotFoundError(`volume "${volume}" has no "${missing.text().trim()}"`);
       if (check.exitCode !== 0) throw new EngineError(`checking paths in volume "${volume}" failed (${check.reason ?? `exit ${check.exitCode}`})`, undefined);
     }
+    handedOut = true;
     ready?.();
     const raw = new PassThrough();
     const normalised = normaliseTarNames(raw);
@@ -170,7 +172,9 @@ export async function readFromVolume(ctx: K8sContext, ref: VolumeRef, paths: rea
     });
   }).catch((error: unknown) => {
     failed?.(error);
-    output.destroy(error as Error);
+    // Before the stream was handed out nobody listens to it: the error goes to the caller's promise.
+    if (handedOut) output.destroy(error as Error);
+    else output.destroy();
   });
   await started;
   return output;

@@ -56,11 +56,11 @@ describe('quantities', () => {
     expect(quantityToBytes('500M')).toBe(5e8);
     expect(quantityToBytes('lots')).toBeUndefined();
   });
-  it('maps CPU shares to millicores, requests at half the limits', () => {
+  it('maps CPU shares to millicores (request = limit, the weight), memory requests at half the limit', () => {
     expect(cpuSharesToMillicores(1024)).toBe(1000);
     expect(cpuSharesToMillicores(512)).toBe(500);
     expect(cpuSharesToMillicores(2)).toBe(2);
-    expect(resourcesFor({ cpuShares: 1024, memoryBytes: 64 * 2 ** 20 })).toEqual({ limits: { cpu: '1000m', memory: '64Mi' }, requests: { cpu: '500m', memory: '32Mi' } });
+    expect(resourcesFor({ cpuShares: 1024, memoryBytes: 64 * 2 ** 20 })).toEqual({ limits: { cpu: '1000m', memory: '64Mi' }, requests: { cpu: '1000m', memory: '32Mi' } });
     expect(resourcesFor({})).toEqual({});
   });
 });
@@ -86,6 +86,12 @@ describe('pod spec', () => {
   it('mounts an emptyDir at the default scratch dir and a claim per volume', () => {
     expect(pod.spec?.volumes).toEqual([{ name: 'scratch', emptyDir: {} }, { name: 'vol-0', persistentVolumeClaim: { claimName: claimName('ns1', 'data') } }]);
     expect(container?.volumeMounts).toEqual([{ name: 'scratch', mountPath: task.workDir }, { name: 'vol-0', mountPath: `${task.workDir}/out`, readOnly: true }]);
+  });
+  it('protects command and env from $(VAR) expansion', () => {
+    const t = validateTask({ id: 'e', image: 'busybox', command: ['sh', '-c', 'echo $$ $(HOME)'], env: { V: '$(X)' } });
+    const p = buildPod(t, { role: 'task', command: t.command, stdin: false }, options);
+    expect(p.spec?.containers[0]?.command).toEqual(['sh', '-c', 'echo $$$$ $$(HOME)']);
+    expect(p.spec?.containers[0]?.env).toEqual([{ name: 'V', value: '$$(X)' }]);
   });
   it('gives stdin only to a task that has input', () => {
     expect(container?.stdin).toBeUndefined();
@@ -139,6 +145,11 @@ describe('status mapping', () => {
     expect(toContainerStatus(podWith({ phase: 'Failed', reason: 'Evicted' }))).toMatchObject({ done: true, exitCode: null, reason: 'Evicted' });
     expect(toContainerStatus(undefined)).toMatchObject({ done: true, exitCode: null, reason: 'Deleted' });
     expect(toContainerStatus(podWith({ phase: 'Running', containerStatuses: [{ name: 'task', state: { running: {} } } as never] }))).toEqual({ done: false, exitCode: null });
+  });
+  it('treats a process the runtime could not start as a start failure, without its 128', () => {
+    const pod = podWith({ phase: 'Failed', containerStatuses: [{ name: 'task', state: { terminated: { exitCode: 128, reason: 'ContainerCannotRun', message: 'caps' } } } as never] });
+    expect(toContainerStatus(pod)).toMatchObject({ done: true, exitCode: null, reason: 'ContainerCannotRun' });
+    expect(startProblem(pod, 0, undefined, { startTimeoutMs: 1, pullTimeoutMs: 1 })).toMatchObject({ kind: 'start', reason: 'ContainerCannotRun' });
   });
   it('treats waiting reasons: fatal at once, pulls after the pull timeout, the rest after the start timeout', () => {
     const waiting = (reason: string): V1Pod => podWith({ phase: 'Pending', containerStatuses: [{ name: 'task', state: { waiting: { reason, message: 'm' } } } as never] });
