@@ -13,6 +13,8 @@ export const EXIT = {
   couldNotRun: 125,
   /** Interrupted by SIGINT (Ctrl-C): 128 + 2. */
   sigint: 130,
+  /** The reader of stdout or stderr went away (a closed pipe): 128 + 13, like SIGPIPE. */
+  sigpipe: 141,
   /** Terminated by SIGTERM: 128 + 15. */
   sigterm: 143,
 } as const;

@@ -26,7 +26,8 @@ Commands:
 Run \`drivetrain <command> --help\` for a command's options.
 
 Exit codes: 0 ok; 1 a command failed; 2 bad usage; 125 a task could not run;
-130/143 interrupted by SIGINT/SIGTERM; \`run\` otherwise exits with the task's code.
+130/143 interrupted by SIGINT/SIGTERM; 141 output closed; \`run\` otherwise
+exits with the task's code.
 `;
 
 const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
@@ -59,6 +60,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 
 /** Exits once stdout and stderr have taken everything written (pipes may still be flushing). */
 function exitAfterFlush(code: number): void {
+  process.exitCode = code;
+  // A reader that never drains must not hold the exit forever.
+  setTimeout(() => process.exit(code), 2000).unref();
   let pending = 2;
   const done = (): void => {
     if (--pending === 0) process.exit(code);

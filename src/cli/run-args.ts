@@ -21,7 +21,8 @@ Options:
   -h, --help           show this help
 
 Exit codes: the task's own code; 125 when it could not run or ended without a code;
-2 for bad usage; 130 after Ctrl-C, 143 after SIGTERM.
+2 for bad usage; 130 after Ctrl-C, 143 after SIGTERM, 141 when the reader of the
+output went away (\`| head\`). In each case the task is stopped and removed first.
 `;
 
 /** A parsed `drivetrain run` command line. */

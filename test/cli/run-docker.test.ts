@@ -61,4 +61,14 @@ describe('drivetrain run --driver docker', () => {
     expect(Date.now() - sentAt).toBeLessThan(10_000);
     expect(await leftovers(namespace)).toEqual([]);
   });
+
+  it('stops and removes the task when the reader of its output goes away (exit 141)', async () => {
+    const namespace = testNamespace();
+    const cli = spawnCli(['run', '--driver', 'docker', '--namespace', namespace, 'busybox', '--', 'sh', '-c', 'while true; do echo y; done']);
+    await cli.stdoutIncludes('y\n');
+    cli.child.stdout?.destroy();
+    const result = await cli.exited(20_000);
+    expect(result.code).toBe(141);
+    expect(await leftovers(namespace)).toEqual([]);
+  });
 });
