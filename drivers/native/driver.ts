@@ -20,7 +20,7 @@ import { buildTaskTree, removeTree } from './filesystem.js';
 import { liveProcess, liveProcessesUnder } from './live.js';
 import type { ResolvedNativeOptions } from './options.js';
 import { canSwitchUser, resolveOwner } from './owner.js';
-import { stopGroup } from './process.js';
+import { groupsWorkingUnder, stopGroup } from './process.js';
 import { isCode, namespaceLayout, readRecord, taskDir, type NamespaceLayout } from './record.js';
 import { NativeSandbox } from './sandbox.js';
 import { startTask } from './start.js';
@@ -151,6 +151,7 @@ export class NativeDriver implements Driver {
         stopGraceMs: this.options.stopGraceMs,
         remove: async (sandboxDir) => {
           this.sandboxes.delete(sandbox);
+          await Promise.allSettled(groupsWorkingUnder(sandboxDir).map((group) => stopGroup(group, undefined, this.options.stopGraceMs)));
           await removeTree(sandboxDir);
         },
       },
@@ -175,6 +176,8 @@ export class NativeDriver implements Driver {
     const dirs = new Set(liveProcessesUnder(this.layout.tasks).map((p) => p.dir));
     for (const entry of await readdir(this.layout.tasks).catch(() => [])) dirs.add(join(this.layout.tasks, entry));
     await Promise.allSettled([...dirs].map((dir) => this.stopTask(dir)));
+    // What no record names (execs of sandboxes of other instances, strays) is found by its working directory.
+    await Promise.allSettled(groupsWorkingUnder(this.layout.dir).map((group) => stopGroup(group, undefined, this.options.stopGraceMs)));
     await removeTree(this.layout.dir);
   }
 

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { ContainerStatus } from '../../src/types.js';
@@ -96,14 +96,34 @@ export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   }
 }
 
-/** True while the process group of `pid` has members. */
-export function groupAlive(pid: number): boolean {
+/**
+ * True while the process group `pgid` has a member that is not a zombie. Zombies
+ * count as gone: they are dead and only wait for a parent (possibly a slow init) to
+ * reap them.
+ */
+export function groupAlive(pgid: number): boolean {
   try {
-    process.kill(-pid, 0);
-    return true;
+    process.kill(-pgid, 0);
   } catch (error) {
-    return isCode(error, 'EPERM');
+    if (!isCode(error, 'EPERM')) return false;
   }
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return true; // No /proc: the signal probe is all there is.
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
+    } catch {
+      // Gone while we looked.
+    }
+  }
+  return false;
 }
 
 /**
@@ -169,32 +189,54 @@ export async function stopGroup(pid: number, startTicks: number | undefined, gra
 async function untilGone(pid: number, ms: number, exited: Promise<unknown> | undefined): Promise<void> {
   const deadline = Date.now() + ms;
   if (exited !== undefined) {
-    await Promise.race([exited, sleep(ms)]);
-    if (!groupAlive(pid)) return;
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([exited, new Promise((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
   }
-  while (groupAlive(pid) && !onlyZombies(pid) && Date.now() < deadline) await sleep(20);
-}
-
-/** True when the group's leader is an unreaped zombie and the leader was all that was left. */
-function onlyZombies(pid: number): boolean {
-  return isZombie(pid) && !groupHasOthers(pid);
-}
-
-function groupHasOthers(pgid: number): boolean {
-  try {
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry) || Number(entry) === pgid) continue;
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[2]) === pgid && fields[0] !== 'Z') return true;
-    }
-  } catch {
-    return true;
-  }
-  return false;
+  while (groupAlive(pid) && Date.now() < deadline) await sleep(20);
 }
 
 // Kept referenced: a stop in progress is awaited by its caller, and ends within its bound.
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Process groups that have a member whose working directory lies under `dir`
+ * (Linux; none elsewhere). A sweep by directory finds what no record names: execs
+ * of a sandbox started by another driver instance, for one. The driver's own group
+ * is never returned.
+ */
+export function groupsWorkingUnder(dir: string): number[] {
+  const own = groupOf(process.pid);
+  const groups = new Set<number>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cwd: string;
+    try {
+      cwd = readlinkSync(`/proc/${entry}/cwd`);
+    } catch {
+      continue;
+    }
+    if (cwd !== dir && !cwd.startsWith(`${dir}/`)) continue;
+    const group = groupOf(Number(entry));
+    if (group !== undefined && group !== own && group > 1) groups.add(group);
+  }
+  return [...groups];
+}
+
+function groupOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const group = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+    return Number.isInteger(group) ? group : undefined;
+  } catch {
+    return undefined;
+  }
 }
