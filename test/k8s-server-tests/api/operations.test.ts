@@ -136,4 +136,27 @@ describe('local API server: restart, faults, metrics, discovery, tables', () => 
     });
     expect(garbage).toBe(400);
   });
+
+  it('is driven from another process through the plain-HTTP control endpoint', async () => {
+    const { startControlServer } = await import('../../k8s-server/control.js');
+    const control = await startControlServer(h.cluster);
+    try {
+      const ns = await createNamespace(h.core);
+      const call = async (method: string, path: string, body?: unknown) => {
+        const response = await fetch(`${control.url}${path}`, { method, ...(body ? { body: JSON.stringify(body), headers: { 'Content-Type': 'application/json' } } : {}) });
+        return { status: response.status, body: await response.json() };
+      };
+      expect((await call('POST', '/faults', { rate: 1, kind: '429', pathPattern: `/namespaces/${ns}/secrets$` })).body).toMatchObject({ active: true });
+      expect((await statusOf(h.core.listNamespacedSecret({ namespace: ns }))).code).toBe(429);
+      await call('DELETE', '/faults');
+      await h.core.listNamespacedSecret({ namespace: ns });
+      const metrics = (await call('GET', '/metrics')).body as Array<{ verb: string; resource: string; count: number }>;
+      expect(metrics.find((m) => m.verb === 'list' && m.resource === 'secrets')?.count).toBeGreaterThan(0);
+      await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'survives' } } });
+      expect((await call('POST', '/restart')).body).toEqual({ restarted: true });
+      expect((await h.core.readNamespacedConfigMap({ namespace: ns, name: 'survives' })).metadata?.name).toBe('survives');
+    } finally {
+      await control.close();
+    }
+  });
 });

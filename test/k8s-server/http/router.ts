@@ -41,8 +41,8 @@ export function verbOf(method: string, route: Route | undefined): string {
   if (route?.subresource === 'exec' || route?.subresource === 'attach') return 'connect';
   switch (method) {
     case 'GET':
-      if (!route || route.name) return 'get';
-      return watch === 'true' || watch === '1' ? 'watch' : 'list';
+      if (watch === 'true' || watch === '1') return 'watch';
+      return !route || route.name ? 'get' : 'list';
     case 'POST':
       return 'create';
     case 'PUT':

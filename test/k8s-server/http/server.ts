@@ -91,6 +91,15 @@ async function serveResource(deps: HandlerDeps, route: Route, req: IncomingMessa
     if (method === 'DELETE') return serveDeleteCollection(ctx, route, req, res);
     throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
   }
+  const watch = route.query.get('watch');
+  if (method === 'GET' && !route.subresource && (watch === 'true' || watch === '1')) {
+    // The old single-object watch URL: a collection watch narrowed to the name.
+    const query = new URLSearchParams(route.query);
+    const byName = `metadata.name=${route.name}`;
+    query.set('fieldSelector', query.get('fieldSelector') ? `${query.get('fieldSelector')},${byName}` : byName);
+    const { name: _name, ...collection } = route;
+    return serveList(ctx, { ...collection, query }, req, res);
+  }
   if (method === 'GET') return serveGet(ctx, route, req, res);
   if (method === 'PUT') return serveUpdate(ctx, route, req, res);
   if (method === 'PATCH') return servePatch(ctx, route, req, res);
