@@ -5,6 +5,7 @@ import { ContainerConfigError, resolveEnv } from './env.js';
 import { containerCreateOptions, type VolumeSources } from './spec.js';
 import { backoffMs, type Waker } from './wake.js';
 import { now, type ContainerRecord, type ContainerState } from './status.js';
+import { exitFromInspect, type ExitInfo } from './exits.js';
 
 /** What a container run needs from its pod worker. */
 export interface RunEnv {
@@ -20,41 +21,19 @@ export interface RunEnv {
 
 const iso = (value: string | undefined): string => (value && !value.startsWith('0001') ? value.replace(/\.\d+Z$/, 'Z') : now());
 
-/** The terminated state of an exited Docker container, as a kubelet reports it. */
-export function terminatedState(info: Dockerode.ContainerInspectInfo): ContainerState {
-  const state = info.State;
-  const reason = state.OOMKilled ? 'OOMKilled' : state.ExitCode === 0 ? 'Completed' : 'Error';
+/** The terminated state of an exited container, as a kubelet reports it. */
+export function terminatedState(exit: ExitInfo, startedAt?: string): ContainerState {
+  const reason = exit.oomKilled ? 'OOMKilled' : exit.exitCode === 0 ? 'Completed' : 'Error';
   return {
     terminated: {
-      exitCode: state.ExitCode,
+      exitCode: exit.exitCode,
       reason,
-      ...(state.Error ? { message: state.Error } : {}),
-      startedAt: iso(state.StartedAt),
-      finishedAt: iso(state.FinishedAt),
-      containerID: `docker://${info.Id}`,
+      ...(exit.error ? { message: exit.error } : {}),
+      startedAt: exit.startedAt ?? startedAt ?? exit.finishedAt,
+      finishedAt: exit.finishedAt,
+      containerID: `docker://${exit.id}`,
     },
   };
-}
-
-/** Waits until the Docker container is not running (event-driven: the engine answers at exit) and inspects it. */
-export async function waitForExit(docker: Dockerode, id: string, signal: AbortSignal): Promise<Dockerode.ContainerInspectInfo | undefined | 'aborted'> {
-  const container = docker.getContainer(id);
-  for (;;) {
-    try {
-      await container.wait({ abortSignal: signal });
-    } catch (error) {
-      if (signal.aborted) return 'aborted';
-      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
-    }
-    if (signal.aborted) return 'aborted';
-    try {
-      const info = await container.inspect();
-      if (!info.State.Running) return info;
-    } catch (error) {
-      if ((error as { statusCode?: number }).statusCode === 404) return undefined;
-      throw error;
-    }
-  }
 }
 
 /** Sets the waiting state and waits for a back-off or a wake-up; false when the pod is stopping. */
@@ -138,7 +117,7 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
       return container.id;
     }
     const info = await container.inspect().catch(() => undefined);
-    if (info && !info.State.Running) record.state = terminatedState(info);
+    if (info && !info.State.Running) record.state = terminatedState(exitFromInspect(info));
     else record.state = { running: { startedAt: iso(info?.State.StartedAt) } };
     record.started = true;
     env.event('Normal', 'Started', `Started container ${spec.name}`);

@@ -3,6 +3,7 @@ import type { ClusterContext, KObject, StoreEvent } from '../../api.js';
 import { NODE_LABELS, instanceFilter } from './labels.js';
 import { PodWorker, removePodContainers, type Adoptable } from './pod-worker.js';
 import { now } from './status.js';
+import { ExitMonitor } from './exits.js';
 import { releaseVolumes } from './volumes.js';
 
 const isTerminal = (pod: KObject) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
@@ -17,11 +18,15 @@ export class Kubelet {
   /** Containers found at start, by pod uid, not yet handed to a worker. */
   private adoptable = new Map<string, Adoptable>();
   private unsubscribe?: () => void;
+  private readonly exits: ExitMonitor;
   private stopped = false;
 
-  constructor(private readonly ctx: ClusterContext) {}
+  constructor(private readonly ctx: ClusterContext) {
+    this.exits = new ExitMonitor(ctx.docker, ctx.instanceId);
+  }
 
   async start(): Promise<void> {
+    await this.exits.start();
     const existing = await this.ctx.docker.listContainers({ all: true, filters: { label: [instanceFilter(this.ctx.instanceId)] } });
     const pods = this.ctx.store.list('pods');
     const uids = new Set(pods.map((p) => p.metadata.uid));
@@ -93,7 +98,7 @@ export class Kubelet {
       return;
     }
     if (isTerminal(pod)) return;
-    worker = new PodWorker(this.ctx, pod, this.adoptable.get(uid) ?? new Map());
+    worker = new PodWorker(this.ctx, pod, this.adoptable.get(uid) ?? new Map(), this.exits);
     this.adoptable.delete(uid);
     this.workers.set(uid, worker);
     worker.start();
@@ -120,6 +125,7 @@ export class Kubelet {
     this.unsubscribe?.();
     for (const worker of this.workers.values()) worker.detach();
     this.workers.clear();
+    this.exits.stop();
     if (!removeContainers) return;
     const filter = { label: [instanceFilter(this.ctx.instanceId)] };
     const containers = await this.ctx.docker.listContainers({ all: true, filters: filter }).catch(() => []);

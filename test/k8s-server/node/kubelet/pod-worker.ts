@@ -3,7 +3,8 @@ import type { ClusterContext, KObject } from '../../api.js';
 import { NODE_LABELS } from './labels.js';
 import { PodStatusModel, fakePodIP, now, type ContainerRecord } from './status.js';
 import { prepareVolumes, releaseVolumes, VolumePendingError } from './volumes.js';
-import { startContainer, terminatedState, waitForExit, type RunEnv } from './container-run.js';
+import { startContainer, terminatedState, type RunEnv } from './container-run.js';
+import type { ExitMonitor } from './exits.js';
 import { Waker, backoffMs } from './wake.js';
 import type { VolumeSources } from './spec.js';
 
@@ -32,7 +33,7 @@ export class PodWorker {
   private deadlineExceeded = false;
   private lastEvent = new Map<string, string>();
 
-  constructor(private readonly ctx: ClusterContext, pod: KObject, private readonly adoptable: Adoptable) {
+  constructor(private readonly ctx: ClusterContext, pod: KObject, private readonly adoptable: Adoptable, private readonly exits: ExitMonitor) {
     this.latest = pod;
     this.model = new PodStatusModel(pod, pod.status);
     this.podIP = fakePodIP(pod.metadata.uid);
@@ -123,6 +124,12 @@ export class PodWorker {
       if (this.signal.aborted) return false;
       let id: string | undefined;
       const adopted = this.adoptable.get(spec.name);
+      if (adopted && adopted.State === 'created') {
+        // Made but never started before the restart: start over cleanly.
+        this.adoptable.delete(spec.name);
+        await this.ctx.docker.getContainer(adopted.Id).remove({ force: true }).catch(() => undefined);
+        continue;
+      }
       if (adopted) {
         this.adoptable.delete(spec.name);
         id = adopted.Id;
@@ -140,10 +147,10 @@ export class PodWorker {
       }
       const startedAt = Date.now();
       if (!record.state.terminated) {
-        const info = await waitForExit(this.ctx.docker, id, this.shutdown.signal);
-        if (info === 'aborted') return false;
-        record.state = info
-          ? terminatedState(info)
+        const exit = await this.exits.waitForExit(id, this.shutdown.signal);
+        if (exit === 'aborted') return false;
+        record.state = exit
+          ? terminatedState(exit, record.state.running?.startedAt)
           : { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', startedAt: now(), finishedAt: now() } };
       }
       record.started = false;

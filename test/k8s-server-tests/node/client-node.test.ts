@@ -1,0 +1,134 @@
+import { PassThrough, Readable, Writable } from 'node:stream';
+import * as k8s from '@kubernetes/client-node';
+import Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxPod, containerState, isFinished, randomName, startTestCluster, type TestCluster } from './helpers.js';
+
+let t: TestCluster;
+let kc: k8s.KubeConfig;
+let core: k8s.CoreV1Api;
+beforeAll(async () => {
+  t = await startTestCluster();
+  kc = new k8s.KubeConfig();
+  kc.loadFromFile(t.cluster.kubeconfigPath);
+  core = kc.makeApiClient(k8s.CoreV1Api);
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+/** A Writable that collects text. */
+function collector(): Writable & { text: () => string } {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(Buffer.from(chunk));
+      done();
+    },
+  });
+  return Object.assign(sink, { text: () => Buffer.concat(chunks).toString() });
+}
+
+async function runningPod(script: string, extra: Parameters<typeof busyboxPod>[2] = {}): Promise<string> {
+  const name = randomName('cn');
+  await t.apply(busyboxPod(name, script, { ...extra, spec: { terminationGracePeriodSeconds: 0, ...(extra.spec ?? {}) } }));
+  await t.waitFor('pods', name, (o) => o?.status?.phase === 'Running');
+  return name;
+}
+
+describe('client-node against the local cluster node', () => {
+  it('Exec: stdin EOF reaches cat; the exit code comes from the status channel', async () => {
+    const name = await runningPod('sleep 600');
+    const out = collector();
+    const status = await new Promise<k8s.V1Status>((resolve) => {
+      void new k8s.Exec(kc).exec(t.namespace, name, 'main', ['sh', '-c', 'cat; echo err >&2; exit 3'], out, collector(), Readable.from(['to cat\n']), false, resolve);
+    });
+    expect(out.text()).toBe('to cat\n');
+    expect(status.status).toBe('Failure');
+    expect(status.reason).toBe('NonZeroExitCode');
+    expect(status.details?.causes?.[0]).toMatchObject({ reason: 'ExitCode', message: '3' });
+    const ok = await new Promise<k8s.V1Status>((resolve) => {
+      void new k8s.Exec(kc).exec(t.namespace, name, 'main', ['true'], collector(), collector(), null, false, resolve);
+    });
+    expect(ok.status).toBe('Success');
+  });
+
+  it('Attach: stdin reaches the main process and its output comes back', async () => {
+    const name = await runningPod('read line; echo "attached:$line"', { container: { stdin: true } });
+    const out = collector();
+    const stdin = new PassThrough();
+    const ws = await new k8s.Attach(kc).attach(t.namespace, name, 'main', out, collector(), stdin, false);
+    const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
+    stdin.write('hi\n');
+    await closed;
+    expect(out.text()).toBe('attached:hi\n');
+    const done = await t.waitFor('pods', name, isFinished);
+    expect(containerState(done).terminated.exitCode).toBe(0);
+  });
+
+  it('Log: follow until exit; stream=Stdout|Stderr split the output', async () => {
+    const name = await runningPod('echo one; echo two >&2; sleep 0.3; echo three');
+    const out = collector();
+    // The response body is piped into `out`: it finishes when the server ends the followed log.
+    const ended = new Promise<void>((resolve) => out.on('finish', () => resolve()));
+    await new k8s.Log(kc).log(t.namespace, name, 'main', out, { follow: true });
+    await ended;
+    expect(out.text()).toBe('one\ntwo\nthree\n');
+    await t.waitFor('pods', name, isFinished);
+    const stdout = await core.readNamespacedPodLog({ name, namespace: t.namespace, stream: 'Stdout' });
+    const stderr = await core.readNamespacedPodLog({ name, namespace: t.namespace, stream: 'Stderr' });
+    expect(stdout).toBe('one\nthree\n');
+    expect(stderr).toBe('two\n');
+    const stamped = await core.readNamespacedPodLog({ name, namespace: t.namespace, timestamps: true, tailLines: 1 });
+    expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z three\n$/);
+    await expect(core.readNamespacedPodLog({ name, namespace: t.namespace, stream: 'Stderr', tailLines: 1 })).rejects.toMatchObject({ code: 422 });
+  });
+
+  it('Watch sees the pod go Pending → Running → Succeeded; an informer sees it too', async () => {
+    const name = randomName('watched');
+    const phases: string[] = [];
+    const watch = new k8s.Watch(kc);
+    const informer = k8s.makeInformer(kc, `/api/v1/namespaces/${t.namespace}/pods`, () => core.listNamespacedPod({ namespace: t.namespace }));
+    const informed = new Promise<void>((resolve) => {
+      informer.on('update', (pod: k8s.V1Pod) => {
+        if (pod.metadata?.name === name && pod.status?.phase === 'Succeeded') resolve();
+      });
+    });
+    await informer.start();
+    const succeeded = new Promise<void>((resolve) => {
+      void watch
+        .watch(`/api/v1/namespaces/${t.namespace}/pods`, { fieldSelector: `metadata.name=${name}` }, (_type, pod: k8s.V1Pod) => {
+          const phase = pod.status?.phase ?? '';
+          if (phases.at(-1) !== phase) phases.push(phase);
+          if (phase === 'Succeeded') resolve();
+        }, () => undefined)
+        .then((req) => succeeded.finally(() => req.abort()));
+    });
+    await t.apply(busyboxPod(name, 'sleep 0.3; exit 0'));
+    await succeeded;
+    await informed;
+    await informer.stop();
+    expect(phases).toEqual(['Pending', 'Running', 'Succeeded']);
+  });
+
+  it('the exit reaches the store within 100 ms of the engine reporting it', async () => {
+    const name = randomName('fast');
+    const docker = new Dockerode();
+    // The engine's own `die` event is the reference: the node adds at most a few ms to it.
+    const events = await docker.getEvents({ filters: { type: ['container'], event: ['die'], label: [`drivetrain-local-k8s/pod-name=${name}`] } });
+    const engineSaw = new Promise<number>((resolve) => events.once('data', () => resolve(Date.now())));
+    const storeSaw = new Promise<number>((resolve) => {
+      const unsubscribe = t.cluster.store.subscribe((event) => {
+        if (event.object.metadata.name === name && isFinished(event.object)) {
+          unsubscribe();
+          resolve(Date.now());
+        }
+      });
+    });
+    await t.apply(busyboxPod(name, 'sleep 0.3; exit 6'));
+    const [engine, store] = await Promise.all([engineSaw, storeSaw]);
+    (events as unknown as { destroy(): void }).destroy();
+    expect(store - engine).toBeLessThan(100);
+    expect(containerState(t.cluster.store.get('pods', t.namespace, name)).terminated.exitCode).toBe(6);
+  });
+});

@@ -1,0 +1,133 @@
+import type Dockerode from 'dockerode';
+import { instanceFilter } from './labels.js';
+
+/** How a container ended, from the engine's `die` event or an inspect. */
+export interface ExitInfo {
+  id: string;
+  exitCode: number;
+  oomKilled: boolean;
+  /** RFC 3339, when the engine knows it (inspect); else the caller's own record. */
+  startedAt?: string;
+  finishedAt: string;
+  error?: string;
+}
+
+const iso = (value: string | undefined): string | undefined => (value && !value.startsWith('0001') ? value.replace(/\.\d+Z$/, 'Z') : undefined);
+const seconds = (date: Date) => date.toISOString().replace(/\.\d+Z$/, 'Z');
+
+export function exitFromInspect(info: Dockerode.ContainerInspectInfo): ExitInfo {
+  return {
+    id: info.Id,
+    exitCode: info.State.ExitCode,
+    oomKilled: info.State.OOMKilled,
+    ...(iso(info.State.StartedAt) ? { startedAt: iso(info.State.StartedAt)! } : {}),
+    finishedAt: iso(info.State.FinishedAt) ?? seconds(new Date()),
+    ...(info.State.Error ? { error: info.State.Error } : {}),
+  };
+}
+
+type Waiter = (exit: ExitInfo | undefined) => void;
+
+/**
+ * Event-driven exit detection for every container of this server instance: one
+ * Docker events stream (filtered by the instance label) resolves the waiters of
+ * a container as soon as the engine reports its `die`. Reconnects with `since`
+ * so no exit is missed, and re-checks waiters after a reconnect.
+ */
+export class ExitMonitor {
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private stream?: NodeJS.ReadableStream & { destroy?: () => void };
+  private stopped = false;
+  private lastSeen = Math.floor(Date.now() / 1000);
+  private reconnectTimer?: NodeJS.Timeout;
+
+  constructor(private readonly docker: Dockerode, private readonly instanceId: string) {}
+
+  async start(): Promise<void> {
+    const stream = (await this.docker.getEvents({
+      since: this.lastSeen,
+      filters: { type: ['container'], event: ['die'], label: [instanceFilter(this.instanceId)] },
+    })) as NodeJS.ReadableStream & { destroy?: () => void };
+    if (this.stopped) return stream.destroy?.();
+    this.stream = stream;
+    let pending = '';
+    stream.on('data', (chunk: Buffer) => {
+      pending += chunk.toString();
+      const lines = pending.split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) if (line.trim()) this.onEvent(JSON.parse(line));
+    });
+    const reconnect = () => {
+      if (this.stopped || this.stream !== stream) return;
+      this.stream = undefined;
+      this.reconnectTimer = setTimeout(() => {
+        void this.start()
+          .then(() => this.recheckAll())
+          .catch(reconnect);
+      }, 200);
+      this.reconnectTimer.unref();
+    };
+    stream.on('end', reconnect);
+    stream.on('error', reconnect);
+  }
+
+  private onEvent(event: { id?: string; timeNano?: number; time?: number; Actor?: { Attributes?: Record<string, string> } }): void {
+    if (event.time) this.lastSeen = event.time;
+    const id = event.id;
+    if (!id || !this.waiters.has(id)) return;
+    const exitCode = Number(event.Actor?.Attributes?.exitCode);
+    // 137 may be an OOM kill: only an inspect tells. Any other code is final as reported.
+    if (Number.isNaN(exitCode) || exitCode === 137) return void this.inspectAndResolve(id);
+    const finished = event.timeNano ? new Date(Math.floor(event.timeNano / 1e6)) : new Date();
+    this.resolve(id, { id, exitCode, oomKilled: false, finishedAt: seconds(finished) });
+  }
+
+  private resolve(id: string, exit: ExitInfo | undefined): void {
+    const waiters = this.waiters.get(id);
+    this.waiters.delete(id);
+    for (const waiter of waiters ?? []) waiter(exit);
+  }
+
+  private async inspectAndResolve(id: string): Promise<void> {
+    try {
+      const info = await this.docker.getContainer(id).inspect();
+      // `created` is not an exit: nothing ran yet, so no exit code exists.
+      if (info.State.Status === 'exited' || info.State.Status === 'dead') this.resolve(id, exitFromInspect(info));
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) this.resolve(id, undefined);
+    }
+  }
+
+  private recheckAll(): void {
+    for (const id of this.waiters.keys()) void this.inspectAndResolve(id);
+  }
+
+  /** Resolves when the container has exited (undefined: it vanished), or 'aborted' when `signal` aborts. */
+  waitForExit(id: string, signal: AbortSignal): Promise<ExitInfo | undefined | 'aborted'> {
+    if (signal.aborted) return Promise.resolve('aborted');
+    return new Promise((resolve) => {
+      const waiter: Waiter = (exit) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(exit);
+      };
+      const onAbort = () => {
+        this.waiters.get(id)?.delete(waiter);
+        resolve('aborted');
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      const set = this.waiters.get(id) ?? new Set<Waiter>();
+      set.add(waiter);
+      this.waiters.set(id, set);
+      // Registered first, then checked: an exit before registration is seen by the inspect.
+      void this.inspectAndResolve(id);
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.reconnectTimer);
+    this.stream?.destroy?.();
+    this.stream = undefined;
+    for (const id of [...this.waiters.keys()]) this.waiters.delete(id);
+  }
+}
