@@ -14,6 +14,7 @@ export type { DockerDriverOptions, PullPolicy } from './options.js';
 export { DockerDriver } from './driver.js';
 export type { DockerContainer } from './container.js';
 export type { DockerVolume } from './volumes.js';
+export type { DockerSandbox } from './sandbox.js';
 
 const PULL_POLICIES: readonly PullPolicy[] = ['IfNotPresent', 'Always', 'Never'];
 

@@ -16,15 +16,16 @@ export interface DockerDriverOptions extends BaseDriverOptions {
   docker?: Dockerode;
   /**
    * When to pull a task's image: `IfNotPresent` pulls only when the engine lacks it,
-   * `Always` pulls before each first use by this driver instance, `Never` fails with
+   * `Always` pulls before every run and sandbox, `Never` fails with
    * `ImagePullError` (reason `ErrImageNeverPull`) when it is missing.
    * @default 'IfNotPresent'
    */
   pullPolicy?: PullPolicy;
   /**
-   * How long `runContainer` waits for a container that another caller is creating
-   * to start before giving up with `StartTimeoutError`, in milliseconds. Also bounds
-   * how long an image pull may take.
+   * How long the engine may take to start a task's container, and how long
+   * `runContainer` waits for a container another caller is creating to start, before
+   * giving up with `StartTimeoutError` (what was created is removed), in milliseconds.
+   * Also bounds how long an image pull may take.
    * @default 120000
    */
   startTimeoutMs?: number;
@@ -36,7 +37,7 @@ export interface DockerDriverOptions extends BaseDriverOptions {
   /**
    * Image of the short-lived helper containers that copy files into and out of
    * volumes. The helper is only created, never started, so any image works; it is
-   * pulled with {@link pullPolicy} like a task image.
+   * pulled when missing, unless {@link pullPolicy} is `Never`.
    * @default 'busybox'
    */
   helperImage?: string;

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { ConflictError, ContainerNotFoundError, ContainerStartError, StartTimeoutError } from '../../src/errors.js';
-import { abortReason, anySignal, delay } from '../../src/abort.js';
+import { abortReason, anySignal, delay, isAbortError, raceAbort } from '../../src/abort.js';
 import { LABELS } from '../../src/labels.js';
 import type { ResolvedTask } from '../../src/validate.js';
 import { engineCall, type DockerContext } from './context.js';
@@ -88,7 +88,7 @@ async function startCreated(ctx: DockerContext, task: ResolvedTask, engineId: st
       // Attached before start, so not a byte of stdin can be missed.
       connection = (await engineCall(ctx, { kind: 'start' }, () => container.attach({ stream: true, hijack: true, stdin: true, stdout: false, stderr: false }), { signal })) as unknown as Duplex;
     }
-    await engineCall(ctx, { kind: 'start' }, () => container.start());
+    await startWithin(ctx, container, ctx.options.startTimeoutMs);
     if (signal.aborted) throw abortReason(signal);
   } catch (error) {
     connection?.destroy();
@@ -142,3 +142,18 @@ export function containerFromInspect(ctx: DockerContext, taskId: string, info: D
   return new DockerContainer(ctx, taskId, info.Id);
 }
 
+
+/**
+ * Starts the container, giving up after `timeoutMs` with `StartTimeoutError` (the
+ * caller then removes it). The start request itself is not aborted by the caller's
+ * signal: an abort is acted on once the engine answered.
+ */
+async function startWithin(ctx: DockerContext, container: Dockerode.Container, timeoutMs: number): Promise<void> {
+  const deadline = AbortSignal.timeout(timeoutMs);
+  try {
+    await raceAbort(engineCall(ctx, { kind: 'start' }, () => container.start()), deadline);
+  } catch (error) {
+    if (deadline.aborted && isAbortError(error)) throw new StartTimeoutError(`the container did not start within ${timeoutMs} ms`, timeoutMs, { cause: error });
+    throw error;
+  }
+}
