@@ -137,7 +137,10 @@ export class NativeDriver implements Driver {
       fresh = false; // The same ID again: the existing sandbox's tree is reused.
     }
     try {
-      if (fresh) await buildTaskTree(fsRoot, resolved.workDir, resolved.mounts, (name) => this.volumeDir(name), owner);
+      if (fresh) {
+        const treeOptions = { ...(owner === undefined ? {} : { owner }), readOnly: this.options.readOnlyMounts };
+        await buildTaskTree(fsRoot, resolved.workDir, resolved.mounts, (name) => this.volumeDir(name), treeOptions);
+      }
       if (signal?.aborted) throw abortReason(signal);
     } catch (error) {
       await removeTree(dir).catch(() => {});
@@ -213,6 +216,7 @@ export class NativeDriver implements Driver {
       namespace: this.namespace,
       defaultPath: this.options.defaultPath,
       startTimeoutMs: this.options.startTimeoutMs,
+      readOnlyMounts: this.options.readOnlyMounts,
       volumeDir: (name: string) => this.volumeDir(name),
     };
   }

@@ -3,6 +3,7 @@ import { chmod, chown, cp, lstat, mkdir, readdir, readFile, rm, symlink } from '
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import type { ResolvedMount } from '../../src/validate.js';
+import type { ReadOnlyMounts } from './options.js';
 import { isCode } from './record.js';
 
 /**
@@ -34,7 +35,14 @@ export interface Owner {
  * otherwise a copy of the volume with every write permission removed, discarded
  * with the task. Returns the mapped working directory.
  */
-export async function buildTaskTree(fsRoot: string, workDir: string, mounts: readonly ResolvedMount[], volumeDir: (name: string) => string, owner?: Owner): Promise<string> {
+export async function buildTaskTree(
+  fsRoot: string,
+  workDir: string,
+  mounts: readonly ResolvedMount[],
+  volumeDir: (name: string) => string,
+  options: { owner?: Owner; readOnly: ReadOnlyMounts },
+): Promise<string> {
+  const { owner } = options;
   await mkdir(fsRoot, { recursive: true });
   // Outer mounts first, so a nested mount lands inside its parent like on an engine.
   for (const mount of [...mounts].sort((a, b) => a.path.length - b.path.length)) {
@@ -42,7 +50,7 @@ export async function buildTaskTree(fsRoot: string, workDir: string, mounts: rea
     await mkdir(source, { recursive: true });
     const target = mapPath(fsRoot, mount.path);
     await mkdir(dirname(target), { recursive: true });
-    if (mount.readOnly) await mountReadOnly(source, target);
+    if (mount.readOnly) await mountReadOnly(source, target, options.readOnly);
     else await symlink(source, target, 'dir');
   }
   const cwd = mapPath(fsRoot, workDir);
@@ -51,9 +59,9 @@ export async function buildTaskTree(fsRoot: string, workDir: string, mounts: rea
   return cwd;
 }
 
-async function mountReadOnly(source: string, target: string): Promise<ReadOnlyMode> {
+async function mountReadOnly(source: string, target: string, mode: ReadOnlyMounts): Promise<ReadOnlyMode> {
   await mkdir(target, { recursive: true });
-  if (process.getuid?.() === 0 && (await tryBindReadOnly(source, target))) return 'bind';
+  if (mode === 'auto' && process.getuid?.() === 0 && (await tryBindReadOnly(source, target))) return 'bind';
   await cp(source, target, { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
   await removeWritePermissions(target);
   return 'copy';

@@ -43,7 +43,18 @@ export interface NativeDriverOptions extends BaseDriverOptions {
    * @default 10000
    */
   closeTimeoutMs?: number;
+  /**
+   * How read-only mounts are made. `auto`: a read-only bind mount of the volume when
+   * the driver runs as root and may mount, else `copy`. `copy`: a copy of the volume
+   * taken at start with every write permission removed, discarded with the task
+   * (refuses writes of non-root tasks only; leaves the host's mount table alone).
+   * @default 'auto'
+   */
+  readOnlyMounts?: ReadOnlyMounts;
 }
+
+/** How read-only mounts are made; see {@link NativeDriverOptions.readOnlyMounts}. */
+export type ReadOnlyMounts = 'auto' | 'copy';
 
 /** The options with every default applied. */
 export interface ResolvedNativeOptions {
@@ -54,6 +65,7 @@ export interface ResolvedNativeOptions {
   startTimeoutMs: number;
   reattachPollMs: number;
   closeTimeoutMs: number;
+  readOnlyMounts: ReadOnlyMounts;
 }
 
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -78,6 +90,7 @@ export function resolveOptions(options: NativeDriverOptions & { namespace: strin
     startTimeoutMs: positive(options.startTimeoutMs, 'options.startTimeoutMs', 10_000),
     reattachPollMs: positive(options.reattachPollMs, 'options.reattachPollMs', 200),
     closeTimeoutMs: positive(options.closeTimeoutMs, 'options.closeTimeoutMs', 10_000),
+    readOnlyMounts: readOnlyMounts(options.readOnlyMounts),
   };
 }
 
@@ -86,5 +99,11 @@ function positive(value: unknown, field: string, fallback: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > 2 ** 31 - 1) {
     throw new InvalidInputError(field, 'a positive integer number of milliseconds', value);
   }
+  return value;
+}
+
+function readOnlyMounts(value: unknown): ReadOnlyMounts {
+  if (value === undefined) return 'auto';
+  if (value !== 'auto' && value !== 'copy') throw new InvalidInputError('options.readOnlyMounts', '"auto" or "copy"', value);
   return value;
 }

@@ -7,6 +7,7 @@ import { stdinToReadable } from '../../src/stdin.js';
 import type { ResolvedTask } from '../../src/validate.js';
 import { buildTaskTree, removeTree } from './filesystem.js';
 import { LiveProcess } from './live.js';
+import type { ReadOnlyMounts } from './options.js';
 import { resolveOwner } from './owner.js';
 import { spawnProcess, startTicksOf } from './process.js';
 import { isCode, readRecord, writeRecord, type TaskRecord } from './record.js';
@@ -17,6 +18,7 @@ export interface StartContext {
   namespace: string;
   defaultPath: string;
   startTimeoutMs: number;
+  readOnlyMounts: ReadOnlyMounts;
   volumeDir(name: string): string;
 }
 
@@ -52,7 +54,7 @@ export async function startTask(dir: string, task: ResolvedTask, context: StartC
 
 async function launch(dir: string, task: ResolvedTask, context: StartContext, signal: AbortSignal | undefined): Promise<void> {
   const owner = resolveOwner(task.user);
-  const cwd = await buildTaskTree(join(dir, 'fs'), task.workDir, task.mounts, context.volumeDir, owner);
+  const cwd = await buildTaskTree(join(dir, 'fs'), task.workDir, task.mounts, context.volumeDir, { ...(owner === undefined ? {} : { owner }), readOnly: context.readOnlyMounts });
   signal?.throwIfAborted();
   const base: TaskRecord = {
     id: task.id,

@@ -68,6 +68,23 @@ describe('native path model', () => {
     expect(existsSync(join(volumeDir, 'new'))).toBe(false);
   });
 
+  it.runIf(process.getuid?.() === 0)('readOnlyMounts "copy" refuses writes of a non-root task and never changes the volume', async () => {
+    const driver = await fx.driver({ readOnlyMounts: 'copy' });
+    await driver.createVolume('ro-copy');
+    const volumeDir = join(fx.root, driver.namespace, 'volumes', 'ro-copy');
+    writeFileSync(join(volumeDir, 'f'), 'seed');
+    const mounts = [{ volume: 'ro-copy', path: 'v', readOnly: true }];
+    const id = fx.id('ro-copy');
+    const result = await runToEnd(driver, task(id, ['sh', '-c', 'cat v/f; echo changed > v/f'], { mounts, user: '65534' }));
+    expect(result.stdout).toBe('seed');
+    expect(result.status.done).toBe(true);
+    expect(result.status.exitCode).not.toBe(0);
+    expect(readFileSync(join(volumeDir, 'f'), 'utf8')).toBe('seed');
+    // The read-only copy is removed with the task although it has no write permission.
+    await result.container.cleanup();
+    expect(existsSync(join(fx.root, driver.namespace, 'tasks', taskDirName(id)))).toBe(false);
+  });
+
   it('cleanup removes the task directory and leaves the volume', async () => {
     const driver = await fx.driver();
     const id = fx.id('gone');
