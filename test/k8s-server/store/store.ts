@@ -18,7 +18,7 @@ export interface StoreOptions {
   stateDir?: string;
   /** Events kept for watches that resume from a resourceVersion. @default 2000 */
   historySize?: number;
-  /** Debounce of snapshot writes, in ms. @default 100 */
+  /** Debounce of snapshot writes, in ms. @default 500 */
   persistDelayMs?: number;
 }
 
@@ -144,7 +144,9 @@ export class Store implements StoreApi {
     }
     if (next.metadata.finalizers?.length === 0) delete next.metadata.finalizers;
     const finalizersLeft = (next.metadata.finalizers?.length ?? 0) > 0;
-    if (next.metadata.deletionTimestamp && !finalizersLeft && (resource !== 'pods' || !next.spec?.nodeName)) {
+    // Pods on a node are removed by the kubelet, namespaces by the namespace controller once empty.
+    const removedElsewhere = (resource === 'pods' && next.spec?.nodeName) || resource === 'namespaces';
+    if (next.metadata.deletionTimestamp && !finalizersLeft && !removedElsewhere) {
       // The last finalizer is gone: the deletion completes now.
       this.objects.set(key, { resource, object: next });
       return this.remove(resource, namespace, name);
@@ -225,7 +227,7 @@ export class Store implements StoreApi {
 
   private schedulePersist(): void {
     if (!this.options.stateDir || this.persistTimer) return;
-    this.persistTimer = setTimeout(() => this.flush(), this.options.persistDelayMs ?? 100);
+    this.persistTimer = setTimeout(() => this.flush(), this.options.persistDelayMs ?? 500);
     this.persistTimer.unref();
   }
 }
