@@ -7,11 +7,19 @@ import { runToEnd, sh } from './helpers.js';
 export function environmentCases(h: Harness): void {
   describe('environment', () => {
     it('values with newlines, quotes and unicode arrive intact', async () => {
-      const env = { MULTI: 'line1\nline2\n', QUOTED: `it's "quoted" $HOME \\n`, UNICODE: 'héllo wörld ✓ 日本語 🚀', EMPTY: '' };
+      // `$(NAME)` and `$$` are expanded by Kubernetes unless escaped: they must arrive as written.
+      const env = { MULTI: 'line1\nline2\n', QUOTED: `it's "quoted" $HOME $(HOME) $$ \\n`, UNICODE: 'héllo wörld ✓ 日本語 🚀', EMPTY: '' };
       const script = 'printf "%s|%s|%s|%s|" "$MULTI" "$QUOTED" "$UNICODE" "${EMPTY-unset}"';
       const result = await runToEnd(h.driver(), h.task(h.taskId('env'), sh(script), { env }), h.signal());
       expect(result.status).toMatchObject({ done: true, exitCode: 0 });
       expect(result.stdout).toBe(`${env.MULTI}|${env.QUOTED}|${env.UNICODE}||`);
+    }, h.caseTimeoutMs);
+
+    it('command arguments reach the process verbatim: no shell, no variable expansion', async () => {
+      const args = ['$HOME', '$(HOME)', '$$', '${PATH}', "it's", '"q"', '*', '日本 ✓', ''];
+      const result = await runToEnd(h.driver(), h.task(h.taskId('argv'), ['printf', '[%s]', ...args], { env: { HOME: '/nowhere' } }), h.signal());
+      expect(result.status).toMatchObject({ done: true, exitCode: 0 });
+      expect(result.stdout).toBe(args.map((a) => `[${a}]`).join(''));
     }, h.caseTimeoutMs);
 
     it("none of the host's variables leak into the task", async () => {
