@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ContainerNotFoundError, createDriver, type Driver } from '../../src/index.js';
 import { runCli, testNamespace } from './helpers.js';
 
-describe('drivetrain cleanup', () => {
+// Every case spawns the CLI through tsx, slow on a busy machine: a generous budget per case.
+describe('drivetrain cleanup', { timeout: 150_000 }, () => {
   const drivers: Driver[] = [];
   afterEach(async () => {
     for (const driver of drivers.splice(0)) await driver.close();

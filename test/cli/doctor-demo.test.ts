@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
 
-describe('drivetrain doctor and demo', () => {
+// Every case spawns the CLI through tsx, slow on a busy machine: a generous budget per case.
+describe('drivetrain doctor and demo', { timeout: 150_000 }, () => {
   it('doctor reports the Docker engine, its version and the test image', async () => {
     const result = await runCli(['doctor', '--driver', 'docker']);
     expect(result.code).toBe(0);

@@ -54,8 +54,8 @@ export function spawnCli(args: readonly string[], options: { input?: string; env
     child,
     stdout: () => stdout,
     stderr: () => stderr,
-    exited: (deadlineMs = 45_000) => withDeadline(exit, deadlineMs, `drivetrain ${args.join(' ')} exit`),
-    stdoutIncludes: (text, deadlineMs = 30_000) =>
+    exited: (deadlineMs = 90_000) => withDeadline(exit, deadlineMs, `drivetrain ${args.join(' ')} exit`),
+    stdoutIncludes: (text, deadlineMs = 60_000) =>
       withDeadline(
         new Promise<void>((resolve, reject) => {
           const check = (): void => {

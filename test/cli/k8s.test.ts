@@ -1,10 +1,11 @@
 import { describe, expect, inject, it } from 'vitest';
+import { ContainerNotFoundError, createDriver } from '../../src/index.js';
 import { runCli, testNamespace } from './helpers.js';
 
 // The project's local Kubernetes API server, started by the global setup.
 const env = { KUBECONFIG: inject('kubeconfig') };
 
-describe('drivetrain with the k8s driver (local API server)', () => {
+describe('drivetrain with the k8s driver (local API server)', { timeout: 150_000 }, () => {
   it('run exits with the task code and keeps the streams apart', async () => {
     const result = await runCli(['run', '--driver', 'k8s', '--namespace', testNamespace(), 'busybox', '--', 'sh', '-c', 'echo hi; echo oops >&2; exit 4'], {
       env,
@@ -25,4 +26,19 @@ describe('drivetrain with the k8s driver (local API server)', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^FAIL kubeconfig: /m);
   });
+
+  it('cleanup removes a running leftover of the namespace', async () => {
+    const namespace = testNamespace();
+    const crashed = await createDriver('k8s', { namespace, kubeconfig: env.KUBECONFIG });
+    try {
+      await crashed.runContainer({ id: 'leftover', image: 'busybox', command: ['sleep', '30'] });
+      const result = await runCli(['cleanup', '--driver', 'k8s', '--namespace', namespace], { env, deadlineMs: 90_000 });
+      expect(result.code).toBe(0);
+      const fresh = await createDriver('k8s', { namespace, kubeconfig: env.KUBECONFIG });
+      await expect(fresh.getContainer('leftover')).rejects.toBeInstanceOf(ContainerNotFoundError);
+      await fresh.close();
+    } finally {
+      await crashed.close();
+    }
+  }, 120_000);
 });

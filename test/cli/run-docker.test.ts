@@ -13,7 +13,8 @@ async function leftovers(namespace: string): Promise<string[]> {
   return [...containers.map((c) => `container ${c.Names.join(',')}`), ...(Volumes ?? []).map((v) => `volume ${v.Name}`)];
 }
 
-describe('drivetrain run --driver docker', () => {
+// Every case spawns the CLI through tsx, slow on a busy machine: a generous budget per case.
+describe('drivetrain run --driver docker', { timeout: 150_000 }, () => {
   it('runs busybox, prints its output and removes everything', async () => {
     const namespace = testNamespace();
     const result = await runCli(['run', '--driver', 'docker', '--namespace', namespace, 'busybox', '--', 'echo', 'hi']);
@@ -41,7 +42,7 @@ describe('drivetrain run --driver docker', () => {
   });
 
   it('exits 125 with the reason when the image is missing and cannot be pulled', async () => {
-    const result = await runCli(['run', '--driver', 'docker', 'drivetrain-missing-image.invalid/none:1', '--', 'true'], { deadlineMs: 55_000 });
+    const result = await runCli(['run', '--driver', 'docker', 'drivetrain-missing-image.invalid/none:1', '--', 'true'], { deadlineMs: 90_000 });
     expect(result.code).toBe(125);
     expect(result.stderr).toMatch(/^drivetrain: image "drivetrain-missing-image\.invalid\/none:1"/);
   });

@@ -4,7 +4,8 @@ import { runCli } from './helpers.js';
 // The native driver runs host processes: busybox is only a name here.
 const run = (...args: string[]) => runCli(['run', '--driver', 'native', ...args]);
 
-describe('drivetrain run --driver native', () => {
+// Every case spawns the CLI through tsx, slow on a busy machine: a generous budget per case.
+describe('drivetrain run --driver native', { timeout: 150_000 }, () => {
   it('exits with the task exit code', async () => {
     expect((await run('busybox', '--', 'sh', '-c', 'exit 3')).code).toBe(3);
     expect((await run('busybox', '--', 'true')).code).toBe(0);

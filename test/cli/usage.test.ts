@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { runCli } from './helpers.js';
 
-describe('drivetrain --help and usage errors', () => {
+// Every case spawns the CLI through tsx, slow on a busy machine: a generous budget per case.
+describe('drivetrain --help and usage errors', { timeout: 150_000 }, () => {
   it('prints the top-level help with every command and exits 0', async () => {
     for (const flag of ['--help', '-h']) {
       const result = await runCli([flag]);
