@@ -23,7 +23,7 @@ import { canSwitchUser, resolveOwner } from './owner.js';
 import { groupsWorkingUnder, stopGroup } from './process.js';
 import { isCode, namespaceLayout, readRecord, taskDir, type NamespaceLayout } from './record.js';
 import { NativeSandbox } from './sandbox.js';
-import { startTask } from './start.js';
+import { startTask, type StartContext } from './start.js';
 import { packFrom } from './tar-out.js';
 import { extractInto } from './tar-in.js';
 
@@ -211,7 +211,7 @@ export class NativeDriver implements Driver {
     if (record?.pid !== undefined && !record.status.done) await stopGroup(record.pid, record.pidStartTicks, this.options.stopGraceMs);
   }
 
-  private startContext() {
+  private startContext(): StartContext {
     return {
       namespace: this.namespace,
       defaultPath: this.options.defaultPath,

@@ -1,10 +1,11 @@
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ContainerNotFoundError, DriverClosedError } from '../../src/errors.js';
 import { CollectingWritable } from '../../src/logs.js';
-import { taskDirName } from '../../src/names.js';
+import { defaultWorkDir, taskDirName } from '../../src/names.js';
 import { nativeFixture, runToEnd, task } from './helpers.js';
 
 const fx = nativeFixture();
@@ -42,6 +43,47 @@ describe('native reattach and idempotency', () => {
     const again = await fresh.runContainer(task(id, ['sh', '-c', 'exit 0']));
     expect(await again.status()).toMatchObject({ done: true, exitCode: 5 });
   });
+
+  it('an aborted follow rejects promptly, for an own and for a reattached task, and the task keeps running', async () => {
+    const driver = await fx.driver();
+    const id = fx.id('follow-abort');
+    const container = await driver.runContainer(task(id, ['sleep', '300']));
+    const fresh = await fx.driver({ namespace: driver.namespace });
+    const found = await fresh.getContainer(id);
+    for (const c of [container, found]) {
+      const started = Date.now();
+      await expect(c.logs({ follow: true, stdout: new CollectingWritable(), signal: AbortSignal.timeout(100) })).rejects.toMatchObject({ name: 'TimeoutError' });
+      expect(Date.now() - started).toBeLessThan(2_000);
+    }
+    expect(await found.status()).toEqual({ done: false, exitCode: null });
+    await found.cleanup();
+    expect(await container.wait({ signal: AbortSignal.timeout(5_000) })).toMatchObject({ done: true });
+  });
+
+  it('a task owned by another Node process is followed through task.json and its pid', async () => {
+    const driver = await fx.driver();
+    const id = fx.id('foreign');
+    const owner = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'fixtures', 'own-task.ts'), fx.root, driver.namespace, id], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        owner.stdout.on('data', (chunk: Buffer) => chunk.toString().includes('started') && resolve());
+        owner.once('exit', (code) => reject(new Error(`the owner process exited early with ${code}`)));
+      });
+      const found = await driver.getContainer(id);
+      expect(await found.status()).toEqual({ done: false, exitCode: null });
+      const stdout = new CollectingWritable();
+      const stderr = new CollectingWritable();
+      const following = found.logs({ stdout, stderr, follow: true, signal: AbortSignal.timeout(20_000) });
+      writeFileSync(join(fx.root, driver.namespace, 'tasks', taskDirName(id), 'fs', defaultWorkDir(id), 'go'), '');
+      expect(await found.wait({ signal: AbortSignal.timeout(20_000) })).toMatchObject({ done: true, exitCode: 3 });
+      await following;
+      expect({ stdout: stdout.text(), stderr: stderr.text() }).toEqual({ stdout: 'waiting\n', stderr: 'done\n' });
+    } finally {
+      owner.kill('SIGKILL');
+    }
+  }, 40_000);
 
   it("a recorded process that is gone without a final status is reported unknown, never as 0", async () => {
     const driver = await fx.driver();
