@@ -1,7 +1,9 @@
+import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxPod, containerState, isFinished, randomName, startTestCluster, type TestCluster } from './helpers.js';
 
 let t: TestCluster;
+const docker = new Dockerode();
 beforeAll(async () => {
   t = await startTestCluster();
 });
@@ -31,6 +33,22 @@ describe('pod failures as a kubelet reports them', () => {
     const logs = await t.kubectl(['logs', name]);
     expect(logs.code).not.toBe(0);
     expect(logs.stderr).toContain('is waiting to start: trying and failing to pull image');
+  });
+
+  it('deleting a pod stuck on its image removes its emptyDir volume', async () => {
+    const name = randomName('stuck');
+    await t.apply(
+      busyboxPod(name, 'true', {
+        container: { image: 'registry.invalid/absent:2.0', imagePullPolicy: 'IfNotPresent', volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }] },
+        spec: { volumes: [{ name: 'scratch', emptyDir: {} }] },
+      }),
+    );
+    const pod = await t.waitFor('pods', name, waitingReason('ErrImagePull'));
+    const filter = { label: [`drivetrain-local-k8s/pod-uid=${pod!.metadata.uid}`] };
+    expect((await docker.listVolumes({ filters: filter })).Volumes ?? []).toHaveLength(1);
+    expect((await t.kubectl(['delete', 'pod', name])).code).toBe(0);
+    await t.waitFor('pods', name, (o) => o === undefined);
+    expect((await docker.listVolumes({ filters: filter })).Volumes ?? []).toHaveLength(0);
   });
 
   it('ErrImageNeverPull and InvalidImageName', async () => {

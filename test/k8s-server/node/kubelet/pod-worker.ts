@@ -32,11 +32,15 @@ export class PodWorker {
   private deadlineTimer?: NodeJS.Timeout;
   private deadlineExceeded = false;
   private lastEvent = new Map<string, string>();
+  /** Containers that had started before this worker existed (a previous run of the server), by name. */
+  private readonly startedBefore: Set<string>;
 
   constructor(private readonly ctx: ClusterContext, pod: KObject, private readonly adoptable: Adoptable, private readonly exits: ExitMonitor) {
     this.latest = pod;
     this.model = new PodStatusModel(pod, pod.status);
     this.podIP = fakePodIP(pod.metadata.uid);
+    const previous = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
+    this.startedBefore = new Set(previous.filter((c: any) => c.containerID).map((c: any) => c.name));
   }
 
   get uid(): string {
@@ -124,6 +128,7 @@ export class PodWorker {
       if (this.signal.aborted) return false;
       let id: string | undefined;
       const adopted = this.adoptable.get(spec.name);
+      if (adopted) this.startedBefore.delete(spec.name);
       if (adopted && adopted.State === 'created') {
         // Made but never started before the restart: start over cleanly.
         this.adoptable.delete(spec.name);
@@ -141,6 +146,12 @@ export class PodWorker {
           record.state = { running: { startedAt: new Date(adopted.Created * 1000).toISOString().replace(/\.\d+Z$/, 'Z') } };
           this.flush();
         }
+      } else if (this.startedBefore.delete(spec.name)) {
+        // It ran before the server restarted and its Docker container is gone: report it lost, as a kubelet does.
+        const previous = [...(this.latest.status?.containerStatuses ?? []), ...(this.latest.status?.initContainerStatuses ?? [])].find((c: any) => c.name === spec.name);
+        record.restartCount = previous?.restartCount ?? 0;
+        record.state = { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located after the node restarted', startedAt: now(), finishedAt: now() } };
+        id = '';
       } else {
         id = await startContainer(env, spec, record);
         if (!id) return false;

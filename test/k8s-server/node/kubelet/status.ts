@@ -58,6 +58,14 @@ export class PodStatusModel {
     this.init = (pod.spec.initContainers ?? []).map((c: any) => record(c, 'PodInitializing'));
     this.app = (pod.spec.containers ?? []).map((c: any) => record(c, hasInit ? 'PodInitializing' : 'ContainerCreating'));
     if (this.init[0]) this.init[0].state = { waiting: { reason: 'ContainerCreating' } };
+    // After a server restart, carry on from what was reported, until the containers are re-adopted.
+    const before = [...(previous?.containerStatuses ?? []), ...(previous?.initContainerStatuses ?? [])];
+    for (const record of [...this.init, ...this.app]) {
+      const old = before.find((c: any) => c.name === record.name && c.containerID);
+      if (!old) continue;
+      Object.assign(record, { imageID: old.imageID ?? '', containerID: old.containerID, restartCount: old.restartCount ?? 0, state: old.state, lastState: old.lastState ?? {}, started: Boolean(old.started) });
+      if (old.state?.running) this.sandboxReady = true;
+    }
     for (const c of previous?.conditions ?? []) this.conditions.set(c.type, c);
     if (previous?.startTime) this.startTime = previous.startTime;
   }
