@@ -48,7 +48,7 @@ export function resourceByPlural(plural: string): ResourceInfo | undefined {
 
 /** Verbs listed in discovery for a resource or subresource. */
 export function verbsOf(info: ResourceInfo, subresource?: string): string[] {
-  if (!subresource) return info.plural === 'events' || info.plural === 'storageclasses' ? VERBS : VERBS;
+  if (!subresource) return VERBS;
   if (subresource === 'status') return ['get', 'patch', 'update'];
   if (subresource === 'log') return ['get'];
   return ['create', 'get'];

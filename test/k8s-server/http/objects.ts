@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { admitWithIdentity, defaultObject, defaultSpec } from '../admission.js';
 import type { KObject } from '../api.js';
 import { groupVersion } from '../resources.js';
-import { parseFieldSelector, parseLabelSelector } from '../store/selectors.js';
+import { parseFieldSelector } from '../store/selectors.js';
 import { errors } from '../status.js';
 import { validateObject, validateUpdate } from '../validation.js';
 import type { HttpContext, Route } from './context.js';
@@ -47,7 +47,6 @@ export function serveGet(ctx: HttpContext, route: Route, req: IncomingMessage, r
 /** Objects of a collection URL matching its selectors. */
 export function selectObjects(ctx: HttpContext, route: Route): KObject[] {
   const fields = parseFieldSelector(route.info.plural, route.query.get('fieldSelector'));
-  parseLabelSelector(route.query.get('labelSelector'));
   return ctx.store.list(route.info.plural, route.namespace, route.query.get('labelSelector') ?? undefined).filter(fields);
 }
 

@@ -27,12 +27,14 @@ export function serveWatch(ctx: HttpContext, route: Route, req: IncomingMessage,
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   res.flushHeaders();
   let closed = false;
-  const timers: NodeJS.Timeout[] = [];
+  let timeoutTimer: NodeJS.Timeout | undefined;
+  let bookmarkTimer: NodeJS.Timeout | undefined;
   const close = () => {
     if (closed) return;
     closed = true;
     unsubscribe();
-    for (const t of timers) clearTimeout(t);
+    clearTimeout(timeoutTimer);
+    clearTimeout(bookmarkTimer);
     ctx.watches.delete(cut);
     res.end();
   };
@@ -82,15 +84,15 @@ export function serveWatch(ctx: HttpContext, route: Route, req: IncomingMessage,
   }
 
   const timeout = Number(query.get('timeoutSeconds') ?? '0');
-  if (timeout > 0) timers.push(setTimeout(close, timeout * 1000).unref());
+  if (timeout > 0) timeoutTimer = setTimeout(close, timeout * 1000).unref();
   if (query.get('allowWatchBookmarks') === 'true' || query.get('allowWatchBookmarks') === '1') {
     const bookmark = () => {
       if (closed) return;
       const rv = String(Math.max(sentUpTo, Number(ctx.store.resourceVersion)));
       sentUpTo = Number(rv);
       write('BOOKMARK', { kind: info.kind, apiVersion: info.group ? `${info.group}/${info.version}` : info.version, metadata: { resourceVersion: rv } });
-      timers.push(setTimeout(bookmark, ctx.bookmarkIntervalMs).unref());
+      bookmarkTimer = setTimeout(bookmark, ctx.bookmarkIntervalMs).unref();
     };
-    timers.push(setTimeout(bookmark, ctx.bookmarkIntervalMs).unref());
+    bookmarkTimer = setTimeout(bookmark, ctx.bookmarkIntervalMs).unref();
   }
 }
