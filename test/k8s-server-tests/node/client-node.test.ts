@@ -132,3 +132,38 @@ describe('client-node against the local cluster node', () => {
     expect(containerState(t.cluster.store.get('pods', t.namespace, name)).terminated.exitCode).toBe(6);
   });
 });
+
+describe('pod subresource errors, as a kubelet words them', () => {
+  it('log: several containers need a name; unknown container; waiting container; no previous', async () => {
+    const name = randomName('multi');
+    await t.apply({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      spec: {
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 0,
+        containers: [
+          { name: 'a', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '600'] },
+          { name: 'b', image: 'registry.invalid/absent:1', imagePullPolicy: 'IfNotPresent' },
+        ],
+      },
+    });
+    await t.waitFor('pods', name, (o) => o?.status?.containerStatuses?.[0]?.state?.running && o.status.containerStatuses[1]?.state?.waiting);
+    const failure = (promise: Promise<unknown>) => promise.then(() => undefined, (error: { code: number; body: string }) => ({ code: error.code, message: JSON.parse(error.body).message }));
+    expect(await failure(core.readNamespacedPodLog({ name, namespace: t.namespace }))).toEqual({ code: 400, message: `a container name must be specified for pod ${name}, choose one of: [a b]` });
+    expect(await failure(core.readNamespacedPodLog({ name, namespace: t.namespace, container: 'zz' }))).toEqual({ code: 400, message: `container zz is not valid for pod ${name}` });
+    expect((await failure(core.readNamespacedPodLog({ name, namespace: t.namespace, container: 'b' })))?.message).toMatch(new RegExp(`^container "b" in pod "${name}" is waiting to start: `));
+    expect(await failure(core.readNamespacedPodLog({ name, namespace: t.namespace, container: 'a', previous: true }))).toEqual({ code: 400, message: `previous terminated container "a" in pod "${name}" not found` });
+  });
+
+  it('exec into a finished container is refused with 400', async () => {
+    const name = randomName('gone');
+    await t.apply(busyboxPod(name, 'exit 0'));
+    await t.waitFor('pods', name, isFinished);
+    const result = await t.kubectl(['exec', name, '--', 'true']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/container not found|cannot exec into a container in a completed pod/);
+  });
+});
+
