@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { caseRows, formatTable } from './conformance-report.js';
 import { EXIT } from './exit-codes.js';
+import { watchInterrupts } from './interrupts.js';
 import { packageRoot } from './package-root.js';
 import { UsageError, driverOption, parseCommandLine } from './usage.js';
 
@@ -38,9 +39,11 @@ export async function conformanceCommand(args: readonly string[]): Promise<numbe
     return EXIT.failure;
   }
   const outDir = await mkdtemp(join(tmpdir(), 'drivetrain-conformance-'));
+  const interrupts = watchInterrupts();
   try {
     const reportFile = join(outDir, 'report.json');
-    const vitestCode = await runVitest(root, testFile, reportFile, driver);
+    const vitestCode = await runVitest(root, testFile, reportFile, driver, interrupts.signal);
+    if (interrupts.exitCode !== undefined) return interrupts.exitCode;
     let rows;
     try {
       rows = caseRows(JSON.parse(await readFile(reportFile, 'utf8')));
@@ -52,20 +55,29 @@ export async function conformanceCommand(args: readonly string[]): Promise<numbe
     const failed = rows.some((r) => r.result === 'failed');
     return failed || rows.length === 0 || vitestCode !== 0 ? EXIT.failure : EXIT.ok;
   } finally {
+    interrupts.dispose();
     await rm(outDir, { recursive: true, force: true });
   }
 }
 
-/** Runs vitest with the JSON reporter writing to `reportFile`; resolves with its exit code (1 when killed). */
-function runVitest(root: string, testFile: string, reportFile: string, driver: string): Promise<number> {
+/**
+ * Runs vitest with the JSON reporter writing to `reportFile`; resolves with its exit code
+ * (1 when killed). When `signal` fires, vitest gets SIGINT so that it tears its set-up down.
+ */
+function runVitest(root: string, testFile: string, reportFile: string, driver: string, signal: AbortSignal): Promise<number> {
   return new Promise((resolve, reject) => {
     const child = spawn('npx', ['vitest', 'run', testFile, '--reporter=json', `--outputFile=${reportFile}`], {
       cwd: root,
       env: { ...process.env, DRIVETRAIN_CONFORMANCE_DRIVER: driver },
       // The report goes to the file; vitest's own errors (a broken setup) stay visible.
       stdio: ['ignore', 'ignore', 'inherit'],
+      signal,
+      killSignal: 'SIGINT',
     });
-    child.once('error', reject);
+    // An abort surfaces as an 'error' (AbortError) before 'close': the exit code decides.
+    child.once('error', (error) => {
+      if (!signal.aborted) reject(error);
+    });
     child.once('close', (code) => resolve(code ?? EXIT.failure));
   });
 }
