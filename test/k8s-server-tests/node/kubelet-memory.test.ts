@@ -97,4 +97,31 @@ describe('kubelet on an in-memory store', () => {
     const invalid = await store.waitFor('pods', ns, 'invalid', (o) => o?.status?.containerStatuses?.[0]?.state?.waiting?.reason === 'InvalidImageName');
     expect(invalid!.status.phase).toBe('Pending');
   });
+
+  it('runs init containers in order before the app container, sharing an emptyDir', async () => {
+    const mount = [{ name: 'shared', mountPath: '/shared' }];
+    const step = (name: string, script: string) => ({ name, image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script], volumeMounts: mount });
+    pod('init', {
+      volumes: [{ name: 'shared', emptyDir: {} }],
+      initContainers: [step('first', 'echo 1 > /shared/order'), step('second', 'echo 2 >> /shared/order')],
+      containers: [step('main', 'test "$(cat /shared/order)" = "$(printf "1\\n2")"')],
+    });
+    const pending = await store.waitFor('pods', ns, 'init', (o) => o?.status?.initContainerStatuses?.[0]?.state?.terminated !== undefined || terminated(o));
+    expect(pending!.status.initContainerStatuses.map((c: any) => c.name)).toEqual(['first', 'second']);
+    const done = await store.waitFor('pods', ns, 'init', terminated);
+    expect(done!.status.phase).toBe('Succeeded');
+    expect(done!.status.initContainerStatuses.map((c: any) => c.state.terminated.exitCode)).toEqual([0, 0]);
+    const initialized = done!.status.conditions.find((c: any) => c.type === 'Initialized');
+    expect(initialized).toMatchObject({ status: 'True', reason: 'PodCompleted' });
+  });
+
+  it('a failing init container with restartPolicy Never fails the pod; app containers never start', async () => {
+    pod('badinit', {
+      initContainers: [{ name: 'setup', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'exit 9'] }],
+      containers: [{ name: 'main', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['true'] }],
+    });
+    const done = await store.waitFor('pods', ns, 'badinit', (o) => o?.status?.phase === 'Failed');
+    expect(done!.status.initContainerStatuses[0].state.terminated.exitCode).toBe(9);
+    expect(done!.status.containerStatuses[0].state.waiting.reason).toBe('PodInitializing');
+  });
 });
