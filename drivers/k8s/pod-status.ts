@@ -31,13 +31,16 @@ export function toContainerStatus(pod: V1Pod | undefined): ContainerStatus {
     // The runtime's 128 is not the process's code: no process ran.
     return withDetail({ done: true, exitCode: null }, terminated.reason, terminated.message);
   }
-  if (terminated !== undefined) {
+  const phase = pod.status?.phase;
+  const terminal = phase === 'Failed' || phase === 'Succeeded';
+  // The pod's phase (and its reason: DeadlineExceeded, Evicted) is final only once the phase is;
+  // a container exit seen before that may still be re-labelled (e.g. by the deadline).
+  if (terminated !== undefined && (terminal || pod.metadata?.deletionTimestamp !== undefined)) {
     // A pod-level reason (DeadlineExceeded, Evicted) explains the end better than the container's "Error".
     const reason = podReason ?? terminated.reason;
     return withDetail({ done: true, exitCode: terminated.exitCode }, reason, terminated.message ?? pod.status?.message);
   }
-  const phase = pod.status?.phase;
-  if (phase === 'Failed' || phase === 'Succeeded') {
+  if (terminal && terminated === undefined) {
     // Ended without a recorded container exit (evicted, deadline before start, node lost): no code to report.
     return withDetail({ done: true, exitCode: null }, podReason ?? 'Error', pod.status?.message ?? 'the pod ended without a container exit code');
   }

@@ -39,7 +39,9 @@ export function assertSameTask(kind: string, name: string, metadata: { annotatio
 async function createOrAdoptPod(ctx: K8sContext, pod: V1Pod, taskId: string, role: ResourceRole, signal?: AbortSignal): Promise<boolean> {
   const name = pod.metadata?.name as string;
   try {
-    await ctx.call(`create pod "${name}"`, () => ctx.core.createNamespacedPod({ namespace: ctx.ns, body: pod }), signal);
+    // Not abortable: an abandoned create may still succeed on the server and leave a pod
+    // nobody removes. The caller checks the signal right after and cleans up.
+    await ctx.call(`create pod "${name}"`, () => ctx.core.createNamespacedPod({ namespace: ctx.ns, body: pod }));
     return true;
   } catch (error) {
     if (!isAlreadyExists(error)) throw error;
@@ -54,8 +56,10 @@ async function createOrAdoptPod(ctx: K8sContext, pod: V1Pod, taskId: string, rol
 export async function startTask(ctx: K8sContext, pod: V1Pod, taskId: string, role: ResourceRole, image: string, signal?: AbortSignal): Promise<StartedTask> {
   const name = pod.metadata?.name as string;
   if (ctx.options.mode === 'job' && role === 'task') return startJob(ctx, pod, taskId, image, signal);
+  signal?.throwIfAborted();
   const created = await createOrAdoptPod(ctx, pod, taskId, role, signal);
   try {
+    signal?.throwIfAborted();
     await waitForStart(ctx, name, image, signal);
   } catch (error) {
     if (created || error instanceof DrivetrainError) await removePod(ctx, name).catch(() => {});
@@ -68,8 +72,10 @@ async function startJob(ctx: K8sContext, pod: V1Pod, taskId: string, image: stri
   const job = buildJob(pod, ctx.options);
   const name = job.metadata?.name as string;
   let created = true;
+  signal?.throwIfAborted();
   try {
-    await ctx.call(`create job "${name}"`, () => ctx.batch.createNamespacedJob({ namespace: ctx.ns, body: job }), signal);
+    // Not abortable, as for pods: the signal is checked right after, with cleanup.
+    await ctx.call(`create job "${name}"`, () => ctx.batch.createNamespacedJob({ namespace: ctx.ns, body: job }));
   } catch (error) {
     if (!isAlreadyExists(error)) throw error;
     const existing = await readJob(ctx, name, signal);
@@ -78,6 +84,7 @@ async function startJob(ctx: K8sContext, pod: V1Pod, taskId: string, image: stri
     created = false;
   }
   try {
+    signal?.throwIfAborted();
     const podName = await findJobPod(ctx, taskId, ctx.options.startTimeoutMs, signal);
     if (podName === undefined) throw new StartTimeoutError(`job "${name}" made no pod within ${ctx.options.startTimeoutMs} ms`, ctx.options.startTimeoutMs);
     await waitForStart(ctx, podName, image, signal);

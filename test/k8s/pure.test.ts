@@ -140,6 +140,9 @@ describe('status mapping', () => {
     expect(toContainerStatus(podWith({ phase: 'Succeeded', containerStatuses: [{ name: 'task', state: { terminated: { exitCode: 0, reason: 'Completed' } } } as never] }))).toEqual({ done: true, exitCode: 0, reason: 'Completed' });
     expect(toContainerStatus(podWith({ phase: 'Failed', containerStatuses: [{ name: 'task', state: { terminated: { exitCode: 137, reason: 'OOMKilled' } } } as never] }))).toMatchObject({ done: true, exitCode: 137, reason: 'OOMKilled' });
   });
+  it('waits for the terminal phase before calling an exit final (the deadline may re-label it)', () => {
+    expect(toContainerStatus(podWith({ phase: 'Running', containerStatuses: [{ name: 'task', state: { terminated: { exitCode: 137, reason: 'Error' } } } as never] }))).toEqual({ done: false, exitCode: null });
+  });
   it('surfaces pod-level reasons and never invents a code', () => {
     expect(toContainerStatus(podWith({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'too long', containerStatuses: [{ name: 'task', state: { terminated: { exitCode: 137, reason: 'Error' } } } as never] }))).toMatchObject({ done: true, exitCode: 137, reason: 'DeadlineExceeded' });
     expect(toContainerStatus(podWith({ phase: 'Failed', reason: 'Evicted' }))).toMatchObject({ done: true, exitCode: null, reason: 'Evicted' });

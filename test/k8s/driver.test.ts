@@ -1,0 +1,214 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
+import { extract, pack } from 'tar-stream';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { ConflictError, ContainerNotFoundError, DriverClosedError, InvalidInputError, NotFoundError } from '../../src/errors.js';
+import { CollectingWritable, readLogs } from '../../src/logs.js';
+import type { Driver } from '../../src/types.js';
+import { createK8sDriver, doctor, type K8sDriver, type K8sDriverOptions } from '../../drivers/k8s/index.js';
+import { claimName, taskObjectName } from '../../drivers/k8s/naming.js';
+
+const kubeconfig = inject('kubeconfig');
+const drivers: Driver[] = [];
+const TIMEOUT = 90_000;
+
+function kc(): KubeConfig {
+  const config = new KubeConfig();
+  config.loadFromFile(kubeconfig);
+  return config;
+}
+const core = kc().makeApiClient(CoreV1Api);
+const k8sNamespace = kc().getContextObject(kc().getCurrentContext())?.namespace ?? 'default';
+
+function newDriver(options: Partial<K8sDriverOptions> = {}): K8sDriver {
+  const namespace = options.namespace ?? `k8t-${randomBytes(4).toString('hex')}`;
+  const driver = createK8sDriver({ kubeconfig, ...options, namespace }) as K8sDriver;
+  drivers.push(driver);
+  return driver;
+}
+
+afterEach(async () => {
+  await Promise.all(drivers.splice(0).map((driver) => driver.close()));
+});
+
+const task = (id: string, command: string[], extra: object = {}) => ({ id, image: 'busybox', command, ...extra });
+
+describe('k8s driver against the cluster', () => {
+  it('makes one pod for 20 concurrent runs of one ID, found by a fresh driver instance', async () => {
+    const driver = newDriver();
+    const id = `Same_ID-${randomBytes(3).toString('hex')}`;
+    const containers = await Promise.all(Array.from({ length: 20 }, () => driver.runContainer(task(id, ['sleep', '30']))));
+    expect(new Set(containers.map((c) => c.id))).toEqual(new Set([id]));
+    const pods = await core.listNamespacedPod({ namespace: k8sNamespace, labelSelector: `drivetrain.dev/namespace=${driver.namespace}` });
+    expect(pods.items.map((p) => p.metadata?.name)).toEqual([taskObjectName(driver.namespace, id)]);
+    const other = newDriver({ namespace: driver.namespace });
+    const found = await other.getContainer(id);
+    expect(await found.status()).toEqual({ done: false, exitCode: null });
+    await expect(other.getContainer(`${id}-nope`)).rejects.toBeInstanceOf(ContainerNotFoundError);
+  }, TIMEOUT);
+
+  it('adopts across instances and refuses a name taken by another purpose', async () => {
+    const driver = newDriver();
+    const id = `adopt-${randomBytes(3).toString('hex')}`;
+    const first = await newDriver({ namespace: driver.namespace }).runContainer(task(id, ['sh', '-c', 'echo once']));
+    const second = await driver.runContainer(task(id, ['sh', '-c', 'echo twice']));
+    expect((await second.wait()).exitCode).toBe(0);
+    expect((await readLogs(first)).stdout).toBe('once\n');
+    await expect(driver.startSandbox({ id, image: 'busybox' })).rejects.toBeInstanceOf(ConflictError);
+  }, TIMEOUT);
+
+  it('reports a pod deleted by someone else as Deleted with no exit code, and wait() resolves', async () => {
+    const driver = newDriver();
+    const id = `deleted-${randomBytes(3).toString('hex')}`;
+    const container = await driver.runContainer(task(id, ['sleep', '60']));
+    const waited = container.wait();
+    await core.deleteNamespacedPod({ name: taskObjectName(driver.namespace, id), namespace: k8sNamespace, gracePeriodSeconds: 0 });
+    expect(await waited).toMatchObject({ done: true, exitCode: null, reason: 'Deleted' });
+    expect(await container.status()).toMatchObject({ done: true, exitCode: null, reason: 'Deleted' });
+  }, TIMEOUT);
+
+  it('does not leave a fast task running, and keeps its logs until cleanup', async () => {
+    const driver = newDriver();
+    const container = await driver.runContainer(task(`fast-${randomBytes(3).toString('hex')}`, ['sh', '-c', 'echo quick; echo oops >&2']));
+    expect(await container.wait()).toMatchObject({ done: true, exitCode: 0 });
+    expect(await readLogs(container)).toEqual({ stdout: 'quick\n', stderr: 'oops\n' });
+    expect(await readLogs(container, { follow: true })).toEqual({ stdout: 'quick\n', stderr: 'oops\n' });
+    await container.cleanup();
+    await container.cleanup();
+    expect(await container.status()).toMatchObject({ reason: 'Deleted' });
+  }, TIMEOUT);
+
+  it('follows logs started right after runContainer to the last line', async () => {
+    const driver = newDriver();
+    const container = await driver.runContainer(task(`follow-${randomBytes(3).toString('hex')}`, ['sh', '-c', 'for i in 1 2 3 4 5; do echo line $i; sleep 0.1; done; printf tail']));
+    const stdout = new CollectingWritable();
+    await container.logs({ stdout, follow: true });
+    expect(stdout.text()).toBe('line 1\nline 2\nline 3\nline 4\nline 5\ntail');
+  }, TIMEOUT);
+
+  it('passes $, quotes and spaces to the process verbatim', async () => {
+    const driver = newDriver();
+    const container = await driver.runContainer(task(`dollar-${randomBytes(3).toString('hex')}`, ['sh', '-c', 'printf "%s|" "$0" "$1" "$V"', '$(HOME)', "a 'b' $$"], { env: { V: '$(PATH)$$' } }));
+    await container.wait();
+    expect((await readLogs(container)).stdout).toBe("$(HOME)|a 'b' $$|$(PATH)$$|");
+  }, TIMEOUT);
+
+  it('rejects a user name with a message about numeric IDs, before creating anything', async () => {
+    const driver = newDriver();
+    await expect(driver.runContainer(task('named-user', ['true'], { user: 'nobody' }))).rejects.toThrow(/task\.user.*numeric/);
+    await expect(driver.runContainer(task('named-user', ['true'], { user: 'nobody' }))).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(driver.getContainer('named-user')).rejects.toBeInstanceOf(ContainerNotFoundError);
+  }, TIMEOUT);
+
+  it('sizes claims with exact quantities', async () => {
+    const driver = newDriver();
+    const volume = await driver.createVolume('sized', { sizeBytes: 1073741824 });
+    expect(volume.sizeBytes).toBe(1073741824);
+    const claim = await core.readNamespacedPersistentVolumeClaim({ name: claimName(driver.namespace, 'sized'), namespace: k8sNamespace });
+    expect(claim.spec?.resources?.requests?.storage).toBe('1Gi');
+    const again = await driver.createVolume('sized');
+    expect(again.name).toBe('sized');
+  }, TIMEOUT);
+
+  it('round-trips binary files, nested and empty directories through a volume with clean entry names', async () => {
+    const driver = newDriver();
+    await driver.createVolume('data');
+    const binary = randomBytes(200_000);
+    const archive = pack();
+    archive.entry({ name: 'top.bin' }, binary);
+    archive.entry({ name: 'a/b/c.txt' }, 'nested\n');
+    archive.entry({ name: 'empty', type: 'directory' });
+    archive.finalize();
+    await driver.copyToVolume('data', Readable.from(archive as unknown as AsyncIterable<Buffer>));
+    const entries = await readTar(await driver.copyFromVolume('data'));
+    expect([...entries.keys()].sort()).toEqual(['a/', 'a/b/', 'a/b/c.txt', 'empty/', 'top.bin']);
+    expect(entries.get('top.bin')?.equals(binary)).toBe(true);
+    const some = await readTar(await driver.readFilesFromVolume('data', ['a/b/c.txt']));
+    expect([...some.keys()]).toEqual(['a/b/c.txt']);
+    expect(some.get('a/b/c.txt')?.toString()).toBe('nested\n');
+    await expect(driver.readFilesFromVolume('data', ['missing.txt'])).rejects.toBeInstanceOf(NotFoundError);
+    const helpers = await core.listNamespacedPod({ namespace: k8sNamespace, labelSelector: `drivetrain.dev/namespace=${driver.namespace},drivetrain.dev/role=helper` });
+    expect(helpers.items.filter((p) => p.metadata?.deletionTimestamp === undefined)).toEqual([]);
+  }, TIMEOUT * 2);
+
+  it('runs sandbox commands with env, workDir and stdin as separate arguments', async () => {
+    const driver = newDriver();
+    const sandbox = await driver.startSandbox({ id: `sb-${randomBytes(3).toString('hex')}`, image: 'busybox' });
+    const stdout = new CollectingWritable();
+    const status = await sandbox.exec(['sh', '-c', 'pwd; echo "$X"; cat; exit 7'], { env: { X: 'a b $c' }, workDir: '/tmp', stdin: 'input', stdout });
+    expect(status).toMatchObject({ done: true, exitCode: 7 });
+    expect(stdout.text()).toBe('/tmp\na b $c\ninput');
+    const started = Date.now();
+    await sandbox.cleanup();
+    expect(Date.now() - started).toBeLessThan(15_000);
+  }, TIMEOUT);
+
+  it('runs tasks as Jobs in job mode, with names cut to 63 characters', async () => {
+    const driver = newDriver({ mode: 'job' });
+    const id = `job-${'x'.repeat(80)}`;
+    const container = await driver.runContainer(task(id, ['sh', '-c', 'echo from job; exit 4']));
+    expect(await container.wait()).toMatchObject({ done: true, exitCode: 4 });
+    expect((await readLogs(container)).stdout).toBe('from job\n');
+    expect((await driver.getContainer(id)).id).toBe(id);
+    const name = taskObjectName(driver.namespace, id);
+    expect(name.length).toBeLessThanOrEqual(63);
+  }, TIMEOUT);
+
+  it('close removes bare pods of other instances and claims, and is final', async () => {
+    const driver = newDriver();
+    const other = newDriver({ namespace: driver.namespace });
+    await other.runContainer(task('left-over', ['sleep', '300']));
+    await driver.createVolume('kept');
+    await driver.close();
+    await driver.close();
+    const selector = `drivetrain.dev/namespace=${driver.namespace}`;
+    expect((await core.listNamespacedPod({ namespace: k8sNamespace, labelSelector: selector })).items).toEqual([]);
+    expect((await core.listNamespacedPersistentVolumeClaim({ namespace: k8sNamespace, labelSelector: selector })).items).toEqual([]);
+    await expect(driver.runContainer(task('after', ['true']))).rejects.toBeInstanceOf(DriverClosedError);
+  }, TIMEOUT);
+
+  it('execInWorkload explains what it searched for', async () => {
+    const driver = newDriver();
+    await expect(driver.execInWorkload({ labelSelector: `app=none-${randomBytes(3).toString('hex')}`, command: ['true'] })).rejects.toThrow(/no pods matching .*kubectl/);
+    const sandbox = await driver.startSandbox({ id: 'workload', image: 'busybox' });
+    const stdout = new CollectingWritable();
+    const status = await driver.execInWorkload({ labelSelector: `drivetrain.dev/namespace=${driver.namespace},drivetrain.dev/role=sandbox`, command: ['echo', 'hi'], stdout });
+    expect(status).toMatchObject({ exitCode: 0 });
+    expect(stdout.text()).toBe('hi\n');
+    await expect(driver.execInWorkload({ labelSelector: `drivetrain.dev/namespace=${driver.namespace}`, container: 'nope', command: ['true'] })).rejects.toThrow(/task/);
+    await sandbox.cleanup();
+  }, TIMEOUT);
+
+  it('doctor reports kubeconfig, reachability and the access checks', async () => {
+    const report = await doctor({ kubeconfig });
+    expect(report.checks[0]).toMatchObject({ name: 'kubeconfig', ok: true });
+    expect(report.checks[1]).toMatchObject({ name: 'reachability', ok: true });
+    expect(report.checks.find((c) => c.name === 'create pods/exec')).toBeDefined();
+    const broken = await doctor({ kubeconfig: '/nonexistent/kubeconfig' });
+    expect(broken).toMatchObject({ ok: false, checks: [{ name: 'kubeconfig', ok: false }] });
+  }, TIMEOUT);
+});
+
+async function readTar(stream: Readable): Promise<Map<string, Buffer>> {
+  const entries = new Map<string, Buffer>();
+  const reader = extract();
+  const done = new Promise<void>((resolve, reject) => {
+    reader.on('entry', (header, body, next) => {
+      const chunks: Buffer[] = [];
+      body.on('data', (chunk: unknown) => {
+        chunks.push(chunk as Buffer);
+      });
+      body.on('end', () => {
+        const name = header.type === 'directory' && !header.name.endsWith('/') ? `${header.name}/` : header.name;
+        entries.set(name, Buffer.concat(chunks));
+        next();
+      });
+    });
+    reader.on('finish', resolve);
+    reader.on('error', reject);
+  });
+  stream.pipe(reader as unknown as NodeJS.WritableStream);
+  await done;
+  return entries;
+}
