@@ -15,6 +15,9 @@ export interface ContainerContext {
   reattachPollMs: number;
 }
 
+/** How long a living owner gets to record the end of a process that is gone, in milliseconds. */
+const OWNER_RECORD_GRACE_MS = 5_000;
+
 const UNKNOWN_END: ContainerStatus = {
   done: true,
   exitCode: null,
@@ -102,9 +105,26 @@ export class NativeContainer implements Container {
     if (record === undefined) return this.final ?? { done: true, exitCode: null, reason: 'Deleted', message: 'the task was removed' };
     if (record.status.done) return this.remember(record.status);
     if (record.pid !== undefined && processAlive(record.pid, record.pidStartTicks)) return { done: false, exitCode: null };
-    // Its owner may be writing the final status right now: read once more before calling it unknown.
-    const again = await readRecord(this.dir).catch(() => undefined);
-    return again?.status.done ? this.remember(again.status) : UNKNOWN_END;
+    const final = await this.awaitOwnerRecord(record);
+    return final === undefined ? UNKNOWN_END : this.remember(final);
+  }
+
+  /**
+   * The process is gone but its end is not recorded yet. While the owning Node
+   * process lives it is about to record it (it reaps the process first): give it a
+   * bounded moment. An owner that is gone will never record it.
+   */
+  private async awaitOwnerRecord(record: TaskRecord): Promise<ContainerStatus | undefined> {
+    const ownerAlive = (): boolean => record.ownerPid !== undefined && processAlive(record.ownerPid, record.ownerStartTicks);
+    const deadline = Date.now() + OWNER_RECORD_GRACE_MS;
+    do {
+      const again = await readRecord(this.dir).catch(() => undefined);
+      if (again === undefined) return this.final ?? { done: true, exitCode: null, reason: 'Deleted', message: 'the task was removed' };
+      if (again.status.done) return again.status;
+      if (!ownerAlive()) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    } while (Date.now() < deadline);
+    return undefined;
   }
 
   private remember(status: ContainerStatus): ContainerStatus {

@@ -36,6 +36,9 @@ export interface TaskRecord {
   pid?: number;
   /** Kernel start time of `pid` (clock ticks since boot), to tell it from a later process that reuses the pid. */
   pidStartTicks?: number;
+  /** The Node process that started the task and records its end, with its kernel start time. */
+  ownerPid?: number;
+  ownerStartTicks?: number;
   /** The container-style working directory. */
   workDir: string;
   mounts: readonly ResolvedMount[];

@@ -62,6 +62,8 @@ async function launch(dir: string, task: ResolvedTask, context: StartContext, si
     workDir: task.workDir,
     mounts: task.mounts,
     status: { done: false, exitCode: null },
+    ownerPid: process.pid,
+    ownerStartTicks: startTicksOf(process.pid),
     createdAt: new Date().toISOString(),
   };
   const stdout = await open(join(dir, 'stdout'), 'a');
@@ -89,12 +91,12 @@ async function launch(dir: string, task: ResolvedTask, context: StartContext, si
   }
   const record = { ...base, pid: result.pid, pidStartTicks: startTicksOf(result.pid), startedAt: now };
   const recorded = writeRecord(dir, record);
-  const process = new LiveProcess(dir, result.pid, result.exit, task.timeoutMs, recorded);
+  const live = new LiveProcess(dir, result.pid, result.exit, task.timeoutMs, recorded);
   await recorded;
   if (signal?.aborted) {
     // Aborted after the start: leave nothing running.
-    process.kill();
-    await process.exited;
+    live.kill();
+    await live.exited;
     throw abortReason(signal);
   }
 }
