@@ -1,0 +1,65 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { CollectingWritable, readLogs } from '../../src/logs.js';
+import { createK8sDriver, type K8sDriver } from '../../drivers/k8s/index.js';
+import { startLocalCluster, type LocalCluster } from '../k8s-server/cluster.js';
+
+// A cluster of its own: faults and restarts here must not disturb other test files.
+let cluster: LocalCluster;
+const drivers: K8sDriver[] = [];
+const TIMEOUT = 90_000;
+
+beforeAll(async () => {
+  cluster = await startLocalCluster();
+});
+afterEach(async () => {
+  cluster.faults.clear();
+  await Promise.all(drivers.splice(0).map((driver) => driver.close()));
+});
+afterAll(async () => {
+  await cluster?.stop({ removeContainers: true });
+});
+
+function newDriver(): K8sDriver {
+  const driver = createK8sDriver({ kubeconfig: cluster.kubeconfigPath, namespace: `k8r-${randomBytes(4).toString('hex')}` }) as K8sDriver;
+  drivers.push(driver);
+  return driver;
+}
+
+describe('k8s driver under faults', () => {
+  it('retries 500s and 429s on creates and reads', async () => {
+    const driver = newDriver();
+    cluster.faults.set({ rate: 0.5, kind: '500', match: (method) => method === 'POST' || method === 'GET' });
+    const container = await driver.runContainer({ id: 'flaky', image: 'busybox', command: ['sh', '-c', 'echo ok'] });
+    cluster.faults.set({ rate: 0.5, kind: '429', retryAfterSeconds: 0, match: (method) => method === 'GET' });
+    expect(await container.wait()).toMatchObject({ done: true, exitCode: 0 });
+    cluster.faults.clear();
+    expect((await readLogs(container)).stdout).toBe('ok\n');
+  }, TIMEOUT);
+
+  it('watches one informer for many tasks, and wait() survives cut watches', async () => {
+    const driver = newDriver();
+    const before = cluster.metrics.count('watch', 'pods');
+    const containers = await Promise.all([1, 2, 3, 4, 5].map((i) => driver.runContainer({ id: `w${i}`, image: 'busybox', command: ['sleep', '1'] })));
+    const waits = containers.map((c) => c.wait());
+    cluster.faults.cutWatches();
+    const statuses = await Promise.all(waits);
+    expect(statuses.every((s) => s.done && s.exitCode === 0)).toBe(true);
+    // One informer: the initial watch plus its resumptions after the cut, never one per task.
+    expect(cluster.metrics.count('watch', 'pods') - before).toBeLessThanOrEqual(3);
+  }, TIMEOUT);
+
+  it('follows logs across an API server restart without losing or repeating lines', async () => {
+    const driver = newDriver();
+    const container = await driver.runContainer({ id: 'restart-follow', image: 'busybox', command: ['sh', '-c', 'i=0; while [ $i -lt 30 ]; do echo line $i; i=$((i+1)); sleep 0.1; done'] });
+    const stdout = new CollectingWritable();
+    const following = container.logs({ stdout, follow: true });
+    // Restart once some output has been delivered.
+    const deadline = Date.now() + 20_000;
+    while (!stdout.text().includes('line 5') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await cluster.restart();
+    await following;
+    const expected = Array.from({ length: 30 }, (_, i) => `line ${i}\n`).join('');
+    expect(stdout.text()).toBe(expected);
+  }, TIMEOUT);
+});
