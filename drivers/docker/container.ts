@@ -4,6 +4,7 @@ import { ContainerNotFoundError } from '../../src/errors.js';
 import type { Container, ContainerStatus, LogOptions, OperationOptions } from '../../src/types.js';
 import { engineCall, type DockerContext } from './context.js';
 import { DemuxWritable } from './demux.js';
+import { sawOomEvent } from './events.js';
 import { removeContainer } from './removal.js';
 import { DELETED_STATUS, statusFromInspect } from './status.js';
 
@@ -25,7 +26,14 @@ export class DockerContainer implements Container {
     this.ctx.assertOpen();
     try {
       const info = await engineCall(this.ctx, this.subject, () => this.ctx.docker().getContainer(this.engineId).inspect({ abortSignal: options.signal }), { signal: options.signal, idempotent: true });
-      return statusFromInspect(info, this.ctx.deadlines.hasFired(this.engineId));
+      const status = statusFromInspect(info, this.ctx.deadlines.hasFired(this.engineId));
+      if (status.exitCode === 137 && status.reason === 'Error' && (info.HostConfig.Memory ?? 0) > 0) {
+        // A SIGKILL under a memory limit: the OOM flag may lag behind the exit.
+        if (await sawOomEvent(this.ctx, this.engineId, info.State.StartedAt, info.State.FinishedAt, options.signal)) {
+          return statusFromInspect({ ...info, State: { ...info.State, OOMKilled: true } }, false);
+        }
+      }
+      return status;
     } catch (error) {
       if (error instanceof ContainerNotFoundError) return { ...DELETED_STATUS };
       throw error;

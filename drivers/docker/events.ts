@@ -62,3 +62,33 @@ function parseAction(line: string): string | undefined {
     return undefined;
   }
 }
+
+/** How long after a container's exit the engine may still report its OOM kill, in milliseconds. */
+const OOM_EVENT_GRACE_MS = 500;
+
+/**
+ * Whether the engine recorded an `oom` event for the container during its run. The
+ * engine learns of an OOM kill asynchronously and can record the exit first, leaving
+ * `State.OOMKilled` false; its event log (replayed with `since`/`until`) settles it.
+ * Waits at most {@link OOM_EVENT_GRACE_MS} past the exit.
+ */
+export async function sawOomEvent(ctx: DockerContext, engineId: string, startedAt: string, finishedAt: string, signal?: AbortSignal): Promise<boolean> {
+  const since = Date.parse(startedAt);
+  const until = Date.parse(finishedAt) + OOM_EVENT_GRACE_MS;
+  if (!Number.isFinite(since) || !Number.isFinite(until)) return false;
+  const bounded = anySignal([signal], OOM_EVENT_GRACE_MS + 5_000);
+  const options = {
+    since: (since / 1000).toFixed(3),
+    until: (until / 1000).toFixed(3),
+    filters: { container: [engineId], type: ['container'], event: ['oom'] },
+    abortSignal: bounded,
+  };
+  const stream = await engineCall(ctx, { kind: 'other', what: 'events' }, () => ctx.docker().getEvents(options as never) as unknown as Promise<Readable>, { signal: bounded, idempotent: true });
+  try {
+    let text = '';
+    for await (const chunk of stream) text += (chunk as Buffer).toString('utf8');
+    return text.split('\n').some((line) => parseAction(line) === 'oom');
+  } finally {
+    stream.destroy();
+  }
+}

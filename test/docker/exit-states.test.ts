@@ -7,7 +7,7 @@ describe('docker driver: how containers end', () => {
     const driver = openDriver();
     const container = await driver.runContainer({ id: 'oom', image: 'busybox', command: ['sh', '-c', 'head -c 67108864 /dev/zero | tail'], limits: { memoryBytes: 16 * 2 ** 20 } });
     const { status } = await finish(container);
-    expect(status).toMatchObject({ done: true, exitCode: 137, reason: 'OOMKilled' });
+    expect(status, JSON.stringify(status)).toMatchObject({ done: true, exitCode: 137, reason: 'OOMKilled' });
   });
 
   it('a container removed behind the driver\'s back reports reason Deleted, from wait and from status', async () => {
@@ -53,6 +53,15 @@ describe('docker driver: how containers end', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     const fresh = openDriver({ namespace: driver.namespace });
     expect(await (await fresh.getContainer('slow')).status()).toMatchObject({ exitCode: 137, reason: 'DeadlineExceeded' });
+  });
+
+  it('a SIGKILL from outside under a memory limit is not mistaken for an OOM kill', async () => {
+    const driver = openDriver();
+    const container = await driver.runContainer({ id: 'limited-killed', image: 'busybox', command: ['sleep', '30'], limits: { memoryBytes: 64 * 2 ** 20 } });
+    const [info] = await docker.listContainers({ filters: { label: [`drivetrain.dev/namespace=${driver.namespace}`] } });
+    await docker.getContainer(info!.Id).kill({ signal: 'SIGKILL' });
+    const { status } = await finish(container);
+    expect(status).toMatchObject({ done: true, exitCode: 137, reason: 'Error' });
   });
 
   it('a process killed by a signal from outside reports 128+n, never a silent 0', async () => {
