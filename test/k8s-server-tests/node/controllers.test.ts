@@ -105,4 +105,35 @@ describe('node controllers', () => {
     await t.apply({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: claim }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } });
     expect((await t.waitFor('pods', name, isFinished))!.status.phase).toBe('Succeeded');
   });
+
+  it('kubectl delete job (Background) lets the garbage collector remove its pods; ttlSecondsAfterFinished 0 removes a finished job', async () => {
+    const job = (name: string, script: string, extra: Record<string, unknown> = {}) => ({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name },
+      spec: { ...extra, template: { spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script] }] } } },
+    });
+    const long = randomName('long');
+    await t.apply(job(long, 'sleep 600'));
+    await t.waitFor('jobs', long, (o) => o?.status?.active === 1);
+    expect((await t.kubectl(['delete', 'job', long])).code).toBe(0);
+    await t.waitFor('jobs', long, () => podsOf(`job-name=${long}`).length === 0);
+    const short = randomName('ttl');
+    await t.apply(job(short, 'exit 0', { ttlSecondsAfterFinished: 0 }));
+    await t.waitFor('jobs', short, (o) => o === undefined);
+    await t.waitFor('jobs', short, () => podsOf(`job-name=${short}`).length === 0);
+  });
+
+  it('a job past its activeDeadlineSeconds fails with DeadlineExceeded and its pod is stopped', async () => {
+    const name = randomName('late');
+    await t.apply({
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { name },
+      spec: { activeDeadlineSeconds: 1, template: { spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '600'] }] } } },
+    });
+    const failed = await t.waitFor('jobs', name, (o) => (o?.status?.conditions ?? []).some((c: any) => c.type === 'Failed'), 15_000);
+    expect(failed!.status.conditions.find((c: any) => c.type === 'Failed').reason).toBe('DeadlineExceeded');
+    await t.waitFor('jobs', name, () => podsOf(`job-name=${name}`).every((p) => p.status?.phase === 'Failed' || p.metadata.deletionTimestamp));
+  });
 });
