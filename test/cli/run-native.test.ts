@@ -1,5 +1,7 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './helpers.js';
+import { ContainerNotFoundError, createDriver } from '../../src/index.js';
+import { runCli, spawnCli, testNamespace } from './helpers.js';
 
 // The native driver runs host processes: busybox is only a name here.
 const run = (...args: string[]) => runCli(['run', '--driver', 'native', ...args]);
@@ -57,5 +59,30 @@ describe('drivetrain run --driver native', { timeout: 150_000 }, () => {
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain('DeadlineExceeded');
+  });
+
+  it('on SIGINT stops the process, removes the task and exits 130', async () => {
+    const namespace = testNamespace();
+    // A sleep length no other process has, to find it among the host's processes.
+    const sleep = `sleep 29.${Math.floor(Math.random() * 1e6)}`;
+    const cli = spawnCli(['run', '--driver', 'native', '--namespace', namespace, '--id', 'sleeper', 'busybox', '--', 'sh', '-c', `echo started; exec ${sleep}`]);
+    await cli.stdoutIncludes('started');
+    // Anchored: the CLI's own command line contains the text too.
+    const running = (): boolean => spawnSync('pgrep', ['-f', `^${sleep.replace('.', '\\.')}$`]).status === 0;
+    // `started` is printed just before the exec: give the exec a moment.
+    for (const deadline = Date.now() + 10_000; !running() && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 50));
+    expect(running()).toBe(true);
+    const sentAt = Date.now();
+    cli.child.kill('SIGINT');
+    const result = await cli.exited(15_000);
+    expect(result.code).toBe(130);
+    expect(running()).toBe(false);
+    expect(Date.now() - sentAt).toBeLessThan(10_000);
+    const driver = await createDriver('native', { namespace });
+    try {
+      await expect(driver.getContainer('sleeper')).rejects.toBeInstanceOf(ContainerNotFoundError);
+    } finally {
+      await driver.close();
+    }
   });
 });
