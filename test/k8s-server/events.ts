@@ -13,7 +13,9 @@ function now(): string {
 export function eventRecorder(store: () => Store): ClusterContext['recordEvent'] {
   return (involved: KObject, type, reason, message) => {
     const namespace = involved.metadata.namespace ?? 'default';
-    if (!store().get('namespaces', undefined, namespace)) return;
+    // A missing or terminating namespace refuses new content, events included.
+    const ns = store().get('namespaces', undefined, namespace);
+    if (!ns || ns.metadata.deletionTimestamp) return;
     const existing = store()
       .list('events', namespace)
       .find((e: any) => e.involvedObject?.uid === involved.metadata.uid && e.reason === reason && e.message === message);
