@@ -2,7 +2,7 @@ import { mkdir, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { abortReason, delay, raceAbort } from '../../src/abort.js';
-import { ContainerNotFoundError, DriverClosedError, NotFoundError } from '../../src/errors.js';
+import { ContainerNotFoundError, DriverClosedError, InvalidInputError, NotFoundError } from '../../src/errors.js';
 import type {
   Container,
   CreateVolumeOptions,
@@ -87,9 +87,12 @@ export class NativeDriver implements Driver {
     options.signal?.throwIfAborted();
     this.assertOpen();
     validateVolumeName(name, 'name');
+    const sizeBytes = options.sizeBytes;
+    if (sizeBytes !== undefined && !(Number.isSafeInteger(sizeBytes) && sizeBytes > 0)) {
+      throw new InvalidInputError('options.sizeBytes', 'a positive integer number of bytes', sizeBytes);
+    }
     const dir = this.volumeDir(name);
     await mkdir(dir, { recursive: true });
-    const sizeBytes = options.sizeBytes;
     return {
       name,
       ...(sizeBytes === undefined ? {} : { sizeBytes }),

@@ -42,6 +42,8 @@ export interface TaskRecord {
   /** The container-style working directory. */
   workDir: string;
   mounts: readonly ResolvedMount[];
+  /** The task's labels plus drivetrain's own (`drivetrain.dev/…`), kept for tools that list tasks. */
+  labels: Readonly<Record<string, string>>;
   status: ContainerStatus;
   /** ISO 8601 times. */
   createdAt: string;

@@ -3,6 +3,8 @@ import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { abortReason } from '../../src/abort.js';
 import { ConflictError, ContainerStartError, StartTimeoutError } from '../../src/errors.js';
+import { LABELS } from '../../src/labels.js';
+import { toLabelValue } from '../../src/names.js';
 import { stdinToReadable } from '../../src/stdin.js';
 import type { ResolvedTask } from '../../src/validate.js';
 import { buildTaskTree, removeTree } from './filesystem.js';
@@ -61,6 +63,13 @@ async function launch(dir: string, task: ResolvedTask, context: StartContext, si
     namespace: context.namespace,
     workDir: task.workDir,
     mounts: task.mounts,
+    labels: {
+      ...task.labels,
+      [LABELS.managed]: 'true',
+      [LABELS.namespace]: context.namespace,
+      [LABELS.taskId]: toLabelValue(task.id),
+      [LABELS.role]: 'task',
+    },
     status: { done: false, exitCode: null },
     ownerPid: process.pid,
     ownerStartTicks: startTicksOf(process.pid),

@@ -18,6 +18,7 @@ describe('native path model', () => {
     expect(readFileSync(join(cwd, 'here'), 'utf8')).toBe('hi\n');
     const record = JSON.parse(readFileSync(join(taskDir, 'task.json'), 'utf8'));
     expect(record).toMatchObject({ id, namespace: driver.namespace, status: { done: true, exitCode: 0 } });
+    expect(record.labels).toMatchObject({ 'drivetrain.dev/managed': 'true', 'drivetrain.dev/namespace': driver.namespace });
     expect(typeof record.pid).toBe('number');
     expect(readFileSync(join(taskDir, 'stdout'), 'utf8')).toBe(`${cwd}\n`);
   });
