@@ -159,4 +159,27 @@ describe('local API server: restart, faults, metrics, discovery, tables', () => 
       await control.close();
     }
   });
+
+  it('applies faults to exec/attach upgrades and refuses SPDY-style POSTs with a Status', async () => {
+    const ns = await createNamespace(h.core);
+    await h.core.createNamespacedPod({ namespace: ns, body: podBody('ex') });
+    const { default: WebSocket } = await import('ws');
+    const opts: { ca?: Buffer; headers?: Record<string, string> } = {};
+    await h.kc.applyToHTTPSOptions(opts as never);
+    const path = `/api/v1/namespaces/${ns}/pods/ex/exec?command=true&stdout=true`;
+    h.cluster.faults.set({ rate: 1, kind: '429', retryAfterSeconds: 2, match: (_m, p) => p.endsWith('/exec') });
+    try {
+      const code = await new Promise<number>((resolve, reject) => {
+        const socket = new WebSocket(`${h.cluster.url.replace('https', 'wss')}${path}`, ['v5.channel.k8s.io'], { ca: opts.ca, headers: opts.headers });
+        socket.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+        socket.on('open', () => reject(new Error('upgrade should have been refused')));
+        socket.on('error', () => {});
+      });
+      expect(code).toBe(429);
+    } finally {
+      h.cluster.faults.clear();
+    }
+    const spdy = await raw('POST', path);
+    expect(JSON.parse(spdy.text)).toMatchObject({ kind: 'Status', code: 400 });
+  });
 });

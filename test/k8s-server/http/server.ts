@@ -142,9 +142,16 @@ export function createHandlers(deps: HandlerDeps): Handlers {
       const refuse = (error: unknown) => {
         const status = error instanceof StatusError ? error.status : errors.internal(String(error)).status;
         const body = JSON.stringify(status);
-        socket.end(`HTTP/1.1 ${status.code} ${status.reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+        const retry = status.details?.retryAfterSeconds !== undefined ? `Retry-After: ${status.details.retryAfterSeconds}\r\n` : '';
+        socket.end(`HTTP/1.1 ${status.code} ${status.reason}\r\n${retry}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       };
       try {
+        const fault = deps.faults.pick(req.method ?? 'GET', url.pathname);
+        if (fault?.kind === 'drop') {
+          socket.destroy();
+          return;
+        }
+        if (fault) throw fault.kind === '429' ? errors.tooManyRequests(fault.retryAfterSeconds ?? 1) : errors.internal('injected fault');
         const route = parseRoute(url.pathname, url.searchParams);
         if (!route || route.info.plural !== 'pods' || (route.subresource !== 'exec' && route.subresource !== 'attach')) {
           throw errors.badRequest('only pods/exec and pods/attach can be upgraded');
