@@ -28,8 +28,8 @@ describe('bench measures on Docker, tiny sizes', () => {
 
   it('P1 compares the round trip with the CLI and the bare sequence', async () => {
     const rows = await measureP1({ namespace: ns1, sequential: 1, concurrency: [2], batches: 1 });
-    expect(rows.map((r) => r.scale)).toEqual(['1 in sequence', '1 in sequence', '2 at once']);
-    expect(rows.map((r) => r.baseline?.label)).toEqual(['docker run --rm (CLI)', 'bare dockerode sequence', 'bare dockerode sequence']);
+    expect(rows.map((r) => r.scale)).toEqual(['1 in sequence', '1 in sequence', '1 in sequence', '2 at once']);
+    expect(rows.map((r) => r.baseline?.label)).toEqual(['docker run --rm (CLI)', 'bare dockerode sequence', 'floor: engine create → start → wait', 'bare dockerode sequence']);
     rows.forEach(expectSane);
     // A Docker round trip cannot take less than a millisecond or more than a minute.
     expect(rows[0]!.subject.value.median).toBeGreaterThan(1);
@@ -57,10 +57,18 @@ describe('bench measures on Docker, tiny sizes', () => {
   });
 
   it('P6 reports the resident memory of a child holding finished tasks', async () => {
-    const [row] = await measureP6('docker', { tasks: 3, concurrency: 2 });
+    const [row] = await measureP6('docker', { target: 10, tasks: 3, concurrency: 2 });
     expectSane(row!);
     // A Node process with a driver loaded occupies some tens of MiB, never less than 10.
     expect(row!.subject.value.median).toBeGreaterThan(10);
+    expect(row!.subject.label).toMatch(/extrapolated/);
+    expect(row!.note).toMatch(/^3 real tasks held/);
+  });
+
+  it('P6 also measures the native driver', async () => {
+    const [row] = await measureP6('native', { target: 5, concurrency: 2 });
+    expectSane(row!);
+    expect(row!.subject.label).not.toMatch(/extrapolated/);
   });
 
   it('leaves nothing behind', async () => {

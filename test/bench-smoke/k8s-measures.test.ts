@@ -48,12 +48,16 @@ describe('bench measures on the local Kubernetes API server, tiny sizes', () => 
 
   it('P7 compares the round trip with kubectl run', async () => {
     const namespace = benchNamespace('p7');
-    const [row] = await measureP7(bench, { namespace, rounds: 1 });
-    for (const series of [row!.subject, row!.baseline!]) {
+    const [row, floor, latency] = await measureP7(bench, { namespace, rounds: 1 });
+    for (const series of [row!.subject, row!.baseline!, floor!.baseline!]) {
       expect(series.value.n).toBe(1);
       expect(series.value.median).toBeGreaterThan(1);
     }
     expect(Number.isFinite(row!.ratio)).toBe(true);
+    expect(floor!.baseline!.label).toMatch(/floor/);
+    // One request to a local server: more than nothing, far less than a pod's round trip.
+    expect(latency!.subject.value.median).toBeGreaterThan(0);
+    expect(latency!.subject.value.median).toBeLessThan(floor!.baseline!.value.median);
     expect(podsOf([namespace])).toEqual([]);
   });
 });

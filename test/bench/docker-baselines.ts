@@ -109,6 +109,24 @@ export function demuxText(raw: Buffer): string {
   return Buffer.concat(parts).toString('utf8');
 }
 
+/**
+ * The engine's own cost of running the task: create → start → wait, timed (in ms);
+ * the container is removed afterwards, untimed. No client does less.
+ */
+export async function engineFloor(docker: Dockerode, namespace: string): Promise<number> {
+  const start = performance.now();
+  const container = await docker.createContainer({ Image: BENCH_IMAGE, Cmd: ['echo', 'hello'], Labels: labels(namespace) });
+  try {
+    await container.start();
+    const exit = (await container.wait()) as { StatusCode: number };
+    const ms = performance.now() - start;
+    if (exit.StatusCode !== 0) throw new Error(`floor container exited with ${exit.StatusCode}`);
+    return ms;
+  } finally {
+    await container.remove({ force: true });
+  }
+}
+
 /** The driver's round trip: runContainer → wait → logs → cleanup. */
 export async function driverEcho(driver: DockerDriver, id = taskId('echo')): Promise<void> {
   const container = await driver.runContainer({ id, image: BENCH_IMAGE, command: ['echo', 'hello'] });

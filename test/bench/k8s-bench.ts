@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, VersionApi, Watch, type V1Pod } from '@kubernetes/client-node';
 import { createK8sDriver } from '../../drivers/k8s/index.js';
 import { LABELS } from '../../src/labels.js';
 import { CollectingWritable } from '../../src/logs.js';
@@ -62,22 +62,29 @@ export async function driverTask(driver: Driver, command: readonly string[], exp
 
 const POLL_MS = 100;
 
+function coreApi(bench: BenchCluster): { kc: KubeConfig; api: CoreV1Api } {
+  const kc = new KubeConfig();
+  kc.loadFromFile(bench.cluster.kubeconfigPath);
+  return { kc, api: kc.makeApiClient(CoreV1Api) };
+}
+
+function podBody(name: string, namespace: string, command: readonly string[]): V1Pod {
+  return {
+    metadata: { name, labels: { [LABELS.managed]: 'true', [LABELS.namespace]: namespace, [LABELS.role]: 'task' } },
+    spec: { restartPolicy: 'Never', containers: [{ name: 'task', image: BENCH_IMAGE, command: [...command] }] },
+  };
+}
+
 /**
  * The same task the way a simple CI runner does it (pocketci): create the pod, GET its
  * status every 100 ms until it has ended, read the log, delete the pod. Its pods carry
  * the drivetrain labels of `namespace` so a driver's close reaps any leftover.
  */
 export async function pollingTask(bench: BenchCluster, namespace: string, command: readonly string[]): Promise<void> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(bench.cluster.kubeconfigPath);
-  const api = kc.makeApiClient(CoreV1Api);
+  const { api } = coreApi(bench);
   const ns = bench.kubernetesNamespace;
   const name = `poll-${taskId('t').slice(2)}`;
-  const body: V1Pod = {
-    metadata: { name, labels: { [LABELS.managed]: 'true', [LABELS.namespace]: namespace, [LABELS.role]: 'task' } },
-    spec: { restartPolicy: 'Never', containers: [{ name: 'task', image: BENCH_IMAGE, command: [...command] }] },
-  };
-  await api.createNamespacedPod({ namespace: ns, body });
+  await api.createNamespacedPod({ namespace: ns, body: podBody(name, namespace, command) });
   try {
     const deadline = Date.now() + 120_000;
     for (;;) {
@@ -103,4 +110,67 @@ export function requestCounts(bench: BenchCluster): { total: number; breakdown: 
     .sort()
     .join(', ');
   return { total, breakdown };
+}
+
+/**
+ * The floor of a Kubernetes round trip: the fewest requests a client can make — create
+ * the pod, watch it (one request) until it has ended, read the log, delete it — with
+ * no checks beyond the exit code. Returns the output.
+ */
+export async function watchingTask(bench: BenchCluster, namespace: string, command: readonly string[]): Promise<string> {
+  const { kc, api } = coreApi(bench);
+  const ns = bench.kubernetesNamespace;
+  const name = `watch-${taskId('t').slice(2)}`;
+  const ended = new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the watched pod did not end within 120 s')), 120_000);
+    timer.unref();
+    let controller: AbortController | undefined;
+    let settled = false;
+    const finish = (error: Error | undefined, phase?: string): void => {
+      // Aborting the watch calls its done callback (with an AbortError): settle first.
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      if (error !== undefined) reject(error);
+      else resolve(phase ?? '');
+      controller?.abort();
+    };
+    new Watch(kc)
+      .watch(`/api/v1/namespaces/${ns}/pods`, { fieldSelector: `metadata.name=${name}` }, (_type, pod: V1Pod) => {
+        const phase = pod.status?.phase;
+        if (phase === 'Succeeded' || phase === 'Failed') finish(undefined, phase);
+      }, (error: unknown) => {
+        if (error) finish(error as Error);
+      })
+      .then(
+        (c) => {
+          controller = c;
+          if (settled) c.abort();
+        },
+        (error: unknown) => finish(error as Error),
+      );
+  });
+  await api.createNamespacedPod({ namespace: ns, body: podBody(name, namespace, command) });
+  try {
+    const phase = await ended;
+    if (phase !== 'Succeeded') throw new Error(`the watched pod ended ${phase}`);
+    return await api.readNamespacedPodLog({ name, namespace: ns });
+  } finally {
+    await api.deleteNamespacedPod({ name, namespace: ns, gracePeriodSeconds: 0 });
+  }
+}
+
+/** Times of `n` cheap requests to the API server (GET /version) through client-node, in ms. */
+export async function apiLatencies(bench: BenchCluster, n: number): Promise<number[]> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(bench.cluster.kubeconfigPath);
+  const api = kc.makeApiClient(VersionApi);
+  await api.getCode();
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = performance.now();
+    await api.getCode();
+    times.push(performance.now() - start);
+  }
+  return times;
 }

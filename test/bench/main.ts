@@ -5,9 +5,13 @@
  *   node --import tsx test/bench/main.ts [--only P1,P5] [--quick] [--no-write]
  *
  * `--quick` uses small sizes (a minute or so); `--no-write` leaves the document alone.
+ * Each run also saves its results to `.drivetrain/bench-results.json`; `--render`
+ * rewrites the document from that file without measuring (after editing the analysis).
  */
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describeMachine } from './machine.js';
+import { describeMachine, type MachineInfo } from './machine.js';
 import { MEASURES, type BenchEnv, type MeasureEntry } from './measures.js';
 import { startBenchCluster, type BenchCluster } from './k8s-bench.js';
 import { ANALYSIS } from './analysis.js';
@@ -18,14 +22,28 @@ interface Cli {
   only: Set<string> | undefined;
   quick: boolean;
   write: boolean;
+  render: boolean;
 }
 
+/** What a run saves, so the document can be re-rendered without measuring again. */
+interface SavedRun {
+  date: string;
+  command: string;
+  machine: MachineInfo;
+  rows: BenchRow[];
+  skipped: Array<{ id: string; why: string }>;
+}
+
+const DOC_PATH = fileURLToPath(new URL('../../docs/performance.md', import.meta.url));
+const RESULTS_PATH = fileURLToPath(new URL('../../.drivetrain/bench-results.json', import.meta.url));
+
 function parseArgs(argv: readonly string[]): Cli {
-  const cli: Cli = { only: undefined, quick: false, write: true };
+  const cli: Cli = { only: undefined, quick: false, write: true, render: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '--quick') cli.quick = true;
     else if (arg === '--no-write') cli.write = false;
+    else if (arg === '--render') cli.render = true;
     else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
       if (value === undefined || value === '') throw new Error('--only needs a list such as P1,P5');
@@ -34,13 +52,19 @@ function parseArgs(argv: readonly string[]): Cli {
       const unknown = ids.filter((id) => !known.has(id));
       if (unknown.length > 0) throw new Error(`--only: unknown measure(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
       cli.only = new Set(ids);
-    } else throw new Error(`unknown argument ${arg}; use --only P1,P5, --quick, --no-write`);
+    } else throw new Error(`unknown argument ${arg}; use --only P1,P5, --quick, --no-write, --render`);
   }
   return cli;
 }
 
 async function main(): Promise<void> {
   const cli = parseArgs(process.argv.slice(2));
+  if (cli.render) {
+    const saved = JSON.parse(await readFile(RESULTS_PATH, 'utf8')) as SavedRun;
+    await writeReport(DOC_PATH, { ...saved, date: new Date(saved.date), analysis: ANALYSIS });
+    console.log(`wrote ${DOC_PATH} from ${RESULTS_PATH}`);
+    return;
+  }
   const started = Date.now();
   const machine = await describeMachine();
   const selected = MEASURES.filter((m) => cli.only === undefined || cli.only.has(m.id));
@@ -56,11 +80,13 @@ async function main(): Promise<void> {
   console.log(`\n${textTable(rows)}\n`);
   for (const s of skipped) console.log(`not measured: ${s.id}: ${s.why}`);
   console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
+  const saved: SavedRun = { date: new Date().toISOString(), command, machine, rows, skipped };
+  await mkdir(dirname(RESULTS_PATH), { recursive: true });
+  await writeFile(RESULTS_PATH, JSON.stringify(saved, null, 2));
   if (cli.write) {
-    const path = fileURLToPath(new URL('../../docs/performance.md', import.meta.url));
-    const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
-    await writeReport(path, { date: new Date(), machine, rows, skipped, command, analysis: ANALYSIS });
-    console.log(`wrote ${path}`);
+    await writeReport(DOC_PATH, { ...saved, date: new Date(saved.date), analysis: ANALYSIS });
+    console.log(`wrote ${DOC_PATH}`);
   }
 }
 

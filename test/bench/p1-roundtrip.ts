@@ -1,7 +1,7 @@
 import type { BenchRow } from './row.js';
 import { targetOf } from './row.js';
 import { interleave, ratio, summarize, timed } from './stats.js';
-import { bareEcho, benchDriver, benchNamespace, cliEcho, concurrently, driverEcho, engineClient } from './docker-baselines.js';
+import { bareEcho, benchDriver, benchNamespace, cliEcho, concurrently, driverEcho, engineClient, engineFloor } from './docker-baselines.js';
 
 /** Sizes of P1. */
 export interface P1Options {
@@ -35,10 +35,12 @@ export async function measureP1(options: P1Options = {}): Promise<BenchRow[]> {
       driver: () => timed(() => driverEcho(driver)),
       bare: () => timed(() => bareEcho(docker, namespace)),
       cli: () => timed(() => cliEcho(namespace)),
+      floor: () => engineFloor(docker, namespace),
     });
     const d = summarize(seq.driver);
     const b = summarize(seq.bare);
     const c = summarize(seq.cli);
+    const f = summarize(seq.floor);
     const rows: BenchRow[] = [
       {
         id: 'P1',
@@ -57,6 +59,15 @@ export async function measureP1(options: P1Options = {}): Promise<BenchRow[]> {
         baseline: { label: 'bare dockerode sequence', value: b },
         ratio: ratio(d, b),
         target: targetOf('≤ 1.1×', ratio(d, b), 1.1, 'max'),
+      },
+      {
+        id: 'P1',
+        scale: `${sequential} in sequence`,
+        unit: 'ms',
+        subject: { label: 'driver round trip', value: d },
+        baseline: { label: 'floor: engine create → start → wait', value: f },
+        ratio: ratio(d, f),
+        note: 'the floor is what the engine itself costs to run the task; logs and removal come on top for every client',
       },
     ];
     for (const level of levels) {

@@ -28,7 +28,7 @@ try {
   const warm = await driver.runContainer(task('warm-up'));
   held.push({ container: warm, status: await warm.wait({ signal: AbortSignal.timeout(60_000) }) });
   settle();
-  const rssBefore = process.memoryUsage().rss;
+  const { rss: rssBefore, heapUsed: heapUsedBefore } = process.memoryUsage();
   const start = performance.now();
   let next = 1;
   const worker = async () => {
@@ -44,7 +44,7 @@ try {
   const runMs = performance.now() - start;
   settle();
   const usage = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ driver: driverName, count: held.length, rssBefore, rssAfter: usage.rss, heapUsedAfter: usage.heapUsed, runMs })}\n`);
+  process.stdout.write(`${JSON.stringify({ driver: driverName, count: held.length, rssBefore, heapUsedBefore, rssAfter: usage.rss, heapUsedAfter: usage.heapUsed, runMs })}\n`);
 } finally {
   await driver.close();
 }
