@@ -109,12 +109,28 @@ async function followStream(source: LogSource, stream: string | undefined, desti
       dropped = true;
     }
     if (!dropped && (await source.hasEnded(signal))) {
+      // One last plain read from the last timestamp: output the engine wrote while the
+      // follow was closing (a final line without newline, typically) is not lost.
+      await finalRead(source, stream, destination, lines, signal);
       await write(destination, lines.flush());
       return;
     }
     // The stream ended while the container still runs: the connection was dropped. Resume.
     await delay(RECONNECT_DELAY_MS, signal);
   }
+}
+
+async function finalRead(source: LogSource, stream: string | undefined, destination: Writable | undefined, lines: TimestampedLines, signal?: AbortSignal): Promise<void> {
+  const query: Record<string, string> = { container: source.container, timestamps: 'true', ...(stream === undefined ? {} : { stream }) };
+  if (lines.resumeFrom !== undefined) query.sinceTime = lines.resumeFrom;
+  let response;
+  try {
+    response = await kubeGet(source.kc, logPath(source), query, signal);
+  } catch {
+    return; // best effort: the follow already delivered everything it saw
+  }
+  lines.reconnect();
+  for await (const chunk of response) await write(destination, lines.push(chunk as Buffer));
 }
 
 function logPath(source: { namespace: string; pod: string }): string {

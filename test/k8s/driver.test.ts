@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
 import { extract, pack } from 'tar-stream';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { ConflictError, ContainerNotFoundError, DriverClosedError, InvalidInputError, NotFoundError } from '../../src/errors.js';
+import { ConflictError, ContainerNotFoundError, ContainerStartError, DriverClosedError, ImagePullError, InvalidInputError, NotFoundError, StartTimeoutError } from '../../src/errors.js';
 import { CollectingWritable, readLogs } from '../../src/logs.js';
 import type { Driver } from '../../src/types.js';
 import { createK8sDriver, doctor, type K8sDriver, type K8sDriverOptions } from '../../drivers/k8s/index.js';
@@ -99,6 +99,41 @@ describe('k8s driver against the cluster', () => {
     await expect(driver.runContainer(task('named-user', ['true'], { user: 'nobody' }))).rejects.toThrow(/task\.user.*numeric/);
     await expect(driver.runContainer(task('named-user', ['true'], { user: 'nobody' }))).rejects.toBeInstanceOf(InvalidInputError);
     await expect(driver.getContainer('named-user')).rejects.toBeInstanceOf(ContainerNotFoundError);
+  }, TIMEOUT);
+
+  it('fails a stuck pull after pullTimeoutMs with the pod events, and removes the pod', async () => {
+    const driver = newDriver({ pullTimeoutMs: 2000 });
+    const id = `pull-${randomBytes(3).toString('hex')}`;
+    const error = await driver.runContainer(task(id, ['true'], { image: 'drivetrain-missing/image:1' })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImagePullError);
+    expect((error as ImagePullError).message).toMatch(/recent events/);
+    await expect(driver.getContainer(id)).rejects.toBeInstanceOf(ContainerNotFoundError);
+  }, TIMEOUT);
+
+  it('fails an image that must never be pulled at once', async () => {
+    const driver = newDriver({ imagePullPolicy: 'Never' });
+    const error = await driver.runContainer(task(`never-${randomBytes(3).toString('hex')}`, ['true'], { image: 'drivetrain-missing/never:1' })).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ImagePullError);
+    expect((error as ImagePullError).reason).toBe('ErrImageNeverPull');
+  }, TIMEOUT);
+
+  it('fails a pod that cannot be configured (missing secret) with ContainerStartError', async () => {
+    const driver = newDriver({ secretEnv: { TOKEN: { secret: `missing-${randomBytes(3).toString('hex')}`, key: 'k' } }, startTimeoutMs: 20_000 });
+    const id = `config-${randomBytes(3).toString('hex')}`;
+    const error = await driver.runContainer(task(id, ['true'])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ContainerStartError);
+    await expect(driver.getContainer(id)).rejects.toBeInstanceOf(ContainerNotFoundError);
+  }, TIMEOUT);
+
+  // The local cluster schedules everything; a start timeout shorter than any start stands in for a pod stuck Pending.
+  it('fails a pod not started by startTimeoutMs with StartTimeoutError and removes it', async () => {
+    const driver = newDriver({ startTimeoutMs: 1 });
+    const id = `unsched-${randomBytes(3).toString('hex')}`;
+    const started = Date.now();
+    const error = await driver.runContainer(task(id, ['sleep', '30'])).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StartTimeoutError);
+    expect(Date.now() - started).toBeLessThan(15_000);
+    await expect(driver.getContainer(id)).rejects.toBeInstanceOf(ContainerNotFoundError);
   }, TIMEOUT);
 
   it('sizes claims with exact quantities', async () => {

@@ -49,6 +49,15 @@ describe('k8s driver under faults', () => {
     expect(cluster.metrics.count('watch', 'pods') - before).toBeLessThanOrEqual(3);
   }, TIMEOUT);
 
+  it('reports an exec whose stream drops as exit code null, never 0', async () => {
+    const driver = newDriver();
+    const sandbox = await driver.startSandbox({ id: 'drop-exec', image: 'busybox' });
+    const running = sandbox.exec(['sleep', '20']);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await cluster.restart();
+    expect(await running).toMatchObject({ done: true, exitCode: null, reason: 'StreamLost' });
+  }, TIMEOUT);
+
   it('follows logs across an API server restart without losing or repeating lines', async () => {
     const driver = newDriver();
     const container = await driver.runContainer({ id: 'restart-follow', image: 'busybox', command: ['sh', '-c', 'i=0; while [ $i -lt 30 ]; do echo line $i; i=$((i+1)); sleep 0.1; done'] });
