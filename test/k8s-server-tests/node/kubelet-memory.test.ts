@@ -124,4 +124,22 @@ describe('kubelet on an in-memory store', () => {
     expect(done!.status.initContainerStatuses[0].state.terminated.exitCode).toBe(9);
     expect(done!.status.containerStatuses[0].state.waiting.reason).toBe('PodInitializing');
   });
+
+  it('a forced removal during a long graceful deletion kills the containers at once', async () => {
+    const created = pod('force', { containers: [{ name: 'main', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '600'] }] });
+    await store.waitFor('pods', ns, 'force', (o) => o?.status?.phase === 'Running');
+    store.update('pods', ns, 'force', (p) => {
+      p.metadata.deletionTimestamp = new Date(Date.now() + 30_000).toISOString();
+      p.metadata.deletionGracePeriodSeconds = 30;
+    });
+    const started = Date.now();
+    store.remove('pods', ns, 'force');
+    const filter = { label: [`drivetrain-local-k8s/pod-uid=${created.metadata.uid}`] };
+    const events = await docker.getEvents({ filters: { type: ['container'], event: ['destroy'], label: filter.label } });
+    const destroyed = new Promise<void>((resolve) => events.once('data', () => resolve()));
+    if ((await docker.listContainers({ all: true, filters: filter })).length > 0) await destroyed;
+    (events as unknown as { destroy(): void }).destroy();
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(await docker.listContainers({ all: true, filters: filter })).toHaveLength(0);
+  });
 });

@@ -55,20 +55,32 @@ export class ExitMonitor {
       pending += chunk.toString();
       const lines = pending.split('\n');
       pending = lines.pop() ?? '';
-      for (const line of lines) if (line.trim()) this.onEvent(JSON.parse(line));
+      for (const line of lines) {
+        if (!line.trim()) continue;
+        try {
+          this.onEvent(JSON.parse(line));
+        } catch {
+          // A garbled line is skipped; the waiters it concerned are re-checked on the next reconnect.
+        }
+      }
     });
     const reconnect = () => {
-      if (this.stopped || this.stream !== stream) return;
+      if (this.stream !== stream) return;
       this.stream = undefined;
-      this.reconnectTimer = setTimeout(() => {
-        void this.start()
-          .then(() => this.recheckAll())
-          .catch(reconnect);
-      }, 200);
-      this.reconnectTimer.unref();
+      this.scheduleReconnect();
     };
     stream.on('end', reconnect);
     stream.on('error', reconnect);
+  }
+
+  private scheduleReconnect(): void {
+    if (this.stopped) return;
+    this.reconnectTimer = setTimeout(() => {
+      this.start()
+        .then(() => this.recheckAll())
+        .catch(() => this.scheduleReconnect());
+    }, 200);
+    this.reconnectTimer.unref();
   }
 
   private onEvent(event: { id?: string; timeNano?: number; time?: number; Actor?: { Attributes?: Record<string, string> } }): void {

@@ -86,11 +86,14 @@ export class Kubelet {
       const grace = Math.max(0, Number(pod.metadata.deletionGracePeriodSeconds ?? 0));
       if (!worker) {
         // Nothing runs it (terminal before a restart): clean up and let it go.
-        void this.cleanupAndRemove(pod);
+        void this.cleanupAndRemove(pod).catch(() => undefined);
         return;
       }
       worker.update(pod);
-      void worker.terminate(grace, true).finally(() => this.workers.delete(uid));
+      void worker
+        .terminate(grace, true)
+        .catch(() => undefined)
+        .finally(() => this.workers.delete(uid));
       return;
     }
     if (worker) {
@@ -115,8 +118,8 @@ export class Kubelet {
   private forget(pod: KObject): void {
     const worker = this.workers.get(pod.metadata.uid);
     this.workers.delete(pod.metadata.uid);
-    if (worker) void worker.terminate(0, false);
-    else void removePodContainers(this.ctx, pod.metadata.uid).then(() => releaseVolumes(this.ctx, pod));
+    if (worker) void worker.terminate(0, false).catch(() => undefined);
+    else void removePodContainers(this.ctx, pod.metadata.uid).then(() => releaseVolumes(this.ctx, pod)).catch(() => undefined);
   }
 
   /** Stops all workers; containers keep running unless `removeContainers`. */

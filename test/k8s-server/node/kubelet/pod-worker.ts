@@ -31,6 +31,7 @@ export class PodWorker {
   private terminating?: Promise<void>;
   private deadlineTimer?: NodeJS.Timeout;
   private deadlineExceeded = false;
+  private graceSeconds = Number.POSITIVE_INFINITY;
   private lastEvent = new Map<string, string>();
   /** Containers that had started before this worker existed (a previous run of the server), by name. */
   private readonly startedBefore: Set<string>;
@@ -77,11 +78,15 @@ export class PodWorker {
       this.model.phase = begun ? 'Running' : 'Pending';
     }
     const { namespace, name } = this.latest.metadata;
-    const updated = this.ctx.store.update('pods', namespace, name, (pod) => {
-      if (pod.metadata.uid !== this.uid) return;
-      pod.status = this.model.build(pod.status, this.podIP);
-    });
-    if (updated && updated.metadata.uid === this.uid) this.latest = updated;
+    try {
+      const updated = this.ctx.store.update('pods', namespace, name, (pod) => {
+        if (pod.metadata.uid !== this.uid) return;
+        pod.status = this.model.build(pod.status, this.podIP);
+      });
+      if (updated && updated.metadata.uid === this.uid) this.latest = updated;
+    } catch {
+      // The store refused the write (it is shutting down): the next change writes the full status again.
+    }
   };
 
   private get signal(): AbortSignal {
@@ -237,6 +242,9 @@ export class PodWorker {
 
   /** Graceful deletion: stop containers within the grace period, remove them, then remove the pod. Idempotent. */
   terminate(graceSeconds: number, removeFromStore: boolean): Promise<void> {
+    // A second, shorter deletion (e.g. --force after a graceful delete) cuts the grace short.
+    if (this.terminating && graceSeconds < this.graceSeconds) void this.killContainers(0);
+    this.graceSeconds = Math.min(this.graceSeconds, graceSeconds);
     this.terminating ??= (async () => {
       this.lifecycle.abort();
       this.waker.wake();

@@ -88,6 +88,7 @@ export async function servePodLog(ctx: ClusterContext, request: PodRequest, res:
   };
   res.on('close', done);
   const frames = new DockerFrames(tty, (frame: Frame) => {
+    if (res.writableEnded || res.destroyed) return;
     let line = frame.data;
     if (!timestamps) {
       const space = line.indexOf(0x20);
