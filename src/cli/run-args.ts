@@ -20,6 +20,8 @@ Options:
   --timeout SECONDS    kill the task after SECONDS
   -h, --help           show this help
 
+Environment: DOCKER_HOST (docker); KUBECONFIG, DRIVETRAIN_K8S_NAMESPACE (k8s).
+
 Exit codes: the task's own code; 125 when it could not run or ended without a code;
 2 for bad usage; 130 after Ctrl-C, 143 after SIGTERM, 141 when the reader of the
 output went away (\`| head\`). In each case the task is stopped and removed first.
