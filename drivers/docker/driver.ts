@@ -1,10 +1,9 @@
 import Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
-import { DriverClosedError } from '../../src/errors.js';
 import { anySignal, isAbortError, raceAbort } from '../../src/abort.js';
 import type { Container, CreateVolumeOptions, Driver, DriverCapabilities, OperationOptions, Sandbox, SandboxTask, Task, VolumeRef } from '../../src/types.js';
 import { validateSandboxTask, validateTask, validateTaskId, validateVolumeName } from '../../src/validate.js';
-import { ContainerNotFoundError, InvalidInputError } from '../../src/errors.js';
+import { ConflictError, ContainerNotFoundError, DriverClosedError, InvalidInputError } from '../../src/errors.js';
 import { copyFromVolume, copyToVolume, readFilesFromVolume } from './archive.js';
 import { engineCall, type DockerContext } from './context.js';
 import { Deadlines } from './deadlines.js';
@@ -47,7 +46,7 @@ export class DockerDriver implements Driver {
       assertOpen: () => {
         if (this.closing.signal.aborted) throw new DriverClosedError(this.name);
       },
-      deadlines: new Deadlines((engineId) => removeOrKill(ctx, engineId)),
+      deadlines: new Deadlines((engineId) => killForDeadline(ctx, engineId)),
     };
     this.ctx = ctx;
   }
@@ -79,7 +78,7 @@ export class DockerDriver implements Driver {
     validateTaskId(id, 'id');
     const info = await inspectTaskContainer(this.ctx, id, taskContainerName(this.namespace, id), options.signal).catch((error: unknown) => {
       // A name taken by something else means this namespace has no container for the ID.
-      if (error instanceof Error && error.name === 'ConflictError') return undefined;
+      if (error instanceof ConflictError) return undefined;
       throw error;
     });
     if (info === undefined) throw new ContainerNotFoundError(id, { namespace: this.namespace });
@@ -154,6 +153,6 @@ function volumeNameOf(volume: VolumeRef): string {
 }
 
 /** A deadline kill: SIGKILL, the container is kept so its status and logs stay readable. */
-async function removeOrKill(ctx: DockerContext, engineId: string): Promise<void> {
+async function killForDeadline(ctx: DockerContext, engineId: string): Promise<void> {
   await engineCall(ctx, { kind: 'other', what: 'kill' }, () => ctx.docker().getContainer(engineId).kill({ signal: 'SIGKILL' }), { idempotent: true });
 }

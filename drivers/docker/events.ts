@@ -32,7 +32,7 @@ export async function waitWhileCreated(ctx: DockerContext, engineId: string, tim
     });
     // Subscribed first, inspected second: a start in between cannot be missed.
     const state = await currentState(ctx, engineId, bounded);
-    if (state !== 'created') return state === 'gone' ? 'gone' : 'started';
+    if (state !== 'created') return state === 'gone' || state === 'removing' || state === 'dead' ? 'gone' : 'started';
     return await seen;
   } catch (error) {
     if (signal.aborted) throw error;

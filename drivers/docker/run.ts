@@ -107,7 +107,8 @@ async function startCreated(ctx: DockerContext, task: ResolvedTask, engineId: st
  */
 async function adopt(ctx: DockerContext, taskId: string, name: string, signal: AbortSignal): Promise<DockerContainer | undefined> {
   const info = await inspectTaskContainer(ctx, taskId, name, signal);
-  if (info === undefined) return undefined;
+  // Being removed (its creator gave up): not adoptable; the caller creates anew once the name is free.
+  if (info === undefined || info.State.Status === 'removing') return undefined;
   if (info.State.Status === 'created' && !info.State.Error) {
     const outcome = await waitWhileCreated(ctx, info.Id, ctx.options.startTimeoutMs, signal);
     if (outcome === 'gone') return undefined;
