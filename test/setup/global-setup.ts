@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
+import { LABELS } from '../../src/labels.js';
+import type { StoreApi } from '../k8s-server/api.js';
 import { startLocalCluster } from '../k8s-server/cluster.js';
 import { startControlServer } from '../k8s-server/control.js';
 
@@ -31,7 +33,25 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('clusterControlUrl', control.url);
   return async () => {
     await control.close();
+    reportLeftovers(cluster.store);
     await cluster.stop({ removeContainers: true });
     rmSync(cluster.stateDir, { recursive: true, force: true });
   };
+}
+
+/**
+ * Writes what the cluster still holds with drivetrain's labels to
+ * .drivetrain/leaks-k8s.json; `make test` fails when the list is not empty.
+ */
+function reportLeftovers(store: StoreApi): void {
+  const leftovers = ['pods', 'persistentvolumeclaims', 'jobs'].flatMap((resource) =>
+    store.list(resource, undefined, `${LABELS.managed}=true`).map((object) => ({
+      kind: object.kind,
+      namespace: object.metadata.namespace,
+      name: object.metadata.name,
+      drivetrainNamespace: object.metadata.labels?.[LABELS.namespace],
+    })),
+  );
+  mkdirSync('.drivetrain', { recursive: true });
+  writeFileSync('.drivetrain/leaks-k8s.json', `${JSON.stringify(leftovers, null, 2)}\n`);
 }
