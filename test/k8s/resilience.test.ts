@@ -70,5 +70,9 @@ describe('k8s driver under faults', () => {
     await following;
     const expected = Array.from({ length: 30 }, (_, i) => `line ${i}\n`).join('');
     expect(stdout.text()).toBe(expected);
+    // The informer lost its watch in the restart and came back: wait() still hears the end.
+    expect(await container.wait({ signal: AbortSignal.timeout(30_000) })).toMatchObject({ done: true, exitCode: 0 });
+    const after = await driver.runContainer({ id: 'after-restart', image: 'busybox', command: ['true'] });
+    expect(await after.wait({ signal: AbortSignal.timeout(30_000) })).toMatchObject({ done: true, exitCode: 0 });
   }, TIMEOUT);
 });
