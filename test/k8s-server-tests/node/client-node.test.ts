@@ -1,3 +1,4 @@
+import https from 'node:https';
 import { PassThrough, Readable, Writable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import Dockerode from 'dockerode';
@@ -27,6 +28,21 @@ function collector(): Writable & { text: () => string } {
     },
   });
   return Object.assign(sink, { text: () => Buffer.concat(chunks).toString() });
+}
+
+/** A GET with the kubeconfig's credentials, for query parameters the generated client does not expose. */
+async function rawGet(path: string): Promise<string> {
+  const options: https.RequestOptions = {};
+  await kc.applyToHTTPSOptions(options);
+  return new Promise((resolve, reject) => {
+    https
+      .get(`${t.cluster.url}${path}`, options, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks).toString()) : reject(new Error(`${res.statusCode}: ${Buffer.concat(chunks)}`))));
+      })
+      .on('error', reject);
+  });
 }
 
 async function runningPod(script: string, extra: Parameters<typeof busyboxPod>[2] = {}): Promise<string> {
@@ -82,6 +98,12 @@ describe('client-node against the local cluster node', () => {
     const stamped = await core.readNamespacedPodLog({ name, namespace: t.namespace, timestamps: true, tailLines: 1 });
     expect(stamped).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z three\n$/);
     await expect(core.readNamespacedPodLog({ name, namespace: t.namespace, stream: 'Stderr', tailLines: 1 })).rejects.toMatchObject({ code: 422 });
+    // sinceTime is exact to the nanosecond: resuming from a line's own timestamp starts at that line.
+    const all = (await core.readNamespacedPodLog({ name, namespace: t.namespace, timestamps: true })).trim().split('\n');
+    expect(all).toHaveLength(3);
+    const second = all[1]!.split(' ')[0]!;
+    const resumed = await rawGet(`/api/v1/namespaces/${t.namespace}/pods/${name}/log?timestamps=true&sinceTime=${encodeURIComponent(second)}`);
+    expect(resumed.trim().split('\n')).toEqual(all.slice(1));
   });
 
   it('Watch sees the pod go Pending → Running → Succeeded; an informer sees it too', async () => {

@@ -5,6 +5,15 @@ import { errors } from '../../status.js';
 import { containerSpec, containerStatus, dockerId, flag, getPod, pickContainer } from './lookup.js';
 import { DockerFrames, type Frame } from './frames.js';
 
+/** An RFC 3339 time in nanoseconds since the epoch, exact to the nanosecond (Date keeps only ms). */
+export function toNanos(text: string): bigint | undefined {
+  const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(text.trim());
+  if (!match) return undefined;
+  const ms = Date.parse(`${match[1]}${match[3]}`);
+  if (Number.isNaN(ms)) return undefined;
+  return BigInt(ms) * 1_000_000n + BigInt((match[2] ?? '').padEnd(9, '0'));
+}
+
 function invalid(name: string, field: string, reason: string, message: string) {
   return errors.invalid('PodLogOptions', name, [{ reason, field, message }]);
 }
@@ -31,8 +40,8 @@ export async function servePodLog(ctx: ClusterContext, request: PodRequest, res:
   const sinceSeconds = positiveInt(query, 'sinceSeconds', 1, name);
   const sinceTimeRaw = query.get('sinceTime');
   if (sinceSeconds !== undefined && sinceTimeRaw) throw invalid(name, '', 'FieldValueForbidden', 'Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified');
-  const sinceTime = sinceTimeRaw ? Date.parse(sinceTimeRaw) : undefined;
-  if (sinceTimeRaw && Number.isNaN(sinceTime)) throw errors.badRequest(`invalid value for sinceTime: ${sinceTimeRaw}`);
+  const sinceTime = sinceTimeRaw ? toNanos(sinceTimeRaw) : undefined;
+  if (sinceTimeRaw && sinceTime === undefined) throw errors.badRequest(`invalid value for sinceTime: ${sinceTimeRaw}`);
   const tailLines = positiveInt(query, 'tailLines', 0, name);
   const limitBytes = positiveInt(query, 'limitBytes', 1, name);
   let stream = 'All';
@@ -61,7 +70,13 @@ export async function servePodLog(ctx: ClusterContext, request: PodRequest, res:
       throw errors.badRequest(`container "${container}" in pod "${name}" is waiting to start: ${waitingMessages[reason] ?? reason}`);
     }
   }
-  const since = sinceSeconds !== undefined ? Date.now() / 1000 - sinceSeconds : sinceTime !== undefined ? sinceTime / 1000 : 0;
+  // Docker's `since` takes seconds.nanoseconds and, like the kubelet, keeps entries at or after it.
+  const since =
+    sinceSeconds !== undefined
+      ? (Date.now() / 1000 - sinceSeconds).toFixed(9)
+      : sinceTime !== undefined
+        ? `${sinceTime / 1_000_000_000n}.${String(sinceTime % 1_000_000_000n).padStart(9, '0')}`
+        : undefined;
   const dockerContainer = ctx.docker.getContainer(id);
   let source: NodeJS.ReadableStream;
   try {
@@ -70,7 +85,7 @@ export async function servePodLog(ctx: ClusterContext, request: PodRequest, res:
       stdout: stream !== 'Stderr',
       stderr: stream !== 'Stdout',
       timestamps: true,
-      ...(since ? { since: since.toFixed(9) as unknown as number } : {}),
+      ...(since ? { since: since as unknown as number } : {}),
       ...(tailLines !== undefined ? { tail: tailLines } : {}),
     });
     source = Buffer.isBuffer(output) ? Readable.from([output]) : (output as NodeJS.ReadableStream);
@@ -95,8 +110,8 @@ export async function servePodLog(ctx: ClusterContext, request: PodRequest, res:
       line = space >= 0 ? line.subarray(space + 1) : line;
     }
     if (sinceTime !== undefined) {
-      const space = frame.data.indexOf(0x20);
-      if (Date.parse(frame.data.subarray(0, space).toString()) < sinceTime) return;
+      const stamp = toNanos(frame.data.subarray(0, frame.data.indexOf(0x20)).toString());
+      if (stamp !== undefined && stamp < sinceTime) return;
     }
     if (limitBytes !== undefined) {
       if (written >= limitBytes) return done();
