@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { caseRows, formatTable } from './conformance-report.js';
+import { caseRows, formatTable, type CaseRow } from './conformance-report.js';
 import { EXIT } from './exit-codes.js';
 import { watchInterrupts } from './interrupts.js';
 import { packageRoot } from './package-root.js';
@@ -13,8 +13,9 @@ export const CONFORMANCE_USAGE = `Usage: drivetrain conformance --driver NAME
 
 Runs the conformance suite (test/drivers/NAME.test.ts, with vitest) against the
 configured environment and prints a table of the cases: case, result, duration.
-Needs the repository checkout with its dev dependencies (npm ci); the docker and
-k8s suites need an engine or cluster (\`make infra\`, \`make cluster\`, or KUBECONFIG).
+Needs the repository checkout with its dev dependencies (npm ci) and a Docker
+engine (\`make infra\`); the k8s suite starts the local Kubernetes API server itself,
+or targets a real cluster when KUBECONFIG is set.
 
 Options:
   --driver NAME     docker, native or k8s (required)
@@ -44,7 +45,7 @@ export async function conformanceCommand(args: readonly string[]): Promise<numbe
     const reportFile = join(outDir, 'report.json');
     const vitestCode = await runVitest(root, testFile, reportFile, driver, interrupts.signal);
     if (interrupts.exitCode !== undefined) return interrupts.exitCode;
-    let rows;
+    let rows: CaseRow[];
     try {
       rows = caseRows(JSON.parse(await readFile(reportFile, 'utf8')));
     } catch (error) {
