@@ -20,6 +20,11 @@ export class DemuxWritable extends Writable {
     this.drainFrames().then(() => callback(), callback);
   }
 
+  override _final(callback: (error?: Error | null) => void): void {
+    // A frame cut short means the engine's stream broke off: not silently dropped.
+    callback(this.pending.length === 0 ? null : new Error(`the log stream ended inside a frame (${this.pending.length} bytes left over)`));
+  }
+
   private async drainFrames(): Promise<void> {
     while (this.pending.length >= 8) {
       const type = this.pending[0];
@@ -29,7 +34,8 @@ export class DemuxWritable extends Writable {
       this.pending = this.pending.subarray(8 + length);
       // Type 1 is stdout, 2 stderr; 0 (stdin echo) and anything else is not task output.
       const target = type === 1 ? this.stdout : type === 2 ? this.stderr : undefined;
-      if (target !== undefined && payload.length > 0) await writeRespectingBackpressure(target, payload);
+      // Only a destination that asked for backpressure costs a wait; the common case stays synchronous.
+      if (target !== undefined && payload.length > 0 && !target.write(payload)) await drained(target);
     }
   }
 }
@@ -38,6 +44,12 @@ export class DemuxWritable extends Writable {
 export function writeRespectingBackpressure(target: Writable, chunk: Buffer): Promise<void> {
   if (target.destroyed) return Promise.reject(new Error('the output stream was destroyed'));
   if (target.write(chunk)) return Promise.resolve();
+  return drained(target);
+}
+
+/** Resolves once `target` emits `drain`; rejects when it errors or closes first. */
+function drained(target: Writable): Promise<void> {
+  if (target.destroyed) return Promise.reject(new Error('the output stream was destroyed'));
   return new Promise((resolve, reject) => {
     const onDrain = (): void => {
       target.off('error', onError);
