@@ -25,6 +25,30 @@ describe('docker driver: close and abort', () => {
     await expect(closing.getContainer('running')).rejects.toBeInstanceOf(DriverClosedError);
   });
 
+  it('after close, containers and sandboxes refuse work with DriverClosedError; their cleanup stays a no-op', async () => {
+    const driver = openDriver();
+    const container = await driver.runContainer({ id: 'held', image: 'busybox', command: ['sleep', '30'] });
+    const sandbox = await driver.startSandbox({ id: 'held-box', image: 'busybox' });
+    await driver.close();
+    await expect(container.status()).rejects.toBeInstanceOf(DriverClosedError);
+    await expect(container.wait()).rejects.toBeInstanceOf(DriverClosedError);
+    await expect(container.logs()).rejects.toBeInstanceOf(DriverClosedError);
+    await expect(sandbox.exec(['true'])).rejects.toBeInstanceOf(DriverClosedError);
+    await container.cleanup();
+    await sandbox.cleanup();
+  });
+
+  it('aborting a sandbox exec ends it promptly', async () => {
+    const driver = openDriver();
+    const sandbox = await driver.startSandbox({ id: 'box', image: 'busybox' });
+    const controller = new AbortController();
+    const running = sandbox.exec(['sleep', '30'], { signal: controller.signal });
+    const aborted = Date.now();
+    setImmediate(() => controller.abort(new Error('stop')));
+    await expect(running).rejects.toThrow();
+    expect(Date.now() - aborted).toBeLessThan(5_000);
+  });
+
   it('close also reaps what another instance of the namespace made', async () => {
     const maker = openDriver();
     await maker.runContainer({ id: 'orphan', image: 'busybox', command: ['sleep', '30'] });
