@@ -91,7 +91,10 @@ export interface Task {
   image: string;
   /** The command and its arguments, run directly (no shell). Must be non-empty. */
   command: readonly string[];
-  /** The only variables the task sees (drivers add a minimal `PATH` when the image has none). */
+  /**
+   * Variables the task sees, on top of the image's own (e.g. its `PATH`; the native driver
+   * adds a minimal `PATH` when none is given). The host's environment is never passed on.
+   */
   env?: Readonly<Record<string, string>>;
   /**
    * Absolute working directory inside the container.
