@@ -57,7 +57,7 @@ export const NATIVE: DriverUnderTest = { name: 'native', create: (namespace) => 
 export const K8S: DriverUnderTest = {
   name: 'k8s',
   // Nothing can be pulled here: give a missing image 15 s in ErrImagePull/ImagePullBackOff, not 2 min.
-  create: (namespace) => createK8sDriver({ namespace, kubeconfig: inject('kubeconfig'), pullTimeoutMs: 15_000 }),
+  create: (namespace) => createK8sDriver({ namespace, kubeconfig: inject('kubeconfig'), pullTimeoutMs: 15_000 }) as Driver,
   budgetMs: 90_000,
   countTasks: k8sCount,
 };
