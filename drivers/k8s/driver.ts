@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { anySignal, delay } from '../../src/abort.js';
@@ -42,6 +43,8 @@ export class K8sDriver implements Driver {
 
   constructor(kc: KubeConfig, private readonly options: ResolvedK8sOptions) {
     this.ctx = createContext(kc, options);
+    // Every attached stdin and start listens to this one signal: many listeners are expected.
+    setMaxListeners(Number.POSITIVE_INFINITY, this.lifetime.signal);
   }
 
   get namespace(): string {

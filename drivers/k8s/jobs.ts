@@ -1,6 +1,7 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
 import { TASK_ID_ANNOTATION, LABELS } from '../../src/labels.js';
 import { toLabelValue } from '../../src/names.js';
+import { abortReason } from '../../src/abort.js';
 import { isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
 
@@ -51,7 +52,7 @@ export async function findJobPod(ctx: K8sContext, taskId: string, timeoutMs: num
       if (error !== undefined) reject(error);
       else resolve(name);
     };
-    const onAbort = (): void => finish(undefined, signal?.reason ?? new Error('aborted'));
+    const onAbort = (): void => finish(undefined, abortReason(signal as AbortSignal));
     signal?.addEventListener('abort', onAbort, { once: true });
     const unsubscribe = ctx.watcher.subscribe((event) => {
       if (event.type === 'change' && isTaskPod(event.pod, taskId)) finish(event.pod.metadata?.name);

@@ -16,6 +16,7 @@ export class PodWatcher {
   private synced = false;
   private stopped = false;
   private failures = 0;
+  private restarting = false;
 
   constructor(
     private readonly kc: KubeConfig,
@@ -79,7 +80,17 @@ export class PodWatcher {
   }
 
   private async restart(informer: Informer<V1Pod>): Promise<void> {
-    if (this.stopped || this.informer !== informer) return;
+    // Several 'error' events of one failure must not start several watches.
+    if (this.stopped || this.informer !== informer || this.restarting) return;
+    this.restarting = true;
+    try {
+      await this.restartAfterBackOff(informer);
+    } finally {
+      this.restarting = false;
+    }
+  }
+
+  private async restartAfterBackOff(informer: Informer<V1Pod>): Promise<void> {
     // The cache stays usable: the informer resumes from its resourceVersion (or re-lists on 410).
     await informer.stop().catch(() => {});
     this.failures += 1;

@@ -1,5 +1,4 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { delay } from '../../src/abort.js';
 import type { Container, ContainerStatus, LogOptions, OperationOptions } from '../../src/types.js';
 import type { K8sContext } from './context.js';
 import { readPodLogs, probeSplitStreams } from './logs.js';
@@ -73,10 +72,9 @@ export class TaskContainer implements Container {
 export async function removePod(ctx: K8sContext, name: string, signal?: AbortSignal): Promise<void> {
   await deletePod(ctx, name, 0, signal);
   const bound = AbortSignal.timeout(30_000);
-  await watchPod(ctx, name, (pod: V1Pod | undefined) => (pod === undefined ? true : undefined), signal === undefined ? bound : AbortSignal.any([bound, signal])).catch(async (error: unknown) => {
+  await watchPod(ctx, name, (pod: V1Pod | undefined) => (pod === undefined ? true : undefined), signal === undefined ? bound : AbortSignal.any([bound, signal])).catch((error: unknown) => {
     if (signal?.aborted) throw error;
     // Bounded: a pod still terminating after the wait is left to the API server.
-    await delay(0);
   });
 }
 
