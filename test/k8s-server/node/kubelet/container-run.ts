@@ -96,7 +96,11 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
     }
     record.containerID = `docker://${container.id}`;
     env.event('Normal', 'Created', `Created container: ${spec.name}`);
-    if (env.signal.aborted) return container.id;
+    if (env.signal.aborted) {
+      // Stopped between create and start: a never-started container has no exit to wait for.
+      await container.remove({ force: true }).catch(() => undefined);
+      return undefined;
+    }
     try {
       await container.start();
     } catch (error) {

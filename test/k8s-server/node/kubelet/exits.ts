@@ -46,7 +46,7 @@ export class ExitMonitor {
   async start(): Promise<void> {
     const stream = (await this.docker.getEvents({
       since: this.lastSeen,
-      filters: { type: ['container'], event: ['die'], label: [instanceFilter(this.instanceId)] },
+      filters: { type: ['container'], event: ['die', 'destroy'], label: [instanceFilter(this.instanceId)] },
     })) as NodeJS.ReadableStream & { destroy?: () => void };
     if (this.stopped) return stream.destroy?.();
     this.stream = stream;
@@ -83,10 +83,12 @@ export class ExitMonitor {
     this.reconnectTimer.unref();
   }
 
-  private onEvent(event: { id?: string; timeNano?: number; time?: number; Actor?: { Attributes?: Record<string, string> } }): void {
+  private onEvent(event: { id?: string; status?: string; Action?: string; timeNano?: number; time?: number; Actor?: { Attributes?: Record<string, string> } }): void {
     if (event.time) this.lastSeen = event.time;
     const id = event.id;
     if (!id || !this.waiters.has(id)) return;
+    // Removed without a `die` seen (never started, or removed while the stream reconnected): it vanished.
+    if (event.status === 'destroy' || event.Action === 'destroy') return this.resolve(id, undefined);
     const exitCode = Number(event.Actor?.Attributes?.exitCode);
     // 137 may be an OOM kill: only an inspect tells. Any other code is final as reported.
     if (Number.isNaN(exitCode) || exitCode === 137) return void this.inspectAndResolve(id);

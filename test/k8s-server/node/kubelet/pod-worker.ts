@@ -234,6 +234,7 @@ export class PodWorker {
         .map(async (c) => {
           this.event('Normal', 'Killing', `Stopping container ${c.Labels[NODE_LABELS.container]}`);
           const container = this.ctx.docker.getContainer(c.Id);
+          if (c.State === 'created') return void (await container.remove({ force: true }).catch(() => undefined));
           if (graceSeconds <= 0) await container.kill().catch(() => undefined);
           else await container.stop({ t: graceSeconds }).catch(() => undefined);
         }),
@@ -250,7 +251,8 @@ export class PodWorker {
       this.waker.wake();
       await this.killContainers(graceSeconds);
       // Settle the run loop (its waits end once the containers are gone), then sweep anything it made meanwhile.
-      await this.running;
+      // Bounded: cleanup must finish even if a Docker call never answers.
+      await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
       await this.killContainers(0);
       await removePodContainers(this.ctx, this.uid);
       await releaseVolumes(this.ctx, this.latest);
