@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingWritable, readLogs } from '../../src/logs.js';
 import { createK8sDriver, type K8sDriver } from '../../drivers/k8s/index.js';
@@ -18,6 +19,7 @@ afterEach(async () => {
 });
 afterAll(async () => {
   await cluster?.stop({ removeContainers: true });
+  if (cluster !== undefined) rmSync(cluster.stateDir, { recursive: true, force: true });
 });
 
 function newDriver(): K8sDriver {
