@@ -38,7 +38,9 @@ describe('k8s driver against the cluster', () => {
   it('makes one pod for 20 concurrent runs of one ID, found by a fresh driver instance', async () => {
     const driver = newDriver();
     const id = `Same_ID-${randomBytes(3).toString('hex')}`;
-    const containers = await Promise.all(Array.from({ length: 20 }, () => driver.runContainer(task(id, ['sleep', '30']))));
+    // Half through a second instance, so the API server's 409 AlreadyExists path is taken too.
+    const twin = newDriver({ namespace: driver.namespace });
+    const containers = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? driver : twin).runContainer(task(id, ['sleep', '30']))));
     expect(new Set(containers.map((c) => c.id))).toEqual(new Set([id]));
     const pods = await core.listNamespacedPod({ namespace: k8sNamespace, labelSelector: `drivetrain.dev/namespace=${driver.namespace}` });
     expect(pods.items.map((p) => p.metadata?.name)).toEqual([taskObjectName(driver.namespace, id)]);
