@@ -9,7 +9,8 @@ const kubeconfig = realCluster ? (process.env.KUBECONFIG as string) : inject('ku
 
 testDriver({
   name: 'k8s',
-  create: (namespace) => createK8sDriver({ namespace, kubeconfig }),
+  // A missing image fails after 15 s of ErrImagePull/ImagePullBackOff rather than the default 2 min.
+  create: (namespace) => createK8sDriver({ namespace, kubeconfig, pullTimeoutMs: 15_000 }),
   // Pods are scheduled, pulled and started: give every case more room than on Docker.
   timeoutMs: 120_000,
 });
