@@ -83,7 +83,8 @@ describe('client-node against the local cluster node', () => {
   });
 
   it('Log: follow until exit; stream=Stdout|Stderr split the output', async () => {
-    const name = await runningPod('echo one; echo two >&2; sleep 0.3; echo three');
+    // stdout and stderr reach the engine through separate pipes: a pause keeps their order certain.
+    const name = await runningPod('echo one; sleep 0.1; echo two >&2; sleep 0.3; echo three');
     const out = collector();
     // The response body is piped into `out`: it finishes when the server ends the followed log.
     const ended = new Promise<void>((resolve) => out.on('finish', () => resolve()));

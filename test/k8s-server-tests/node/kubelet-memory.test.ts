@@ -98,13 +98,13 @@ describe('kubelet on an in-memory store', () => {
     expect(invalid!.status.phase).toBe('Pending');
   });
 
-  it('runs init containers in order before the app container, sharing an emptyDir', async () => {
+  it('runs init containers in order before the app container, sharing an emptyDir writable by any user', async () => {
     const mount = [{ name: 'shared', mountPath: '/shared' }];
     const step = (name: string, script: string) => ({ name, image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script], volumeMounts: mount });
     pod('init', {
       volumes: [{ name: 'shared', emptyDir: {} }],
       initContainers: [step('first', 'echo 1 > /shared/order'), step('second', 'echo 2 >> /shared/order')],
-      containers: [step('main', 'test "$(cat /shared/order)" = "$(printf "1\\n2")"')],
+      containers: [{ ...step('main', 'test "$(cat /shared/order)" = "$(printf "1\\n2")" && touch /shared/by-nobody'), securityContext: { runAsUser: 65534 } }],
     });
     const pending = await store.waitFor('pods', ns, 'init', (o) => o?.status?.initContainerStatuses?.[0]?.state?.terminated !== undefined || terminated(o));
     expect(pending!.status.initContainerStatuses.map((c: any) => c.name)).toEqual(['first', 'second']);

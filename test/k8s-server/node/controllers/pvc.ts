@@ -1,6 +1,6 @@
 import type { ClusterContext, KObject, StoreEvent } from '../../api.js';
 import { NODE_LABELS } from '../kubelet/labels.js';
-import { claimVolumeName } from '../kubelet/volumes.js';
+import { claimVolumeName, makeWorldWritable } from '../kubelet/volumes.js';
 import { isActivePod, later, Timers } from './shared.js';
 
 const PROTECTION = 'kubernetes.io/pvc-protection';
@@ -70,6 +70,7 @@ export class PvcController {
     const volume = claimVolumeName(claim);
     void this.ctx.docker
       .createVolume({ Name: volume, Labels: { [NODE_LABELS.instance]: this.ctx.instanceId, [NODE_LABELS.namespace]: namespace ?? 'default', [NODE_LABELS.claim]: name } })
+      .then(() => makeWorldWritable(this.ctx, volume))
       .then(() => {
         const bound = this.ctx.store.update('persistentvolumeclaims', namespace, name, (c) => {
           if (c.metadata.uid !== claim.metadata.uid || c.status?.phase === 'Bound') return;

@@ -39,7 +39,8 @@ export function containerCreateOptions(args: {
       const path = mount.subPath ? `${source.source}/${mount.subPath}` : source.source;
       binds.push(`${path}:${mount.mountPath}${readOnly ? ':ro' : ''}`);
     } else {
-      mounts.push({ Type: 'volume', Source: source.source, Target: mount.mountPath, ReadOnly: readOnly });
+      // Kubernetes never copies image content into a volume; Docker's copy-up would also reset its mode.
+      mounts.push({ Type: 'volume', Source: source.source, Target: mount.mountPath, ReadOnly: readOnly, VolumeOptions: { NoCopy: true } as never });
     }
   }
   const expandAll = (list: unknown): string[] | undefined => (Array.isArray(list) ? list.map((s) => expand(String(s), env)) : undefined);

@@ -44,6 +44,20 @@ async function writeProjected(dir: string, data: Record<string, Buffer>, items: 
 }
 
 /**
+ * An emptyDir is mode 0777 in Kubernetes, so containers running as any user can write
+ * it; a new Docker volume is root-owned 0755. The engine is local, so its mount point
+ * is adjusted directly; with a remote engine this is skipped.
+ */
+export async function makeWorldWritable(ctx: ClusterContext, volume: string): Promise<void> {
+  try {
+    const info = await ctx.docker.getVolume(volume).inspect();
+    await chmod(info.Mountpoint, 0o777);
+  } catch {
+    // Not reachable from here: the volume keeps the engine's default mode.
+  }
+}
+
+/**
  * Sets up every volume of the pod: emptyDir → a Docker volume per pod, PVC → the
  * claim's Docker volume (claim must be Bound), secret/configMap → files in a
  * directory bound read-only, hostPath → a bind.
@@ -58,6 +72,7 @@ export async function prepareVolumes(ctx: ClusterContext, pod: KObject): Promise
         Name: name,
         Labels: { [NODE_LABELS.instance]: ctx.instanceId, [NODE_LABELS.namespace]: ns, [NODE_LABELS.pod]: pod.metadata.name, [NODE_LABELS.uid]: pod.metadata.uid },
       });
+      await makeWorldWritable(ctx, name);
       sources.set(volume.name, { type: 'volume', source: name });
     } else if (volume.persistentVolumeClaim) {
       const claimName = volume.persistentVolumeClaim.claimName;
