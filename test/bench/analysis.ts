@@ -1,5 +1,95 @@
-/** The hand-written part of `docs/performance.md`: what the figures mean. */
-export const ANALYSIS = `## Reading the figures
+/**
+ * The hand-written part of `docs/performance.md`: what the figures mean, the floor,
+ * and why a target is missed. Figures quoted here are from the run the document was
+ * last rendered with; re-check them against the table above after a new run.
+ */
+export const ANALYSIS = `## The floor: what the engines themselves cost
 
-(analysis pending)
+- **Docker.** The \`floor\` row of P1 times only the engine's create → start → wait of the
+  same container, with nothing read and nothing removed. Every client pays it; reading
+  the log (~1 ms) and removing the container (10–40 ms) come on top. The driver's round
+  trip is ~12 % above that floor and at the bare dockerode sequence (0.96× in
+  sequence, 1.04× at 10 and 50 at once). Its requests are exactly the bare sequence's plus
+  one inspect after \`wait\` (to tell OOMKilled / deadline kills from other exits, ~1 ms);
+  the scratch working directory is prepared only for non-root users, so a default task
+  makes no archive request. Under load the engine is the bottleneck: create and start
+  take 30–190 ms each, everything else is noise.
+- **Kubernetes (local API server).** One request costs ~5 ms (\`GET /version\` row). A
+  pod's round trip is dominated by the local kubelet starting a Docker container and
+  reporting the terminated status; the P7 \`floor\` row (bare client-node create → one
+  watch → log → delete) measures that, and the driver is at 0.95× of it.
+
+## Where a target is missed, and why
+
+The run above was made while other test suites shared the machine (load average 20–40
+on two cores); the full bench took 7.5 min then. Spreads (min–max) are wide accordingly.
+
+- **P1 at "1 at once" (1.71×, n = 3).** Noise: it is the same work as the 20-in-sequence
+  rows (n = 20, 0.96× the bare sequence), with only three samples whose ranges overlap.
+
+- **P2 (≤ 0.8× fifty \`docker run\`).** The driver is at 0.89×. Fifty tasks at once on two
+  cores are bound by the engine's container starts; the bare dockerode sequence costs the
+  same per task (P1 at 50 at once: driver/bare 1.04×), so no driver change reaches 0.8×
+  here: the target sits at or below the engine floor on this machine. The only removable
+  cost left is the inspect after \`wait\` in \`drivers/docker/container.ts\` (skip it when
+  the wait response's \`StatusCode\` is 0 and no deadline is armed): one ~1 ms request per
+  task, well within the noise.
+- **P3 at one task (8 requests).** The steady state is 5–6 requests per task, the same for
+  1 s and 10 s tasks (the polling baseline grows with the task: 20 → 38 per task).
+  A driver's first task also pays the informer's LIST and WATCH and the one-off probe of
+  split log streams. Two requests per task could go: (1) \`logs\` reads stdout and stderr
+  as two \`pods/log?stream=…\` requests even when the caller passed no \`stderr\`
+  destination — \`drivers/k8s/logs.ts\` \`readPodLogs\` should skip the stream nobody reads;
+  (2) \`wait\`/start right after the create GETs the pod because the informer has not seen
+  it yet — \`drivers/k8s/pods.ts\` \`watchPod\` could start from the object the create
+  returned and let the informer's ADDED/MODIFIED events drive it (at 50 at once this GET
+  happens 1.6 times per task).
+- **P7 (≤ 0.5× \`kubectl run --rm -i\`).** The driver is at ~1.1× kubectl and 0.95× of the
+  floor, and the floor itself is slower than kubectl: \`kubectl run -i\` streams the output
+  through attach and stops when the stream ends, deleting the pod without waiting, while
+  the driver (and the floor) wait for the kubelet to report the pod terminated — that is
+  \`wait()\`'s contract, not overhead. 0.5× is out of reach on this local server; nothing
+  in the driver stands between it and the floor. Seen on the way: a \`kubectl run -i\`
+  sometimes hangs on the local server when the container exits as the attach begins
+  (\`test/k8s-server/node/streams/attach.ts\` should finish the session when the attached
+  container is not running any more); the bench retries such a run and says so.
+- **P6 (≤ 100 MB for 1000 finished Docker tasks).** Borderline. The table's figure (500
+  real tasks, extrapolated) meets it, but RSS varies from run to run by ~20 MB on this
+  loaded machine, and a separate run with 1000 real tasks (\`node --expose-gc test/bench/p6-child.mjs docker 1000 16\`, 2–3 min
+  on this machine, hence 500 in the bench and extrapolation) missed it: 107.8 MB RSS holding every
+  handle and status, 83.6 MB in a control run that keeps none (same traffic; fourth
+  argument \`drop\`), heap used 12.4 MB vs 12.2 MB. So the handles' own objects are
+  small; the budget goes to the process itself: Node ~41 MB, plus ~25 MB for loading
+  dockerode (it requires @grpc/grpc-js and protobufjs for BuildKit sessions, and ssh2,
+  at import), before any task. The native driver holds 1000 tasks in ~73 MB. The lever is
+  the import, not the handle: \`drivers/docker/driver.ts\` imports dockerode eagerly; calling
+  the engine through \`docker-modem\` alone (dockerode's own transport, without the gRPC
+  and protobuf modules) would save ~10 MB. The remaining ~24 MB of RSS that holding
+  handles costs over not holding them, with only ~0.2 MB more heap in use, points at heap
+  pages kept resident by long-lived handles scattered among each task's short-lived HTTP
+  garbage; not pinned down further here.
+
+## How the figures grow
+
+- P1: per-task time falls from one at a time to 10 and 50 at once (the engine overlaps
+  work), and the driver tracks the bare sequence at every level.
+- P3: requests per task stay flat from 10 to 50 tasks at once and from 1 s to 10 s tasks;
+  the polling baseline grows linearly with task length.
+- P5: throughput is the same at 5 and 50 MiB; this process is idle most of the time
+  (~20 % of a core), waiting on the engine's log reader.
+- P6: native tasks cost ~20 KiB RSS each (the process record), Docker handles less heap.
+
+## Method
+
+Each measure runs its subject and baselines interleaved, the order rotating each round,
+so load drifts hit all alike. P3 counts requests on the local API server's own metrics
+(the node part talks to the store directly, so only client requests are counted). P4's
+exit moment is the engine's \`die\` event (\`timeNano\`, same host clock); for Kubernetes it
+is the \`die\` event of the Docker container the local kubelet runs for the pod, because
+\`finishedAt\` has second precision. P5 reads a finished container's log, so the figure is
+the log path, not the producer. P6 runs in a child Node process on the compiled build
+(a TypeScript loader would add ~40 MB of its own); Docker tasks are run for real, 500 of
+them (the engine starts ~5–10 a second here), and the figure for 1000 is extrapolated
+from the growth between 125 and 500 tasks (the growth slows as tasks accumulate, so the
+extrapolation errs high: see the P6 paragraph above for a real 1000).
 `;

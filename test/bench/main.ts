@@ -7,6 +7,7 @@
  * `--quick` uses small sizes (a minute or so); `--no-write` leaves the document alone.
  * Each run also saves its results to `.drivetrain/bench-results.json`; `--render`
  * rewrites the document from that file without measuring (after editing the analysis).
+ * A run with `--only` keeps the saved rows of the measures it did not run.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -82,6 +83,17 @@ async function main(): Promise<void> {
   console.log(`total ${((Date.now() - started) / 1000).toFixed(0)} s`);
   const command = `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`;
   const saved: SavedRun = { date: new Date().toISOString(), command, machine, rows, skipped };
+  if (cli.only !== undefined) {
+    const previous = await readFile(RESULTS_PATH, 'utf8').then((text) => JSON.parse(text) as SavedRun, () => undefined);
+    if (previous !== undefined) {
+      const only = cli.only;
+      const kept = previous.rows.filter((row) => !only.has(row.id));
+      saved.rows = [...kept, ...rows].sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
+      saved.skipped = [...previous.skipped.filter((s) => !only.has(s.id.split(' ')[0] ?? '')), ...skipped];
+      saved.command = `${previous.command}, then ${command} (rows of ${[...only].join(', ')} from ${saved.date})`;
+      saved.date = previous.date;
+    }
+  }
   await mkdir(dirname(RESULTS_PATH), { recursive: true });
   await writeFile(RESULTS_PATH, JSON.stringify(saved, null, 2));
   if (cli.write) {

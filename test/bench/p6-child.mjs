@@ -1,7 +1,7 @@
 // P6's measured process: makes `count` tasks finish through one driver, keeps every
 // handle and its final status, and prints its resident memory as one JSON line.
 //
-//   node --expose-gc test/bench/p6-child.mjs <docker|native> <count> <concurrency>
+//   node --expose-gc test/bench/p6-child.mjs <docker|native> <count> <concurrency> [hold|drop]
 //
 // Plain JavaScript on the compiled build (`npm run build`, which `make bench` runs
 // first): under a TypeScript loader the loader itself would add ~40 MB of RSS to
@@ -12,13 +12,19 @@ const { createDriver } = await import('../../dist/src/registry.js').catch((error
   throw new Error(`the compiled build is missing (run npm run build): ${error.message}`);
 });
 
+function pick(usage) {
+  return { rss: usage.rss, heapUsed: usage.heapUsed, external: usage.external };
+}
+
 function settle() {
   // Two passes: the first may only schedule finalisers.
   globalThis.gc?.();
   globalThis.gc?.();
 }
 
-const [driverName = 'docker', countText = '1000', concurrencyText = '16'] = process.argv.slice(2);
+const [driverName = 'docker', countText = '1000', concurrencyText = '16', mode = 'hold'] = process.argv.slice(2);
+// `drop` keeps no handle: a control run that tells the handles' memory from the traffic's.
+const keep = mode !== 'drop';
 const count = Number(countText);
 const concurrency = Number(concurrencyText);
 const driver = await createDriver(driverName, { namespace: `bench-p6-${randomBytes(3).toString('hex')}` });
@@ -30,6 +36,10 @@ try {
   settle();
   const { rss: rssBefore, heapUsed: heapUsedBefore } = process.memoryUsage();
   const start = performance.now();
+  // Memory is also read at a quarter of the way: growth between the checkpoints is
+  // the marginal cost of a task, free of one-off costs (connections, compiled code).
+  const quarter = Math.max(2, Math.round(count / 4));
+  const checkpoints = [];
   let next = 1;
   const worker = async () => {
     while (next < count) {
@@ -37,14 +47,26 @@ try {
       const container = await driver.runContainer(task(`task-${index}`));
       const status = await container.wait({ signal: AbortSignal.timeout(120_000) });
       if (status.exitCode !== 0) throw new Error(`task ${index} ended with ${JSON.stringify(status)}`);
-      held.push({ container, status });
+      held.push(keep ? { container, status } : undefined);
     }
   };
+  await Promise.all(Array.from({ length: Math.min(concurrency, quarter) }, async () => {
+    while (next < quarter) {
+      const index = next++;
+      const container = await driver.runContainer(task(`task-${index}`));
+      const status = await container.wait({ signal: AbortSignal.timeout(120_000) });
+      if (status.exitCode !== 0) throw new Error(`task ${index} ended with ${JSON.stringify(status)}`);
+      held.push(keep ? { container, status } : undefined);
+    }
+  }));
+  settle();
+  checkpoints.push({ count: held.length, ...pick(process.memoryUsage()) });
   await Promise.all(Array.from({ length: concurrency }, worker));
   const runMs = performance.now() - start;
   settle();
   const usage = process.memoryUsage();
-  process.stdout.write(`${JSON.stringify({ driver: driverName, count: held.length, rssBefore, heapUsedBefore, rssAfter: usage.rss, heapUsedAfter: usage.heapUsed, runMs })}\n`);
+  checkpoints.push({ count: held.length, ...pick(usage) });
+  process.stdout.write(`${JSON.stringify({ driver: driverName, count: held.length, rssBefore, heapUsedBefore, rssAfter: usage.rss, heapUsedAfter: usage.heapUsed, runMs, checkpoints })}\n`);
 } finally {
   await driver.close();
 }

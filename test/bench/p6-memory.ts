@@ -23,6 +23,8 @@ interface ChildReport {
   rssAfter: number;
   heapUsedAfter: number;
   runMs: number;
+  /** Memory at a quarter of the tasks and at the end. */
+  checkpoints: Array<{ count: number; rss: number; heapUsed: number }>;
 }
 
 const CHILD = fileURLToPath(new URL('./p6-child.mjs', import.meta.url));
@@ -49,8 +51,9 @@ export async function measureChild(driver: string, tasks: number, concurrency: n
  *
  * `tasks` real tasks are run; when that is fewer than `target` (Docker: the engine
  * starts ~5–10 containers a second on two cores, so 1000 would take minutes), the
- * figure at `target` is extrapolated from the measured growth per task (the larger of
- * the RSS and the heap growth), and the row says so.
+ * figure at `target` is extrapolated from the marginal growth per task between a
+ * quarter of the tasks and all of them (the larger of the RSS and the heap growth),
+ * and the row says so.
  */
 export async function measureP6(driver: string, options: P6Options = {}): Promise<BenchRow[]> {
   const target = options.target ?? 1000;
@@ -58,14 +61,19 @@ export async function measureP6(driver: string, options: P6Options = {}): Promis
   const concurrency = options.concurrency ?? 16;
   const report = await measureChild(driver, tasks, concurrency);
   if (report.count !== tasks) throw new Error(`the ${driver} child held ${report.count} of ${tasks} tasks`);
-  const perTask = Math.max(0, (report.rssAfter - report.rssBefore) / tasks, (report.heapUsedAfter - report.heapUsedBefore) / tasks);
+  const [first, last] = [report.checkpoints[0], report.checkpoints[report.checkpoints.length - 1]];
+  const span = first !== undefined && last !== undefined ? last.count - first.count : 0;
+  const perTask =
+    first !== undefined && last !== undefined && span > 0
+      ? Math.max(0, (last.rss - first.rss) / span, (last.heapUsed - first.heapUsed) / span)
+      : Math.max(0, (report.rssAfter - report.rssBefore) / tasks, (report.heapUsedAfter - report.heapUsedBefore) / tasks);
   const extrapolated = tasks < target;
   const atTarget = extrapolated ? report.rssAfter + perTask * (target - tasks) : report.rssAfter;
   const after = summarize([atTarget / MB]);
   const before = summarize([report.rssBefore / MB]);
   const how = extrapolated
-    ? `${tasks} real tasks held (RSS ${(report.rssAfter / MB).toFixed(1)} MiB), extrapolated to ${target} at ${(perTask / 1024).toFixed(1)} KiB per task`
-    : `${tasks} real tasks held, ${(perTask / 1024).toFixed(1)} KiB per task`;
+    ? `${tasks} real tasks held (RSS ${(report.rssAfter / MB).toFixed(1)} MiB), extrapolated to ${target} at ${(perTask / 1024).toFixed(1)} KiB per task (growth from task ${first?.count} to ${last?.count})`
+    : `${tasks} real tasks held, ${(perTask / 1024).toFixed(1)} KiB per task from task ${first?.count} to ${last?.count}`;
   return [
     {
       id: 'P6',
