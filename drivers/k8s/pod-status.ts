@@ -27,8 +27,9 @@ export function toContainerStatus(pod: V1Pod | undefined): ContainerStatus {
   const podReason = pod.status?.reason;
   const container = taskContainerStatus(pod);
   const terminated = container?.state?.terminated;
-  if (terminated !== undefined && START_FAILURE_REASONS.has(terminated.reason ?? '')) {
-    // The runtime's 128 is not the process's code: no process ran.
+  if (terminated !== undefined && (START_FAILURE_REASONS.has(terminated.reason ?? '') || terminated.reason === LOST_CONTAINER_REASON)) {
+    // The runtime's 128 is not the process's code (no process ran), nor is the kubelet's
+    // placeholder 137 for a container it lost track of.
     return withDetail({ done: true, exitCode: null }, terminated.reason, terminated.message);
   }
   const phase = pod.status?.phase;
@@ -50,6 +51,9 @@ export function toContainerStatus(pod: V1Pod | undefined): ContainerStatus {
   }
   return { done: false, exitCode: null };
 }
+
+/** The kubelet's reason for a container it lost (its exit code, 137, is a placeholder). */
+export const LOST_CONTAINER_REASON = 'ContainerStatusUnknown';
 
 /** Terminated reasons that mean the runtime could not start the process (its "exit code" is the runtime's). */
 export const START_FAILURE_REASONS: ReadonlySet<string> = new Set(['ContainerCannotRun', 'StartError']);
