@@ -1,0 +1,121 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import Dockerode from 'dockerode';
+import { describe, expect, it } from 'vitest';
+import { createDockerDriver } from '../../drivers/docker/index.js';
+import { createK8sDriver } from '../../drivers/k8s/index.js';
+import { EngineUnavailableError } from '../../src/errors.js';
+import type { Container, Driver } from '../../src/types.js';
+import { ALL_DRIVERS, openDriver, randomId, randomNamespace, sh, until, type DriverUnderTest } from './drivers.js';
+
+describe.each(ALL_DRIVERS)('abort at each stage on $name', (under: DriverUnderTest) => {
+  for (const afterMs of [0, 20, 150, 600]) {
+    it(`runContainer aborted after ${afterMs} ms: rejects, and no task is left (by label)`, { timeout: 120_000 }, async () => {
+      const namespace = randomNamespace('rab');
+      const driver = openDriver(under, namespace);
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(new Error('caller gave up')), afterMs).unref();
+      const outcome = await driver.runContainer({ id: randomId('abort'), image: 'busybox', command: ['sleep', '300'] }, { signal: controller.signal }).then(
+        (container): Container | Error => container,
+        (error: unknown): Container | Error => (error instanceof Error ? error : new Error(String(error))),
+      );
+      if (outcome instanceof Error) {
+        // Aborted before it was running: whatever was half-created is gone, without close().
+        await until(async () => (await under.countTasks(namespace)) === 0, under.budgetMs, 'the aborted task to be removed');
+      } else {
+        // It started before the abort fired: a complete, running task, and still removable.
+        expect((await outcome.status({ signal: AbortSignal.timeout(under.budgetMs) })).done).toBe(false);
+        await outcome.cleanup({ signal: AbortSignal.timeout(under.budgetMs) });
+        expect(await under.countTasks(namespace)).toBe(0);
+      }
+    });
+  }
+
+  it('a follow aborted mid-stream rejects promptly and the task keeps running', { timeout: 120_000 }, async () => {
+    const driver = openDriver(under);
+    const signal = AbortSignal.timeout(under.budgetMs);
+    const container = await driver.runContainer({ id: randomId('follow'), image: 'busybox', command: sh('while true; do echo tick; sleep 0.1; done') }, { signal });
+    const controller = new AbortController();
+    const stdout = new PassThrough();
+    let seen = false;
+    stdout.on('data', () => {
+      if (!seen) controller.abort(new Error('reader gone'));
+      seen = true;
+    });
+    const started = Date.now();
+    await expect(container.logs({ stdout, follow: true, signal: controller.signal })).rejects.toThrow();
+    expect(Date.now() - started).toBeLessThan(under.budgetMs);
+    expect((await container.status({ signal })).done).toBe(false);
+  });
+
+  it('copyToVolume aborted while its tar stream is still open rejects and leaves no helper', { timeout: 120_000 }, async () => {
+    const namespace = randomNamespace('rab');
+    const driver = openDriver(under, namespace);
+    const volume = await driver.createVolume(randomId('av'), { signal: AbortSignal.timeout(under.budgetMs) });
+    const tar = new PassThrough(); // never ends: the copy can only end by the abort
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('copy cancelled')), 300).unref();
+    await expect(driver.copyToVolume!(volume, tar, { signal: controller.signal })).rejects.toThrow();
+    await until(async () => (await under.countTasks(namespace)) === 0, under.budgetMs, 'the copy helper to be removed');
+  });
+
+  // A second close() on the same instance returns the first, aborted, promise on docker and k8s
+  // (see docs/reliability.md, driver bugs): a fresh instance of the namespace reaps instead.
+  it('close with an already-aborted signal settles at once; a fresh instance of the namespace still removes everything', { timeout: 120_000 }, async () => {
+    const namespace = randomNamespace('rab');
+    const driver = under.create(namespace);
+    await driver.runContainer({ id: randomId('live'), image: 'busybox', command: ['sleep', '300'] }, { signal: AbortSignal.timeout(under.budgetMs) });
+    const started = Date.now();
+    await driver.close({ signal: AbortSignal.abort(new Error('no time')) }).catch(() => undefined);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await openDriver(under, namespace).close({ signal: AbortSignal.timeout(under.budgetMs) });
+    expect(await under.countTasks(namespace)).toBe(0);
+  });
+});
+
+describe('engines that cannot be reached', () => {
+  it('docker at a socket that does not exist: runContainer and close reject with EngineUnavailableError within 15 s', async () => {
+    const driver: Driver = createDockerDriver({ namespace: randomNamespace('run'), docker: new Dockerode({ socketPath: '/nonexistent.sock' }) });
+    const started = Date.now();
+    await expect(driver.runContainer({ id: 'x', image: 'busybox', command: ['true'] }, { signal: AbortSignal.timeout(15_000) })).rejects.toBeInstanceOf(EngineUnavailableError);
+    await expect(driver.close({ signal: AbortSignal.timeout(15_000) })).rejects.toBeInstanceOf(EngineUnavailableError);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  }, 30_000);
+
+  it('k8s with a kubeconfig pointing at a closed port on 127.0.0.1: close rejects with EngineUnavailableError within 30 s', async () => {
+    const port = await closedPort();
+    const dir = mkdtempSync(join(tmpdir(), 'drivetrain-rel-'));
+    const kubeconfig = join(dir, 'config');
+    writeFileSync(
+      kubeconfig,
+      [
+        'apiVersion: v1',
+        'kind: Config',
+        'clusters: [{name: c, cluster: {server: "https://127.0.0.1:' + port + '", insecure-skip-tls-verify: true}}]',
+        'users: [{name: u, user: {token: t}}]',
+        'contexts: [{name: x, context: {cluster: c, user: u, namespace: default}}]',
+        'current-context: x',
+      ].join('\n'),
+    );
+    const driver = createK8sDriver({ namespace: randomNamespace('run'), kubeconfig, retry: { retries: 1 } } as Parameters<typeof createK8sDriver>[0]) as Driver;
+    const started = Date.now();
+    await expect(driver.close({ signal: AbortSignal.timeout(30_000) })).rejects.toBeInstanceOf(EngineUnavailableError);
+    expect(Date.now() - started).toBeLessThan(30_000);
+  }, 45_000);
+});
+
+/** A port on 127.0.0.1 that nothing listens on (bound, then released). */
+function closedPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address !== null ? address.port : 0));
+    });
+  });
+}
+
