@@ -5,7 +5,7 @@
  *   node --import tsx test/bench/main.ts [--only P1,P5] [--quick] [--no-write]
  *
  * `--quick` uses small sizes (a minute or so); `--no-write` leaves the document alone.
- * Each run also saves its results to `.drivetrain/bench-results.json`; `--render`
+ * Each written run also saves its results to `.drivetrain/bench-results.json`; `--render`
  * rewrites the document from that file without measuring (after editing the analysis).
  * A run with `--only` keeps the saved rows of the measures it did not run.
  */
@@ -94,9 +94,9 @@ async function main(): Promise<void> {
       saved.date = previous.date;
     }
   }
-  await mkdir(dirname(RESULTS_PATH), { recursive: true });
-  await writeFile(RESULTS_PATH, JSON.stringify(saved, null, 2));
   if (cli.write) {
+    await mkdir(dirname(RESULTS_PATH), { recursive: true });
+    await writeFile(RESULTS_PATH, JSON.stringify(saved, null, 2));
     await writeReport(DOC_PATH, { ...saved, date: new Date(saved.date), analysis: ANALYSIS });
     console.log(`wrote ${DOC_PATH}`);
   }

@@ -41,27 +41,23 @@ try {
   const quarter = Math.max(2, Math.round(count / 4));
   const checkpoints = [];
   let next = 1;
-  const worker = async () => {
-    while (next < count) {
-      const index = next++;
-      const container = await driver.runContainer(task(`task-${index}`));
-      const status = await container.wait({ signal: AbortSignal.timeout(120_000) });
-      if (status.exitCode !== 0) throw new Error(`task ${index} ended with ${JSON.stringify(status)}`);
-      held.push(keep ? { container, status } : undefined);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, quarter) }, async () => {
-    while (next < quarter) {
-      const index = next++;
-      const container = await driver.runContainer(task(`task-${index}`));
-      const status = await container.wait({ signal: AbortSignal.timeout(120_000) });
-      if (status.exitCode !== 0) throw new Error(`task ${index} ended with ${JSON.stringify(status)}`);
-      held.push(keep ? { container, status } : undefined);
-    }
-  }));
+  // Runs tasks with `parallel` in flight until `limit` have been started.
+  const runUntil = (limit, parallel) =>
+    Promise.all(
+      Array.from({ length: parallel }, async () => {
+        while (next < limit) {
+          const index = next++;
+          const container = await driver.runContainer(task(`task-${index}`));
+          const status = await container.wait({ signal: AbortSignal.timeout(120_000) });
+          if (status.exitCode !== 0) throw new Error(`task ${index} ended with ${JSON.stringify(status)}`);
+          held.push(keep ? { container, status } : undefined);
+        }
+      }),
+    );
+  await runUntil(quarter, Math.min(concurrency, quarter));
   settle();
   checkpoints.push({ count: held.length, ...pick(process.memoryUsage()) });
-  await Promise.all(Array.from({ length: concurrency }, worker));
+  await runUntil(count, concurrency);
   const runMs = performance.now() - start;
   settle();
   const usage = process.memoryUsage();
