@@ -18,3 +18,4 @@ export { defaultWorkDir, taskDirName, toDnsLabel, toLabelValue, shortHash, SCRAT
 export { LABELS, TASK_ID_ANNOTATION } from './labels.js';
 export { validateTask, validateSandboxTask, validateVolumeName, validateNamespace } from './validate.js';
 export type { ResolvedTask, ResolvedMount } from './validate.js';
+export { FULL_CAPABILITIES } from './capabilities.js';

@@ -1,7 +1,7 @@
 import Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
 import { anySignal, isAbortError, raceAbort } from '../../src/abort.js';
-import type { Container, CreateVolumeOptions, Driver, DriverCapabilities, OperationOptions, Sandbox, SandboxTask, Task, VolumeRef } from '../../src/types.js';
+import type { Container, CreateVolumeOptions, Driver, OperationOptions, Sandbox, SandboxTask, Task, VolumeRef } from '../../src/types.js';
 import { validateSandboxTask, validateTask, validateTaskId, validateVolumeName } from '../../src/validate.js';
 import { ConflictError, ContainerNotFoundError, DriverClosedError, InvalidInputError } from '../../src/errors.js';
 import { copyFromVolume, copyToVolume, readFilesFromVolume } from './archive.js';
@@ -14,19 +14,13 @@ import { removeContainer, removeVolume } from './removal.js';
 import { containerFromInspect, inspectTaskContainer, runTask } from './run.js';
 import { startSandbox } from './sandbox.js';
 import { ensureVolume } from './volumes.js';
+import { FULL_CAPABILITIES } from '../../src/capabilities.js';
 
-const CAPABILITIES: DriverCapabilities = Object.freeze({
-  copyToVolume: true,
-  copyFromVolume: true,
-  readFilesFromVolume: true,
-  startSandbox: true,
-  enforces: Object.freeze({ user: true, privileged: true, cpuShares: true, memoryBytes: true, image: true }),
-});
 
 /** The Docker driver: tasks are containers named `dt-<namespace>-<task>`, labelled with the namespace. */
 export class DockerDriver implements Driver {
   readonly name = 'docker';
-  readonly capabilities = CAPABILITIES;
+  readonly capabilities = FULL_CAPABILITIES;
   private client: Dockerode | undefined;
   private readonly closing = new AbortController();
   private closed: Promise<void> | undefined;

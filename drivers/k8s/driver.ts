@@ -4,7 +4,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { anySignal, delay } from '../../src/abort.js';
 import { ContainerNotFoundError, DriverClosedError, InvalidInputError } from '../../src/errors.js';
 import { LABELS, TASK_ID_ANNOTATION } from '../../src/labels.js';
-import type { Container, CreateVolumeOptions, Driver, DriverCapabilities, OperationOptions, Sandbox, SandboxTask, Task, Volume, VolumeRef } from '../../src/types.js';
+import type { Container, CreateVolumeOptions, Driver, OperationOptions, Sandbox, SandboxTask, Task, Volume, VolumeRef } from '../../src/types.js';
 import { validateSandboxTask, validateTask, validateTaskId } from '../../src/validate.js';
 import { createContext, type K8sContext } from './context.js';
 import { deleteJob, findJobPod, readJob } from './jobs.js';
@@ -18,14 +18,8 @@ import { TaskContainer, type LogStreamSupport } from './task-container.js';
 import { copyToVolume, deleteClaim, ensureVolume, readFromVolume } from './volumes.js';
 import { execInWorkload, type WorkloadExecOptions } from './workload.js';
 import type { ContainerStatus } from '../../src/types.js';
+import { FULL_CAPABILITIES } from '../../src/capabilities.js';
 
-const CAPABILITIES: DriverCapabilities = Object.freeze({
-  copyToVolume: true,
-  copyFromVolume: true,
-  readFilesFromVolume: true,
-  startSandbox: true,
-  enforces: Object.freeze({ user: true, privileged: true, cpuShares: true, memoryBytes: true, image: true }),
-});
 
 /** Longest wait of `close` for deleted objects to disappear, in ms. */
 const CLOSE_WAIT_MS = 60_000;
@@ -33,7 +27,7 @@ const CLOSE_WAIT_MS = 60_000;
 /** The Kubernetes driver: tasks as Pods (or Jobs), volumes as PersistentVolumeClaims. */
 export class K8sDriver implements Driver {
   readonly name = 'k8s';
-  readonly capabilities = CAPABILITIES;
+  readonly capabilities = FULL_CAPABILITIES;
   private readonly ctx: K8sContext;
   private readonly logSupport: LogStreamSupport = {};
   /** Aborts everything in flight when the driver closes. */
