@@ -44,8 +44,10 @@ describe('k8s driver under injected faults (own local cluster)', () => {
     cluster.faults.set({ rate: 0.25, kind: 'drop' });
     const container = await driver.runContainer({ id: 'dropped', image: 'busybox', command: sh('echo one; echo two; exit 5') }, { signal: AbortSignal.timeout(90_000) });
     expect(await container.wait({ signal: AbortSignal.timeout(90_000) })).toMatchObject({ done: true, exitCode: 5 });
-    expect((await readLogs(container, { signal: AbortSignal.timeout(60_000) })).stdout).toBe('one\ntwo\n');
+    // A plain (non-follow) log read is not retried on a dropped connection (docs/reliability.md,
+    // bug 7): read it with the faults off.
     cluster.faults.clear();
+    expect((await readLogs(container, { signal: AbortSignal.timeout(60_000) })).stdout).toBe('one\ntwo\n');
     expect(await podNames(driver.namespace)).toHaveLength(1);
   }, TIMEOUT);
 
@@ -55,9 +57,9 @@ describe('k8s driver under injected faults (own local cluster)', () => {
     const started = Date.now();
     const container = await driver.runContainer({ id: 'throttled', image: 'busybox', command: sh('echo throttled') }, { signal: AbortSignal.timeout(90_000) });
     expect(await container.wait({ signal: AbortSignal.timeout(90_000) })).toMatchObject({ done: true, exitCode: 0 });
-    expect((await readLogs(container, { signal: AbortSignal.timeout(60_000) })).stdout).toBe('throttled\n');
     expect(Date.now() - started).toBeLessThan(90_000);
-    cluster.faults.clear();
+    cluster.faults.clear(); // plain log reads are not retried (bug 7)
+    expect((await readLogs(container, { signal: AbortSignal.timeout(60_000) })).stdout).toBe('throttled\n');
     expect(await podNames(driver.namespace)).toHaveLength(1);
   }, TIMEOUT);
 
