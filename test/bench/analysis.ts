@@ -8,8 +8,8 @@ export const ANALYSIS = `## The floor: what the engines themselves cost
 - **Docker.** The \`floor\` row of P1 times only the engine's create → start → wait of the
   same container, with nothing read and nothing removed. Every client pays it; reading
   the log (~1 ms) and removing the container (10–40 ms) come on top. The driver's round
-  trip is ~12 % above that floor and at the bare dockerode sequence (0.96× in
-  sequence, 1.04× at 10 and 50 at once). Its requests are exactly the bare sequence's plus
+  trip is at that floor (1.03×) and at the bare dockerode sequence (1.03× in sequence,
+  0.96–0.97× at 1 and 10 at once). Its requests are exactly the bare sequence's plus
   one inspect after \`wait\` (to tell OOMKilled / deadline kills from other exits, ~1 ms);
   the scratch working directory is prepared only for non-root users, so a default task
   makes no archive request. Under load the engine is the bottleneck: create and start
@@ -17,25 +17,26 @@ export const ANALYSIS = `## The floor: what the engines themselves cost
 - **Kubernetes (local API server).** One request costs ~5 ms (\`GET /version\` row). A
   pod's round trip is dominated by the local kubelet starting a Docker container and
   reporting the terminated status; the P7 \`floor\` row (bare client-node create → one
-  watch → log → delete) measures that, and the driver is at 0.95× of it.
+  watch → log → delete) measures that, and the driver is at 1.03× of it.
 
 ## Where a target is missed, and why
 
-The run above was made while other test suites shared the machine (load average 20–40
-on two cores); the full bench took 7.5 min then. Spreads (min–max) are wide accordingly.
+The run above was made while other test suites shared the machine (load average ~10
+on two cores); the full bench took 6 min (7.5 min in an earlier run at load 30).
+Spreads (min–max) are wide accordingly.
 
-- **P1 at "1 at once" (1.71×, n = 3).** Noise: it is the same work as the 20-in-sequence
-  rows (n = 20, 0.96× the bare sequence), with only three samples whose ranges overlap.
-
-- **P2 (≤ 0.8× fifty \`docker run\`).** The driver is at 0.89×. Fifty tasks at once on two
+- **P1 at 50 at once (1.14× the bare sequence, n = 3).** Within noise: the ranges overlap
+  and the run at load 30 gave 1.04×. At 50 at once the engine's starts are the queue;
+  the driver makes the bare sequence's requests plus one inspect per task.
+- **P2 (≤ 0.8× fifty \`docker run\`).** The driver is at 0.81× (0.89× in the run at load 30). Fifty tasks at once on two
   cores are bound by the engine's container starts; the bare dockerode sequence costs the
-  same per task (P1 at 50 at once: driver/bare 1.04×), so no driver change reaches 0.8×
+  same per task (P1 at 50 at once: 1.04–1.14× the bare sequence, ranges overlapping), so no driver change reaches 0.8×
   here: the target sits at or below the engine floor on this machine. The only removable
   cost left is the inspect after \`wait\` in \`drivers/docker/container.ts\` (skip it when
   the wait response's \`StatusCode\` is 0 and no deadline is armed): one ~1 ms request per
   task, well within the noise.
 - **P3 at one task (8 requests).** The steady state is 5–6 requests per task, the same for
-  1 s and 10 s tasks (the polling baseline grows with the task: 20 → 38 per task).
+  1 s and 10 s tasks (the polling baseline grows with the task: 18–21 → 92 per task).
   A driver's first task also pays the informer's LIST and WATCH and the one-off probe of
   split log streams. Two requests per task could go: (1) \`logs\` reads stdout and stderr
   as two \`pods/log?stream=…\` requests even when the caller passed no \`stderr\`
@@ -44,8 +45,8 @@ on two cores); the full bench took 7.5 min then. Spreads (min–max) are wide ac
   it yet — \`drivers/k8s/pods.ts\` \`watchPod\` could start from the object the create
   returned and let the informer's ADDED/MODIFIED events drive it (at 50 at once this GET
   happens 1.6 times per task).
-- **P7 (≤ 0.5× \`kubectl run --rm -i\`).** The driver is at ~1.1× kubectl and 0.95× of the
-  floor, and the floor itself is slower than kubectl: \`kubectl run -i\` streams the output
+- **P7 (≤ 0.5× \`kubectl run --rm -i\`).** The driver is at 0.87× kubectl (1.09× at load 30) and
+  1.03× of the floor, and the floor itself is only ~15 % faster than kubectl: \`kubectl run -i\` streams the output
   through attach and stops when the stream ends, deleting the pod without waiting, while
   the driver (and the floor) wait for the kubelet to report the pod terminated — that is
   \`wait()\`'s contract, not overhead. 0.5× is out of reach on this local server; nothing
@@ -54,12 +55,11 @@ on two cores); the full bench took 7.5 min then. Spreads (min–max) are wide ac
   exits as the attach begins
   (\`test/k8s-server/node/streams/attach.ts\` should finish the session when the attached
   container is not running any more, and replay the log as kubectl expects); the bench
-  retries such a run and says so. On a quieter moment (quick run) the driver was at 0.79×
-  kubectl and 0.92× the floor.
-- **P6 (≤ 100 MB for 1000 finished Docker tasks).** Borderline. The table's figure (500
-  real tasks, extrapolated) meets it, but RSS varies from run to run by ~20 MB on this
-  loaded machine, and a separate run with 1000 real tasks (\`node --expose-gc test/bench/p6-child.mjs docker 1000 16\`, 2–3 min
-  on this machine, hence 500 in the bench and extrapolation) missed it: 107.8 MB RSS holding every
+  retries such a run and says so.
+- **P6 (≤ 100 MB for 1000 finished Docker tasks).** Missed: 97.3 MiB = 102 MB,
+  extrapolated from 500 real tasks (an earlier run at load 30 gave 89 MB: RSS varies by
+  ~15 MB from run to run here), and a separate run with 1000 real tasks (\`node --expose-gc test/bench/p6-child.mjs docker 1000 16\`, 2–3 min
+  on this machine, hence 500 in the bench and extrapolation) measured 107.8 MB RSS holding every
   handle and status, 83.6 MB in a control run that keeps none (same traffic; fourth
   argument \`drop\`), heap used 12.4 MB vs 12.2 MB. So the handles' own objects are
   small; the budget goes to the process itself: Node ~41 MB, plus ~25 MB for loading
@@ -79,7 +79,8 @@ on two cores); the full bench took 7.5 min then. Spreads (min–max) are wide ac
 - P3: requests per task stay flat from 10 to 50 tasks at once and from 1 s to 10 s tasks;
   the polling baseline grows linearly with task length.
 - P5: throughput is the same at 5 and 50 MiB; this process is idle most of the time
-  (~20 % of a core), waiting on the engine's log reader.
+  (~60 % of a core), waiting on the engine's log reader; the driver reads 1.6–1.8× faster
+  than \`docker logs -f\` delivers to a pipe.
 - P6: native tasks cost ~20 KiB RSS each (the process record), Docker handles less heap.
 
 ## Method
