@@ -27,9 +27,15 @@ export function serveAttach(ctx: ClusterContext, server: ChannelServer, request:
     let clientGone = false;
     void container
       .attach({ stream: true, stdin, stdout: target.stdout, stderr: target.stderr, hijack: true })
-      .then((attached) => {
+      .then(async (attached) => {
         stream = attached as unknown as Duplex;
         if (clientGone) return stream.destroy();
+        // Docker lets a client attach to a stopped container and then waits for a start that
+        // never comes. A kubelet refuses instead, and kubectl then falls back to the logs.
+        if ((await container.inspect()).State.Running !== true) {
+          stream.destroy();
+          return session.finish({ error: `container ${String(target.spec?.name)} is not running` });
+        }
         for (const chunk of pendingStdin.splice(0)) stream.write(chunk);
         if (pendingEnd) endWrite(stream);
         sendHello(session, target);
