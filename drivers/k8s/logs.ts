@@ -41,8 +41,9 @@ const RECONNECT_DELAY_MS = 200;
 
 /** Reads the logs as asked. Destinations are written with back-pressure and never ended. */
 export async function readPodLogs(source: LogSource, read: LogRead): Promise<void> {
+  // A stream nobody asked for is not requested: each one is an API request (or a follow).
   const parts: Array<[string | undefined, Writable | undefined]> = read.split
-    ? [['Stdout', read.stdout], ['Stderr', read.stderr]]
+    ? ([['Stdout', read.stdout], ['Stderr', read.stderr]] as Array<[string, Writable | undefined]>).filter(([, destination]) => destination !== undefined)
     : [[undefined, read.stdout]];
   if (read.follow && !(await source.waitForStart(read.signal))) return;
   await Promise.all(parts.map(([stream, destination]) => (read.follow ? followStream(source, stream, destination, read.signal) : readOnce(source, stream, destination, read.signal))));
