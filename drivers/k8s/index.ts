@@ -1,4 +1,5 @@
 import type { DriverFactory } from '../../src/registry.js';
+import { validateNamespace } from '../../src/validate.js';
 import { K8sDriver } from './driver.js';
 import { loadKubeConfig, resolveKubernetesNamespace, resolveOptions, type K8sDriverOptions } from './options.js';
 
@@ -7,6 +8,7 @@ import { loadKubeConfig, resolveKubernetesNamespace, resolveOptions, type K8sDri
  * here; the API server is first contacted by the first operation.
  */
 export const createK8sDriver: DriverFactory<K8sDriverOptions> = (options) => {
+  validateNamespace(options?.namespace);
   const kc = loadKubeConfig(options);
   const kubernetesNamespace = resolveKubernetesNamespace(options.kubernetesNamespace, kc);
   return new K8sDriver(kc, resolveOptions(options, kubernetesNamespace));

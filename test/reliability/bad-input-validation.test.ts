@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, inject, it } from 'vitest';
+import { createK8sDriver } from '../../drivers/k8s/index.js';
 import { InvalidInputError, NotFoundError } from '../../src/errors.js';
 import { createDriver } from '../../src/registry.js';
 import type { Task } from '../../src/types.js';
@@ -88,6 +89,19 @@ describe.each(ALL_DRIVERS)('bad input on $name', (under: DriverUnderTest) => {
 
   it('createDriver refuses an invalid namespace naming options.namespace', async () => {
     const error = await createDriver(under.name, { namespace: 'Bad_NS!' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).field).toBe('options.namespace');
+  });
+});
+
+describe('createK8sDriver called directly', () => {
+  it('refuses an invalid namespace naming options.namespace', () => {
+    let error: unknown;
+    try {
+      createK8sDriver({ namespace: 'Bad_NS!', kubeconfig: inject('kubeconfig') });
+    } catch (e) {
+      error = e;
+    }
     expect(error).toBeInstanceOf(InvalidInputError);
     expect((error as InvalidInputError).field).toBe('options.namespace');
   });
