@@ -34,6 +34,8 @@ export class K8sDriver implements Driver {
   private readonly lifetime = new AbortController();
   private readonly starting = new Map<string, Promise<Container>>();
   private closing: Promise<void> | undefined;
+  /** Set by the first `close`: no new work is accepted after it, even if that close failed. */
+  private closed = false;
 
   constructor(kc: KubeConfig, private readonly options: ResolvedK8sOptions) {
     this.ctx = createContext(kc, options);
@@ -134,9 +136,19 @@ export class K8sDriver implements Driver {
     return execInWorkload(this.ctx, options);
   }
 
+  /**
+   * Aborts everything in flight and reaps the namespace. Concurrent calls share one run; a
+   * run that failed (e.g. its signal aborted) is forgotten, so a later call reaps again.
+   */
   close(options: OperationOptions = {}): Promise<void> {
-    this.closing ??= this.reapAll(options.signal);
-    return this.closing;
+    this.closed = true;
+    if (this.closing !== undefined) return this.closing;
+    const run = this.reapAll(options.signal);
+    this.closing = run;
+    run.catch(() => {
+      if (this.closing === run) this.closing = undefined;
+    });
+    return run;
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -173,7 +185,7 @@ export class K8sDriver implements Driver {
   }
 
   private assertOpen(): void {
-    if (this.closing !== undefined) throw new DriverClosedError(this.name);
+    if (this.closed) throw new DriverClosedError(this.name);
   }
 }
 

@@ -7,9 +7,9 @@ import Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { createDockerDriver } from '../../drivers/docker/index.js';
 import { createK8sDriver } from '../../drivers/k8s/index.js';
-import { EngineUnavailableError } from '../../src/errors.js';
+import { DriverClosedError, EngineUnavailableError } from '../../src/errors.js';
 import type { Container, Driver } from '../../src/types.js';
-import { ALL_DRIVERS, openDriver, randomId, randomNamespace, sh, until, type DriverUnderTest } from './drivers.js';
+import { ALL_DRIVERS, K8S, openDriver, randomId, randomNamespace, sh, until, type DriverUnderTest } from './drivers.js';
 
 describe.each(ALL_DRIVERS)('abort at each stage on $name', (under: DriverUnderTest) => {
   for (const afterMs of [0, 20, 150, 600]) {
@@ -62,8 +62,9 @@ describe.each(ALL_DRIVERS)('abort at each stage on $name', (under: DriverUnderTe
     await until(async () => (await under.countTasks(namespace)) === 0, under.budgetMs, 'the copy helper to be removed');
   });
 
-  // A second close() on the same instance returns the first, aborted, promise on docker and k8s
+  // A second close() on the same instance returns the first, aborted, promise on docker
   // (see docs/reliability.md, driver bugs): a fresh instance of the namespace reaps instead.
+  // k8s and native reap on the same instance: see 'close after an aborted close' below.
   it('close with an already-aborted signal settles at once; a fresh instance of the namespace still removes everything', { timeout: 120_000 }, async () => {
     const namespace = randomNamespace('rab');
     const driver = under.create(namespace);
@@ -73,6 +74,19 @@ describe.each(ALL_DRIVERS)('abort at each stage on $name', (under: DriverUnderTe
     expect(Date.now() - started).toBeLessThan(5_000);
     await openDriver(under, namespace).close({ signal: AbortSignal.timeout(under.budgetMs) });
     expect(await under.countTasks(namespace)).toBe(0);
+  });
+});
+
+describe('close after an aborted close on k8s', () => {
+  it('a later close with a live signal on the same instance reaps the namespace', { timeout: 120_000 }, async () => {
+    const namespace = randomNamespace('rab');
+    const driver = K8S.create(namespace);
+    await driver.runContainer({ id: randomId('live'), image: 'busybox', command: ['sleep', '300'] }, { signal: AbortSignal.timeout(K8S.budgetMs) });
+    await expect(driver.close({ signal: AbortSignal.abort(new Error('no time')) })).rejects.toThrow();
+    expect(await K8S.countTasks(namespace)).toBe(1);
+    await driver.close({ signal: AbortSignal.timeout(K8S.budgetMs) });
+    expect(await K8S.countTasks(namespace)).toBe(0);
+    await expect(driver.runContainer({ id: randomId('late'), image: 'busybox', command: ['true'] })).rejects.toBeInstanceOf(DriverClosedError);
   });
 });
 
