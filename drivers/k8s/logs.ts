@@ -1,7 +1,8 @@
 import type { Writable } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { delay } from '../../src/abort.js';
-import { isTransient, normaliseError, statusCodeOf } from './api-errors.js';
+import { delay, raceAbort } from '../../src/abort.js';
+import { withRetry, type RetryPolicy } from '../../src/retry.js';
+import { isTransient, normaliseError, retryAfterMs, statusCodeOf } from './api-errors.js';
 import { kubeGet } from './http-stream.js';
 import { TimestampedLines } from './timestamped-lines.js';
 
@@ -25,6 +26,8 @@ export interface LogSource {
   waitForStart(signal?: AbortSignal): Promise<boolean>;
   /** Whether the container has terminated (or the pod is gone). */
   hasEnded(signal?: AbortSignal): Promise<boolean>;
+  /** Retries of a plain read. @default withRetry's defaults */
+  retry?: RetryPolicy;
 }
 
 /** Destinations and mode of one read. */
@@ -66,17 +69,40 @@ export async function probeSplitStreams(source: Pick<LogSource, 'kc' | 'namespac
   }
 }
 
+/**
+ * One plain read, retried like every API call (dropped connection, 429, 5xx). A retry
+ * re-reads the log from its start: the bytes an earlier attempt already wrote are skipped,
+ * so output is streamed as it arrives and never repeated (a container log only grows).
+ */
 async function readOnce(source: LogSource, stream: string | undefined, destination: Writable | undefined, signal?: AbortSignal): Promise<void> {
-  let response;
+  const query = { container: source.container, ...(stream === undefined ? {} : { stream }) };
+  let written = 0;
+  const attempt = async (): Promise<void> => {
+    let response;
+    try {
+      response = await kubeGet(source.kc, logPath(source), query, signal);
+    } catch (error) {
+      // 400: the container has not started yet (no output so far); 404: the pod is gone.
+      const status = statusCodeOf(error);
+      if (status === 400 || status === 404) return;
+      throw error;
+    }
+    let seen = 0;
+    for await (const chunk of response as AsyncIterable<Buffer>) {
+      const end = seen + chunk.length;
+      if (end > written) {
+        await write(destination, written > seen ? chunk.subarray(written - seen) : chunk);
+        written = end;
+      }
+      seen = end;
+    }
+  };
   try {
-    response = await kubeGet(source.kc, logPath(source), { container: source.container, ...(stream === undefined ? {} : { stream }) }, signal);
+    await raceAbort(withRetry(attempt, { isTransient, retryAfterMs, signal, policy: source.retry }), signal);
   } catch (error) {
-    // 400: the container has not started yet (no output so far); 404: the pod is gone.
-    const status = statusCodeOf(error);
-    if (status === 400 || status === 404) return;
+    signal?.throwIfAborted();
     throw normaliseError(error, `read logs of pod "${source.pod}"`);
   }
-  for await (const chunk of response) await write(destination, chunk as Buffer);
 }
 
 async function followStream(source: LogSource, stream: string | undefined, destination: Writable | undefined, signal?: AbortSignal): Promise<void> {

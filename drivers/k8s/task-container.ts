@@ -49,6 +49,7 @@ export class TaskContainer implements Container {
       container: TASK_CONTAINER,
       waitForStart: (s?: AbortSignal) => watchPod(ctx, this.podName, (pod) => (pod === undefined ? false : hasStarted(pod) ? true : toContainerStatus(pod).done ? false : undefined), s),
       hasEnded: async (s?: AbortSignal) => toContainerStatus(await readPod(ctx, this.podName, s)).done,
+      retry: ctx.options.retry,
     };
     if (this.logSupport.split === undefined) {
       const pod = await getPod(ctx, this.podName, signal);

@@ -44,10 +44,9 @@ describe('k8s driver under injected faults (own local cluster)', () => {
     cluster.faults.set({ rate: 0.25, kind: 'drop' });
     const container = await driver.runContainer({ id: 'dropped', image: 'busybox', command: sh('echo one; echo two; exit 5') }, { signal: AbortSignal.timeout(90_000) });
     expect(await container.wait({ signal: AbortSignal.timeout(90_000) })).toMatchObject({ done: true, exitCode: 5 });
-    // A plain (non-follow) log read is not retried on a dropped connection (docs/reliability.md,
-    // bug 7): read it with the faults off.
+    // Plain (non-follow) log reads are retried through dropped connections, output not repeated.
+    for (let read = 0; read < 4; read++) expect((await readLogs(container, { signal: AbortSignal.timeout(60_000) })).stdout).toBe('one\ntwo\n');
     cluster.faults.clear();
-    expect((await readLogs(container, { signal: AbortSignal.timeout(60_000) })).stdout).toBe('one\ntwo\n');
     expect(await podNames(driver.namespace)).toHaveLength(1);
   }, TIMEOUT);
 
@@ -58,8 +57,9 @@ describe('k8s driver under injected faults (own local cluster)', () => {
     const container = await driver.runContainer({ id: 'throttled', image: 'busybox', command: sh('echo throttled') }, { signal: AbortSignal.timeout(90_000) });
     expect(await container.wait({ signal: AbortSignal.timeout(90_000) })).toMatchObject({ done: true, exitCode: 0 });
     expect(Date.now() - started).toBeLessThan(90_000);
-    cluster.faults.clear(); // plain log reads are not retried (bug 7)
-    expect((await readLogs(container, { signal: AbortSignal.timeout(60_000) })).stdout).toBe('throttled\n');
+    // Plain log reads honour the 429s too.
+    for (let read = 0; read < 4; read++) expect((await readLogs(container, { signal: AbortSignal.timeout(60_000) })).stdout).toBe('throttled\n');
+    cluster.faults.clear();
     expect(await podNames(driver.namespace)).toHaveLength(1);
   }, TIMEOUT);
 
