@@ -33,8 +33,12 @@ export async function copyToVolume(ctx: DockerContext, volume: string, source: R
         checked.destroy(error as Error);
       },
     );
+    const body = packToReadable(checked);
+    // A failing source is reported through `checking` (`rejected`); the pack and body only stop with it.
+    checked.on('error', () => {});
+    body.on('error', () => {});
     try {
-      await engineCall(ctx, { kind: 'other', what: 'copy into volume' }, () => ctx.docker().getContainer(helper).putArchive(packToReadable(checked), { path: MOUNT, abortSignal: signal }), { signal });
+      await engineCall(ctx, { kind: 'other', what: 'copy into volume' }, () => ctx.docker().getContainer(helper).putArchive(body, { path: MOUNT, abortSignal: signal }), { signal });
     } catch (error) {
       throw rejected ?? error;
     }

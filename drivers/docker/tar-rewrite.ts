@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
-import { InvalidInputError } from '../../src/errors.js';
+import { DrivetrainError, InvalidInputError } from '../../src/errors.js';
 
 /** A tar header as tar-stream reads and writes it. */
 export type TarHeader = tar.Header;
@@ -11,29 +11,80 @@ export type TarHeader = tar.Header;
  * `rename` (which may throw to reject an entry). Entry by entry with backpressure,
  * never buffered whole; `pack` is not finalised, so several sources can be appended.
  */
-export async function appendEntries(source: Readable, pack: tar.Pack, rename: (header: TarHeader) => TarHeader): Promise<void> {
+export async function appendEntries(input: unknown, pack: tar.Pack, rename: (header: TarHeader) => TarHeader): Promise<void> {
+  const source = toReadable(input);
   const extract = tar.extract();
-  const feeding = feed(source, extract);
-  feeding.catch(() => {});
+  // Errors of the parser itself mean the bytes are not a tar; the source's own errors pass as they are.
+  let sourceError: unknown;
+  const feeding = feed(source, extract).catch((error: unknown) => {
+    sourceError = error;
+    // Stops the entry loop; the source's own error is what the caller gets.
+    extract.destroy();
+  });
   try {
-    for await (const entry of extract) {
+    const entries = extract[Symbol.asyncIterator]();
+    for (;;) {
+      let next: Awaited<ReturnType<typeof entries.next>>;
+      try {
+        next = await entries.next();
+      } catch (error) {
+        throw asTarError(error, sourceError);
+      }
+      if (next.done === true) break;
+      const entry = next.value;
       const header = rename(entry.header);
       await new Promise<void>((resolve, reject) => {
         const sink = pack.entry(header, (error) => (error ? reject(error) : resolve()));
+        // The entry's failure arrives through the callback; destroying the pack mid-entry also emits it here.
+        sink.on('error', () => {});
         void (async () => {
           for await (const chunk of entry) {
             if (!sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
           }
           (sink as unknown as { end(): void }).end();
-        })().catch(reject);
+        })().catch((error: unknown) => reject(asTarError(error, sourceError)));
       });
     }
     await feeding;
+    if (sourceError !== undefined) throw sourceError;
   } catch (error) {
     source.destroy();
+    if (source !== input) destroyQuietly(input);
     extract.destroy();
     throw error;
   }
+}
+
+/**
+ * Any byte stream as a Node Readable: tar-stream's own streams (streamx) and other
+ * async iterables are read through `Readable.from`, so their failures become errors
+ * of one stream that is always destroyable.
+ */
+function toReadable(input: unknown): Readable {
+  if (input instanceof Readable) return input;
+  if (input instanceof Uint8Array) return Readable.from([Buffer.from(input)], { objectMode: false });
+  if (typeof input === 'object' && input !== null && (Symbol.asyncIterator in input || Symbol.iterator in input)) {
+    return Readable.from(input as AsyncIterable<Buffer>, { objectMode: false });
+  }
+  throw new InvalidInputError('tar', 'a readable stream or async iterable of tar bytes', input);
+}
+
+/** Stops a caller's stream that was wrapped, if it can be stopped. */
+function destroyQuietly(stream: unknown): void {
+  const destroy = (stream as { destroy?: unknown } | null)?.destroy;
+  if (typeof destroy !== 'function') return;
+  try {
+    (destroy as () => void).call(stream);
+  } catch {
+    // Already gone: nothing left to stop.
+  }
+}
+
+/** A parser failure as the caller's bad input; an error that came from the source stream stays as it is. */
+function asTarError(error: unknown, sourceError: unknown): unknown {
+  if (sourceError !== undefined) return sourceError;
+  if (error instanceof DrivetrainError) return error;
+  return new InvalidInputError('tar', 'a valid tar stream', undefined, { cause: error });
 }
 
 async function feed(source: Readable, extract: tar.Extract): Promise<void> {

@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, realpath, rm, symlink, link } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract, type Header } from 'tar-stream';
 import { abortReason } from '../../src/abort.js';
@@ -31,18 +31,26 @@ export function within(root: string, path: string): boolean {
  * Extracts a tar stream into `root`. Every entry is checked before anything is
  * written for it: names that leave the root, symlinks and hard links pointing out
  * of it, and paths through existing symlinks that lead out, are refused with
- * {@link InvalidInputError}, so nothing is ever written outside `root`.
+ * {@link InvalidInputError}, so nothing is ever written outside `root`. Bytes that
+ * are not a tar reject with an `InvalidInputError` on field `tar` (the parser's
+ * error as its cause). `tar` may be any byte stream: a Node `Readable`, a
+ * tar-stream `pack()` or another async iterable of chunks.
  */
-export async function extractInto(root: string, tar: Readable, signal: AbortSignal | undefined): Promise<void> {
+export async function extractInto(root: string, tar: unknown, signal: AbortSignal | undefined): Promise<void> {
+  const source = toReadable(tar);
   const rootReal = await realpath(root);
   signal?.throwIfAborted();
   const parser = extract();
   let onAbort: (() => void) | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
+      let settled = false;
       const fail = (error: unknown): void => {
-        tar.unpipe(parser as unknown as NodeJS.WritableStream);
-        tar.destroy();
+        if (settled) return;
+        settled = true;
+        source.unpipe(parser as unknown as NodeJS.WritableStream);
+        source.destroy();
+        if (source !== tar) destroyQuietly(tar);
         parser.destroy();
         reject(error);
       };
@@ -57,13 +65,44 @@ export async function extractInto(root: string, tar: Readable, signal: AbortSign
           },
         );
       });
-      parser.on('finish', () => resolve());
-      parser.on('error', fail);
-      tar.on('error', fail);
-      tar.pipe(parser as unknown as NodeJS.WritableStream);
+      parser.on('finish', () => {
+        if (settled) return;
+        settled = true;
+        resolve();
+      });
+      // The parser only fails on bytes that are not a tar: the caller's input.
+      parser.on('error', (error: unknown) => fail(new InvalidInputError('tar', 'a valid tar stream', undefined, { cause: error })));
+      source.on('error', fail);
+      source.pipe(parser as unknown as NodeJS.WritableStream);
     });
   } finally {
     if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/**
+ * Any byte stream as a Node Readable. tar-stream's streams (streamx) and other async
+ * iterables lack `pipe`/`unpipe` semantics Node relies on, so they are read through
+ * `Readable.from`, which turns their failures into an `error` event.
+ */
+function toReadable(tar: unknown): Readable {
+  if (tar instanceof Readable) return tar;
+  if (tar instanceof Uint8Array) return Readable.from([Buffer.from(tar)], { objectMode: false });
+  if (typeof tar === 'object' && tar !== null && (Symbol.asyncIterator in tar || Symbol.iterator in tar)) {
+    return Readable.from(tar as AsyncIterable<Buffer>, { objectMode: false });
+  }
+  throw new InvalidInputError('tar', 'a readable stream or async iterable of tar bytes', tar);
+}
+
+/** Stops a caller's stream that was wrapped, if it can be stopped. */
+function destroyQuietly(stream: unknown): void {
+  const destroy = (stream as { destroy?: unknown } | null)?.destroy;
+  if (typeof destroy === 'function') {
+    try {
+      (destroy as () => void).call(stream);
+    } catch {
+      // Already gone: nothing left to stop.
+    }
   }
 }
 

@@ -4,7 +4,7 @@ import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { ContainerStartError, DrivetrainError, ImagePullError, InvalidInputError, NotFoundError } from '../../src/errors.js';
 import { readLogs } from '../../src/logs.js';
-import type { ContainerStatus } from '../../src/types.js';
+import type { ContainerStatus, Driver } from '../../src/types.js';
 import { ALL_DRIVERS, openDriver, randomId, randomNamespace, sh, type DriverUnderTest } from './drivers.js';
 
 /** A tar stream of the given entries. */
@@ -92,13 +92,19 @@ describe.each(ALL_DRIVERS)('unusual input at run time on $name', (under: DriverU
     await expect(driver.readFilesFromVolume!(volume, ['no/such/file'], { signal: budget() })).rejects.toBeInstanceOf(NotFoundError);
   });
 
-  it('a corrupt tar stream is refused (k8s: typed; docker, native: the parser\'s plain Error, see docs/reliability.md)', async () => {
-    const driver = openDriver(under);
+  it('a corrupt tar stream is refused with a typed error (docker, native: InvalidInputError on field tar, parser error as cause)', async () => {
+    const namespace = randomNamespace('rbr');
+    const driver = openDriver(under, namespace);
     const volume = await driver.createVolume(randomId('rv'), { signal: budget() });
     const garbage = Readable.from([Buffer.alloc(1536, 0x41)]);
     const error = await driver.copyToVolume!(volume, garbage, { signal: budget() }).then(() => undefined, (e: unknown) => e);
-    expect(error).toBeInstanceOf(Error);
-    if (under.name === 'k8s') expect(error).toBeInstanceOf(DrivetrainError);
+    expect(error).toBeInstanceOf(DrivetrainError);
+    if (under.name !== 'k8s') {
+      expect(error).toBeInstanceOf(InvalidInputError);
+      expect(error).toMatchObject({ field: 'tar', expected: 'a valid tar stream' });
+      expect((error as Error).cause).toBeInstanceOf(Error);
+      expect(await under.countTasks(namespace)).toBe(0); // the copy helper is gone
+    }
   });
 
   it('a tar stream escaping the volume with "../" writes nothing outside (docker, native: refused; k8s: the helper\'s tar strips "../")', async () => {
@@ -149,5 +155,47 @@ describe.each(ALL_DRIVERS)('unusual input at run time on $name', (under: DriverU
     await container.cleanup({ signal: budget() });
     expect(Date.now() - started).toBeLessThan(under.budgetMs / 2);
     expect(await under.countTasks(namespace)).toBe(0);
+  });
+});
+
+/** copyToVolume on the drivers that read the tar themselves takes any byte stream, not only a Node Readable. */
+describe.each(ALL_DRIVERS.filter((d) => d.name !== 'k8s'))('tar sources that are not Node streams on $name', (under: DriverUnderTest) => {
+  const budget = (): AbortSignal => AbortSignal.timeout(under.budgetMs);
+
+  async function readBack(driver: Driver, volume: string, path: string): Promise<string> {
+    const probe = await driver.runContainer(
+      { id: randomId('probe'), image: 'busybox', command: ['cat', `data/${path}`], workDir: '/w', mounts: [{ volume, path: 'data' }] },
+      { signal: budget() },
+    );
+    expect(await probe.wait({ signal: budget() })).toMatchObject({ done: true, exitCode: 0 });
+    return (await readLogs(probe, { signal: budget() })).stdout;
+  }
+
+  it('a tar-stream pack() given directly is extracted', async () => {
+    const driver = openDriver(under);
+    const volume = await driver.createVolume(randomId('rv'), { signal: budget() });
+    const tar = pack();
+    tar.entry({ name: 'packed.txt' }, 'from a pack');
+    tar.finalize();
+    await driver.copyToVolume!(volume, tar as unknown as Readable, { signal: budget() });
+    expect(await readBack(driver, volume.name, 'packed.txt')).toBe('from a pack');
+  });
+
+  it('an async iterable of chunks is extracted; one that throws rejects instead of hanging', async () => {
+    const driver = openDriver(under);
+    const volume = await driver.createVolume(randomId('rv'), { signal: budget() });
+    const tar = pack();
+    tar.entry({ name: 'iterated.txt' }, 'from an iterable');
+    tar.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of tar as AsyncIterable<Buffer>) chunks.push(chunk);
+    async function* iterate(fail: boolean): AsyncGenerator<Buffer> {
+      yield chunks[0] as Buffer;
+      if (fail) throw new Error('source broke');
+      for (const chunk of chunks.slice(1)) yield chunk;
+    }
+    await driver.copyToVolume!(volume, iterate(false) as unknown as Readable, { signal: budget() });
+    expect(await readBack(driver, volume.name, 'iterated.txt')).toBe('from an iterable');
+    await expect(driver.copyToVolume!(volume, iterate(true) as unknown as Readable, { signal: budget() })).rejects.toThrow('source broke');
   });
 });
