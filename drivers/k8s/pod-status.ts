@@ -27,9 +27,8 @@ export function toContainerStatus(pod: V1Pod | undefined): ContainerStatus {
   const podReason = pod.status?.reason;
   const container = taskContainerStatus(pod);
   const terminated = container?.state?.terminated;
-  if (terminated !== undefined && (START_FAILURE_REASONS.has(terminated.reason ?? '') || terminated.reason === LOST_CONTAINER_REASON)) {
-    // The runtime's 128 is not the process's code (no process ran), nor is the kubelet's
-    // placeholder 137 for a container it lost track of.
+  if (terminated !== undefined && START_FAILURE_REASONS.has(terminated.reason ?? '')) {
+    // The runtime's 128 is not the process's code: no process ran.
     return withDetail({ done: true, exitCode: null }, terminated.reason, terminated.message);
   }
   const phase = pod.status?.phase;
@@ -39,7 +38,9 @@ export function toContainerStatus(pod: V1Pod | undefined): ContainerStatus {
   if (terminated !== undefined && (terminal || pod.metadata?.deletionTimestamp !== undefined)) {
     // A pod-level reason (DeadlineExceeded, Evicted) explains the end better than the container's "Error".
     const reason = podReason ?? terminated.reason;
-    return withDetail({ done: true, exitCode: terminated.exitCode }, reason, terminated.message ?? pod.status?.message);
+    // The kubelet's 137 for a container it lost track of is a placeholder, not the process's code.
+    const exitCode = terminated.reason === LOST_CONTAINER_REASON ? null : terminated.exitCode;
+    return withDetail({ done: true, exitCode }, reason, terminated.message ?? pod.status?.message);
   }
   if (terminal && terminated === undefined) {
     // Ended without a recorded container exit (evicted, deadline before start, node lost): no code to report.

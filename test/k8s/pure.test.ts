@@ -145,6 +145,7 @@ describe('status mapping', () => {
   });
   it('surfaces pod-level reasons and never invents a code', () => {
     expect(toContainerStatus(podWith({ phase: 'Failed', containerStatuses: [{ name: 'task', state: { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'lost' } } } as never] }))).toEqual({ done: true, exitCode: null, reason: 'ContainerStatusUnknown', message: 'lost' });
+    expect(toContainerStatus(podWith({ phase: 'Failed', reason: 'DeadlineExceeded', containerStatuses: [{ name: 'task', state: { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown' } } } as never] }))).toMatchObject({ done: true, exitCode: null, reason: 'DeadlineExceeded' });
     expect(toContainerStatus(podWith({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'too long', containerStatuses: [{ name: 'task', state: { terminated: { exitCode: 137, reason: 'Error' } } } as never] }))).toMatchObject({ done: true, exitCode: 137, reason: 'DeadlineExceeded' });
     expect(toContainerStatus(podWith({ phase: 'Failed', reason: 'Evicted' }))).toMatchObject({ done: true, exitCode: null, reason: 'Evicted' });
     expect(toContainerStatus(undefined)).toMatchObject({ done: true, exitCode: null, reason: 'Deleted' });
