@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { anySignal } from '../../src/abort.js';
 import { PassThrough, type Readable } from 'node:stream';
 import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import { ConflictError, EngineError, InvalidInputError, NotFoundError } from '../../src/errors.js';
@@ -13,6 +14,7 @@ import { escapeExpansion, IDLE_COMMAND } from './pod-spec.js';
 import { waitForStart } from './pods.js';
 import { bytesToQuantity, quantityToBytes } from './quantity.js';
 import { execInPod } from './remote.js';
+import { confineTar } from './tar-confine.js';
 import { normaliseTarNames } from './tar-names.js';
 import { removePod } from './task-container.js';
 
@@ -119,14 +121,41 @@ async function withHelper<T>(ctx: K8sContext, volume: string, readOnly: boolean,
   }
 }
 
-/** Extracts a tar stream into the volume's root. */
+/**
+ * Extracts into a staging directory inside the volume, then merges it into the root only
+ * when the archive's completion entry arrived (see `confineTar`); the staging directory is
+ * removed either way. `$0` is the staging directory, `$1` the completion entry's name.
+ */
+const EXTRACT_SCRIPT = [
+  'trap \'rm -rf "$0"\' EXIT',
+  'mkdir "$0" || exit 1',
+  'tar -x -f - -C "$0" || exit 1',
+  '[ -f "$0/$1" ] || { echo "the archive was cut short" >&2; exit 1; }',
+  'rm -f "$0/$1"',
+  `tar -c -f - -C "$0" . | tar -x -f - -C ${DATA}`,
+].join('\n');
+
+/** Extracts a tar stream into the volume's root; an entry escaping it is refused before anything is written. */
 export async function copyToVolume(ctx: K8sContext, ref: VolumeRef, archive: Readable, signal?: AbortSignal): Promise<void> {
   const volume = volumeNameOf(ref);
-  await withHelper(ctx, volume, false, signal, async (pod) => {
-    const stderr = new CollectText();
-    const status = await execInPod(ctx.kc, { namespace: ctx.ns, pod, container: 'helper' }, ['tar', '-x', '-f', '-', '-C', DATA], { stdin: archive, stderr, signal });
-    if (status.exitCode !== 0) throw new EngineError(`extracting into volume "${volume}" failed (${status.reason ?? `exit ${status.exitCode}`}): ${stderr.text().trim()}`, undefined);
-  });
+  const id = randomBytes(6).toString('hex');
+  const confinedTar = confineTar(archive, `.drivetrain-complete-${id}`);
+  // A refused entry stops the exec at once: nothing reaches the volume root.
+  const refusal = new AbortController();
+  confinedTar.onRefused((error) => refusal.abort(error));
+  try {
+    await withHelper(ctx, volume, false, anySignal([signal, refusal.signal]), async (pod) => {
+      const stderr = new CollectText();
+      const command = ['sh', '-c', EXTRACT_SCRIPT, `${DATA}/.drivetrain-incoming-${id}`, `.drivetrain-complete-${id}`];
+      const status = await execInPod(ctx.kc, { namespace: ctx.ns, pod, container: 'helper' }, command, { stdin: confinedTar.stream, stderr, signal: anySignal([signal, refusal.signal]) });
+      if (status.exitCode !== 0) throw new EngineError(`extracting into volume "${volume}" failed (${status.reason ?? `exit ${status.exitCode}`}): ${stderr.text().trim()}`, undefined);
+    });
+  } catch (error) {
+    if (refusal.signal.aborted && signal?.aborted !== true) throw refusal.signal.reason;
+    throw error;
+  } finally {
+    confinedTar.stream.destroy();
+  }
 }
 
 /**
