@@ -112,15 +112,31 @@ export class DockerDriver implements Driver {
   /**
    * Removes every container (tasks, sandboxes, helpers) and volume labelled with this
    * namespace, by label, including ones other instances made. Bounded by
-   * `closeTimeoutMs`; a second call returns the first call's promise.
+   * `closeTimeoutMs`. Calls while a sweep runs share it; a sweep that failed or was
+   * aborted is not remembered, so a later call sweeps again (and a caller that shared a
+   * failed sweep tries once more with its own signal).
    */
   close(options: OperationOptions = {}): Promise<void> {
-    if (this.closed === undefined) {
+    if (!this.closing.signal.aborted) {
       this.closing.abort(new DriverClosedError(this.name));
       this.ctx.deadlines.clear();
-      this.closed = this.sweep(anySignal([options.signal], this.options.closeTimeoutMs));
     }
-    return this.closed;
+    if (this.closed === undefined) return this.startSweep(options.signal);
+    return this.closed.catch((error: unknown) => {
+      if (options.signal?.aborted === true) throw error;
+      return this.startSweep(options.signal);
+    });
+  }
+
+  /** The sweep in flight (or finished successfully), else a new one under `signal`. */
+  private startSweep(signal: AbortSignal | undefined): Promise<void> {
+    if (this.closed !== undefined) return this.closed;
+    const sweep = this.sweep(anySignal([signal], this.options.closeTimeoutMs));
+    this.closed = sweep;
+    sweep.catch(() => {
+      if (this.closed === sweep) this.closed = undefined;
+    });
+    return sweep;
   }
 
   private async sweep(signal: AbortSignal): Promise<void> {
