@@ -6,9 +6,11 @@ import { readLogs } from '../../src/logs.js';
 import { K8S, openDriver, randomId, sh } from './drivers.js';
 
 /** A tar of `entries` as a Node Readable. */
-function tarOf(entries: ReadonlyArray<Header & { content?: string }>): Readable {
+type Entry = Partial<Header> & { name: string; content?: string };
+
+function tarOf(entries: readonly Entry[]): Readable {
   const tar = pack();
-  for (const { content, ...header } of entries) tar.entry(header, content ?? '');
+  for (const { content, ...header } of entries) tar.entry(header as Header, content ?? '');
   tar.finalize();
   return Readable.from(tar as AsyncIterable<Buffer>, { objectMode: false });
 }
@@ -29,7 +31,7 @@ describe('k8s copyToVolume refuses entries escaping the volume, before anything 
     ['a symlink leading out', [{ name: 'link', type: 'symlink', linkname: '../../etc' }]],
     ['an absolute symlink', [{ name: 'link', type: 'symlink', linkname: '/etc/passwd' }]],
     ['a hard link to a file outside', [{ name: 'hard', type: 'link', linkname: '../outside' }]],
-  ] as Array<[string, Array<Header & { content?: string }>]>)('%s', async (_title, bad) => {
+  ] as Array<[string, Entry[]]>)('%s', async (_title, bad) => {
     const driver = openDriver(K8S);
     const volume = await driver.createVolume(randomId('tc'), { signal: budget() });
     const error = await driver.copyToVolume!(volume, tarOf([{ name: 'inside.txt', content: 'ok' }, ...bad]), { signal: budget() }).then(() => undefined, (e: unknown) => e);
