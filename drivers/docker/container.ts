@@ -7,6 +7,7 @@ import { DemuxWritable } from './demux.js';
 import { sawOomEvent } from './events.js';
 import { removeContainer } from './removal.js';
 import { DELETED_STATUS, statusFromInspect } from './status.js';
+import { waitUntilStopped } from './wait-exit.js';
 
 /** A task's Docker container. */
 export class DockerContainer implements Container {
@@ -40,11 +41,15 @@ export class DockerContainer implements Container {
     }
   }
 
-  /** Blocks on the engine's wait API (no polling), then reads the final state once. */
+  /**
+   * Blocks on the engine's wait API, then reads the final state once. A slow liveness
+   * check (every few seconds) covers a long poll whose connection an engine restart
+   * dropped silently, so the true exit code is still reported.
+   */
   async wait(options: OperationOptions = {}): Promise<ContainerStatus> {
     this.ctx.assertOpen();
     try {
-      await engineCall(this.ctx, this.subject, () => this.ctx.docker().getContainer(this.engineId).wait({ condition: 'not-running', abortSignal: options.signal }), { signal: options.signal, idempotent: true });
+      await waitUntilStopped(this.ctx, this.engineId, this.subject, options.signal);
     } catch (error) {
       if (error instanceof ContainerNotFoundError) return { ...DELETED_STATUS };
       throw error;
