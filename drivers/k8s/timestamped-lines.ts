@@ -3,9 +3,28 @@
  * across reconnects: a follow that resumes with `sinceTime` gets lines again from that
  * instant (or its whole second); lines up to the last one delivered are dropped, counting
  * lines that share the boundary timestamp. Pure and synchronous.
+ *
+ * Linear in the input: bytes are scanned once, a record's pieces are joined once. Kubelets
+ * (and Docker) split a long line into records of {@link RECORD_BYTES} without newline,
+ * each with its own timestamp: such a record is delivered as soon as it is complete, so
+ * long newline-less output streams, and a reconnect resumes exactly at a record boundary.
+ * Limit: a server that does not split long lines gets them delivered in pieces of that
+ * size too, but a reconnect in the middle of such a line may repeat or drop the part of
+ * the line after its first piece (only the first piece carries the timestamp).
  */
+
+/** Content bytes of a line record without newline (the kubelet's and Docker's split size). */
+export const RECORD_BYTES = 16 * 1024;
+/** The timestamp and its space come within this many bytes, or the record has none. */
+const MAX_HEAD_BYTES = 64;
+const NEWLINE = Buffer.from('\n');
+
 export class TimestampedLines {
-  private pending = Buffer.alloc(0);
+  /** Pieces of the record being read, and their total length. */
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Offset of the record's content (after "<timestamp> ") once found. */
+  private contentStart: number | undefined;
   /** Sortable key and raw text of the last delivered timestamp. */
   private lastKey: string | undefined;
   private lastRaw: string | undefined;
@@ -13,6 +32,10 @@ export class TimestampedLines {
   private deliveredAtLast = 0;
   /** Lines seen at the last timestamp during the current connection. */
   private seenAtLast = 0;
+  /** The last record filled {@link RECORD_BYTES} (a newline right after it ends its line). */
+  private afterFullRecord = false;
+  /** Whether the last record was delivered (not a duplicate). */
+  private lastRecordDelivered = false;
 
   /** The timestamp to resume from (`sinceTime`), once a line was delivered. */
   get resumeFrom(): string | undefined {
@@ -21,33 +44,84 @@ export class TimestampedLines {
 
   /** Starts a new connection: partial input of the previous one is discarded (it will be sent again). */
   reconnect(): void {
-    this.pending = Buffer.alloc(0);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.contentStart = undefined;
     this.seenAtLast = 0;
+    this.afterFullRecord = false;
   }
 
-  /** Feeds bytes; returns the text of the new complete lines, timestamps removed. */
+  /** Feeds bytes; returns the text of the new complete lines and line records, timestamps removed. */
   push(chunk: Buffer): Buffer {
-    const data = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]);
     const out: Buffer[] = [];
-    let start = 0;
-    for (let newline = data.indexOf(10, start); newline !== -1; newline = data.indexOf(10, start)) {
-      const line = this.accept(data.subarray(start, newline + 1));
-      if (line !== undefined) out.push(line);
-      start = newline + 1;
+    let pos = 0;
+    const take = (end: number): void => {
+      this.pending.push(chunk.subarray(pos, end));
+      this.pendingBytes += end - pos;
+      pos = end;
+    };
+    while (pos < chunk.length) {
+      if (this.afterFullRecord) {
+        this.afterFullRecord = false;
+        // A line of exactly one record's length: its newline follows the record.
+        if (chunk[pos] === 10) {
+          pos += 1;
+          if (this.lastRecordDelivered) out.push(NEWLINE);
+          continue;
+        }
+      }
+      if (this.contentStart === undefined) {
+        const window = chunk.subarray(pos, pos + Math.max(1, MAX_HEAD_BYTES - this.pendingBytes));
+        const space = window.indexOf(32);
+        const newline = window.indexOf(10);
+        if (newline !== -1 && (space === -1 || newline < space)) {
+          take(pos + newline + 1);
+          this.complete(out);
+        } else if (space !== -1) {
+          take(pos + space + 1);
+          this.contentStart = this.pendingBytes;
+        } else {
+          take(pos + window.length);
+          if (this.pendingBytes >= MAX_HEAD_BYTES) this.contentStart = 0; // no timestamp
+        }
+        continue;
+      }
+      const room = RECORD_BYTES - (this.pendingBytes - this.contentStart);
+      const newline = chunk.subarray(pos, pos + room).indexOf(10);
+      if (newline !== -1) {
+        take(pos + newline + 1);
+        this.complete(out);
+      } else {
+        take(Math.min(chunk.length, pos + room));
+        // A full record is delivered at once: the next bytes may not come for a long time.
+        if (this.pendingBytes - this.contentStart >= RECORD_BYTES) {
+          this.complete(out);
+          this.afterFullRecord = true;
+        }
+      }
     }
-    this.pending = Buffer.from(data.subarray(start));
     return Buffer.concat(out);
   }
 
   /** At the clean end of the log: the last line if it had no newline. */
   flush(): Buffer {
-    const rest = this.pending;
-    this.pending = Buffer.alloc(0);
-    return rest.length === 0 ? rest : (this.accept(rest) ?? Buffer.alloc(0));
+    const out: Buffer[] = [];
+    if (this.pendingBytes > 0) this.complete(out);
+    return Buffer.concat(out);
+  }
+
+  private complete(out: Buffer[]): void {
+    const record = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.contentStart = undefined;
+    const text = this.accept(record);
+    this.lastRecordDelivered = text !== undefined;
+    if (text !== undefined && text.length > 0) out.push(text);
   }
 
   private accept(line: Buffer): Buffer | undefined {
-    const space = line.indexOf(32);
+    const space = line.subarray(0, MAX_HEAD_BYTES).indexOf(32);
     const raw = space === -1 ? undefined : line.subarray(0, space).toString('latin1');
     const key = raw === undefined ? undefined : timestampKey(raw);
     if (key === undefined || raw === undefined) return line; // no timestamp: nothing to de-duplicate by
