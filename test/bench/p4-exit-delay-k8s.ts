@@ -1,9 +1,10 @@
 import type { BenchRow } from './row.js';
 import { targetOf } from './row.js';
 import { summarize } from './stats.js';
-import { BENCH_IMAGE, benchNamespace, engineClient, taskId } from './docker-baselines.js';
+import { benchNamespace, engineClient } from './docker-baselines.js';
 import { benchK8sDriver, type BenchCluster } from './k8s-bench.js';
-import { DieEvents, wallClockMs } from './p4-exit-delay.js';
+import { DieEvents, exitDelays } from './p4-exit-delay.js';
+import type { Container } from '../../src/types.js';
 
 /** Labels the local cluster's kubelet puts on the Docker containers of pods. */
 const KUBELET_LABELS = {
@@ -36,25 +37,9 @@ export async function measureP4K8s(bench: BenchCluster, options: P4K8sOptions = 
     const a = event.Actor?.Attributes ?? {};
     return a[KUBELET_LABELS.container] === TASK_CONTAINER ? `${a[KUBELET_LABELS.namespace]}/${a[KUBELET_LABELS.pod]}` : undefined;
   });
-  const delays: number[] = [];
-  try {
-    for (let i = 0; i < tasks; i++) {
-      const container = await driver.runContainer({ id: taskId('exit'), image: BENCH_IMAGE, command: ['sleep', '0.5'] });
-      try {
-        const status = await container.wait({ signal: AbortSignal.timeout(60_000) });
-        const resolvedAt = wallClockMs();
-        if (status.exitCode !== 0) throw new Error(`sleep ended with ${JSON.stringify(status)}`);
-        const podName = (container as unknown as { podName: string }).podName;
-        const exitedAt = await events.exitTime(`${bench.kubernetesNamespace}/${podName}`);
-        delays.push(resolvedAt - exitedAt);
-      } finally {
-        await container.cleanup();
-      }
-    }
-  } finally {
-    events.close();
-    await driver.close();
-  }
+  // The driver's pod name is not part of the contract: read it off the handle.
+  const podOf = (container: Container): string => `${bench.kubernetesNamespace}/${(container as unknown as { podName: string }).podName}`;
+  const delays = await exitDelays(driver, events, tasks, '0.5', podOf);
   const value = summarize(delays);
   return [
     {

@@ -6,6 +6,7 @@ import { targetOf } from './row.js';
 import { summarize } from './stats.js';
 import { BENCH_IMAGE, benchDriver, benchNamespace, engineClient, taskId } from './docker-baselines.js';
 import { LABELS } from '../../src/labels.js';
+import type { Container, Driver } from '../../src/types.js';
 
 /** Sizes of P4 (Docker). */
 export interface P4Options {
@@ -97,24 +98,7 @@ export async function measureP4Docker(options: P4Options = {}): Promise<BenchRow
   const namespace = options.namespace ?? benchNamespace('p4');
   const driver = benchDriver(namespace);
   const events = await DieEvents.open(engineClient(), `${LABELS.namespace}=${namespace}`);
-  const delays: number[] = [];
-  try {
-    for (let i = 0; i < tasks; i++) {
-      const container = (await driver.runContainer({ id: taskId('exit'), image: BENCH_IMAGE, command: ['sleep', '0.3'] })) as DockerContainer;
-      try {
-        const status = await container.wait({ signal: AbortSignal.timeout(30_000) });
-        const resolvedAt = wallClockMs();
-        if (status.exitCode !== 0) throw new Error(`sleep ended with ${JSON.stringify(status)}`);
-        const exitedAt = await events.exitTime(container.engineId);
-        delays.push(resolvedAt - exitedAt);
-      } finally {
-        await container.cleanup();
-      }
-    }
-  } finally {
-    events.close();
-    await driver.close();
-  }
+  const delays = await exitDelays(driver, events, tasks, '0.3', (container) => (container as DockerContainer).engineId);
   const value = summarize(delays);
   return [
     {
@@ -126,4 +110,29 @@ export async function measureP4Docker(options: P4Options = {}): Promise<BenchRow
       note: "exit moment = the engine's `die` event timeNano (same host clock)",
     },
   ];
+}
+
+/**
+ * Runs `tasks` short sleeps one after the other and returns, for each, the time from its
+ * `die` event to `wait()` resolving. Closes `events` and the driver.
+ */
+export async function exitDelays(driver: Driver, events: DieEvents, tasks: number, sleepSeconds: string, eventKey: (container: Container) => string): Promise<number[]> {
+  const delays: number[] = [];
+  try {
+    for (let i = 0; i < tasks; i++) {
+      const container = await driver.runContainer({ id: taskId('exit'), image: BENCH_IMAGE, command: ['sleep', sleepSeconds] });
+      try {
+        const status = await container.wait({ signal: AbortSignal.timeout(60_000) });
+        const resolvedAt = wallClockMs();
+        if (status.exitCode !== 0) throw new Error(`sleep ended with ${JSON.stringify(status)}`);
+        delays.push(resolvedAt - (await events.exitTime(eventKey(container))));
+      } finally {
+        await container.cleanup();
+      }
+    }
+  } finally {
+    events.close();
+    await driver.close();
+  }
+  return delays;
 }
