@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { DrivetrainError, InvalidInputError } from '../../src/errors.js';
+import { destroyQuietly, tarInputToReadable } from '../../src/tar-input.js';
 
 /** A tar header as tar-stream reads and writes it. */
 export type TarHeader = tar.Header;
@@ -12,7 +13,7 @@ export type TarHeader = tar.Header;
  * never buffered whole; `pack` is not finalised, so several sources can be appended.
  */
 export async function appendEntries(input: unknown, pack: tar.Pack, rename: (header: TarHeader) => TarHeader): Promise<void> {
-  const source = toReadable(input);
+  const source = tarInputToReadable(input);
   const extract = tar.extract();
   // Errors of the parser itself mean the bytes are not a tar; the source's own errors pass as they are.
   let sourceError: unknown;
@@ -55,30 +56,6 @@ export async function appendEntries(input: unknown, pack: tar.Pack, rename: (hea
   }
 }
 
-/**
- * Any byte stream as a Node Readable: tar-stream's own streams (streamx) and other
- * async iterables are read through `Readable.from`, so their failures become errors
- * of one stream that is always destroyable.
- */
-function toReadable(input: unknown): Readable {
-  if (input instanceof Readable) return input;
-  if (input instanceof Uint8Array) return Readable.from([Buffer.from(input)], { objectMode: false });
-  if (typeof input === 'object' && input !== null && (Symbol.asyncIterator in input || Symbol.iterator in input)) {
-    return Readable.from(input as AsyncIterable<Buffer>, { objectMode: false });
-  }
-  throw new InvalidInputError('tar', 'a readable stream or async iterable of tar bytes', input);
-}
-
-/** Stops a caller's stream that was wrapped, if it can be stopped. */
-function destroyQuietly(stream: unknown): void {
-  const destroy = (stream as { destroy?: unknown } | null)?.destroy;
-  if (typeof destroy !== 'function') return;
-  try {
-    (destroy as () => void).call(stream);
-  } catch {
-    // Already gone: nothing left to stop.
-  }
-}
 
 /** A parser failure as the caller's bad input; an error that came from the source stream stays as it is. */
 function asTarError(error: unknown, sourceError: unknown): unknown {

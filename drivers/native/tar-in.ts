@@ -1,12 +1,12 @@
 import { createWriteStream } from 'node:fs';
 import { lstat, mkdir, realpath, rm, symlink, link } from 'node:fs/promises';
 import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract, type Header } from 'tar-stream';
 import { abortReason } from '../../src/abort.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { isCode } from './record.js';
+import { destroyQuietly, tarInputToReadable } from '../../src/tar-input.js';
 
 /**
  * A path relative to a volume root, or an {@link InvalidInputError}: no absolute
@@ -37,7 +37,7 @@ export function within(root: string, path: string): boolean {
  * tar-stream `pack()` or another async iterable of chunks.
  */
 export async function extractInto(root: string, tar: unknown, signal: AbortSignal | undefined): Promise<void> {
-  const source = toReadable(tar);
+  const source = tarInputToReadable(tar);
   const rootReal = await realpath(root);
   signal?.throwIfAborted();
   const parser = extract();
@@ -80,31 +80,6 @@ export async function extractInto(root: string, tar: unknown, signal: AbortSigna
   }
 }
 
-/**
- * Any byte stream as a Node Readable. tar-stream's streams (streamx) and other async
- * iterables lack `pipe`/`unpipe` semantics Node relies on, so they are read through
- * `Readable.from`, which turns their failures into an `error` event.
- */
-function toReadable(tar: unknown): Readable {
-  if (tar instanceof Readable) return tar;
-  if (tar instanceof Uint8Array) return Readable.from([Buffer.from(tar)], { objectMode: false });
-  if (typeof tar === 'object' && tar !== null && (Symbol.asyncIterator in tar || Symbol.iterator in tar)) {
-    return Readable.from(tar as AsyncIterable<Buffer>, { objectMode: false });
-  }
-  throw new InvalidInputError('tar', 'a readable stream or async iterable of tar bytes', tar);
-}
-
-/** Stops a caller's stream that was wrapped, if it can be stopped. */
-function destroyQuietly(stream: unknown): void {
-  const destroy = (stream as { destroy?: unknown } | null)?.destroy;
-  if (typeof destroy === 'function') {
-    try {
-      (destroy as () => void).call(stream);
-    } catch {
-      // Already gone: nothing left to stop.
-    }
-  }
-}
 
 /** An entry's content stream (a streamx Readable). */
 type EntryBody = import('streamx').Readable;
