@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KObject } from '../../k8s-server/api.js';
-import { startLocalCluster, type LocalCluster } from '../../k8s-server/cluster.js';
+import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../../k8s-server/cluster.js';
 
 /** The result of one kubectl run. */
 export interface KubectlResult {
@@ -28,8 +28,8 @@ export interface TestCluster {
 
 export const randomName = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
 
-export async function startTestCluster(): Promise<TestCluster> {
-  const cluster = await startLocalCluster();
+export async function startTestCluster(options: LocalClusterOptions = {}): Promise<TestCluster> {
+  const cluster = await startLocalCluster(options);
   const cacheDir = mkdtempSync(join(tmpdir(), 'kubecache-'));
   const namespace = randomName('node');
   const env = { ...process.env, KUBECACHEDIR: cacheDir, KUBECONFIG: '' };

@@ -28,18 +28,23 @@ export function serveAttach(ctx: ClusterContext, server: ChannelServer, request:
     void container
       .attach({ stream: true, stdin, stdout: target.stdout, stderr: target.stderr, hijack: true })
       .then(async (attached) => {
-        stream = attached as unknown as Duplex;
-        if (clientGone) return stream.destroy();
+        const engine = attached as unknown as Duplex;
+        if (clientGone) return engine.destroy();
         // Docker lets a client attach to a stopped container and then waits for a start that
         // never comes. A kubelet refuses instead, and kubectl then falls back to the logs.
-        if ((await container.inspect()).State.Running !== true) {
-          stream.destroy();
-          return session.finish({ error: `container ${String(target.spec?.name)} is not running` });
+        const running = (await container.inspect()).State.Running === true;
+        if (clientGone || !running) {
+          engine.destroy();
+          if (!running) session.finish({ error: `container ${String(target.spec?.name)} is not running` });
+          return;
         }
-        for (const chunk of pendingStdin.splice(0)) stream.write(chunk);
-        if (pendingEnd) endWrite(stream);
+        // Input that arrived during the inspect is still pending: flush it before later input
+        // goes straight through, so nothing is reordered or written after the end.
+        for (const chunk of pendingStdin.splice(0)) engine.write(chunk);
+        if (pendingEnd) endWrite(engine);
+        stream = engine;
         sendHello(session, target);
-        pipeOutput(stream, target, session, () => session.finish({ exitCode: 0 }));
+        pipeOutput(engine, target, session, () => session.finish({ exitCode: 0 }));
       })
       .catch((error: Error) => session.finish({ error: error.message }));
     return {

@@ -1,0 +1,84 @@
+import { PassThrough, Writable } from 'node:stream';
+import * as k8s from '@kubernetes/client-node';
+import Dockerode from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { busyboxPod, isFinished, randomName, startTestCluster, type TestCluster } from './helpers.js';
+
+/**
+ * pods/attach holds input that arrives before the engine's stream is ready. The server
+ * checks that the container runs before it hands input over; an engine slow to answer
+ * that check (a busy machine) must not reorder the input or let its end overtake it.
+ */
+
+const ENGINE_DELAY_MS = 100;
+
+/** An engine client whose container attach and inspect answer late while `slow.on` is set. */
+function slowInspectDocker(slow: { on: boolean }): Dockerode {
+  const docker = new Dockerode();
+  const getContainer = docker.getContainer.bind(docker);
+  docker.getContainer = (id: string) => {
+    const container = getContainer(id);
+    const late = async <T>(call: () => Promise<T>): Promise<T> => {
+      if (slow.on) await new Promise((resolve) => setTimeout(resolve, ENGINE_DELAY_MS));
+      return call();
+    };
+    const inspect = container.inspect.bind(container) as () => Promise<unknown>;
+    const attach = container.attach.bind(container) as (options: object) => Promise<unknown>;
+    container.inspect = (() => late(inspect)) as typeof container.inspect;
+    container.attach = ((options: object) => late(() => attach(options))) as typeof container.attach;
+    return container;
+  };
+  return docker;
+}
+
+const slow = { on: false };
+let t: TestCluster;
+let kc: k8s.KubeConfig;
+beforeAll(async () => {
+  t = await startTestCluster({ docker: slowInspectDocker(slow) });
+  kc = new k8s.KubeConfig();
+  kc.loadFromFile(t.cluster.kubeconfigPath);
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+function collector(): Writable & { text: () => string } {
+  const chunks: Buffer[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(Buffer.from(chunk));
+      done();
+    },
+  });
+  return Object.assign(sink, { text: () => Buffer.concat(chunks).toString() });
+}
+
+describe('pods/attach input while the engine stream is set up', () => {
+  it('reaches the process whole and in order, before its end', async () => {
+    const name = randomName('ai');
+    await t.apply(busyboxPod(name, 'cat', { container: { stdin: true, stdinOnce: true }, spec: { terminationGracePeriodSeconds: 0 } }));
+    await t.waitFor('pods', name, (o) => o?.status?.phase === 'Running');
+    slow.on = true;
+    try {
+      const lines = Array.from({ length: 40 }, (_, i) => `line ${i}\n`);
+      const out = collector();
+      const stdin = new PassThrough();
+      const ws = await new k8s.Attach(kc).attach(t.namespace, name, 'main', out, collector(), stdin, false);
+      const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
+      // Spread over about three engine delays: some lines come before the engine stream
+      // exists, some while the server waits for the inspect, and the rest after.
+      for (const line of lines) {
+        stdin.write(line);
+        await new Promise((resolve) => setTimeout(resolve, (3 * ENGINE_DELAY_MS) / lines.length));
+      }
+      stdin.end();
+      await closed;
+      slow.on = false;
+      await t.waitFor('pods', name, isFinished);
+      expect(out.text()).toBe(lines.join(''));
+    } finally {
+      slow.on = false;
+    }
+  });
+});
