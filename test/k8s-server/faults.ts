@@ -1,11 +1,19 @@
 /** Run-time fault injection for the local API server. */
 
+import { errors, type StatusError } from './status.js';
+
+/** The kinds of fault: transient ones a client should retry, and permanent ones it must not. */
+export const FAULT_KINDS = ['429', '500', 'drop', '400', '403', '422'] as const;
+
 /** What to inject into a share of requests. */
 export interface FaultSpec {
   /** Share of matching requests that fail, 0..1. */
   rate: number;
-  /** `429` (with Retry-After), `500`, or `drop` (the connection is destroyed without a response). */
-  kind: '429' | '500' | 'drop';
+  /**
+   * `429` (with Retry-After), `500`, `drop` (the connection is destroyed without a response),
+   * or a permanent refusal: `400` BadRequest, `403` Forbidden, `422` Invalid (one cause on `spec`).
+   */
+  kind: (typeof FAULT_KINDS)[number];
   /** Retry-After of a 429, in seconds. @default 1 */
   retryAfterSeconds?: number;
   /** Only requests this returns true for are affected. @default all resource requests */
@@ -31,18 +39,21 @@ export class Faults {
   private spec: FaultSpec | undefined;
   /** Latency added to every resource request, in ms. @default 0 */
   delayMs = 0;
+  /** How many requests got a fault since the last `clear()` (so tests can count retries). */
+  injected = 0;
 
   constructor(private readonly cutAll: () => number) {}
 
   set(spec: FaultSpec): void {
     if (!(spec.rate >= 0 && spec.rate <= 1)) throw new TypeError('faults.rate must be between 0 and 1');
-    if (!['429', '500', 'drop'].includes(spec.kind)) throw new TypeError("faults.kind must be '429', '500' or 'drop'");
+    if (!FAULT_KINDS.includes(spec.kind)) throw new TypeError(`faults.kind must be one of ${FAULT_KINDS.join(', ')}`);
     this.spec = { ...spec };
   }
 
   clear(): void {
     this.spec = undefined;
     this.delayMs = 0;
+    this.injected = 0;
   }
 
   /** Drops every open watch connection; returns how many were cut. */
@@ -55,7 +66,9 @@ export class Faults {
     const spec = this.spec;
     if (!spec) return undefined;
     if (spec.match && !spec.match(method, path)) return undefined;
-    return Math.random() < spec.rate ? spec : undefined;
+    if (Math.random() >= spec.rate) return undefined;
+    this.injected++;
+    return spec;
   }
 
   /** Applies a `POST /debug/faults` body. */
@@ -76,6 +89,22 @@ export class Faults {
 
   /** What `GET /debug/faults` shows. */
   describe(): object {
-    return { active: !!this.spec, rate: this.spec?.rate ?? 0, kind: this.spec?.kind ?? null, delayMs: this.delayMs };
+    return { active: !!this.spec, rate: this.spec?.rate ?? 0, kind: this.spec?.kind ?? null, delayMs: this.delayMs, injected: this.injected };
+  }
+}
+
+/** The Status error a fault answers with (`drop` has none: the connection is cut). */
+export function faultError(fault: FaultSpec): StatusError {
+  switch (fault.kind) {
+    case '429':
+      return errors.tooManyRequests(fault.retryAfterSeconds ?? 1);
+    case '400':
+      return errors.badRequest('injected fault: the request was refused as malformed');
+    case '403':
+      return errors.forbidden('resource', 'injected', 'injected fault: access denied');
+    case '422':
+      return errors.invalid('Object', 'injected', [{ field: 'spec', message: 'Invalid value: injected fault', reason: 'FieldValueInvalid' }]);
+    default:
+      return errors.internal('injected fault');
   }
 }

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Faults } from '../faults.js';
+import { faultError, type Faults } from '../faults.js';
 import type { Metrics } from '../metrics.js';
 import { errors, StatusError } from '../status.js';
 import type { HttpContext, Route } from './context.js';
@@ -119,7 +119,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
           req.socket.destroy();
           return;
         }
-        if (fault) throw fault.kind === '429' ? errors.tooManyRequests(fault.retryAfterSeconds ?? 1) : errors.internal('injected fault');
+        if (fault) throw faultError(fault);
         if (deps.faults.delayMs > 0) await delay(deps.faults.delayMs);
       }
       const route = parseRoute(path, url.searchParams);
@@ -151,7 +151,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
           socket.destroy();
           return;
         }
-        if (fault) throw fault.kind === '429' ? errors.tooManyRequests(fault.retryAfterSeconds ?? 1) : errors.internal('injected fault');
+        if (fault) throw faultError(fault);
         const route = parseRoute(url.pathname, url.searchParams);
         if (!route || route.info.plural !== 'pods' || (route.subresource !== 'exec' && route.subresource !== 'attach')) {
           throw errors.badRequest('only pods/exec and pods/attach can be upgraded');
