@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { afterEach, beforeEach } from 'vitest';
 import type { Driver, DriverCapabilities, Task } from '../../src/types.js';
 
@@ -100,7 +101,11 @@ export function createHarness(options: TestDriverOptions, capabilities: DriverCa
   beforeEach(async () => {
     const namespace = randomNamespace();
     const driver = await make(namespace);
-    current = { driver, namespace, extra: [], signal: AbortSignal.timeout(timeoutMs) };
+    const signal = AbortSignal.timeout(timeoutMs);
+    // One case signal serves many concurrent operations (20 racing runs of one ID, say):
+    // each holds a listener while in flight, which is expected, not a leak.
+    setMaxListeners(100, signal);
+    current = { driver, namespace, extra: [], signal };
   });
 
   afterEach(async () => {
