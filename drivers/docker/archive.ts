@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import tar from 'tar-stream';
+import { abortReason } from '../../src/abort.js';
 import { InvalidInputError, NotFoundError } from '../../src/errors.js';
 import { LABELS } from '../../src/labels.js';
 import { engineCall, type DockerContext } from './context.js';
@@ -9,6 +10,7 @@ import { baseLabels, volumeName } from './naming.js';
 import { removeContainerQuietly } from './removal.js';
 import { createWithImage } from './run.js';
 import { appendEntries, checkConfined, confinedName, packToReadable } from './tar-rewrite.js';
+import { destroyQuietly } from '../../src/tar-input.js';
 
 /** Where helpers mount the volume. */
 const MOUNT = '/volume';
@@ -18,21 +20,34 @@ const MOUNT = '/volume';
  * the engine mounts a stopped container's volumes for its archive API, so no process,
  * no start and no wait are needed. The helper is labelled (role `helper`), so `close`
  * reaps one left by a crash, and it is removed once its transfer ends or fails.
+ *
+ * An abort fails the call (or the stream handed out) with the signal's own reason, at
+ * once: not the socket's reset nor an engine error wrapping the reason.
  */
 
-/** Extracts the tar stream `source` into the volume's root. Entries escaping the root are rejected. */
+/**
+ * Extracts the tar stream `source` into the volume's root. Entries escaping the root are
+ * rejected. On failure or abort `source` is destroyed; the engine keeps what it had
+ * extracted before the upload was cut (complete entries, the last one perhaps truncated).
+ */
 export async function copyToVolume(ctx: DockerContext, volume: string, source: Readable, signal: AbortSignal): Promise<void> {
-  const helper = await createHelper(ctx, volume, false, signal);
+  let helper: string;
   try {
-    const checked = tar.pack();
-    let rejected: unknown;
-    const checking = appendEntries(source, checked, checkConfined).then(
-      () => checked.finalize(),
-      (error: unknown) => {
-        rejected = error;
-        checked.destroy(error as Error);
-      },
-    );
+    helper = await orAbortReason(signal, () => createHelper(ctx, volume, false, signal));
+  } catch (error) {
+    destroyQuietly(source);
+    throw error;
+  }
+  const checked = tar.pack();
+  let rejected: unknown;
+  const checking = appendEntries(source, checked, checkConfined).then(
+    () => checked.finalize(),
+    (error: unknown) => {
+      rejected = error;
+      checked.destroy(error as Error);
+    },
+  );
+  try {
     const body = packToReadable(checked);
     // A failing source is reported through `checking` (`rejected`); the pack and body only stop with it.
     checked.on('error', () => {});
@@ -40,10 +55,17 @@ export async function copyToVolume(ctx: DockerContext, volume: string, source: R
     try {
       await engineCall(ctx, { kind: 'other', what: 'copy into volume' }, () => ctx.docker().getContainer(helper).putArchive(body, { path: MOUNT, abortSignal: signal }), { signal });
     } catch (error) {
+      if (signal.aborted) throw abortReason(signal);
       throw rejected ?? error;
     }
     await checking;
     if (rejected !== undefined) throw rejected;
+  } catch (error) {
+    // The upload stopped: the source is read no further, and the entry copier, stuck on a
+    // pack nobody reads, is released with it.
+    destroyQuietly(source);
+    checked.destroy();
+    throw error;
   } finally {
     await removeContainerQuietly(ctx, helper);
   }
@@ -51,11 +73,11 @@ export async function copyToVolume(ctx: DockerContext, volume: string, source: R
 
 /** The whole volume as a tar stream, entries relative to the root (`./`, `./a`, `./sub/b`). */
 export async function copyFromVolume(ctx: DockerContext, volume: string, signal: AbortSignal): Promise<Readable> {
-  const helper = await createHelper(ctx, volume, true, signal);
+  const helper = await orAbortReason(signal, () => createHelper(ctx, volume, true, signal));
   try {
     // `<mount>/.` makes the engine name entries relative to the mount itself.
-    const archive = await getArchive(ctx, helper, `${MOUNT}/.`, signal);
-    return removeHelperWhenDone(ctx, helper, archive);
+    const archive = await orAbortReason(signal, () => getArchive(ctx, helper, `${MOUNT}/.`, signal));
+    return removeHelperWhenDone(ctx, helper, archive, signal);
   } catch (error) {
     await removeContainerQuietly(ctx, helper);
     throw error;
@@ -71,13 +93,15 @@ export async function readFilesFromVolume(ctx: DockerContext, volume: string, pa
     if (name === '.') throw new InvalidInputError(`paths[${i}]`, 'a file or directory inside the volume (use copyFromVolume for all of it)', p);
     return name.replace(/\/+$/, '');
   });
-  const helper = await createHelper(ctx, volume, true, signal);
+  const helper = await orAbortReason(signal, () => createHelper(ctx, volume, true, signal));
   try {
+    if (signal.aborted) throw abortReason(signal);
     for (const path of wanted) {
       await engineCall(ctx, { kind: 'other', what: `path "${path}" in volume "${volume}"` }, () => ctx.docker().getContainer(helper).infoArchive({ path: `${MOUNT}/${path}`, abortSignal: signal }), { signal, idempotent: true });
     }
   } catch (error) {
     await removeContainerQuietly(ctx, helper);
+    if (signal.aborted) throw abortReason(signal);
     if (error instanceof NotFoundError) throw new NotFoundError(`a requested path does not exist in volume "${volume}": ${error.message}`, { cause: error });
     throw error;
   }
@@ -91,7 +115,7 @@ export async function readFilesFromVolume(ctx: DockerContext, volume: string, pa
     }
     pack.finalize();
   })().catch((error: unknown) => pack.destroy(error as Error));
-  return removeHelperWhenDone(ctx, helper, packToReadable(pack));
+  return removeHelperWhenDone(ctx, helper, packToReadable(pack), signal);
 }
 
 async function getArchive(ctx: DockerContext, helper: string, path: string, signal: AbortSignal): Promise<Readable> {
@@ -102,25 +126,44 @@ async function getArchive(ctx: DockerContext, helper: string, path: string, sign
 /**
  * Passes `source` through and removes the helper when the transfer is over: before
  * the reader sees the end (so a finished read leaves nothing behind), or at once
- * when it fails or the reader destroys the stream early.
+ * when it fails, the signal aborts (the reader gets the signal's reason, whether or not
+ * it is still reading), or the reader destroys the stream early.
  */
-function removeHelperWhenDone(ctx: DockerContext, helper: string, source: Readable): Readable {
+function removeHelperWhenDone(ctx: DockerContext, helper: string, source: Readable, signal: AbortSignal): Readable {
   const out = new PassThrough();
   let removal: Promise<void> | undefined;
   const remove = (): Promise<void> => (removal ??= removeContainerQuietly(ctx, helper));
+  const onAbort = (): void => {
+    out.destroy(abortReason(signal));
+  };
   source.on('error', (error) => {
     void remove();
-    out.destroy(error);
+    // An aborted request surfaces as a socket reset: the caller gets the signal's reason instead.
+    out.destroy(signal.aborted ? abortReason(signal) : error);
   });
   source.once('end', () => {
     void remove().then(() => out.end());
   });
   out.on('close', () => {
+    signal.removeEventListener('abort', onAbort);
     source.destroy();
     void remove();
   });
   source.pipe(out, { end: false });
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
   return out;
+}
+
+/** Runs `work`; when the signal fired meanwhile, its reason is what the caller gets, not the failure it caused. */
+async function orAbortReason<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  try {
+    if (signal.aborted) throw abortReason(signal);
+    return await work();
+  } catch (error) {
+    if (signal.aborted) throw abortReason(signal);
+    throw error;
+  }
 }
 
 /** Creates (never starts) a helper container with the volume mounted; the volume must exist in this namespace. */
