@@ -54,6 +54,11 @@ export async function execInPod(kc: KubeConfig, target: { namespace: string; pod
   } catch (error) {
     throw normaliseError(error, `exec in pod "${target.pod}"`);
   }
+  if (signal?.aborted) {
+    // Aborted while the socket was being opened: the abort listener below would never fire.
+    socket.terminate();
+    throw abortReason(signal);
+  }
   if (stdin !== null && streams.stdin !== undefined) void pumpInput(stdinToReadable(streams.stdin), stdin, socket);
   return new Promise<ContainerStatus>((resolve, reject) => {
     const onAbort = (): void => {

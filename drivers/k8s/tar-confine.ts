@@ -64,9 +64,19 @@ export function confineTar(source: Readable, completeMarker: string): ConfinedTa
       refuse(error as InvalidInputError);
       return;
     }
-    body.pipe(pack.entry(header, (error) => (error ? extract.destroy(error) : next())));
+    if (pack.destroyed) {
+      // The copy was stopped (output destroyed): nothing more is packed.
+      body.resume();
+      return;
+    }
+    const sink = pack.entry(header, (error) => (error ? extract.destroy(error) : next()));
+    // Destroying the pack mid-entry fails the entry through its callback and also emits here.
+    sink.on('error', () => {});
+    body.pipe(sink);
   });
+  let parsed = false;
   extract.on('finish', () => {
+    parsed = true;
     if (refused !== undefined) return;
     pack.entry({ name: completeMarker, type: 'file', size: 0 }, '');
     pack.finalize();
@@ -75,6 +85,14 @@ export function confineTar(source: Readable, completeMarker: string): ConfinedTa
     refuse(error instanceof InvalidInputError ? error : new InvalidInputError('tar', 'a valid tar stream', undefined, { cause: error }));
   });
   pack.on('error', () => {});
+  // Output gone before the whole archive was parsed (the copy failed or was aborted): the
+  // caller's source is released and the parser stops.
+  output.once('close', () => {
+    if (parsed) return;
+    source.destroy();
+    extract.destroy();
+    pack.destroy();
+  });
   pack.pipe(output);
   return {
     stream: output,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { anySignal } from '../../src/abort.js';
+import { abortReason, anySignal } from '../../src/abort.js';
 import { PassThrough, type Readable } from 'node:stream';
 import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import { ConflictError, EngineError, InvalidInputError, NotFoundError } from '../../src/errors.js';
@@ -160,13 +160,26 @@ export async function copyToVolume(ctx: K8sContext, ref: VolumeRef, archive: Rea
 
 /**
  * A tar stream of `paths` (or of the whole volume), entries relative to the volume root.
- * The helper stays up until the stream is read or destroyed.
+ * The helper stays up until the stream is read or destroyed. When `signal` aborts after
+ * the stream was handed out, the stream fails at once with its reason (read or not); the
+ * exec is cut and the helper removed behind it.
  */
 export async function readFromVolume(ctx: K8sContext, ref: VolumeRef, paths: readonly string[] | undefined, signal?: AbortSignal): Promise<Readable> {
   const volume = volumeNameOf(ref);
   const relative = (paths ?? []).map((path, i) => checkRelativePath(path, `paths[${i}]`));
   if (paths !== undefined && relative.length === 0) throw new InvalidInputError('paths', 'a non-empty array of paths relative to the volume root', paths);
   const output = new PassThrough();
+  // Fires once the reader is gone (stream ended, failed, aborted or destroyed): a `tar` nobody
+  // reads would block on its full pipe and keep the helper up.
+  const readerGone = new AbortController();
+  const onAbort = (): void => {
+    output.destroy(abortReason(signal as AbortSignal));
+  };
+  output.once('close', () => {
+    signal?.removeEventListener('abort', onAbort);
+    readerGone.abort();
+  });
+  const execSignal = anySignal([signal, readerGone.signal]);
   let ready: (() => void) | undefined;
   let handedOut = false;
   let failed: ((error: unknown) => void) | undefined;
@@ -183,7 +196,9 @@ export async function readFromVolume(ctx: K8sContext, ref: VolumeRef, paths: rea
       if (check.exitCode === 44) throw new NotFoundError(`volume "${volume}" has no "${missing.text().trim()}"`);
       if (check.exitCode !== 0) throw new EngineError(`checking paths in volume "${volume}" failed (${check.reason ?? `exit ${check.exitCode}`})`, undefined);
     }
+    if (signal?.aborted) throw abortReason(signal);
     handedOut = true;
+    signal?.addEventListener('abort', onAbort, { once: true });
     ready?.();
     const raw = new PassThrough();
     const normalised = normaliseTarNames(raw);
@@ -191,7 +206,7 @@ export async function readFromVolume(ctx: K8sContext, ref: VolumeRef, paths: rea
     normalised.pipe(output);
     const stderr = new CollectText();
     const members = relative.length === 0 ? ['.'] : relative.map((path) => `./${path}`);
-    const status = await execInPod(ctx.kc, target, ['tar', '-c', '-f', '-', '-C', DATA, ...members], { stdout: raw, stderr, signal });
+    const status = await execInPod(ctx.kc, target, ['tar', '-c', '-f', '-', '-C', DATA, ...members], { stdout: raw, stderr, signal: execSignal });
     if (status.exitCode !== 0) throw new EngineError(`reading volume "${volume}" failed (${status.reason ?? `exit ${status.exitCode}`}): ${stderr.text().trim()}`, undefined);
     raw.end();
     await new Promise<void>((resolve) => {
@@ -202,7 +217,7 @@ export async function readFromVolume(ctx: K8sContext, ref: VolumeRef, paths: rea
   }).catch((error: unknown) => {
     failed?.(error);
     // Before the stream was handed out nobody listens to it: the error goes to the caller's promise.
-    if (handedOut) output.destroy(error as Error);
+    if (handedOut) output.destroy(signal?.aborted === true ? abortReason(signal) : (error as Error));
     else output.destroy();
   });
   await started;
