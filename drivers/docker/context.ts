@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import { withRetry } from '../../src/retry.js';
-import { raceAbort } from '../../src/abort.js';
+import { abortReason, raceAbort } from '../../src/abort.js';
 import { isTransient, normaliseError, type EngineSubject } from './engine-errors.js';
 import type { ResolvedDockerOptions } from './options.js';
 import type { ImageResolver } from './images.js';
@@ -43,6 +43,8 @@ export async function engineCall<T>(ctx: DockerContext, subject: EngineSubject, 
       options.signal,
     );
   } catch (error) {
+    // An abort surfaces as the caller's own reason, whatever it is (not wrapped as an engine error).
+    if (options.signal?.aborted) throw abortReason(options.signal);
     throw normaliseError(error, subject);
   }
 }

@@ -87,6 +87,11 @@ export async function attachStdin(kc: KubeConfig, target: { namespace: string; p
   } catch (error) {
     throw normaliseError(error, `attach to pod "${target.pod}"`);
   }
+  if (signal?.aborted) {
+    // Aborted while the socket was being opened: the listener below would never fire.
+    socket.terminate();
+    throw abortReason(signal);
+  }
   const onAbort = (): void => socket.terminate();
   signal?.addEventListener('abort', onAbort, { once: true });
   const closed = new Promise<void>((resolve) => {

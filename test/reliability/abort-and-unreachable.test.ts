@@ -62,6 +62,19 @@ describe.each(ALL_DRIVERS)('abort at each stage on $name', (under: DriverUnderTe
     await until(async () => (await under.countTasks(namespace)) === 0, under.budgetMs, 'the copy helper to be removed');
   });
 
+  it('an operation whose signal aborted with a plain Error rejects with exactly that reason, nothing made', { timeout: 60_000 }, async () => {
+    const namespace = randomNamespace('rab');
+    const driver = openDriver(under, namespace);
+    const reason = new Error('never mind');
+    const signal = AbortSignal.abort(reason);
+    const task = { id: randomId('reason'), image: 'busybox', command: ['true'] };
+    // The caller's own reason, not wrapped as an engine error: callers compare it to tell their abort from a failure.
+    await expect(driver.runContainer(task, { signal })).rejects.toBe(reason);
+    await expect(driver.createVolume(randomId('rv'), { signal })).rejects.toBe(reason);
+    await expect(driver.getContainer(task.id, { signal })).rejects.toBe(reason);
+    expect(await under.countTasks(namespace)).toBe(0);
+  });
+
   // An aborted close() is not remembered: the same instance's next close() with a live signal reaps
   // (docs/reliability.md, bug 5). k8s has a fuller case below: 'close after an aborted close'.
   it('close with an already-aborted signal settles at once; a later close() of the same instance removes everything', { timeout: 120_000 }, async () => {
