@@ -4,7 +4,8 @@
  * instant (or its whole second); lines up to the last one delivered are dropped, counting
  * lines that share the boundary timestamp. Pure and synchronous.
  *
- * Linear in the input: bytes are scanned once, a record's pieces are joined once. Kubelets
+ * Linear in the input: bytes are scanned once, a record's pieces are joined once (a record
+ * within one chunk is a view of it, not a copy). Kubelets
  * (and Docker) split a long line into records of {@link RECORD_BYTES} without newline,
  * each with its own timestamp: such a record is delivered as soon as it is complete, so
  * long newline-less output streams, and a reconnect resumes exactly at a record boundary.
@@ -55,10 +56,17 @@ export class TimestampedLines {
   push(chunk: Buffer): Buffer {
     const out: Buffer[] = [];
     let pos = 0;
-    const take = (end: number): void => {
-      this.pending.push(chunk.subarray(pos, end));
-      this.pendingBytes += end - pos;
+    // The current record's first byte in this chunk (earlier bytes of it are in `pending`).
+    let start = 0;
+    // The first newline at or after `pos` (-1: none left in the chunk); searched once per
+    // newline, so newline-less output is scanned once however many records it holds.
+    let newline = -2;
+    const recordBytes = (): number => this.pendingBytes + (pos - start);
+    const completeAt = (end: number): void => {
+      const piece = chunk.subarray(start, end);
       pos = end;
+      start = end;
+      this.complete(out, this.pending.length === 0 ? piece : Buffer.concat([...this.pending, piece]));
     };
     while (pos < chunk.length) {
       if (this.afterFullRecord) {
@@ -66,63 +74,66 @@ export class TimestampedLines {
         // A line of exactly one record's length: its newline follows the record.
         if (chunk[pos] === 10) {
           pos += 1;
+          start = pos;
           if (this.lastRecordDelivered) out.push(NEWLINE);
           continue;
         }
       }
       if (this.contentStart === undefined) {
-        const window = chunk.subarray(pos, pos + Math.max(1, MAX_HEAD_BYTES - this.pendingBytes));
-        const space = window.indexOf(32);
-        const newline = window.indexOf(10);
-        if (newline !== -1 && (space === -1 || newline < space)) {
-          take(pos + newline + 1);
-          this.complete(out);
-        } else if (space !== -1) {
-          take(pos + space + 1);
-          this.contentStart = this.pendingBytes;
+        // The timestamp ends at the first space; a newline first means a line without one.
+        const limit = Math.min(chunk.length, pos + Math.max(1, MAX_HEAD_BYTES - recordBytes()));
+        let at = pos;
+        while (at < limit && chunk[at] !== 32 && chunk[at] !== 10) at += 1;
+        if (at < limit && chunk[at] === 10) completeAt(at + 1);
+        else if (at < limit) {
+          pos = at + 1;
+          this.contentStart = recordBytes();
         } else {
-          take(pos + window.length);
-          if (this.pendingBytes >= MAX_HEAD_BYTES) this.contentStart = 0; // no timestamp
+          pos = limit;
+          if (recordBytes() >= MAX_HEAD_BYTES) this.contentStart = 0; // no timestamp
         }
         continue;
       }
-      const room = RECORD_BYTES - (this.pendingBytes - this.contentStart);
-      const newline = chunk.subarray(pos, pos + room).indexOf(10);
-      if (newline !== -1) {
-        take(pos + newline + 1);
-        this.complete(out);
-      } else {
-        take(Math.min(chunk.length, pos + room));
+      const room = RECORD_BYTES - (recordBytes() - this.contentStart);
+      if (newline !== -1 && newline < pos) newline = chunk.indexOf(10, pos);
+      if (newline !== -1 && newline < pos + room) completeAt(newline + 1);
+      else {
+        pos = Math.min(chunk.length, pos + room);
         // A full record is delivered at once: the next bytes may not come for a long time.
-        if (this.pendingBytes - this.contentStart >= RECORD_BYTES) {
-          this.complete(out);
+        if (recordBytes() - this.contentStart >= RECORD_BYTES) {
+          completeAt(pos);
           this.afterFullRecord = true;
         }
       }
     }
-    return Buffer.concat(out);
+    if (pos > start) {
+      this.pending.push(chunk.subarray(start, pos));
+      this.pendingBytes += pos - start;
+    }
+    return out.length === 1 ? (out[0] as Buffer) : Buffer.concat(out);
   }
 
   /** At the clean end of the log: the last line if it had no newline. */
   flush(): Buffer {
     const out: Buffer[] = [];
-    if (this.pendingBytes > 0) this.complete(out);
+    if (this.pendingBytes > 0) this.complete(out, this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending));
     return Buffer.concat(out);
   }
 
-  private complete(out: Buffer[]): void {
-    const record = this.pending.length === 1 ? (this.pending[0] as Buffer) : Buffer.concat(this.pending);
+  /** Ends the record being read: `record` is all of it. */
+  private complete(out: Buffer[], record: Buffer): void {
+    // The timestamp's space, when the record has one (found while reading it).
+    const space = this.contentStart === undefined || this.contentStart === 0 ? -1 : this.contentStart - 1;
     this.pending = [];
     this.pendingBytes = 0;
     this.contentStart = undefined;
-    const text = this.accept(record);
+    const text = this.accept(record, space);
     this.lastRecordDelivered = text !== undefined;
     if (text !== undefined && text.length > 0) out.push(text);
   }
 
-  private accept(line: Buffer): Buffer | undefined {
-    const space = line.subarray(0, MAX_HEAD_BYTES).indexOf(32);
-    const raw = space === -1 ? undefined : line.subarray(0, space).toString('latin1');
+  private accept(line: Buffer, space: number): Buffer | undefined {
+    const raw = space === -1 ? undefined : line.toString('latin1', 0, space);
     const key = raw === undefined ? undefined : timestampKey(raw);
     if (key === undefined || raw === undefined) return line; // no timestamp: nothing to de-duplicate by
     const text = line.subarray(space + 1);

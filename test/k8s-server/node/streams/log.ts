@@ -1,18 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { ClusterContext, PodRequest } from '../../api.js';
 import { errors } from '../../status.js';
-import { containerSpec, containerStatus, dockerId, flag, getPod, pickContainer } from './lookup.js';
 import { DockerFrames, type Frame } from './frames.js';
-
-/** An RFC 3339 time in nanoseconds since the epoch, exact to the nanosecond (Date keeps only ms). */
-export function toNanos(text: string): bigint | undefined {
-  const match = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(text.trim());
-  if (!match) return undefined;
-  const ms = Date.parse(`${match[1]}${match[3]}`);
-  if (Number.isNaN(ms)) return undefined;
-  return BigInt(ms) * 1_000_000n + BigInt((match[2] ?? '').padEnd(9, '0'));
-}
+import { dockerLogs, isBefore, sinceTimeOf, tailSince, toNanos } from './log-since.js';
+import { containerSpec, containerStatus, dockerId, flag, getPod, pickContainer } from './lookup.js';
 
 function invalid(name: string, field: string, reason: string, message: string) {
   return errors.invalid('PodLogOptions', name, [{ reason, field, message }]);
@@ -27,12 +19,22 @@ function positiveInt(query: URLSearchParams, key: string, min: number, name: str
   return value;
 }
 
+/** Lines are written to the response once this many bytes were gathered... */
+const BATCH_BYTES = 64 * 1024;
+/** ...or this many ms after the first of them was read (the latency a follow adds). */
+const GATHER_MS = 5;
+
 const waitingMessages: Record<string, string> = {
   ErrImagePull: 'image can\'t be pulled',
   ImagePullBackOff: 'trying and failing to pull image',
 };
 
-/** GET pods/{name}/log from Docker's logs (read with timestamps, so sinceTime and ordering are exact). */
+/**
+ * GET pods/{name}/log from Docker's logs (read with timestamps, so sinceTime and ordering
+ * are exact). Lines are written to the response in batches, not one write (one TLS
+ * record, one HTTP chunk) each, and Docker is read no faster than the client reads
+ * (back-pressure), so a large log streams at Docker's pace with bounded memory.
+ */
 export async function servePodLog(ctx: ClusterContext, request: PodRequest, res: ServerResponse): Promise<void> {
   const { query, name } = request;
   const pod = getPod(ctx, request.namespace, name);
@@ -77,54 +79,91 @@ export async function servePodLog(ctx: ClusterContext, request: PodRequest, res:
       : sinceTime !== undefined
         ? `${sinceTime / 1_000_000_000n}.${String(sinceTime % 1_000_000_000n).padStart(9, '0')}`
         : undefined;
-  const dockerContainer = ctx.docker.getContainer(id);
-  let source: NodeJS.ReadableStream;
+  const tty = Boolean(containerSpec(pod, container)?.tty);
+  const sinceFilter = sinceTime === undefined ? undefined : sinceTimeOf(sinceTime);
+  // Both streams, filtered here: a tail read from the end of the log (see tailSince).
+  let fromTail = false;
+  let source: Readable;
   try {
-    const output = await dockerContainer.logs({
-      follow: follow as true,
-      stdout: stream !== 'Stderr',
-      stderr: stream !== 'Stdout',
-      timestamps: true,
-      ...(since ? { since: since as unknown as number } : {}),
-      ...(tailLines !== undefined ? { tail: tailLines } : {}),
-    });
-    source = Buffer.isBuffer(output) ? Readable.from([output]) : (output as NodeJS.ReadableStream);
+    const tail = !follow && !tty && sinceFilter !== undefined && tailLines === undefined ? await tailSince(ctx.docker, id, sinceFilter) : undefined;
+    fromTail = tail !== undefined;
+    source =
+      tail ??
+      (await dockerLogs(ctx.docker, id, {
+        follow,
+        stdout: stream !== 'Stderr',
+        stderr: stream !== 'Stdout',
+        timestamps: true,
+        ...(since ? { since } : {}),
+        ...(tailLines !== undefined ? { tail: tailLines } : {}),
+      }));
   } catch (error) {
     if ((error as { statusCode?: number }).statusCode === 404) throw errors.badRequest(`container "${container}" in pod "${name}" is not available`);
     throw error;
   }
-  const tty = Boolean(containerSpec(pod, container)?.tty);
+  if (res.destroyed) return void source.destroy(); // the client left while Docker was asked
   res.writeHead(200, { 'Content-Type': 'text/plain', 'Transfer-Encoding': 'chunked' });
   res.flushHeaders();
   let written = 0;
-  const done = () => {
-    (source as Readable).destroy?.();
-    if (!res.writableEnded) res.end();
-  };
-  res.on('close', done);
+  let full = false;
+  // Lines read and not yet written to the response.
+  let batch: Buffer[] = [];
+  let batchBytes = 0;
   const frames = new DockerFrames(tty, (frame: Frame) => {
-    if (res.writableEnded || res.destroyed) return;
+    if (full) return;
+    if (fromTail && (frame.stream === 1 ? stream === 'Stderr' : stream === 'Stdout')) return;
     let line = frame.data;
+    if (sinceFilter !== undefined && isBefore(line, sinceFilter)) return;
     if (!timestamps) {
       const space = line.indexOf(0x20);
       line = space >= 0 ? line.subarray(space + 1) : line;
     }
-    if (sinceTime !== undefined) {
-      const stamp = toNanos(frame.data.subarray(0, frame.data.indexOf(0x20)).toString());
-      if (stamp !== undefined && stamp < sinceTime) return;
-    }
     if (limitBytes !== undefined) {
-      if (written >= limitBytes) return done();
       line = line.subarray(0, limitBytes - written);
+      full = written + line.length >= limitBytes;
     }
+    if (line.length === 0) return;
     written += line.length;
-    res.write(line);
-    if (limitBytes !== undefined && written >= limitBytes) done();
+    batch.push(line);
+    batchBytes += line.length;
   });
-  source.on('data', (chunk: Buffer) => frames.push(chunk));
+  const flushBatch = (): boolean => {
+    if (batchBytes === 0 || res.writableEnded || res.destroyed) return true;
+    const data = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, batchBytes);
+    batch = [];
+    batchBytes = 0;
+    return res.write(data);
+  };
+  const done = () => {
+    source.destroy();
+    if (!res.writableEnded) {
+      flushBatch();
+      res.end();
+    }
+  };
+  // Docker sends each line as its own HTTP chunk: written as read, every line would cost
+  // an HTTP chunk and a TLS record. Lines are gathered for GATHER_MS (or BATCH_BYTES).
+  let gathering: NodeJS.Timeout | undefined;
+  const write = (): void => {
+    clearTimeout(gathering);
+    gathering = undefined;
+    if (!flushBatch()) source.pause();
+  };
+  const stop = (): void => {
+    clearTimeout(gathering);
+    done();
+  };
+  res.on('close', stop);
+  res.on('drain', () => source.resume());
+  source.on('data', (chunk: Buffer) => {
+    frames.push(chunk);
+    if (full) return stop();
+    if (batchBytes >= BATCH_BYTES) write();
+    else if (gathering === undefined && batchBytes > 0) gathering = setTimeout(write, GATHER_MS).unref();
+  });
   source.on('end', () => {
     frames.flush();
-    done();
+    stop();
   });
-  source.on('error', done);
+  source.on('error', stop);
 }

@@ -1,0 +1,202 @@
+import https from 'node:https';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DockerFrames, LOG_RECORD_BYTES, type Frame } from '../../k8s-server/node/streams/frames.js';
+import { busyboxPod, isFinished, randomName, startTestCluster, type TestCluster } from './helpers.js';
+
+/**
+ * pods/log of large outputs: complete, exact, and at Docker's pace. The time bounds are
+ * floors with lots of room (1 MB/s where Docker reads this machine's logs at 5 to 15 MB/s),
+ * so a busy machine passes and only a pathologically slow server fails.
+ */
+
+let t: TestCluster;
+let kc: KubeConfig;
+beforeAll(async () => {
+  t = await startTestCluster();
+  kc = new KubeConfig();
+  kc.loadFromFile(t.cluster.kubeconfigPath);
+});
+afterAll(async () => {
+  await t?.stop();
+});
+
+const FLOOD_BYTES = 100_000_000;
+const MIN_BYTES_PER_MS = 1_000; // 1 MB/s
+const LINE = '0123456789012345678901234567890123456789012345678901234567890123456789\n';
+const LINES_BYTES = 10_000_000;
+const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
+
+/** GET pods/{name}/log?query; each chunk of the body goes to `onChunk`. Rejects on a non-200 answer. */
+async function streamLog(name: string, query: string, onChunk: (chunk: Buffer) => void): Promise<void> {
+  const options: https.RequestOptions = { agent: false };
+  await kc.applyToHTTPSOptions(options);
+  await new Promise<void>((resolve, reject) => {
+    https
+      .get(`${t.cluster.url}/api/v1/namespaces/${t.namespace}/pods/${name}/log?${query}`, options, (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          return reject(new Error(`pods/log answered ${res.statusCode}`));
+        }
+        res.on('data', onChunk);
+        res.on('end', resolve);
+        res.on('error', reject);
+      })
+      .on('error', reject);
+  });
+}
+
+async function readLog(name: string, query = ''): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await streamLog(name, query, (chunk) => chunks.push(chunk));
+  return Buffer.concat(chunks);
+}
+
+const ZEROS = Buffer.alloc(1 << 20);
+
+/** Counts the body's bytes and those that are not NUL, keeping nothing; and the time it took. */
+async function countLog(name: string, query: string): Promise<{ bytes: number; nonZero: number; ms: number }> {
+  const started = Date.now();
+  let bytes = 0;
+  let nonZero = 0;
+  await streamLog(name, query, (chunk) => {
+    bytes += chunk.length;
+    for (let pos = 0; pos < chunk.length; pos += ZEROS.length) {
+      const piece = chunk.subarray(pos, pos + ZEROS.length);
+      if (!piece.equals(ZEROS.subarray(0, piece.length))) nonZero += piece.filter((byte) => byte !== 0).length;
+    }
+  });
+  return { bytes, nonZero, ms: Date.now() - started };
+}
+
+async function startPod(script: string, container: Record<string, unknown> = {}): Promise<string> {
+  const name = randomName('flood');
+  await t.apply(busyboxPod(name, script, { container, spec: { terminationGracePeriodSeconds: 0 } }));
+  await t.waitFor('pods', name, (o) => o?.status?.phase === 'Running' || isFinished(o));
+  return name;
+}
+
+describe('pods/log of 100 MB without a newline', () => {
+  it('a follow from the start and a plain read deliver every byte, at least at 1 MB/s', { timeout: 300_000 }, async () => {
+    const name = await startPod(`head -c ${FLOOD_BYTES} /dev/zero`);
+    const followed = await countLog(name, 'follow=true');
+    expect(followed).toMatchObject({ bytes: FLOOD_BYTES, nonZero: 0 });
+    expect(followed.ms).toBeLessThan(FLOOD_BYTES / MIN_BYTES_PER_MS);
+    await t.waitFor('pods', name, isFinished);
+    const plain = await countLog(name, 'stream=Stdout');
+    expect(plain).toMatchObject({ bytes: FLOOD_BYTES, nonZero: 0 });
+    expect(plain.ms).toBeLessThan(FLOOD_BYTES / MIN_BYTES_PER_MS);
+
+    // With timestamps: records of 16 KiB, each with its own timestamp; limitBytes cuts the answer exactly.
+    const stamped = await readLog(name, 'timestamps=true&limitBytes=100000');
+    expect(stamped.length).toBe(100_000);
+    const contentLengths: number[] = [];
+    for (let pos = 0; pos < stamped.length; ) {
+      const space = stamped.indexOf(0x20, pos);
+      expect(stamped.toString('latin1', pos, space)).toMatch(STAMP);
+      const content = stamped.subarray(space + 1, space + 1 + LOG_RECORD_BYTES);
+      expect(content.equals(ZEROS.subarray(0, content.length))).toBe(true);
+      contentLengths.push(content.length);
+      pos = space + 1 + content.length;
+    }
+    expect(contentLengths.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(contentLengths.slice(0, -1))).toEqual(new Set([LOG_RECORD_BYTES]));
+  });
+});
+
+describe('pods/log of 10 MB of 71-byte lines', () => {
+  const expected = Buffer.from(LINE.repeat(Math.ceil(LINES_BYTES / LINE.length)).slice(0, LINES_BYTES));
+  let name: string;
+  let stamped: string[];
+  beforeAll(async () => {
+    name = await startPod(`yes ${LINE.trimEnd()} | head -c ${LINES_BYTES}`);
+    await t.waitFor('pods', name, isFinished);
+    stamped = (await readLog(name, 'timestamps=true')).toString('latin1').split(/(?<=\n)/);
+  }, 120_000);
+
+  it('plain, per stream, with timestamps and followed: exactly the output', { timeout: 120_000 }, async () => {
+    expect((await readLog(name)).equals(expected)).toBe(true);
+    expect((await readLog(name, 'stream=Stdout')).equals(expected)).toBe(true);
+    expect((await readLog(name, 'stream=Stderr')).length).toBe(0);
+    expect((await readLog(name, 'follow=true')).equals(expected)).toBe(true);
+    expect(stamped).toHaveLength(Math.ceil(LINES_BYTES / LINE.length));
+    const unstamped = stamped.map((line) => {
+      const space = line.indexOf(' ');
+      expect(line.slice(0, space)).toMatch(STAMP);
+      return line.slice(space + 1);
+    });
+    expect(unstamped.join('') === expected.toString('latin1')).toBe(true);
+  });
+
+  it('sinceTime near the end and far from it, tailLines and limitBytes cut exactly', { timeout: 120_000 }, async () => {
+    for (const index of [stamped.length - 10, 1_000]) {
+      const since = (stamped[index] as string).split(' ')[0] as string;
+      const first = stamped.findIndex((line) => line.startsWith(`${since} `));
+      const resumed = (await readLog(name, `timestamps=true&stream=Stdout&sinceTime=${encodeURIComponent(since)}`)).toString('latin1');
+      expect(resumed === stamped.slice(first).join('')).toBe(true);
+    }
+    // The output ends with a part of a line (no newline): the last two lines are a whole one and that part.
+    expect((await readLog(name, 'tailLines=2')).toString()).toBe(LINE + expected.subarray(expected.lastIndexOf(0x0a) + 1).toString());
+    expect((await readLog(name, 'limitBytes=1000003')).equals(expected.subarray(0, 1_000_003))).toBe(true);
+  });
+});
+
+describe('pods/log of a TTY container', () => {
+  it('a line longer than a record comes back whole, each record\'s timestamp removed', { timeout: 120_000 }, async () => {
+    const name = await startPod("head -c 40000 /dev/zero | tr '\\0' a; echo; echo short", { tty: true });
+    await t.waitFor('pods', name, isFinished);
+    expect((await readLog(name)).toString()).toBe(`${'a'.repeat(40_000)}\r\nshort\r\n`);
+    const records = (await readLog(name, 'timestamps=true')).toString();
+    // Three records for the long line (16 KiB, 16 KiB, the rest with its newline), one for "short".
+    expect(records.match(/\d{4}-\d\d-\d\dT[\d:.]+Z /g)).toHaveLength(4);
+  });
+});
+
+describe('Docker frame splitting', () => {
+  /** Docker's multiplexed format: an 8-byte header (stream, 0, 0, 0, length) before each frame. */
+  function multiplexed(frames: Frame[]): Buffer {
+    return Buffer.concat(
+      frames.flatMap((frame) => {
+        const header = Buffer.alloc(8);
+        header[0] = frame.stream;
+        header.writeUInt32BE(frame.data.length, 4);
+        return [header, frame.data];
+      }),
+    );
+  }
+
+  it('finds the same frames however the stream is cut', () => {
+    const frames: Frame[] = [
+      { stream: 1, data: Buffer.from('one\n') },
+      { stream: 2, data: Buffer.from('two\n') },
+      { stream: 1, data: Buffer.alloc(0) },
+      { stream: 1, data: Buffer.alloc(70_000, 'x') },
+      { stream: 2, data: Buffer.from('last') },
+    ];
+    const input = multiplexed(frames);
+    const text = (frame: Frame) => `${frame.stream}:${frame.data.toString('latin1')}`;
+    for (const size of [1, 3, 8, 9, 1000, 65_536, input.length]) {
+      const seen: string[] = [];
+      const splitter = new DockerFrames(false, (frame) => seen.push(text(frame)));
+      for (let pos = 0; pos < input.length; pos += size) splitter.push(input.subarray(pos, pos + size));
+      splitter.flush();
+      expect(seen).toEqual(frames.map(text));
+    }
+  });
+
+  it('splits 100 MB of newline-less TTY log in 100-byte chunks in linear time, a record at a time', () => {
+    const records: number[] = [];
+    const splitter = new DockerFrames(true, (frame) => records.push(frame.data.length));
+    const stamp = Buffer.from('2024-01-01T00:00:00.5Z ');
+    const chunk = Buffer.alloc(100);
+    const started = Date.now();
+    // Docker's TTY log: "<timestamp> " before each 16 KiB record of the line.
+    for (let record = 0; record < FLOOD_BYTES / LOG_RECORD_BYTES; record++) {
+      splitter.push(stamp);
+      for (let sent = 0; sent < LOG_RECORD_BYTES; sent += chunk.length) splitter.push(chunk.subarray(0, Math.min(chunk.length, LOG_RECORD_BYTES - sent)));
+      expect(records.length).toBe(record + 1);
+    }
+    expect(new Set(records)).toEqual(new Set([stamp.length + LOG_RECORD_BYTES]));
+    expect(Date.now() - started).toBeLessThan(20_000);
+  });
+});
