@@ -56,21 +56,19 @@ Spreads (min–max) are wide accordingly.
   (\`test/k8s-server/node/streams/attach.ts\` should finish the session when the attached
   container is not running any more, and replay the log as kubectl expects); the bench
   retries such a run and says so.
-- **P6 (≤ 100 MB for 1000 finished Docker tasks).** Missed: 97.3 MiB = 102 MB,
-  extrapolated from 500 real tasks (an earlier run at load 30 gave 89 MB: RSS varies by
-  ~15 MB from run to run here), and a separate run with 1000 real tasks (\`node --expose-gc test/bench/p6-child.mjs docker 1000 16\`, 2–3 min
-  on this machine, hence 500 in the bench and extrapolation) measured 107.8 MB RSS holding every
-  handle and status, 83.6 MB in a control run that keeps none (same traffic; fourth
-  argument \`drop\`), heap used 12.4 MB vs 12.2 MB. So the handles' own objects are
-  small; the budget goes to the process itself: Node ~41 MB, plus ~25 MB for loading
-  dockerode (it requires @grpc/grpc-js and protobufjs for BuildKit sessions, and ssh2,
-  at import), before any task. The native driver holds 1000 tasks in ~73 MB. The lever is
-  the import, not the handle: \`drivers/docker/driver.ts\` imports dockerode eagerly; calling
-  the engine through \`docker-modem\` alone (dockerode's own transport, without the gRPC
-  and protobuf modules) would save ~10 MB. The remaining ~24 MB of RSS that holding
-  handles costs over not holding them, with only ~0.2 MB more heap in use, points at heap
-  pages kept resident by long-lived handles scattered among each task's short-lived HTTP
-  garbage; not pinned down further here.
+- **P6 (≤ 100 MB for 1000 finished Docker tasks).** Missed by about 6 %: 101 MiB = 106 MB
+  with 1000 real tasks held, read after the process had been quiet for 3 s and V8 had run a
+  memory-reducing GC (103 MiB right after the burst). Of V8's 45 MiB heap only 11.7 MiB is in
+  use, and the live heap grows by ~2 MiB from 250 to 1000 handles: the handles themselves are
+  small. The rest is what V8 keeps committed after 1000 tasks' worth of HTTP traffic, plus
+  the process: Node ~41 MB and ~25 MB for loading dockerode (it requires @grpc/grpc-js and
+  protobufjs for BuildKit sessions, and ssh2, at import), before any task. RSS varies by
+  ~15 MB from run to run here: ad-hoc runs of the same 1000 tasks without the quarter-way
+  reading measured 74–89 MiB. The native driver holds 1000 tasks in ~69 MiB. The lever is
+  the import: calling the engine through \`docker-modem\` alone (dockerode's own transport,
+  without the gRPC and protobuf modules) would save ~10 MB. The bench gives each run one
+  deadline signal: a fresh \`AbortSignal.timeout\` per \`wait()\` keeps a thousand pending
+  timers alive and added 4–10 MiB that were the bench's, not the driver's.
 
 ## How the figures grow
 
