@@ -22,6 +22,9 @@ afterAll(async () => {
 });
 
 const FLOOD_BYTES = 100_000_000;
+// Through a real pod: 20 MB shows the pace and completeness here; 100 MB end to end through
+// the k8s driver is test/reliability/load.test.ts.
+const POD_FLOOD_BYTES = 20_000_000;
 const MIN_BYTES_PER_MS = 1_000; // 1 MB/s
 const LINE = '0123456789012345678901234567890123456789012345678901234567890123456789\n';
 const LINES_BYTES = 10_000_000;
@@ -76,16 +79,16 @@ async function startPod(script: string, container: Record<string, unknown> = {})
   return name;
 }
 
-describe('pods/log of 100 MB without a newline', () => {
+describe('pods/log of 20 MB without a newline', () => {
   it('a follow from the start and a plain read deliver every byte, at least at 1 MB/s', { timeout: 300_000 }, async () => {
-    const name = await startPod(`head -c ${FLOOD_BYTES} /dev/zero`);
+    const name = await startPod(`head -c ${POD_FLOOD_BYTES} /dev/zero`);
     const followed = await countLog(name, 'follow=true');
-    expect(followed).toMatchObject({ bytes: FLOOD_BYTES, nonZero: 0 });
-    expect(followed.ms).toBeLessThan(FLOOD_BYTES / MIN_BYTES_PER_MS);
+    expect(followed).toMatchObject({ bytes: POD_FLOOD_BYTES, nonZero: 0 });
+    expect(followed.ms).toBeLessThan(POD_FLOOD_BYTES / MIN_BYTES_PER_MS);
     await t.waitFor('pods', name, isFinished);
     const plain = await countLog(name, 'stream=Stdout');
-    expect(plain).toMatchObject({ bytes: FLOOD_BYTES, nonZero: 0 });
-    expect(plain.ms).toBeLessThan(FLOOD_BYTES / MIN_BYTES_PER_MS);
+    expect(plain).toMatchObject({ bytes: POD_FLOOD_BYTES, nonZero: 0 });
+    expect(plain.ms).toBeLessThan(POD_FLOOD_BYTES / MIN_BYTES_PER_MS);
 
     // With timestamps: records of 16 KiB, each with its own timestamp; limitBytes cuts the answer exactly.
     const stamped = await readLog(name, 'timestamps=true&limitBytes=100000');
