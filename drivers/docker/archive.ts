@@ -33,7 +33,7 @@ const MOUNT = '/volume';
 export async function copyToVolume(ctx: DockerContext, volume: string, source: Readable, signal: AbortSignal): Promise<void> {
   let helper: string;
   try {
-    helper = await orAbortReason(signal, () => createHelper(ctx, volume, false, signal));
+    helper = await createHelper(ctx, volume, false, signal);
   } catch (error) {
     destroyQuietly(source);
     throw error;
@@ -73,10 +73,10 @@ export async function copyToVolume(ctx: DockerContext, volume: string, source: R
 
 /** The whole volume as a tar stream, entries relative to the root (`./`, `./a`, `./sub/b`). */
 export async function copyFromVolume(ctx: DockerContext, volume: string, signal: AbortSignal): Promise<Readable> {
-  const helper = await orAbortReason(signal, () => createHelper(ctx, volume, true, signal));
+  const helper = await createHelper(ctx, volume, true, signal);
   try {
     // `<mount>/.` makes the engine name entries relative to the mount itself.
-    const archive = await orAbortReason(signal, () => getArchive(ctx, helper, `${MOUNT}/.`, signal));
+    const archive = await getArchive(ctx, helper, `${MOUNT}/.`, signal);
     return removeHelperWhenDone(ctx, helper, archive, signal);
   } catch (error) {
     await removeContainerQuietly(ctx, helper);
@@ -93,7 +93,7 @@ export async function readFilesFromVolume(ctx: DockerContext, volume: string, pa
     if (name === '.') throw new InvalidInputError(`paths[${i}]`, 'a file or directory inside the volume (use copyFromVolume for all of it)', p);
     return name.replace(/\/+$/, '');
   });
-  const helper = await orAbortReason(signal, () => createHelper(ctx, volume, true, signal));
+  const helper = await createHelper(ctx, volume, true, signal);
   try {
     if (signal.aborted) throw abortReason(signal);
     for (const path of wanted) {
@@ -153,17 +153,6 @@ function removeHelperWhenDone(ctx: DockerContext, helper: string, source: Readab
   if (signal.aborted) onAbort();
   else signal.addEventListener('abort', onAbort, { once: true });
   return out;
-}
-
-/** Runs `work`; when the signal fired meanwhile, its reason is what the caller gets, not the failure it caused. */
-async function orAbortReason<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
-  try {
-    if (signal.aborted) throw abortReason(signal);
-    return await work();
-  } catch (error) {
-    if (signal.aborted) throw abortReason(signal);
-    throw error;
-  }
 }
 
 /** Creates (never starts) a helper container with the volume mounted; the volume must exist in this namespace. */

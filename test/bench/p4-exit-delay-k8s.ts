@@ -1,9 +1,7 @@
 import type { BenchRow } from './row.js';
-import { targetOf } from './row.js';
-import { summarize } from './stats.js';
 import { benchNamespace, engineClient } from './docker-baselines.js';
 import { benchK8sDriver, type BenchCluster } from './k8s-bench.js';
-import { DieEvents, exitDelays } from './p4-exit-delay.js';
+import { DieEvents, exitDelayRows, exitDelays } from './p4-exit-delay.js';
 import type { Container } from '../../src/types.js';
 
 /** Labels the local cluster's kubelet puts on the Docker containers of pods. */
@@ -40,15 +38,5 @@ export async function measureP4K8s(bench: BenchCluster, options: P4K8sOptions = 
   // The driver's pod name is not part of the contract: read it off the handle.
   const podOf = (container: Container): string => `${bench.kubernetesNamespace}/${(container as unknown as { podName: string }).podName}`;
   const delays = await exitDelays(driver, events, tasks, '0.5', podOf);
-  const value = summarize(delays);
-  return [
-    {
-      id: 'P4',
-      scale: `kubernetes, ${tasks} tasks`,
-      unit: 'ms',
-      subject: { label: 'exit → wait() resolves', value },
-      target: targetOf('≤ 100 ms median', value.median, 100, 'max'),
-      note: "exit moment = the Docker `die` event of the pod's container (the local kubelet's); includes the kubelet noticing the exit and the status update reaching the driver's watch",
-    },
-  ];
+  return exitDelayRows(`kubernetes, ${tasks} tasks`, delays, "exit moment = the Docker `die` event of the pod's container (the local kubelet's); includes the kubelet noticing the exit and the status update reaching the driver's watch");
 }

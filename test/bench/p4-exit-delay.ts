@@ -99,17 +99,7 @@ export async function measureP4Docker(options: P4Options = {}): Promise<BenchRow
   const driver = benchDriver(namespace);
   const events = await DieEvents.open(engineClient(), `${LABELS.namespace}=${namespace}`);
   const delays = await exitDelays(driver, events, tasks, '0.3', (container) => (container as DockerContainer).engineId);
-  const value = summarize(delays);
-  return [
-    {
-      id: 'P4',
-      scale: `docker, ${tasks} tasks`,
-      unit: 'ms',
-      subject: { label: 'exit → wait() resolves', value },
-      target: targetOf('≤ 100 ms median', value.median, 100, 'max'),
-      note: "exit moment = the engine's `die` event timeNano (same host clock)",
-    },
-  ];
+  return exitDelayRows(`docker, ${tasks} tasks`, delays, "exit moment = the engine's `die` event timeNano (same host clock)");
 }
 
 /**
@@ -135,4 +125,10 @@ export async function exitDelays(driver: Driver, events: DieEvents, tasks: numbe
     await driver.close();
   }
   return delays;
+}
+
+/** P4's row: the exit → `wait()` delays of one engine against the 100 ms median target. */
+export function exitDelayRows(scale: string, delays: number[], note: string): BenchRow[] {
+  const value = summarize(delays);
+  return [{ id: 'P4', scale, unit: 'ms', subject: { label: 'exit → wait() resolves', value }, target: targetOf('≤ 100 ms median', value.median, 100, 'max'), note }];
 }

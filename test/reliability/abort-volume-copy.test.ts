@@ -3,9 +3,10 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { extract, pack } from 'tar-stream';
+import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver } from '../../src/types.js';
+import { readTar } from '../conformance/helpers.js';
 import { ALL_DRIVERS, dockerCount, k8sCount, randomId, randomNamespace, until, type DriverUnderTest } from './drivers.js';
 
 /**
@@ -72,7 +73,8 @@ describe('abort of volume copies mid-stream', async () => {
     };
     /** The volume still reads whole, and holds at least `files`, byte for byte. */
     const readsWhole = async (files: Files): Promise<Map<string, Buffer>> => {
-      const content = await readTarFiles(await driver.copyFromVolume!(volume, { signal: AbortSignal.timeout(under.budgetMs) }));
+      const entries = await readTar(await driver.copyFromVolume!(volume, { signal: AbortSignal.timeout(under.budgetMs) }));
+      const content = new Map([...entries].filter(([, entry]) => entry.type === 'file').map(([name, entry]) => [name, entry.content]));
       for (const [name, bytes] of files) expect(content.get(name)?.equals(bytes), `${name} intact`).toBe(true);
       return content;
     };
@@ -224,31 +226,6 @@ function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promis
     timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Regular files of a tar stream, names without a leading `./`. */
-async function readTarFiles(stream: Readable): Promise<Map<string, Buffer>> {
-  const files = new Map<string, Buffer>();
-  const parser = extract();
-  const done = new Promise<void>((resolve, reject) => {
-    parser.on('entry', (header, body, next) => {
-      const chunks: Buffer[] = [];
-      body.on('data', (chunk: unknown) => {
-        chunks.push(chunk as Buffer);
-      });
-      body.on('end', () => {
-        if (header.type === 'file') files.set(header.name.replace(/^\.\//, ''), Buffer.concat(chunks));
-        next();
-      });
-      body.on('error', reject);
-    });
-    parser.on('finish', resolve);
-    parser.on('error', reject);
-    stream.on('error', reject);
-  });
-  stream.pipe(parser);
-  await done;
-  return files;
 }
 
 /** How many of this process's open file descriptors point below `dir`. */

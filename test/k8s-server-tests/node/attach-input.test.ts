@@ -1,7 +1,8 @@
-import { PassThrough, Writable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CollectingWritable } from '../../../src/logs.js';
 import { busyboxPod, isFinished, randomName, startTestCluster, type TestCluster } from './helpers.js';
 
 /**
@@ -43,17 +44,6 @@ afterAll(async () => {
   await t?.stop();
 });
 
-function collector(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      chunks.push(Buffer.from(chunk));
-      done();
-    },
-  });
-  return Object.assign(sink, { text: () => Buffer.concat(chunks).toString() });
-}
-
 describe('pods/attach input while the engine stream is set up', () => {
   it('reaches the process whole and in order, before its end', async () => {
     const name = randomName('ai');
@@ -62,9 +52,9 @@ describe('pods/attach input while the engine stream is set up', () => {
     slow.on = true;
     try {
       const lines = Array.from({ length: 40 }, (_, i) => `line ${i}\n`);
-      const out = collector();
+      const out = new CollectingWritable();
       const stdin = new PassThrough();
-      const ws = await new k8s.Attach(kc).attach(t.namespace, name, 'main', out, collector(), stdin, false);
+      const ws = await new k8s.Attach(kc).attach(t.namespace, name, 'main', out, new CollectingWritable(), stdin, false);
       const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
       // Spread over about three engine delays: some lines come before the engine stream
       // exists, some while the server waits for the inspect, and the rest after.

@@ -1,8 +1,9 @@
 import https from 'node:https';
-import { PassThrough, Readable, Writable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CollectingWritable } from '../../../src/logs.js';
 import { busyboxPod, containerState, isFinished, randomName, startTestCluster, type TestCluster } from './helpers.js';
 
 let t: TestCluster;
@@ -17,18 +18,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop();
 });
-
-/** A Writable that collects text. */
-function collector(): Writable & { text: () => string } {
-  const chunks: Buffer[] = [];
-  const sink = new Writable({
-    write(chunk, _encoding, done) {
-      chunks.push(Buffer.from(chunk));
-      done();
-    },
-  });
-  return Object.assign(sink, { text: () => Buffer.concat(chunks).toString() });
-}
 
 /** A GET with the kubeconfig's credentials, for query parameters the generated client does not expose. */
 async function rawGet(path: string): Promise<string> {
@@ -55,25 +44,25 @@ async function runningPod(script: string, extra: Parameters<typeof busyboxPod>[2
 describe('client-node against the local cluster node', () => {
   it('Exec: stdin EOF reaches cat; the exit code comes from the status channel', async () => {
     const name = await runningPod('sleep 600');
-    const out = collector();
+    const out = new CollectingWritable();
     const status = await new Promise<k8s.V1Status>((resolve) => {
-      void new k8s.Exec(kc).exec(t.namespace, name, 'main', ['sh', '-c', 'cat; echo err >&2; exit 3'], out, collector(), Readable.from(['to cat\n']), false, resolve);
+      void new k8s.Exec(kc).exec(t.namespace, name, 'main', ['sh', '-c', 'cat; echo err >&2; exit 3'], out, new CollectingWritable(), Readable.from(['to cat\n']), false, resolve);
     });
     expect(out.text()).toBe('to cat\n');
     expect(status.status).toBe('Failure');
     expect(status.reason).toBe('NonZeroExitCode');
     expect(status.details?.causes?.[0]).toMatchObject({ reason: 'ExitCode', message: '3' });
     const ok = await new Promise<k8s.V1Status>((resolve) => {
-      void new k8s.Exec(kc).exec(t.namespace, name, 'main', ['true'], collector(), collector(), null, false, resolve);
+      void new k8s.Exec(kc).exec(t.namespace, name, 'main', ['true'], new CollectingWritable(), new CollectingWritable(), null, false, resolve);
     });
     expect(ok.status).toBe('Success');
   });
 
   it('Attach: stdin reaches the main process and its output comes back', async () => {
     const name = await runningPod('read line; echo "attached:$line"', { container: { stdin: true } });
-    const out = collector();
+    const out = new CollectingWritable();
     const stdin = new PassThrough();
-    const ws = await new k8s.Attach(kc).attach(t.namespace, name, 'main', out, collector(), stdin, false);
+    const ws = await new k8s.Attach(kc).attach(t.namespace, name, 'main', out, new CollectingWritable(), stdin, false);
     const closed = new Promise<void>((resolve) => ws.on('close', () => resolve()));
     stdin.write('hi\n');
     await closed;
@@ -85,7 +74,7 @@ describe('client-node against the local cluster node', () => {
   it('Log: follow until exit; stream=Stdout|Stderr split the output', async () => {
     // stdout and stderr reach the engine through separate pipes: a pause keeps their order certain.
     const name = await runningPod('echo one; sleep 0.1; echo two >&2; sleep 0.3; echo three');
-    const out = collector();
+    const out = new CollectingWritable();
     // The response body is piped into `out`: it finishes when the server ends the followed log.
     const ended = new Promise<void>((resolve) => out.on('finish', () => resolve()));
     await new k8s.Log(kc).log(t.namespace, name, 'main', out, { follow: true });
