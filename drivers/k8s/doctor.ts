@@ -1,6 +1,7 @@
 import { AuthorizationV1Api, VersionApi, type KubeConfig } from '@kubernetes/client-node';
 import { statusCodeOf } from './api-errors.js';
-import { loadKubeConfig, resolveKubernetesNamespace, type K8sDriverOptions } from './options.js';
+import { loadKubeConfig } from './kubeconfig.js';
+import { resolveKubernetesNamespace, type K8sDriverOptions } from './options.js';
 
 /** One line of the doctor's report. `ok: null` means it could not be verified. */
 export interface DoctorCheck {

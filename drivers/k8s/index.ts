@@ -1,7 +1,8 @@
 import type { DriverFactory } from '../../src/registry.js';
 import { validateNamespace } from '../../src/validate.js';
 import { K8sDriver } from './driver.js';
-import { loadKubeConfig, resolveKubernetesNamespace, resolveOptions, type K8sDriverOptions } from './options.js';
+import { loadKubeConfig } from './kubeconfig.js';
+import { resolveKubernetesNamespace, resolveOptions, type K8sDriverOptions } from './options.js';
 
 /**
  * Creates the Kubernetes driver. The kubeconfig is loaded and the options validated

@@ -1,7 +1,4 @@
-import { existsSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { V1Affinity, V1LocalObjectReference, V1Pod, V1Toleration } from '@kubernetes/client-node';
 import { InvalidInputError } from '../../src/errors.js';
 import type { BaseDriverOptions } from '../../src/types.js';
@@ -83,48 +80,6 @@ export interface ResolvedK8sOptions extends Omit<K8sDriverOptions, 'kubeconfig' 
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-
-/**
- * Loads the KubeConfig: `kubeConfig` > `kubeconfig` path > `KUBECONFIG` > `~/.kube/config` >
- * in-cluster service account. Nothing is contacted here.
- */
-export function loadKubeConfig(options: Pick<K8sDriverOptions, 'kubeconfig' | 'kubeConfig' | 'context'>, env: NodeJS.ProcessEnv = process.env): KubeConfig {
-  let kc: KubeConfig;
-  if (options.kubeConfig !== undefined) {
-    if (!(options.kubeConfig instanceof KubeConfig)) throw new InvalidInputError('options.kubeConfig', 'a KubeConfig object from @kubernetes/client-node', options.kubeConfig);
-    kc = options.kubeConfig;
-  } else {
-    kc = new KubeConfig();
-    if (options.kubeconfig !== undefined) {
-      if (typeof options.kubeconfig !== 'string' || !existsSync(options.kubeconfig)) {
-        throw new InvalidInputError('options.kubeconfig', 'the path of an existing kubeconfig file', options.kubeconfig);
-      }
-      kc.loadFromFile(options.kubeconfig);
-    } else if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') {
-      // Missing files in the list are skipped, as kubectl does.
-      const files = env.KUBECONFIG.split(delimiter).filter((file) => file !== '' && existsSync(file));
-      if (files.length === 0) throw new InvalidInputError('KUBECONFIG', 'a list of existing kubeconfig files', env.KUBECONFIG);
-      kc.loadFromFile(files[0] as string);
-      for (const file of files.slice(1)) {
-        const more = new KubeConfig();
-        more.loadFromFile(file);
-        kc.mergeConfig(more, true);
-      }
-    } else if (existsSync(join(homedir(), '.kube', 'config'))) {
-      kc.loadFromFile(join(homedir(), '.kube', 'config'));
-    } else {
-      kc.loadFromCluster();
-    }
-  }
-  if (options.context !== undefined) {
-    if (kc.getContextObject(options.context) === null) {
-      throw new InvalidInputError('options.context', `one of the kubeconfig's contexts (${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`, options.context);
-    }
-    kc.setCurrentContext(options.context);
-  }
-  if (kc.getCurrentCluster() === null) throw new InvalidInputError('kubeconfig', 'a kubeconfig whose current context names a cluster');
-  return kc;
-}
 
 /** The Kubernetes namespace: option > `DRIVETRAIN_K8S_NAMESPACE` > the context's namespace > `default`. */
 export function resolveKubernetesNamespace(option: string | undefined, kc: KubeConfig, env: NodeJS.ProcessEnv = process.env): string {

@@ -4,7 +4,8 @@ import { delimiter, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/errors.js';
-import { loadKubeConfig, resolveKubernetesNamespace } from '../../drivers/k8s/options.js';
+import { loadKubeConfig } from '../../drivers/k8s/kubeconfig.js';
+import { resolveKubernetesNamespace } from '../../drivers/k8s/options.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'drivetrain-k8s-options-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -39,6 +40,36 @@ describe('kubeconfig and namespace resolution', () => {
     const kc = loadKubeConfig({}, { KUBECONFIG: [join(dir, 'missing'), first, second].join(delimiter) });
     expect(kc.getContexts().map((c) => c.name).sort()).toEqual(['one', 'two']);
     expect(kc.getCurrentContext()).toBe('one');
+  });
+
+  it('merges duplicate names as kubectl does: the first file to define a name wins, whole', () => {
+    const write = (name: string, body: object): string => {
+      const path = join(dir, name);
+      writeFileSync(path, JSON.stringify({ apiVersion: 'v1', kind: 'Config', ...body }));
+      return path;
+    };
+    const cluster = (name: string, server: string) => ({ name, cluster: { server } });
+    const early = write('early', {
+      clusters: [cluster('prod', 'https://127.0.0.1:1/early')],
+      users: [{ name: 'me', user: { token: 'early-token' } }],
+      contexts: [{ name: 'work', context: { cluster: 'prod', user: 'me', namespace: 'early-ns' } }],
+    });
+    const late = write('late', {
+      clusters: [cluster('prod', 'https://127.0.0.1:1/late'), cluster('other', 'https://127.0.0.1:1/other')],
+      users: [{ name: 'me', user: { token: 'late-token' } }],
+      contexts: [{ name: 'work', context: { cluster: 'other', user: 'me' } }],
+      'current-context': 'work',
+    });
+    const empty = join(dir, 'empty');
+    writeFileSync(empty, '');
+    const kc = loadKubeConfig({}, { KUBECONFIG: [empty, early, late].join(delimiter) });
+    // current-context: the first file that sets one (here the second), not the first file's empty value.
+    expect(kc.getCurrentContext()).toBe('work');
+    expect(kc.getContextObject('work')).toMatchObject({ cluster: 'prod', namespace: 'early-ns' });
+    expect(kc.getCurrentCluster()?.server).toBe('https://127.0.0.1:1/early');
+    expect(kc.getCurrentUser()?.token).toBe('early-token');
+    expect(kc.getClusters().map((c) => c.name).sort()).toEqual(['other', 'prod']);
+    expect(resolveKubernetesNamespace(undefined, kc, {})).toBe('early-ns');
   });
 
   it('switches to the requested context, and lists the known ones when it does not exist', () => {

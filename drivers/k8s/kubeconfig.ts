@@ -1,0 +1,77 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
+import { InvalidInputError } from '../../src/errors.js';
+
+/** Where the kubeconfig comes from: an object, a path, and the context to use. */
+export interface KubeConfigSource {
+  kubeconfig?: string;
+  kubeConfig?: KubeConfig;
+  context?: string;
+}
+
+/**
+ * Loads the KubeConfig: `kubeConfig` > `kubeconfig` path > `KUBECONFIG` > `~/.kube/config` >
+ * in-cluster service account. Nothing is contacted here.
+ */
+export function loadKubeConfig(options: KubeConfigSource, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  let kc: KubeConfig;
+  if (options.kubeConfig !== undefined) {
+    if (!(options.kubeConfig instanceof KubeConfig)) throw new InvalidInputError('options.kubeConfig', 'a KubeConfig object from @kubernetes/client-node', options.kubeConfig);
+    kc = options.kubeConfig;
+  } else if (options.kubeconfig !== undefined) {
+    if (typeof options.kubeconfig !== 'string' || !existsSync(options.kubeconfig)) {
+      throw new InvalidInputError('options.kubeconfig', 'the path of an existing kubeconfig file', options.kubeconfig);
+    }
+    kc = mergeKubeconfigFiles([options.kubeconfig]);
+  } else if (env.KUBECONFIG !== undefined && env.KUBECONFIG !== '') {
+    // Missing files in the list are skipped, as kubectl does.
+    const files = env.KUBECONFIG.split(delimiter).filter((file) => file !== '' && existsSync(file));
+    if (files.length === 0) throw new InvalidInputError('KUBECONFIG', 'a list of existing kubeconfig files', env.KUBECONFIG);
+    kc = mergeKubeconfigFiles(files);
+  } else if (existsSync(join(homedir(), '.kube', 'config'))) {
+    kc = mergeKubeconfigFiles([join(homedir(), '.kube', 'config')]);
+  } else {
+    kc = new KubeConfig();
+    kc.loadFromCluster();
+  }
+  if (options.context !== undefined) {
+    if (kc.getContextObject(options.context) === null) {
+      throw new InvalidInputError('options.context', `one of the kubeconfig's contexts (${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`, options.context);
+    }
+    kc.setCurrentContext(options.context);
+  }
+  if (kc.getCurrentCluster() === null) throw new InvalidInputError('kubeconfig', 'a kubeconfig whose current context names a cluster');
+  return kc;
+}
+
+/**
+ * The kubeconfig files merged as kubectl merges a `KUBECONFIG` list (client-go
+ * `tools/clientcmd/loader.go`, `ClientConfigLoadingRules.Load`): the first file to define a
+ * cluster, user or context of a given name wins and later entries of that name are ignored
+ * whole; `current-context` is the first one set. Empty files are skipped; relative paths are
+ * resolved against the file that holds them (client-node's `loadFromFile` does that).
+ */
+export function mergeKubeconfigFiles(files: readonly string[]): KubeConfig {
+  const clusters = new Map<string, Cluster>();
+  const users = new Map<string, User>();
+  const contexts = new Map<string, Context>();
+  let currentContext = '';
+  for (const file of files) {
+    if (readFileSync(file, 'utf8').trim() === '') continue;
+    const one = new KubeConfig();
+    try {
+      one.loadFromFile(file);
+    } catch (error) {
+      throw new InvalidInputError(file === files[0] && files.length === 1 ? 'kubeconfig' : 'KUBECONFIG', `a readable kubeconfig file (${file}: ${(error as Error).message})`, undefined, { cause: error });
+    }
+    for (const cluster of one.getClusters()) if (!clusters.has(cluster.name)) clusters.set(cluster.name, cluster);
+    for (const user of one.getUsers()) if (!users.has(user.name)) users.set(user.name, user);
+    for (const context of one.getContexts()) if (!contexts.has(context.name)) contexts.set(context.name, context);
+    if (currentContext === '' && one.getCurrentContext()) currentContext = one.getCurrentContext();
+  }
+  const kc = new KubeConfig();
+  kc.loadFromOptions({ clusters: [...clusters.values()], users: [...users.values()], contexts: [...contexts.values()], currentContext });
+  return kc;
+}
