@@ -2,6 +2,7 @@ import type { KObject } from './api.js';
 import type { ResourceInfo } from './resources.js';
 import { errors, type StatusCause } from './status.js';
 import { canonical } from './store/canonical.js';
+import { labelSelectorMatcher, type LabelSelectorObject } from './store/selectors.js';
 
 /**
  * Strict validation of the stored kinds, with 422 causes naming the field as
@@ -145,10 +146,14 @@ function checkSpec(info: ResourceInfo, object: KObject, causes: Causes): void {
     }
     case 'deployments': {
       if (!spec?.template) return causes.required('spec.template');
-      const selector = spec.selector?.matchLabels;
+      // apps/validation ValidateDeploymentSpec: a non-empty selector (matchLabels and/or
+      // matchExpressions) that matches the template's labels (ValidatePodTemplateSpecForReplicaSet).
       const labels = spec.template.metadata?.labels ?? {};
-      if (!spec.selector) causes.required('spec.selector');
-      else if (!selector || Object.entries(selector).some(([k, v]) => labels[k] !== v)) {
+      const selector = spec.selector as LabelSelectorObject | undefined;
+      if (!selector) causes.required('spec.selector');
+      else if (Object.keys(selector.matchLabels ?? {}).length + (selector.matchExpressions?.length ?? 0) === 0) {
+        causes.invalid('spec.selector', selector, 'empty selector is invalid for deployment');
+      } else if (!labelSelectorMatcher(selector)(labels)) {
         causes.invalid('spec.template.metadata.labels', labels, '`selector` does not match template `labels`');
       }
       checkPodSpec(causes, 'spec.template.spec', spec.template.spec, ['Always']);

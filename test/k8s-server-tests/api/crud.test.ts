@@ -162,6 +162,20 @@ describe('local API server: CRUD through client-node', () => {
     expect((await statusOf(h.core.readNamespacedPod({ namespace: ns, name: 'unscheduled' }))).code).toBe(404);
   });
 
+  it('validates deployment selectors whole: matchExpressions count, an empty selector is refused', async () => {
+    const deployment = (name: string, selector: k8s.V1LabelSelector, labels: Record<string, string>): k8s.V1Deployment => ({
+      metadata: { name },
+      spec: { selector, template: { metadata: { labels }, spec: { containers: [{ name: 'c', image: 'i' }] } } },
+    });
+    const byExpression = { matchExpressions: [{ key: 'tier', operator: 'In', values: ['web', 'api'] }, { key: 'canary', operator: 'DoesNotExist' }] };
+    const made = await h.apps.createNamespacedDeployment({ namespace: ns, body: deployment('by-expression', byExpression, { tier: 'api' }) });
+    expect(made.spec?.selector.matchExpressions).toHaveLength(2);
+    const mismatch = await statusOf(h.apps.createNamespacedDeployment({ namespace: ns, body: deployment('mismatch', byExpression, { tier: 'api', canary: 'yes' }) }));
+    expect(mismatch).toMatchObject({ code: 422, details: { causes: [{ field: 'spec.template.metadata.labels', message: expect.stringContaining('`selector` does not match template `labels`') }] } });
+    const empty = await statusOf(h.apps.createNamespacedDeployment({ namespace: ns, body: deployment('empty', {}, { tier: 'api' }) }));
+    expect(empty).toMatchObject({ code: 422, details: { causes: [{ field: 'spec.selector', message: expect.stringContaining('empty selector is invalid for deployment') }] } });
+  });
+
   it('marks a scheduled pod for graceful deletion instead of removing it', async () => {
     await h.core.createNamespacedPod({ namespace: ns, body: podBody('graceful') });
     h.cluster.store.update('pods', ns, 'graceful', (p) => void (p.spec.nodeName = 'local-node'));

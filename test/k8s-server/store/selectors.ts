@@ -78,6 +78,27 @@ export function parseLabelSelector(selector: string | undefined | null): LabelMa
   return (labels) => requirements.every((r) => matches(r, labels ?? {}));
 }
 
+/** A metav1.LabelSelector in object form (`matchLabels` and `matchExpressions`). */
+export interface LabelSelectorObject {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+}
+
+/**
+ * The matcher of a LabelSelector object, as apimachinery's `LabelSelectorAsSelector`
+ * (pkg/apis/meta/v1/helpers.go) builds it: every matchLabels pair and every expression
+ * (In, NotIn, Exists, DoesNotExist) must hold. An empty selector matches everything.
+ */
+export function labelSelectorMatcher(selector: LabelSelectorObject): LabelMatcher {
+  const requirements: LabelRequirement[] = Object.entries(selector.matchLabels ?? {}).map(([key, value]) => ({ op: 'in', key, values: [value] }));
+  for (const expression of selector.matchExpressions ?? []) {
+    const op = ({ In: 'in', NotIn: 'notin', Exists: 'exists', DoesNotExist: 'notexists' } as const)[expression.operator];
+    if (op === undefined) throw errors.badRequest(`"${expression.operator}" is not a valid label selector operator`);
+    requirements.push(op === 'exists' || op === 'notexists' ? { op, key: expression.key } : { op, key: expression.key, values: expression.values ?? [] });
+  }
+  return (labels) => requirements.every((r) => matches(r, labels ?? {}));
+}
+
 /** Field labels each resource supports, as the real registries declare them. */
 const COMMON_FIELDS = ['metadata.name', 'metadata.namespace'];
 const FIELDS: Record<string, string[]> = {
