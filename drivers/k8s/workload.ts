@@ -1,4 +1,4 @@
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1LabelSelector, V1Pod } from '@kubernetes/client-node';
 import { InvalidInputError, NotFoundError } from '../../src/errors.js';
 import type { ContainerStatus, StdinSource } from '../../src/types.js';
 import type { Writable } from 'node:stream';
@@ -10,7 +10,7 @@ import { execInPod } from './remote.js';
 export interface WorkloadExecOptions {
   /** A Deployment in the driver's Kubernetes namespace; its selector picks the pods. */
   deployment?: string;
-  /** A label selector picking the pods (when no `deployment` is given). */
+  /** A label selector picking the pods (when no `deployment` is given); must not be empty. */
   labelSelector?: string;
   /** The container; required when the pod has several. @default the pod's only container */
   container?: string;
@@ -20,6 +20,36 @@ export interface WorkloadExecOptions {
   stdout?: Writable;
   stderr?: Writable;
   signal?: AbortSignal;
+}
+
+/**
+ * A LabelSelector object as a label selector string, every part kept: `matchLabels` pairs and
+ * `matchExpressions` (In, NotIn, Exists, DoesNotExist), as apimachinery's
+ * `LabelSelectorAsSelector` reads them. An empty selector would match every pod of the
+ * namespace: it is an error here, never "any pod".
+ */
+export function selectorToString(selector: V1LabelSelector | undefined, what: string): string {
+  const parts = Object.entries(selector?.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`);
+  for (const expression of selector?.matchExpressions ?? []) {
+    const values = expression.values ?? [];
+    switch (expression.operator) {
+      case 'In':
+      case 'NotIn':
+        if (values.length === 0) throw new InvalidInputError(`${what}.matchExpressions`, `values for the ${expression.operator} operator on "${expression.key}"`);
+        parts.push(`${expression.key} ${expression.operator.toLowerCase()} (${values.join(',')})`);
+        break;
+      case 'Exists':
+        parts.push(expression.key);
+        break;
+      case 'DoesNotExist':
+        parts.push(`!${expression.key}`);
+        break;
+      default:
+        throw new InvalidInputError(`${what}.matchExpressions`, 'operators In, NotIn, Exists or DoesNotExist', expression.operator);
+    }
+  }
+  if (parts.length === 0) throw new InvalidInputError(what, 'a selector with at least one label requirement (an empty one would match every pod)');
+  return parts.join(',');
 }
 
 /** True when the pod is Running with its Ready condition True. */
@@ -45,6 +75,9 @@ export async function execInWorkload(ctx: K8sContext, options: WorkloadExecOptio
   if ((options.deployment === undefined) === (options.labelSelector === undefined)) {
     throw new InvalidInputError('deployment/labelSelector', 'exactly one of `deployment` or `labelSelector`');
   }
+  if (options.labelSelector !== undefined && (typeof options.labelSelector !== 'string' || options.labelSelector.trim() === '')) {
+    throw new InvalidInputError('labelSelector', 'a non-empty label selector (an empty one would match every pod)', options.labelSelector);
+  }
   let selector = options.labelSelector;
   let searched = `pods matching "${selector}"`;
   if (options.deployment !== undefined) {
@@ -55,8 +88,7 @@ export async function execInWorkload(ctx: K8sContext, options: WorkloadExecOptio
       }
       throw error;
     });
-    const labels = deployment.spec?.selector?.matchLabels ?? {};
-    selector = Object.entries(labels).map(([key, value]) => `${key}=${value}`).join(',');
+    selector = selectorToString(deployment.spec?.selector, `deployment "${name}" spec.selector`);
     searched = `pods of deployment "${name}" (selector "${selector}")`;
   }
   const pods = await ctx.call(`list ${searched}`, () => ctx.core.listNamespacedPod({ namespace: ctx.ns, labelSelector: selector }), signal).catch((error: unknown) => {

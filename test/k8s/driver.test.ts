@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { KubeConfig, CoreV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, KubeConfig, CoreV1Api } from '@kubernetes/client-node';
 import { extract, pack } from 'tar-stream';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { ConflictError, ContainerNotFoundError, ContainerStartError, DriverClosedError, ImagePullError, InvalidInputError, NotFoundError, StartTimeoutError } from '../../src/errors.js';
@@ -19,6 +19,7 @@ function kc(): KubeConfig {
   return config;
 }
 const core = kc().makeApiClient(CoreV1Api);
+const apps = kc().makeApiClient(AppsV1Api);
 const k8sNamespace = kc().getContextObject(kc().getCurrentContext())?.namespace ?? 'default';
 
 function newDriver(options: Partial<K8sDriverOptions> = {}): K8sDriver {
@@ -215,6 +216,33 @@ describe('k8s driver against the cluster', () => {
     expect(stdout.text()).toBe('hi\n');
     await expect(driver.execInWorkload({ labelSelector: `drivetrain.dev/namespace=${driver.namespace}`, container: 'nope', command: ['true'] })).rejects.toThrow(/task/);
     await sandbox.cleanup();
+  }, TIMEOUT);
+
+  it('execInWorkload uses the deployment\'s whole selector, and refuses an empty one', async () => {
+    const app = `wl-${randomBytes(3).toString('hex')}`;
+    // A ready pod that matches the deployment's matchLabels but not its matchExpressions.
+    const driver = newDriver({ labels: { app, tier: 'decoy' } });
+    await driver.startSandbox({ id: 'decoy', image: 'busybox' });
+    const template = { metadata: { labels: { app, tier: 'web' } }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'web', image: 'busybox', command: ['sh', '-c', 'trap "exit 0" TERM; sleep 3600 & wait'] }] } };
+    const selector = { matchLabels: { app }, matchExpressions: [{ key: 'tier', operator: 'In', values: ['web'] }] };
+    await apps.createNamespacedDeployment({ namespace: k8sNamespace, body: { metadata: { name: app }, spec: { replicas: 0, selector, template } } });
+    try {
+      await expect(driver.execInWorkload({ deployment: app, command: ['true'] })).rejects.toThrow(/no pods of deployment/);
+      await apps.replaceNamespacedDeployment({ name: app, namespace: k8sNamespace, body: { metadata: { name: app }, spec: { replicas: 1, selector, template } } });
+      const stdout = new CollectingWritable();
+      const deadline = Date.now() + 60_000;
+      for (;;) {
+        const ran = await driver.execInWorkload({ deployment: app, command: ['cat', '/etc/hostname'], stdout }).catch((error: unknown) => {
+          if (!(error instanceof NotFoundError) || Date.now() > deadline) throw error;
+        });
+        if (ran !== undefined) break;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      expect(stdout.text()).toMatch(new RegExp(`^${app}-`));
+    } finally {
+      await apps.deleteNamespacedDeployment({ name: app, namespace: k8sNamespace, propagationPolicy: 'Background' });
+    }
+    await expect(driver.execInWorkload({ labelSelector: ' ', command: ['true'] })).rejects.toBeInstanceOf(InvalidInputError);
   }, TIMEOUT);
 
   it('doctor reports kubeconfig, reachability and the access checks', async () => {
