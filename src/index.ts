@@ -19,3 +19,5 @@ export { LABELS, TASK_ID_ANNOTATION } from './labels.js';
 export { validateTask, validateSandboxTask, validateVolumeName, validateNamespace } from './validate.js';
 export type { ResolvedTask, ResolvedMount } from './validate.js';
 export { FULL_CAPABILITIES } from './capabilities.js';
+export { START_WAITING_CHANNEL } from './diagnostics.js';
+export type { StartWaitingEvent } from './diagnostics.js';

@@ -1,9 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { abortReason } from '../../src/abort.js';
-import { ContainerStartError, ImagePullError, StartTimeoutError } from '../../src/errors.js';
 import { isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
-import { hasStarted, isPullFailing, startProblem, type StartProblem } from './pod-status.js';
 
 /** Pod operations shared by tasks, sandboxes and helpers. */
 
@@ -115,52 +113,4 @@ export async function recentEvents(ctx: K8sContext, name: string, limit = 8): Pr
 function eventTime(event: { lastTimestamp?: Date; eventTime?: Date; metadata?: { creationTimestamp?: Date } }): number {
   const when = event.lastTimestamp ?? event.eventTime ?? event.metadata?.creationTimestamp;
   return when === undefined ? 0 : new Date(when).getTime();
-}
-
-/**
- * Waits until the pod's task container has started (or already ended). A pod that can
- * never start, stays in a failing pull past the pull timeout, or is not running by the
- * start timeout is deleted and the typed error (with the pod's recent events) thrown.
- */
-export async function waitForStart(ctx: K8sContext, name: string, image: string, signal?: AbortSignal): Promise<V1Pod> {
-  const { startTimeoutMs, pullTimeoutMs } = ctx.options;
-  const startedAt = Date.now();
-  let pullFailingSince: number | undefined;
-  let lastPod: V1Pod | undefined;
-  type Outcome = { pod: V1Pod } | { problem: StartProblem } | { recheck: true };
-  const decide = (pod: V1Pod | undefined): Outcome | undefined => {
-    if (pod === undefined) throw new ContainerStartError('Deleted', `pod "${name}" was deleted before its container started`);
-    lastPod = pod;
-    if (hasStarted(pod)) return { pod };
-    const now = Date.now();
-    const failingBefore = pullFailingSince;
-    pullFailingSince = isPullFailing(pod) ? (pullFailingSince ?? now) : undefined;
-    const problem = startProblem(pod, now - startedAt, pullFailingSince === undefined ? undefined : now - pullFailingSince, { startTimeoutMs, pullTimeoutMs });
-    if (problem !== undefined) return { problem };
-    // A pull just started failing: re-arm the timer for the (shorter) pull timeout.
-    return failingBefore === undefined && pullFailingSince !== undefined ? { recheck: true } : undefined;
-  };
-  for (;;) {
-    const now = Date.now();
-    const untilStart = startedAt + startTimeoutMs - now;
-    const untilPull = pullFailingSince === undefined ? Number.POSITIVE_INFINITY : pullFailingSince + pullTimeoutMs - now;
-    // Timer-driven re-check: the timeouts must fire even when no event arrives.
-    const tick = AbortSignal.timeout(Math.max(50, Math.min(untilStart, untilPull) + 20));
-    const outcome = await watchPod(ctx, name, decide, signal === undefined ? tick : AbortSignal.any([tick, signal])).catch((error: unknown) => {
-      if (signal?.aborted || !tick.aborted) throw error;
-      return lastPod === undefined ? undefined : decide(lastPod);
-    });
-    if (outcome === undefined) {
-      if (Date.now() - startedAt >= startTimeoutMs) throw new StartTimeoutError(`pod "${name}" did not appear within ${startTimeoutMs} ms`, startTimeoutMs);
-      continue;
-    }
-    if ('recheck' in outcome) continue;
-    if ('pod' in outcome) return outcome.pod;
-    const problem = outcome.problem;
-    const events = await recentEvents(ctx, name);
-    const detail = events.length === 0 ? '' : `; recent events: ${events.join(' | ')}`;
-    if (problem.kind === 'image') throw new ImagePullError(image, problem.reason, `${problem.reason}: ${problem.message}${detail}`);
-    if (problem.kind === 'start') throw new ContainerStartError(problem.reason, `pod "${name}" cannot start: ${problem.reason}: ${problem.message}${detail}`);
-    throw new StartTimeoutError(`pod "${name}" ${problem.message}${detail}`, startTimeoutMs);
-  }
 }

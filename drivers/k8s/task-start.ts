@@ -9,7 +9,8 @@ import { deleteJob, findJobPod, readJob } from './jobs.js';
 import { TASK_CONTAINER } from './naming.js';
 import { buildJob } from './pod-spec.js';
 import { toContainerStatus } from './pod-status.js';
-import { readPod, waitForStart } from './pods.js';
+import { readPod } from './pods.js';
+import { waitForStart } from './start-wait.js';
 import { attachStdin } from './remote.js';
 import { removePod } from './task-container.js';
 import { StartTimeoutError } from '../../src/errors.js';
@@ -60,7 +61,7 @@ export async function startTask(ctx: K8sContext, pod: V1Pod, taskId: string, rol
   const created = await createOrAdoptPod(ctx, pod, taskId, role, signal);
   try {
     signal?.throwIfAborted();
-    await waitForStart(ctx, name, image, signal);
+    await waitForStart(ctx, { pod: name, image, taskId }, signal);
   } catch (error) {
     if (created || error instanceof DrivetrainError) await removePod(ctx, name).catch(() => {});
     throw error;
@@ -87,7 +88,7 @@ async function startJob(ctx: K8sContext, pod: V1Pod, taskId: string, image: stri
     signal?.throwIfAborted();
     const podName = await findJobPod(ctx, taskId, ctx.options.startTimeoutMs, signal);
     if (podName === undefined) throw new StartTimeoutError(`job "${name}" made no pod within ${ctx.options.startTimeoutMs} ms`, ctx.options.startTimeoutMs);
-    await waitForStart(ctx, podName, image, signal);
+    await waitForStart(ctx, { pod: podName, image, taskId }, signal);
     return { podName, jobName: name, created };
   } catch (error) {
     await deleteJob(ctx, name).catch(() => {});

@@ -11,7 +11,7 @@ import { isAlreadyExists, isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
 import { claimName, helperPodName, objectLabels } from './naming.js';
 import { escapeExpansion, IDLE_COMMAND } from './pod-spec.js';
-import { waitForStart } from './pods.js';
+import { waitForStart } from './start-wait.js';
 import { bytesToQuantity, quantityToBytes } from './quantity.js';
 import { execInPod } from './remote.js';
 import { confineTar } from './tar-confine.js';
@@ -114,7 +114,7 @@ async function withHelper<T>(ctx: K8sContext, volume: string, readOnly: boolean,
   };
   try {
     await ctx.call(`create helper pod "${name}"`, () => ctx.core.createNamespacedPod({ namespace: ctx.ns, body: pod }), signal);
-    await waitForStart(ctx, name, ctx.options.helperImage, signal);
+    await waitForStart(ctx, { pod: name, image: ctx.options.helperImage }, signal);
     return await work(name);
   } finally {
     await removePod(ctx, name).catch(() => {});

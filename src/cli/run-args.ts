@@ -18,6 +18,12 @@ Options:
   -i, --interactive    stream this process's stdin to the task
   --id ID              task ID (default: run-<random>)
   --timeout SECONDS    kill the task after SECONDS
+  --start-timeout SECONDS
+                       give up when the task has not started after SECONDS (scheduling,
+                       pulling, starting; default: the driver's own)
+  --pull-timeout SECONDS
+                       k8s: give up when an image pull keeps failing for SECONDS
+                       (default 120; other drivers bound pulls with --start-timeout)
   -h, --help           show this help
 
 Environment: DOCKER_HOST (docker); KUBECONFIG, DRIVETRAIN_K8S_NAMESPACE (k8s).
@@ -34,6 +40,8 @@ export interface RunArgs {
   driver: string | undefined;
   namespace: string | undefined;
   task: Task;
+  /** Driver options from the command line (`startTimeoutMs`, `pullTimeoutMs`). */
+  driverOptions: { startTimeoutMs?: number; pullTimeoutMs?: number };
 }
 
 const OPTIONS = {
@@ -46,6 +54,8 @@ const OPTIONS = {
   interactive: { type: 'boolean', short: 'i' },
   id: { type: 'string' },
   timeout: { type: 'string' },
+  'start-timeout': { type: 'string' },
+  'pull-timeout': { type: 'string' },
 } as const;
 
 /** Parses the arguments after `run`; values the library checks itself (paths, IDs) are left to it. */
@@ -53,7 +63,7 @@ export function parseRunArgs(args: readonly string[]): RunArgs {
   const { values, positionals } = parseCommandLine(args, OPTIONS, RUN_USAGE, true);
   const [image, ...command] = positionals;
   const placeholder: Task = { id: '', image: '', command: [] };
-  if (values.help === true) return { help: true, driver: undefined, namespace: undefined, task: placeholder };
+  if (values.help === true) return { help: true, driver: undefined, namespace: undefined, task: placeholder, driverOptions: {} };
   if (image === undefined) throw new UsageError('missing IMAGE', RUN_USAGE);
   if (command.length === 0) throw new UsageError('missing COMMAND: put it after "--", e.g. drivetrain run busybox -- echo hi', RUN_USAGE);
   const task: Task = {
@@ -66,8 +76,11 @@ export function parseRunArgs(args: readonly string[]): RunArgs {
   if (values.workdir !== undefined) task.workDir = values.workdir;
   if (values.user !== undefined) task.user = values.user;
   if (values.interactive === true) task.stdin = process.stdin;
-  if (values.timeout !== undefined) task.timeoutMs = parseTimeout(values.timeout);
-  return { help: false, driver: driverOption(values.driver, RUN_USAGE), namespace: values.namespace, task };
+  if (values.timeout !== undefined) task.timeoutMs = parseSeconds(values.timeout, '--timeout');
+  const driverOptions: RunArgs['driverOptions'] = {};
+  if (values['start-timeout'] !== undefined) driverOptions.startTimeoutMs = parseSeconds(values['start-timeout'], '--start-timeout');
+  if (values['pull-timeout'] !== undefined) driverOptions.pullTimeoutMs = parseSeconds(values['pull-timeout'], '--pull-timeout');
+  return { help: false, driver: driverOption(values.driver, RUN_USAGE), namespace: values.namespace, task, driverOptions };
 }
 
 function parseEnv(pairs: readonly string[]): Record<string, string> {
@@ -88,10 +101,10 @@ function parseVolume(spec: string): Mount {
   return { volume, path, readOnly: mode === 'ro' };
 }
 
-function parseTimeout(text: string): number {
+function parseSeconds(text: string, flag: string): number {
   const seconds = Number(text);
   if (text.trim() === '' || !Number.isFinite(seconds) || seconds <= 0) {
-    throw new UsageError(`--timeout expects a positive number of seconds, got "${text}"`, RUN_USAGE);
+    throw new UsageError(`${flag} expects a positive number of seconds, got "${text}"`, RUN_USAGE);
   }
   return Math.ceil(seconds * 1000);
 }

@@ -19,11 +19,11 @@ export interface RunIo {
  * (which reaps everything of the namespace) — also when starting or waiting failed
  * or was aborted.
  */
-export async function runTaskToEnd(driverName: string, namespace: string | undefined, task: Task, io: RunIo): Promise<ContainerStatus> {
+export async function runTaskToEnd(driverName: string, namespace: string | undefined, task: Task, io: RunIo, driverOptions: Record<string, unknown> = {}): Promise<ContainerStatus> {
   let driver: Driver | undefined;
   let container: Container | undefined;
   try {
-    driver = await createDriver(driverName, namespace === undefined ? {} : { namespace });
+    driver = await createDriver(driverName, namespace === undefined ? driverOptions : { ...driverOptions, namespace });
     container = await driver.runContainer(task, { signal: io.signal });
     const [status] = await Promise.all([
       container.wait({ signal: io.signal }),

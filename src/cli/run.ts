@@ -5,6 +5,7 @@ import { defaultDriverName } from './pick-driver.js';
 import { reportError } from './report-error.js';
 import { RUN_USAGE, parseRunArgs } from './run-args.js';
 import { runTaskToEnd } from './run-task.js';
+import { reportStartWaiting } from './start-waiting.js';
 
 /** Reasons worth a line on stderr even when the task has an exit code. */
 const NOTABLE_REASONS = new Set(['OOMKilled', 'DeadlineExceeded']);
@@ -17,18 +18,22 @@ export async function runCommand(args: readonly string[]): Promise<number> {
     return EXIT.ok;
   }
   const interrupts = watchInterrupts();
+  const stopReporting = reportStartWaiting(process.stderr);
   try {
     const driverName = parsed.driver ?? (await defaultDriverName());
-    const status = await runTaskToEnd(driverName, parsed.namespace, parsed.task, {
-      stdout: process.stdout,
-      stderr: process.stderr,
-      signal: interrupts.signal,
-    });
+    const status = await runTaskToEnd(
+      driverName,
+      parsed.namespace,
+      parsed.task,
+      { stdout: process.stdout, stderr: process.stderr, signal: interrupts.signal },
+      parsed.driverOptions,
+    );
     return interrupts.exitCode ?? exitCodeOf(status);
   } catch (error) {
     if (interrupts.exitCode !== undefined) return interrupts.exitCode;
     return reportError(error, EXIT.couldNotRun);
   } finally {
+    stopReporting();
     interrupts.dispose();
   }
 }

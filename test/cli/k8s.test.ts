@@ -15,6 +15,16 @@ describe('drivetrain with the k8s driver (local API server)', { timeout: 150_000
     expect(result).toMatchObject({ code: 4, stdout: 'hi\n' });
   }, 100_000);
 
+  it('run prints why the task waits, and gives up after --pull-timeout / --start-timeout', async () => {
+    const pull = await runCli(['run', '--driver', 'k8s', '--namespace', testNamespace(), '--id', 'typo', '--pull-timeout', '2', 'drivetrain-missing/typo:1', '--', 'true'], { env, deadlineMs: 90_000 });
+    expect(pull.code).toBe(125);
+    expect(pull.stderr).toMatch(/^drivetrain: waiting for task "typo" to start: (ErrImagePull|ImagePullBackOff): /m);
+    expect(pull.stderr).toMatch(/image "drivetrain-missing\/typo:1"/);
+    const start = await runCli(['run', '--driver', 'k8s', '--namespace', testNamespace(), '--start-timeout', '0.001', 'busybox', '--', 'true'], { env, deadlineMs: 90_000 });
+    expect(start.code).toBe(125);
+    expect(start.stderr).toMatch(/within 1 ms/);
+  }, 120_000);
+
   it('doctor prints the driver report and exits 0', async () => {
     const result = await runCli(['doctor', '--driver', 'k8s'], { env });
     expect(result.stdout).toMatch(/^ok {3}reachability: API server/m);

@@ -28,6 +28,8 @@ describe('drivetrain --help and usage errors', { timeout: 150_000 }, () => {
     [['run', '-e', 'NOEQUALS', 'busybox', '--', 'true'], '-e expects KEY=VALUE'],
     [['run', '-v', 'onlyname', 'busybox', '--', 'true'], '-v expects VOLUME:PATH[:ro]'],
     [['run', '--timeout', 'soon', 'busybox', '--', 'true'], '--timeout expects a positive number'],
+    [['run', '--start-timeout', '0', 'busybox', '--', 'true'], '--start-timeout expects a positive number'],
+    [['run', '--pull-timeout', 'x', 'busybox', '--', 'true'], '--pull-timeout expects a positive number'],
     [['run', '--driver', 'podman', 'busybox', '--', 'true'], 'unknown driver "podman"'],
     [['run', '--id'], "argument missing"],
     [['cleanup'], 'missing --namespace'],

@@ -1,0 +1,82 @@
+import type { V1Pod } from '@kubernetes/client-node';
+import { publishStartWaiting } from '../../src/diagnostics.js';
+import { ContainerStartError, ImagePullError, StartTimeoutError } from '../../src/errors.js';
+import type { K8sContext } from './context.js';
+import { hasStarted, isPullFailing, startProblem, taskContainerStatus, type StartProblem } from './pod-status.js';
+import { recentEvents, watchPod } from './pods.js';
+
+/** The pod a start waits for. */
+export interface StartTarget {
+  pod: string;
+  image: string;
+  /** The task it runs, for the `drivetrain:start:waiting` events; helpers have none. */
+  taskId?: string;
+}
+
+/** Why a pod that has not started is waiting: its container's waiting reason, else an unschedulable condition. */
+export function waitingReason(pod: V1Pod): { reason: string; message?: string } | undefined {
+  const waiting = taskContainerStatus(pod)?.state?.waiting;
+  if (waiting?.reason !== undefined) return { reason: waiting.reason, ...(waiting.message === undefined ? {} : { message: waiting.message }) };
+  const unscheduled = pod.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
+  if (unscheduled !== undefined) return { reason: unscheduled.reason ?? 'Unschedulable', ...(unscheduled.message === undefined ? {} : { message: unscheduled.message }) };
+  return undefined;
+}
+
+/**
+ * Waits until the pod's task container has started (or already ended). A pod that can
+ * never start, stays in a failing pull past the pull timeout, or is not running by the
+ * start timeout is deleted and the typed error (with the pod's recent events) thrown.
+ * Each change of the waiting reason is published on `drivetrain:start:waiting`.
+ */
+export async function waitForStart(ctx: K8sContext, target: StartTarget, signal?: AbortSignal): Promise<V1Pod> {
+  const { pod: name, image } = target;
+  const { startTimeoutMs, pullTimeoutMs } = ctx.options;
+  const startedAt = Date.now();
+  let pullFailingSince: number | undefined;
+  let lastPod: V1Pod | undefined;
+  let lastReported = '';
+  const report = (pod: V1Pod): void => {
+    const waiting = waitingReason(pod);
+    const key = waiting === undefined ? '' : `${waiting.reason}\n${waiting.message ?? ''}`;
+    if (waiting === undefined || key === lastReported || target.taskId === undefined) return;
+    lastReported = key;
+    publishStartWaiting({ driver: 'k8s', taskId: target.taskId, ...waiting });
+  };
+  type Outcome = { pod: V1Pod } | { problem: StartProblem } | { recheck: true };
+  const decide = (pod: V1Pod | undefined): Outcome | undefined => {
+    if (pod === undefined) throw new ContainerStartError('Deleted', `pod "${name}" was deleted before its container started`);
+    lastPod = pod;
+    if (hasStarted(pod)) return { pod };
+    report(pod);
+    const now = Date.now();
+    const failingBefore = pullFailingSince;
+    pullFailingSince = isPullFailing(pod) ? (pullFailingSince ?? now) : undefined;
+    const problem = startProblem(pod, now - startedAt, pullFailingSince === undefined ? undefined : now - pullFailingSince, { startTimeoutMs, pullTimeoutMs });
+    if (problem !== undefined) return { problem };
+    // A pull just started failing: re-arm the timer for the (shorter) pull timeout.
+    return failingBefore === undefined && pullFailingSince !== undefined ? { recheck: true } : undefined;
+  };
+  for (;;) {
+    const now = Date.now();
+    const untilStart = startedAt + startTimeoutMs - now;
+    const untilPull = pullFailingSince === undefined ? Number.POSITIVE_INFINITY : pullFailingSince + pullTimeoutMs - now;
+    // Timer-driven re-check: the timeouts must fire even when no event arrives.
+    const tick = AbortSignal.timeout(Math.max(50, Math.min(untilStart, untilPull) + 20));
+    const outcome = await watchPod(ctx, name, decide, signal === undefined ? tick : AbortSignal.any([tick, signal])).catch((error: unknown) => {
+      if (signal?.aborted || !tick.aborted) throw error;
+      return lastPod === undefined ? undefined : decide(lastPod);
+    });
+    if (outcome === undefined) {
+      if (Date.now() - startedAt >= startTimeoutMs) throw new StartTimeoutError(`pod "${name}" did not appear within ${startTimeoutMs} ms`, startTimeoutMs);
+      continue;
+    }
+    if ('recheck' in outcome) continue;
+    if ('pod' in outcome) return outcome.pod;
+    const problem = outcome.problem;
+    const events = await recentEvents(ctx, name);
+    const detail = events.length === 0 ? '' : `; recent events: ${events.join(' | ')}`;
+    if (problem.kind === 'image') throw new ImagePullError(image, problem.reason, `${problem.reason}: ${problem.message}${detail}`);
+    if (problem.kind === 'start') throw new ContainerStartError(problem.reason, `pod "${name}" cannot start: ${problem.reason}: ${problem.message}${detail}`);
+    throw new StartTimeoutError(`pod "${name}" ${problem.message}${detail}`, startTimeoutMs);
+  }
+}
