@@ -17,7 +17,7 @@ build: deps
 typecheck: deps
 	npm run typecheck
 
-# Docker engine and the local busybox test image (installed and started when missing).
+# Docker engine, the local busybox test image and the local image registry (installed and started when missing).
 infra:
 	bash test/infra/setup.sh
 

@@ -1,6 +1,7 @@
 import type Dockerode from 'dockerode';
 import type { ClusterContext, KObject } from '../../api.js';
 import { ensureImage } from './images.js';
+import { pullCredentials } from './pull-secrets.js';
 import { ContainerConfigError, resolveEnv } from './env.js';
 import { containerCreateOptions, type VolumeSources } from './spec.js';
 import { backoffMs, type Waker } from './wake.js';
@@ -53,7 +54,8 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
   let pullFailures = 0;
   let createFailures = 0;
   while (!env.signal.aborted) {
-    const image = await ensureImage(ctx.docker, spec, env.event);
+    const credentials = pullCredentials(ctx.store, env.pod(), spec.image ?? '', env.event);
+    const image = await ensureImage(ctx.docker, spec, credentials, env.event);
     if (env.signal.aborted) return undefined;
     if (!image.ok) {
       if (image.reason !== 'ErrImagePull') {
