@@ -1,7 +1,10 @@
 # Thin wrappers over npm scripts. `make test` and `make demo` work on a fresh machine.
 SHELL := /bin/bash
 DRIVER ?= docker
-REPORT := .drivetrain/test-report.json
+# Every `make test` gets its own tag: its tests' namespaces start with it and the leak check
+# judges only those, so runs beside each other on one engine do not fail each other.
+RUN_TAG := t$(shell od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
+RUN_DIR := .drivetrain/runs/$(RUN_TAG)
 
 .PHONY: deps build typecheck infra test demo conformance bench cluster clean
 
@@ -22,13 +25,11 @@ infra:
 	bash test/infra/setup.sh
 
 test: deps infra build
-	@mkdir -p .drivetrain
-	@rm -f $(REPORT)
-	@rm -f .drivetrain/leaks-k8s.json
-	npx vitest run --reporter=default --reporter=json --outputFile.json=$(REPORT); \
+	@mkdir -p $(RUN_DIR)
+	DRIVETRAIN_TEST_RUN=$(RUN_TAG) npx vitest run --reporter=default --reporter=json --outputFile.json=$(RUN_DIR)/report.json; \
 	  status=$$?; \
-	  node test/infra/leak-check.mjs $${CI:+--remove} || status=1; \
-	  node test/infra/summary.mjs $(REPORT) || status=1; exit $$status
+	  node test/infra/leak-check.mjs $(RUN_TAG) $${CI:+--remove} || status=1; \
+	  node test/infra/summary.mjs $(RUN_DIR)/report.json || status=1; exit $$status
 
 # Runs one echo through the best available driver (Docker when an engine answers, else native).
 demo: deps build

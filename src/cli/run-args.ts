@@ -9,7 +9,8 @@ namespace at the end, and exits with the command's exit code.
 
 Options:
   --driver NAME        docker, native or k8s (default: docker when an engine answers, else native)
-  --namespace NAME     drivetrain namespace to run in (default: a random one)
+  --namespace NAME     drivetrain namespace to run in (default: a random one,
+                       starting with $DRIVETRAIN_NAMESPACE_PREFIX when set)
   -e, --env K=V        set an environment variable (repeatable)
   -v, --volume V:PATH[:ro]
                        mount volume V at PATH, read-only with :ro (repeatable)
@@ -26,7 +27,8 @@ Options:
                        (default 120; other drivers bound pulls with --start-timeout)
   -h, --help           show this help
 
-Environment: DOCKER_HOST (docker); KUBECONFIG, DRIVETRAIN_K8S_NAMESPACE (k8s).
+Environment: DOCKER_HOST (docker); KUBECONFIG, DRIVETRAIN_K8S_NAMESPACE (k8s);
+DRIVETRAIN_NAMESPACE_PREFIX (the random namespace).
 
 Exit codes: the task's own code; 125 when it could not run or ended without a code;
 2 for bad usage; 130 after Ctrl-C, 143 after SIGTERM, 141 when the reader of the

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { createDriver } from '../registry.js';
 import type { Container, ContainerStatus, Driver, Task } from '../types.js';
+import { runNamespace } from './namespace.js';
 
 /** Upper bound of the cleanup after a run (container, then the namespace), in milliseconds. */
 const CLEANUP_TIMEOUT_MS = 60_000;
@@ -14,7 +15,7 @@ export interface RunIo {
 }
 
 /**
- * Runs one task to completion on a fresh driver: starts it, streams its logs live
+ * Runs one task to completion on a fresh driver (of `namespace`, else a random one): starts it, streams its logs live
  * while waiting for it to end, then removes the container and closes the driver
  * (which reaps everything of the namespace) — also when starting or waiting failed
  * or was aborted.
@@ -23,7 +24,8 @@ export async function runTaskToEnd(driverName: string, namespace: string | undef
   let driver: Driver | undefined;
   let container: Container | undefined;
   try {
-    driver = await createDriver(driverName, namespace === undefined ? driverOptions : { ...driverOptions, namespace });
+    const chosen = runNamespace(namespace);
+    driver = await createDriver(driverName, chosen === undefined ? driverOptions : { ...driverOptions, namespace: chosen });
     container = await driver.runContainer(task, { signal: io.signal });
     const [status] = await Promise.all([
       container.wait({ signal: io.signal }),

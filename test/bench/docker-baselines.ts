@@ -5,6 +5,7 @@ import { CollectingWritable } from '../../src/logs.js';
 import { LABELS } from '../../src/labels.js';
 import { createDockerDriver } from '../../drivers/docker/index.js';
 import type { DockerDriver } from '../../drivers/docker/driver.js';
+import { TEST_RUN_VARIABLE, testNamespace } from '../setup/test-run.js';
 
 /**
  * The Docker baselines the driver is compared with, and the driver's own round trip.
@@ -16,9 +17,13 @@ import type { DockerDriver } from '../../drivers/docker/driver.js';
 /** The image every Docker measure runs (the local test image; nothing is pulled). */
 export const BENCH_IMAGE = 'busybox';
 
-/** A random drivetrain namespace for one measure. */
+/**
+ * A random drivetrain namespace for one measure; inside a test run (the bench smoke
+ * tests), one of that run, so that its leak check judges what the measure left.
+ */
 export function benchNamespace(measure: string): string {
-  return `bench-${measure.toLowerCase()}-${randomBytes(3).toString('hex')}`;
+  const name = `bench-${measure.toLowerCase()}`;
+  return process.env[TEST_RUN_VARIABLE] === undefined ? `${name}-${randomBytes(3).toString('hex')}` : testNamespace(name);
 }
 
 /** A fresh task ID. */

@@ -1,7 +1,7 @@
 // P6's measured process: makes `count` tasks finish through one driver, keeps every
 // handle and its final status, and prints its resident memory as one JSON line.
 //
-//   node --expose-gc test/bench/p6-child.mjs <docker|native> <count> <concurrency> [hold|drop]
+//   node --expose-gc test/bench/p6-child.mjs <docker|native> <count> <concurrency> [hold|drop] [namespace]
 //
 // Plain JavaScript on the compiled build (`npm run build`, which `make bench` runs
 // first): under a TypeScript loader the loader itself would add ~40 MB of RSS to
@@ -32,12 +32,13 @@ async function compact() {
   globalThis.gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 }
 
-const [driverName = 'docker', countText = '1000', concurrencyText = '16', mode = 'hold'] = process.argv.slice(2);
+const [driverName = 'docker', countText = '1000', concurrencyText = '16', mode = 'hold', namespace = `bench-p6-${randomBytes(3).toString('hex')}`] =
+  process.argv.slice(2);
 // `drop` keeps no handle: a control run that tells the handles' memory from the traffic's.
 const keep = mode !== 'drop';
 const count = Number(countText);
 const concurrency = Number(concurrencyText);
-const driver = await createDriver(driverName, { namespace: `bench-p6-${randomBytes(3).toString('hex')}` });
+const driver = await createDriver(driverName, { namespace });
 const task = (id) => ({ id, image: 'busybox', command: ['true'] });
 // One deadline for the whole run: a fresh AbortSignal.timeout per wait would keep a
 // thousand pending timers (and what they hold) alive and be counted as the driver's.

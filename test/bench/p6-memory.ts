@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { BenchRow } from './row.js';
 import { targetOf } from './row.js';
 import { summarize } from './stats.js';
-import { runProcess } from './docker-baselines.js';
+import { benchNamespace, runProcess } from './docker-baselines.js';
 
 /** Sizes of P6. */
 export interface P6Options {
@@ -35,9 +35,10 @@ interface ChildReport {
 const CHILD = fileURLToPath(new URL('./p6-child.mjs', import.meta.url));
 const MB = 2 ** 20;
 
-/** Runs the child for one driver and returns what it reported. */
+/** Runs the child for one driver (its tasks in a fresh bench namespace) and returns what it reported. */
 export async function measureChild(driver: string, tasks: number, concurrency: number): Promise<ChildReport> {
-  const result = await runProcess(process.execPath, ['--expose-gc', CHILD, driver, String(tasks), String(concurrency)], 600_000);
+  const args = [CHILD, driver, String(tasks), String(concurrency), 'hold', benchNamespace('p6')];
+  const result = await runProcess(process.execPath, ['--expose-gc', ...args], 600_000);
   const line = result.stdout.toString('utf8').trim().split('\n').pop() ?? '';
   if (result.code !== 0 || !line.startsWith('{')) {
     // Exit 13: the child's event loop emptied while it awaited a promise that never settled.

@@ -1,5 +1,4 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 
 /** The repository root: the CLI runs from source, no build needed. */
@@ -74,9 +73,4 @@ export function spawnCli(args: readonly string[], options: { input?: string; env
 /** Runs `drivetrain <args>` to its end. */
 export function runCli(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv; deadlineMs?: number } = {}): Promise<CliResult> {
   return spawnCli(args, options).exited(options.deadlineMs);
-}
-
-/** A random namespace, so test files run concurrently without meeting. */
-export function testNamespace(): string {
-  return `dt-cli-${randomBytes(4).toString('hex')}`;
 }

@@ -1,13 +1,14 @@
 import { describe, expect, inject, it } from 'vitest';
 import { ContainerNotFoundError, createDriver } from '../../src/index.js';
-import { runCli, testNamespace } from './helpers.js';
+import { runCli } from './helpers.js';
+import { testNamespace } from '../setup/test-run.js';
 
 // The project's local Kubernetes API server, started by the global setup.
 const env = { KUBECONFIG: inject('kubeconfig') };
 
 describe('drivetrain with the k8s driver (local API server)', { timeout: 150_000 }, () => {
   it('run exits with the task code and keeps the streams apart', async () => {
-    const result = await runCli(['run', '--driver', 'k8s', '--namespace', testNamespace(), 'busybox', '--', 'sh', '-c', 'echo hi; echo oops >&2; exit 4'], {
+    const result = await runCli(['run', '--driver', 'k8s', '--namespace', testNamespace('cli'), 'busybox', '--', 'sh', '-c', 'echo hi; echo oops >&2; exit 4'], {
       env,
       deadlineMs: 90_000,
     });
@@ -16,11 +17,11 @@ describe('drivetrain with the k8s driver (local API server)', { timeout: 150_000
   }, 100_000);
 
   it('run prints why the task waits, and gives up after --pull-timeout / --start-timeout', async () => {
-    const pull = await runCli(['run', '--driver', 'k8s', '--namespace', testNamespace(), '--id', 'typo', '--pull-timeout', '2', 'drivetrain-missing/typo:1', '--', 'true'], { env, deadlineMs: 90_000 });
+    const pull = await runCli(['run', '--driver', 'k8s', '--namespace', testNamespace('cli'), '--id', 'typo', '--pull-timeout', '2', 'drivetrain-missing/typo:1', '--', 'true'], { env, deadlineMs: 90_000 });
     expect(pull.code).toBe(125);
     expect(pull.stderr).toMatch(/^drivetrain: waiting for task "typo" to start: (ErrImagePull|ImagePullBackOff): /m);
     expect(pull.stderr).toMatch(/image "drivetrain-missing\/typo:1"/);
-    const start = await runCli(['run', '--driver', 'k8s', '--namespace', testNamespace(), '--start-timeout', '0.001', 'busybox', '--', 'true'], { env, deadlineMs: 90_000 });
+    const start = await runCli(['run', '--driver', 'k8s', '--namespace', testNamespace('cli'), '--start-timeout', '0.001', 'busybox', '--', 'true'], { env, deadlineMs: 90_000 });
     expect(start.code).toBe(125);
     expect(start.stderr).toMatch(/within 1 ms/);
   }, 120_000);
@@ -38,7 +39,7 @@ describe('drivetrain with the k8s driver (local API server)', { timeout: 150_000
   });
 
   it('cleanup removes a running leftover of the namespace', async () => {
-    const namespace = testNamespace();
+    const namespace = testNamespace('cli');
     const crashed = await createDriver('k8s', { namespace, kubeconfig: env.KUBECONFIG });
     try {
       await crashed.runContainer({ id: 'leftover', image: 'busybox', command: ['sleep', '30'] });

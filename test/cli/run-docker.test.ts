@@ -1,7 +1,8 @@
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { LABELS } from '../../src/index.js';
-import { runCli, spawnCli, testNamespace } from './helpers.js';
+import { runCli, spawnCli } from './helpers.js';
+import { testNamespace } from '../setup/test-run.js';
 
 const docker = new Docker();
 
@@ -16,7 +17,7 @@ async function leftovers(namespace: string): Promise<string[]> {
 // Every case spawns the CLI through tsx, slow on a busy machine: a generous budget per case.
 describe('drivetrain run --driver docker', { timeout: 150_000 }, () => {
   it('runs busybox, prints its output and removes everything', async () => {
-    const namespace = testNamespace();
+    const namespace = testNamespace('cli');
     const result = await runCli(['run', '--driver', 'docker', '--namespace', namespace, 'busybox', '--', 'echo', 'hi']);
     expect(result).toMatchObject({ code: 0, stdout: 'hi\n', stderr: '' });
     expect(await leftovers(namespace)).toEqual([]);
@@ -33,12 +34,28 @@ describe('drivetrain run --driver docker', { timeout: 150_000 }, () => {
   });
 
   it('streams stdin with -i and mounts a volume with -v', async () => {
-    const namespace = testNamespace();
+    const namespace = testNamespace('cli');
     const result = await runCli(['run', '--driver', 'docker', '--namespace', namespace, '-i', '-v', 'data:/data', 'busybox', '--', 'sh', '-c', 'cat > /data/f && cat /data/f'], {
       input: 'through a volume\n',
     });
     expect(result).toMatchObject({ code: 0, stdout: 'through a volume\n' });
     expect(await leftovers(namespace)).toEqual([]);
+  });
+
+  it('without --namespace runs in a random namespace starting with DRIVETRAIN_NAMESPACE_PREFIX', async () => {
+    const prefix = testNamespace('pfx');
+    const cli = spawnCli(['run', '--driver', 'docker', 'busybox', '--', 'sh', '-c', 'echo started; sleep 30'], { env: { DRIVETRAIN_NAMESPACE_PREFIX: prefix } });
+    await cli.stdoutIncludes('started');
+    const running = await docker.listContainers({ all: true, filters: { label: [LABELS.managed] } });
+    const ours = running.map((c) => c.Labels[LABELS.namespace] ?? '').filter((ns) => ns.startsWith(`${prefix}-`));
+    expect(ours).toEqual([expect.stringMatching(new RegExp(`^${prefix}-[0-9a-f]{8}$`))]);
+    cli.child.kill('SIGTERM');
+    expect((await cli.exited(15_000)).code).toBe(143);
+    expect(await leftovers(ours[0]!)).toEqual([]);
+
+    const bad = await runCli(['run', '--driver', 'docker', 'busybox', '--', 'true'], { env: { DRIVETRAIN_NAMESPACE_PREFIX: 'Not_valid' } });
+    expect(bad.code).toBe(125);
+    expect(bad.stderr).toContain('field: DRIVETRAIN_NAMESPACE_PREFIX');
   });
 
   it('exits 125 with the reason when the image is missing and cannot be pulled', async () => {
@@ -51,7 +68,7 @@ describe('drivetrain run --driver docker', { timeout: 150_000 }, () => {
     ['SIGINT', 130],
     ['SIGTERM', 143],
   ] as const)('on %s stops the task, removes the container and exits %i', async (signal, code) => {
-    const namespace = testNamespace();
+    const namespace = testNamespace('cli');
     const cli = spawnCli(['run', '--driver', 'docker', '--namespace', namespace, 'busybox', '--', 'sh', '-c', 'echo started; sleep 30']);
     await cli.stdoutIncludes('started');
     expect(await leftovers(namespace)).toHaveLength(1);
@@ -64,7 +81,7 @@ describe('drivetrain run --driver docker', { timeout: 150_000 }, () => {
   });
 
   it('stops and removes the task when the reader of its output goes away (exit 141)', async () => {
-    const namespace = testNamespace();
+    const namespace = testNamespace('cli');
     const cli = spawnCli(['run', '--driver', 'docker', '--namespace', namespace, 'busybox', '--', 'sh', '-c', 'while true; do echo y; done']);
     await cli.stdoutIncludes('y\n');
     cli.child.stdout?.destroy();

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { ContainerNotFoundError, createDriver } from '../../src/index.js';
-import { runCli, spawnCli, testNamespace } from './helpers.js';
+import { runCli, spawnCli } from './helpers.js';
+import { testNamespace } from '../setup/test-run.js';
 
 // The native driver runs host processes: busybox is only a name here.
 const run = (...args: string[]) => runCli(['run', '--driver', 'native', ...args]);
@@ -62,7 +63,7 @@ describe('drivetrain run --driver native', { timeout: 150_000 }, () => {
   });
 
   it('on SIGINT stops the process, removes the task and exits 130', async () => {
-    const namespace = testNamespace();
+    const namespace = testNamespace('cli');
     // A sleep length no other process has, to find it among the host's processes.
     const sleep = `sleep 29.${Math.floor(Math.random() * 1e6)}`;
     const cli = spawnCli(['run', '--driver', 'native', '--namespace', namespace, '--id', 'sleeper', 'busybox', '--', 'sh', '-c', `echo started; exec ${sleep}`]);

@@ -28,6 +28,12 @@ export interface TestDriverOptions {
   /** Makes a fresh driver for `namespace` (a random one per case; reattach cases pass an existing one). */
   create: (namespace: string) => Driver | Promise<Driver>;
   /**
+   * Makes a fresh, unique namespace for a case; lets a test run mark all it makes (to tell
+   * its resources from those of runs beside it on a shared engine).
+   * @default `ct-` and 10 random hex characters
+   */
+  namespace?: () => string;
+  /**
    * Image the cases run. It must provide busybox-like `sh`, `cat`, `echo`, `id`, `md5sum`,
    * `wc`, `env`, `mount` and `sleep` in its `PATH`, run as root by default and have a
    * user 65534. @default 'busybox'
@@ -84,6 +90,7 @@ export function createHarness(options: TestDriverOptions, capabilities: DriverCa
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const image = options.image ?? 'busybox';
   const scaled = (ms: number): number => Math.ceil((ms * timeoutMs) / DEFAULT_TIMEOUT_MS);
+  const randomNamespace = options.namespace ?? defaultNamespace;
   let current: { driver: Driver; namespace: string; extra: Driver[]; signal: AbortSignal } | undefined;
 
   const make = async (namespace: string): Promise<Driver> => {
@@ -143,6 +150,6 @@ export function createHarness(options: TestDriverOptions, capabilities: DriverCa
 }
 
 /** `ct-` and 10 hex characters: valid everywhere a namespace goes, and unique per case. */
-export function randomNamespace(): string {
+export function defaultNamespace(): string {
   return `ct-${randomBytes(5).toString('hex')}`;
 }

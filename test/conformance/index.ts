@@ -18,7 +18,7 @@ import { closeCases } from './close.js';
 import { enforcementCases } from './enforcement.js';
 import { environmentCases } from './environment.js';
 import { exitCodeCases } from './exit-codes.js';
-import { createHarness, randomNamespace } from './harness.js';
+import { createHarness, defaultNamespace } from './harness.js';
 import type { GroupName, Harness, TestDriverOptions } from './harness.js';
 import { happyPathCases } from './happy-path.js';
 import { idempotencyCases } from './idempotency.js';
@@ -71,7 +71,7 @@ export function testDriver(options: TestDriverOptions): void {
 }
 
 async function readCapabilities(options: TestDriverOptions): Promise<DriverCapabilities> {
-  const probe = await options.create(randomNamespace());
+  const probe = await options.create((options.namespace ?? defaultNamespace)());
   try {
     return structuredClone(probe.capabilities);
   } finally {

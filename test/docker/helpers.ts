@@ -1,24 +1,19 @@
-import { randomBytes } from 'node:crypto';
 import Dockerode from 'dockerode';
 import { afterEach } from 'vitest';
 import { CollectingWritable } from '../../src/logs.js';
 import type { Container, ContainerStatus } from '../../src/types.js';
 import { createDockerDriver, type DockerDriverOptions } from '../../drivers/docker/index.js';
 import type { DockerDriver } from '../../drivers/docker/index.js';
+import { testNamespace } from '../setup/test-run.js';
 
 /** A Docker client of the tests' own, to look at (and tamper with) what the driver made. */
 export const docker = new Dockerode();
-
-/** A random namespace, so test files run concurrently without seeing each other. */
-export function randomNs(prefix = 'dk'): string {
-  return `${prefix}-${randomBytes(4).toString('hex')}`;
-}
 
 const opened: DockerDriver[] = [];
 
 /** A driver closed after the test (whatever the test did). */
 export function openDriver(options: DockerDriverOptions = {}): DockerDriver {
-  const driver = createDockerDriver({ namespace: randomNs(), ...options });
+  const driver = createDockerDriver({ namespace: testNamespace('dk'), ...options });
   opened.push(driver);
   return driver;
 }

@@ -2,7 +2,8 @@ import Dockerode from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { EngineUnavailableError, ImagePullError, InvalidInputError } from '../../src/errors.js';
 import { createDockerDriver } from '../../drivers/docker/index.js';
-import { containersOf, finish, openDriver, randomNs } from './helpers.js';
+import { containersOf, finish, openDriver } from './helpers.js';
+import { testNamespace } from '../setup/test-run.js';
 
 // A well-formed reference that no engine here has and no registry can serve.
 const MISSING_IMAGE = 'registry.invalid/drivetrain/missing:1';
@@ -42,8 +43,8 @@ describe('docker driver: images and the engine connection', () => {
   });
 
   it('bad options are refused up front, naming the option', () => {
-    expect(() => createDockerDriver({ namespace: randomNs(), pullPolicy: 'Sometimes' as never })).toThrow(InvalidInputError);
-    expect(() => createDockerDriver({ namespace: randomNs(), startTimeoutMs: -1 })).toThrow(/options\.startTimeoutMs/);
+    expect(() => createDockerDriver({ namespace: testNamespace('dk'), pullPolicy: 'Sometimes' as never })).toThrow(InvalidInputError);
+    expect(() => createDockerDriver({ namespace: testNamespace('dk'), startTimeoutMs: -1 })).toThrow(/options\.startTimeoutMs/);
     expect(() => createDockerDriver({ namespace: 'Not A Namespace' })).toThrow(/options\.namespace/);
   });
 
@@ -76,7 +77,7 @@ describe('docker driver: images and the engine connection', () => {
     it.each(['unix:///nonexistent/docker.sock', 'tcp://127.0.0.1:1'])('a bogus %s fails with EngineUnavailableError within seconds', async (host) => {
       await withDockerHost(host, async () => {
         // The client is created on first use, so the variable set now is the one read.
-        const driver = createDockerDriver({ namespace: randomNs() });
+        const driver = createDockerDriver({ namespace: testNamespace('dk') });
         const started = Date.now();
         const error = await driver.runContainer({ id: 'nowhere', image: 'busybox', command: ['true'] }).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(EngineUnavailableError);

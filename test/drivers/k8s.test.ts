@@ -1,6 +1,7 @@
 import { inject } from 'vitest';
 import { createK8sDriver } from '../../drivers/k8s/index.js';
 import { testDriver } from '../conformance/index.js';
+import { testNamespace } from '../setup/test-run.js';
 
 // `make conformance DRIVER=k8s` with KUBECONFIG set targets a real cluster; otherwise the
 // kubeconfig of the local API server, provided by the global setup (typed in test/setup/provided.d.ts).
@@ -10,6 +11,7 @@ const kubeconfig = realCluster ? (process.env.KUBECONFIG as string) : inject('ku
 testDriver({
   name: 'k8s',
   // A missing image fails after 15 s of ErrImagePull/ImagePullBackOff rather than the default 2 min.
+  namespace: () => testNamespace('ct'),
   create: (namespace) => createK8sDriver({ namespace, kubeconfig, pullTimeoutMs: 15_000 }),
   // Pods are scheduled, pulled and started: give every case more room than on Docker.
   timeoutMs: 120_000,

@@ -1,33 +1,54 @@
-// After the whole suite: nothing labelled by drivetrain may be left on the Docker
-// engine or in the local Kubernetes cluster (whose teardown writes what it still
-// held to .drivetrain/leaks-k8s.json). Any leftover fails the run. With --remove
-// (CI), leftovers on Docker are removed so the next run starts clean.
+// After the whole suite: nothing this run made may be left on the Docker engine or in
+// its local Kubernetes cluster. Usage: node test/infra/leak-check.mjs <run tag> [--remove]
+//
+// Several runs may share the engine at once, so the check judges only this run's
+// resources: every namespace a test makes starts with the run's tag (test/setup/test-run.ts),
+// and a container or volume labelled drivetrain whose namespace starts with `<tag>-` is
+// this run's. Those of other runs (or of no run) are counted, not judged. The local
+// cluster is the run's own; its teardown writes what it still held to
+// .drivetrain/runs/<tag>/leaks-k8s-<pid>.json. Any leftover fails the run. With --remove
+// (CI), this run's leftovers on Docker are removed so the next run starts clean.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const LABEL = 'drivetrain.dev/managed';
 const NS = 'drivetrain.dev/namespace';
+const TAG = /^t[0-9a-f]{6}$/;
+
+const tag = process.argv[2];
 const remove = process.argv.includes('--remove');
+if (tag === undefined || !TAG.test(tag)) {
+  console.log(`leak check: usage: leak-check.mjs <run tag, "t" and 6 hex characters> [--remove]; got ${JSON.stringify(tag)}`);
+  process.exit(1);
+}
+const ours = (namespace) => namespace.startsWith(`${tag}-`);
 
 const docker = (args) => execFileSync('docker', args, { encoding: 'utf8' }).trim();
 const rows = (text) => (text === '' ? [] : text.split('\n').map((line) => line.split('\t')));
 
-const containers = rows(docker(['ps', '-a', '--filter', `label=${LABEL}`, '--format', `{{.ID}}\t{{.Names}}\t{{.Label "${NS}"}}`]));
-const volumes = rows(docker(['volume', 'ls', '--filter', `label=${LABEL}`, '--format', `{{.Name}}\t{{.Label "${NS}"}}`]));
-const k8sFile = '.drivetrain/leaks-k8s.json';
-const k8s = existsSync(k8sFile) ? JSON.parse(readFileSync(k8sFile, 'utf8')) : [];
+const allContainers = rows(docker(['ps', '-a', '--filter', `label=${LABEL}`, '--format', `{{.ID}}\t{{.Names}}\t{{.Label "${NS}"}}`]));
+const allVolumes = rows(docker(['volume', 'ls', '--filter', `label=${LABEL}`, '--format', `{{.Name}}\t{{.Label "${NS}"}}`]));
+const containers = allContainers.filter(([, , ns]) => ours(ns));
+const volumes = allVolumes.filter(([, ns]) => ours(ns));
+const others = allContainers.length + allVolumes.length - containers.length - volumes.length;
+
+const runDir = join('.drivetrain', 'runs', tag);
+const k8sFiles = existsSync(runDir) ? readdirSync(runDir).filter((name) => /^leaks-k8s-\d+\.json$/.test(name)) : [];
+const k8s = k8sFiles.flatMap((name) => JSON.parse(readFileSync(join(runDir, name), 'utf8')));
 
 const leaks = [
   ...containers.map(([, name, ns]) => `docker container ${name} (namespace ${ns})`),
   ...volumes.map(([name, ns]) => `docker volume ${name} (namespace ${ns})`),
   ...k8s.map((o) => `kubernetes ${o.kind} ${o.namespace}/${o.name} (namespace ${o.drivetrainNamespace})`),
 ];
+const notJudged = others === 0 ? '' : ` (${others} resource(s) of other runs on the engine not judged)`;
 
 if (leaks.length === 0) {
-  console.log('leak check: nothing labelled by drivetrain was left behind');
+  console.log(`leak check: run ${tag} left nothing labelled by drivetrain behind${notJudged}`);
   process.exit(0);
 }
-console.log(`leak check: ${leaks.length} resource(s) left behind after the suite:\n  ${leaks.join('\n  ')}`);
+console.log(`leak check: run ${tag} left ${leaks.length} resource(s) behind after the suite${notJudged}:\n  ${leaks.join('\n  ')}`);
 if (remove) {
   if (containers.length > 0) execFileSync('docker', ['rm', '-f', ...containers.map(([id]) => id)], { stdio: 'ignore' });
   if (volumes.length > 0) execFileSync('docker', ['volume', 'rm', '-f', ...volumes.map(([name]) => name)], { stdio: 'ignore' });

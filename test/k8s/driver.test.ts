@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { testNamespace } from '../setup/test-run.js';
 import { Readable } from 'node:stream';
 import { AppsV1Api, KubeConfig, CoreV1Api } from '@kubernetes/client-node';
 import { extract, pack } from 'tar-stream';
@@ -23,7 +24,7 @@ const apps = kc().makeApiClient(AppsV1Api);
 const k8sNamespace = kc().getContextObject(kc().getCurrentContext())?.namespace ?? 'default';
 
 function newDriver(options: Partial<K8sDriverOptions> = {}): K8sDriver {
-  const namespace = options.namespace ?? `k8t-${randomBytes(4).toString('hex')}`;
+  const namespace = options.namespace ?? testNamespace('k8t');
   const driver = createK8sDriver({ kubeconfig, ...options, namespace }) as K8sDriver;
   drivers.push(driver);
   return driver;

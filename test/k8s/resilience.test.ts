@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { testNamespace } from '../setup/test-run.js';
 import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingWritable, readLogs } from '../../src/logs.js';
@@ -23,7 +23,7 @@ afterAll(async () => {
 });
 
 function newDriver(): K8sDriver {
-  const driver = createK8sDriver({ kubeconfig: cluster.kubeconfigPath, namespace: `k8r-${randomBytes(4).toString('hex')}` }) as K8sDriver;
+  const driver = createK8sDriver({ kubeconfig: cluster.kubeconfigPath, namespace: testNamespace('k8r') }) as K8sDriver;
   drivers.push(driver);
   return driver;
 }

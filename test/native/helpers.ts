@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { testNamespace } from '../setup/test-run.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,7 +24,7 @@ export function nativeFixture(): {
     await Promise.all(open.splice(0).map((d) => d.close({ signal: AbortSignal.timeout(20_000) })));
   });
   afterAll(() => rmSync(root, { recursive: true, force: true }));
-  const namespace = (): string => `nt-${randomBytes(4).toString('hex')}`;
+  const namespace = (): string => testNamespace('nt');
   return {
     root,
     namespace,

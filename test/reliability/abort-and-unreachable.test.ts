@@ -9,12 +9,13 @@ import { createDockerDriver } from '../../drivers/docker/index.js';
 import { createK8sDriver } from '../../drivers/k8s/index.js';
 import { DriverClosedError, EngineUnavailableError } from '../../src/errors.js';
 import type { Container, Driver } from '../../src/types.js';
-import { ALL_DRIVERS, K8S, openDriver, randomId, randomNamespace, sh, until, type DriverUnderTest } from './drivers.js';
+import { ALL_DRIVERS, K8S, openDriver, randomId, sh, until, type DriverUnderTest } from './drivers.js';
+import { testNamespace } from '../setup/test-run.js';
 
 describe.each(ALL_DRIVERS)('abort at each stage on $name', (under: DriverUnderTest) => {
   for (const afterMs of [0, 20, 150, 600]) {
     it(`runContainer aborted after ${afterMs} ms: rejects, and no task is left (by label)`, { timeout: 120_000 }, async () => {
-      const namespace = randomNamespace('rab');
+      const namespace = testNamespace('rab');
       const driver = openDriver(under, namespace);
       const controller = new AbortController();
       setTimeout(() => controller.abort(new Error('caller gave up')), afterMs).unref();
@@ -52,7 +53,7 @@ describe.each(ALL_DRIVERS)('abort at each stage on $name', (under: DriverUnderTe
   });
 
   it('copyToVolume aborted while its tar stream is still open rejects and leaves no helper', { timeout: 120_000 }, async () => {
-    const namespace = randomNamespace('rab');
+    const namespace = testNamespace('rab');
     const driver = openDriver(under, namespace);
     const volume = await driver.createVolume(randomId('av'), { signal: AbortSignal.timeout(under.budgetMs) });
     const tar = new PassThrough(); // never ends: the copy can only end by the abort
@@ -63,7 +64,7 @@ describe.each(ALL_DRIVERS)('abort at each stage on $name', (under: DriverUnderTe
   });
 
   it('an operation whose signal aborted with a plain Error rejects with exactly that reason, nothing made', { timeout: 60_000 }, async () => {
-    const namespace = randomNamespace('rab');
+    const namespace = testNamespace('rab');
     const driver = openDriver(under, namespace);
     const reason = new Error('never mind');
     const signal = AbortSignal.abort(reason);
@@ -78,7 +79,7 @@ describe.each(ALL_DRIVERS)('abort at each stage on $name', (under: DriverUnderTe
   // An aborted close() is not remembered: the same instance's next close() with a live signal reaps
   // (docs/reliability.md, bug 5). k8s has a fuller case below: 'close after an aborted close'.
   it('close with an already-aborted signal settles at once; a later close() of the same instance removes everything', { timeout: 120_000 }, async () => {
-    const namespace = randomNamespace('rab');
+    const namespace = testNamespace('rab');
     const driver = under.create(namespace);
     await driver.runContainer({ id: randomId('live'), image: 'busybox', command: ['sleep', '300'] }, { signal: AbortSignal.timeout(under.budgetMs) });
     const started = Date.now();
@@ -91,7 +92,7 @@ describe.each(ALL_DRIVERS)('abort at each stage on $name', (under: DriverUnderTe
 
 describe('close after an aborted close on k8s', () => {
   it('a later close with a live signal on the same instance reaps the namespace', { timeout: 120_000 }, async () => {
-    const namespace = randomNamespace('rab');
+    const namespace = testNamespace('rab');
     const driver = K8S.create(namespace);
     await driver.runContainer({ id: randomId('live'), image: 'busybox', command: ['sleep', '300'] }, { signal: AbortSignal.timeout(K8S.budgetMs) });
     await expect(driver.close({ signal: AbortSignal.abort(new Error('no time')) })).rejects.toThrow();
@@ -104,7 +105,7 @@ describe('close after an aborted close on k8s', () => {
 
 describe('engines that cannot be reached', () => {
   it('docker at a socket that does not exist: runContainer and close reject with EngineUnavailableError within 15 s', async () => {
-    const driver: Driver = createDockerDriver({ namespace: randomNamespace('run'), docker: new Dockerode({ socketPath: '/nonexistent.sock' }) });
+    const driver: Driver = createDockerDriver({ namespace: testNamespace('run'), docker: new Dockerode({ socketPath: '/nonexistent.sock' }) });
     const started = Date.now();
     await expect(driver.runContainer({ id: 'x', image: 'busybox', command: ['true'] }, { signal: AbortSignal.timeout(15_000) })).rejects.toBeInstanceOf(EngineUnavailableError);
     await expect(driver.close({ signal: AbortSignal.timeout(15_000) })).rejects.toBeInstanceOf(EngineUnavailableError);
@@ -126,7 +127,7 @@ describe('engines that cannot be reached', () => {
         'current-context: x',
       ].join('\n'),
     );
-    const driver = createK8sDriver({ namespace: randomNamespace('run'), kubeconfig, retry: { retries: 1 } } as Parameters<typeof createK8sDriver>[0]) as Driver;
+    const driver = createK8sDriver({ namespace: testNamespace('run'), kubeconfig, retry: { retries: 1 } } as Parameters<typeof createK8sDriver>[0]) as Driver;
     const started = Date.now();
     await expect(driver.close({ signal: AbortSignal.timeout(30_000) })).rejects.toBeInstanceOf(EngineUnavailableError);
     expect(Date.now() - started).toBeLessThan(30_000);

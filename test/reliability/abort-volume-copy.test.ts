@@ -7,7 +7,8 @@ import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver } from '../../src/types.js';
 import { readTar } from '../conformance/helpers.js';
-import { ALL_DRIVERS, dockerCount, k8sCount, randomId, randomNamespace, until, type DriverUnderTest } from './drivers.js';
+import { ALL_DRIVERS, dockerCount, k8sCount, randomId, until, type DriverUnderTest } from './drivers.js';
+import { testNamespace } from '../setup/test-run.js';
 
 /**
  * An AbortSignal fired while a volume copy's tar stream is flowing (and before its first
@@ -35,7 +36,7 @@ type Files = ReadonlyMap<string, Buffer>;
 async function announcing(): Promise<DriverUnderTest[]> {
   const found: DriverUnderTest[] = [];
   for (const under of ALL_DRIVERS) {
-    const probe = under.create(randomNamespace('rav'));
+    const probe = under.create(testNamespace('rav'));
     const caps = probe.capabilities;
     await probe.close({ signal: AbortSignal.timeout(30_000) });
     if (caps.copyToVolume && caps.copyFromVolume && caps.readFilesFromVolume) found.push(under);
@@ -47,7 +48,7 @@ describe('abort of volume copies mid-stream', async () => {
   const drivers = await announcing();
 
   describe.each(drivers)('on $name', (under: DriverUnderTest) => {
-    const namespace = randomNamespace('rav');
+    const namespace = testNamespace('rav');
     const seeded = randomFiles('seed');
     let driver: Driver;
     let volume: string;

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { ContainerStartError, DrivetrainError, ImagePullError, InvalidInputError, NotFoundError } from '../../src/errors.js';
 import { readLogs } from '../../src/logs.js';
 import type { ContainerStatus, Driver } from '../../src/types.js';
-import { ALL_DRIVERS, openDriver, randomId, randomNamespace, sh, type DriverUnderTest } from './drivers.js';
+import { ALL_DRIVERS, openDriver, randomId, sh, type DriverUnderTest } from './drivers.js';
+import { testNamespace } from '../setup/test-run.js';
 
 /** A tar stream of the given entries. */
 function tarOf(entries: ReadonlyArray<{ name: string; content: string }>): Readable {
@@ -32,7 +33,7 @@ describe.each(ALL_DRIVERS)('unusual input at run time on $name', (under: DriverU
   const budget = (): AbortSignal => AbortSignal.timeout(under.budgetMs);
 
   it('a command that does not exist is never reported as 0 (127 or ContainerStartError)', async () => {
-    const namespace = randomNamespace('rbr');
+    const namespace = testNamespace('rbr');
     const driver = openDriver(under, namespace);
     const outcome = await driver.runContainer({ id: randomId('nocmd'), image: 'busybox', command: ['/no/such/program'] }, { signal: budget() }).then(
       async (container) => container.wait({ signal: budget() }),
@@ -47,7 +48,7 @@ describe.each(ALL_DRIVERS)('unusual input at run time on $name', (under: DriverU
   });
 
   it('an image that does not exist gives ImagePullError and leaves nothing (native ignores images)', async () => {
-    const namespace = randomNamespace('rbr');
+    const namespace = testNamespace('rbr');
     const driver = openDriver(under, namespace);
     const task = { id: randomId('noimg'), image: 'registry.invalid/drivetrain/none:1', command: ['true'] };
     if (!driver.capabilities.enforces.image) {
@@ -60,7 +61,7 @@ describe.each(ALL_DRIVERS)('unusual input at run time on $name', (under: DriverU
   });
 
   it('IDs of 300 characters, unicode, with "/" and differing only in case are distinct tasks', async () => {
-    const namespace = randomNamespace('rbr');
+    const namespace = testNamespace('rbr');
     const driver = openDriver(under, namespace);
     const base = randomId('Id');
     const ids = [`${base}-${'x'.repeat(290)}`, `${base}-${'x'.repeat(289)}y`, `${base}-tâche-🚀`, `${base}/a/../b`, `${base}/b`, base.toUpperCase(), base.toLowerCase()];
@@ -93,7 +94,7 @@ describe.each(ALL_DRIVERS)('unusual input at run time on $name', (under: DriverU
   });
 
   it('a corrupt tar stream is refused with a typed error (docker, native: InvalidInputError on field tar, parser error as cause)', async () => {
-    const namespace = randomNamespace('rbr');
+    const namespace = testNamespace('rbr');
     const driver = openDriver(under, namespace);
     const volume = await driver.createVolume(randomId('rv'), { signal: budget() });
     const garbage = Readable.from([Buffer.alloc(1536, 0x41)]);
@@ -129,7 +130,7 @@ describe.each(ALL_DRIVERS)('unusual input at run time on $name', (under: DriverU
   });
 
   it('stdin that fails mid-stream is reported, nothing hangs, nothing is left', async () => {
-    const namespace = randomNamespace('rbr');
+    const namespace = testNamespace('rbr');
     const driver = openDriver(under, namespace);
     const outcome = await driver.runContainer({ id: randomId('stdin'), image: 'busybox', command: ['cat'], stdin: failingStdin() }, { signal: budget() }).then(
       async (container) => container.wait({ signal: budget() }).catch((error: unknown) => error),
@@ -146,7 +147,7 @@ describe.each(ALL_DRIVERS)('unusual input at run time on $name', (under: DriverU
   });
 
   it('a process that ignores SIGTERM is still removed by cleanup within a bound', async () => {
-    const namespace = randomNamespace('rbr');
+    const namespace = testNamespace('rbr');
     const driver = openDriver(under, namespace);
     const container = await driver.runContainer({ id: randomId('stubborn'), image: 'busybox', command: sh("trap '' TERM; echo ready; sleep 300") }, { signal: budget() });
     const started = Date.now();

@@ -3,7 +3,8 @@ import { createK8sDriver } from '../../drivers/k8s/index.js';
 import { InvalidInputError, NotFoundError } from '../../src/errors.js';
 import { createDriver } from '../../src/registry.js';
 import type { Task } from '../../src/types.js';
-import { ALL_DRIVERS, openDriver, randomId, randomNamespace, type DriverUnderTest } from './drivers.js';
+import { ALL_DRIVERS, openDriver, randomId, type DriverUnderTest } from './drivers.js';
+import { testNamespace } from '../setup/test-run.js';
 
 /**
  * Bad input refused at the entry with InvalidInputError naming the field, on every driver,
@@ -46,7 +47,7 @@ const TASK_CASES: ReadonlyArray<{ title: string; field: RegExp; change: (task: T
 describe.each(ALL_DRIVERS)('bad input on $name', (under: DriverUnderTest) => {
   for (const { title, field, change } of TASK_CASES) {
     it(`runContainer refuses ${title}: InvalidInputError naming ${field.source}, nothing created, no secret echoed`, async () => {
-      const namespace = randomNamespace('rbi');
+      const namespace = testNamespace('rbi');
       const driver = openDriver(under, namespace);
       const task = change({ id: randomId('bad'), image: 'busybox', command: ['true'], env: { SAFE: SECRET } });
       const error = await driver.runContainer(task, { signal: AbortSignal.timeout(under.budgetMs) }).then(

@@ -1,4 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { testNamespace } from '../setup/test-run.js';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -51,7 +52,7 @@ describe('docker driver across an engine restart (own dockerd)', () => {
   // A wait() opened before the restart loses its long poll's connection silently; it must still
   // report the true exit code (docs/reliability.md, bug 8), as must status() and a fresh wait().
   it('a task running while the engine restarts: a wait opened before, status, a fresh wait and logs stay true', async () => {
-    const driver: Driver = createDockerDriver({ namespace: `rdr-${randomBytes(4).toString('hex')}`, docker: new Dockerode({ socketPath }) });
+    const driver: Driver = createDockerDriver({ namespace: testNamespace('rdr'), docker: new Dockerode({ socketPath }) });
     try {
       const signal = AbortSignal.timeout(60_000);
       const container = await driver.runContainer({ id: 'survivor', image: 'busybox', command: sh('echo before; sleep 3; echo after; exit 4') }, { signal });

@@ -10,6 +10,7 @@ import { createK8sDriver } from '../../drivers/k8s/index.js';
 import { createNativeDriver } from '../../drivers/native/index.js';
 import { LABELS } from '../../src/labels.js';
 import type { Driver } from '../../src/types.js';
+import { testNamespace } from '../setup/test-run.js';
 
 /** The tests' own Docker client, to look at what the drivers made. */
 export const docker = new Dockerode();
@@ -65,11 +66,6 @@ export const K8S: DriverUnderTest = {
 /** Every driver, for `describe.each`. */
 export const ALL_DRIVERS: readonly DriverUnderTest[] = [DOCKER, NATIVE, K8S];
 
-/** A random drivetrain namespace, so test files run concurrently. */
-export function randomNamespace(prefix = 'rel'): string {
-  return `${prefix}-${randomBytes(4).toString('hex')}`;
-}
-
 /** A random task ID with a readable prefix. */
 export function randomId(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -78,7 +74,7 @@ export function randomId(prefix: string): string {
 const opened: Driver[] = [];
 
 /** A fresh driver of a random namespace, closed after the test whatever it did. */
-export function openDriver(under: DriverUnderTest, namespace = randomNamespace()): Driver {
+export function openDriver(under: DriverUnderTest, namespace = testNamespace('rel')): Driver {
   const driver = under.create(namespace);
   opened.push(driver);
   return driver;

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { testNamespace } from '../setup/test-run.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createK8sDriver } from '../../drivers/k8s/index.js';
 import { DrivetrainError } from '../../src/errors.js';
@@ -24,7 +25,7 @@ afterAll(async () => {
 });
 
 function newDriver(options: { kubernetesNamespace?: string } = {}): Driver {
-  const driver = createK8sDriver({ kubeconfig: cluster.kubeconfigPath, namespace: `rkf-${randomBytes(4).toString('hex')}`, ...options }) as Driver;
+  const driver = createK8sDriver({ kubeconfig: cluster.kubeconfigPath, namespace: testNamespace('rkf'), ...options }) as Driver;
   drivers.push(driver);
   return driver;
 }

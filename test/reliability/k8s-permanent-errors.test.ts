@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { testNamespace } from '../setup/test-run.js';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createK8sDriver, type K8sDriverOptions } from '../../drivers/k8s/index.js';
@@ -36,7 +37,7 @@ afterAll(async () => {
 });
 
 function newDriver(options: Partial<K8sDriverOptions> = {}): Driver {
-  const driver = createK8sDriver({ kubeconfig: cluster.kubeconfigPath, namespace: `rpe-${randomBytes(4).toString('hex')}`, ...options }) as Driver;
+  const driver = createK8sDriver({ kubeconfig: cluster.kubeconfigPath, namespace: testNamespace('rpe'), ...options }) as Driver;
   drivers.push(driver);
   return driver;
 }

@@ -2,7 +2,8 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { readLogs } from '../../src/logs.js';
 import type { Container, Driver } from '../../src/types.js';
-import { ALL_DRIVERS, DOCKER, K8S, NATIVE, openDriver, randomId, randomNamespace, sh, type DriverUnderTest } from './drivers.js';
+import { ALL_DRIVERS, DOCKER, K8S, NATIVE, openDriver, randomId, sh, type DriverUnderTest } from './drivers.js';
+import { testNamespace } from '../setup/test-run.js';
 
 /** Runs `work` over `items`, at most `limit` at a time. */
 async function boundedAll<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
@@ -31,7 +32,7 @@ class CountingWritable extends Writable {
 
 describe.each(ALL_DRIVERS)('load on $name', (under: DriverUnderTest) => {
   it('20 concurrent runContainer calls with one task ID make exactly one container; all handles agree', { timeout: 180_000 }, async () => {
-    const namespace = randomNamespace('rl');
+    const namespace = testNamespace('rl');
     const driver = openDriver(under, namespace);
     const signal = AbortSignal.timeout(under.budgetMs * 2);
     const id = randomId('same');
@@ -55,7 +56,7 @@ const MANY: ReadonlyArray<{ under: DriverUnderTest; count: number; lanes: number
 
 describe.each(MANY)('many tasks through one $under.name driver', ({ under, count, lanes, timeoutMs }) => {
   it(`${count} tasks, ${lanes} at a time: every exit code and log line is right, each task removed after`, { timeout: timeoutMs }, async () => {
-    const namespace = randomNamespace('rm');
+    const namespace = testNamespace('rm');
     const driver: Driver = openDriver(under, namespace);
     const signal = AbortSignal.timeout(timeoutMs - 20_000);
     const indexes = Array.from({ length: count }, (_, i) => i);

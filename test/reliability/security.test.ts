@@ -3,7 +3,8 @@ import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, inject, it, vi } from 'vitest';
 import { readLogs } from '../../src/logs.js';
-import { ALL_DRIVERS, openDriver, randomId, randomNamespace, sh, type DriverUnderTest } from './drivers.js';
+import { ALL_DRIVERS, openDriver, randomId, sh, type DriverUnderTest } from './drivers.js';
+import { testNamespace } from '../setup/test-run.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -23,9 +24,9 @@ describe.each(ALL_DRIVERS)('security on $name', (under: DriverUnderTest) => {
   const budget = (): AbortSignal => AbortSignal.timeout(under.budgetMs);
 
   it("close() and `drivetrain cleanup` of namespace A never touch namespace B's running task", { timeout: 240_000 }, async () => {
-    const namespaceA = randomNamespace('rsa');
+    const namespaceA = testNamespace('rsa');
     const a = openDriver(under, namespaceA);
-    const b = openDriver(under, randomNamespace('rsb'));
+    const b = openDriver(under, testNamespace('rsb'));
     // B's task outlives A's close and the CLI run: it waits for a line on stdin, given only afterwards.
     const release = new PassThrough();
     const victim = await b.runContainer({ id: 'shared-id', image: 'busybox', command: sh('echo start; read word; echo "got $word"; exit 7'), stdin: release }, { signal: budget() });

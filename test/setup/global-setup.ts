@@ -1,11 +1,13 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { LABELS } from '../../src/labels.js';
 import type { StoreApi } from '../k8s-server/api.js';
 import { startLocalCluster } from '../k8s-server/cluster.js';
 import { startControlServer } from '../k8s-server/control.js';
+import { establishTestRun } from './test-run.js';
 
 /**
  * Runs once before the whole suite: makes sure a Docker engine answers and the
@@ -13,9 +15,11 @@ import { startControlServer } from '../k8s-server/control.js';
  * machine), so Docker tests never skip for lack of an engine. Then starts one local
  * Kubernetes API server for the whole run and provides its kubeconfig, URL and
  * control endpoint (see test/setup/provided.d.ts) — unless the k8s conformance run
- * targets a real cluster through KUBECONFIG.
+ * targets a real cluster through KUBECONFIG. First of all it sets the run's tag, which
+ * every test namespace carries (test/setup/test-run.ts).
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const runTag = establishTestRun();
   const script = fileURLToPath(new URL('../infra/setup.sh', import.meta.url));
   execFileSync('bash', [script], { stdio: 'inherit' });
 
@@ -33,7 +37,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('clusterControlUrl', control.url);
   return async () => {
     await control.close();
-    reportLeftovers(cluster.store);
+    reportLeftovers(cluster.store, runTag);
     await cluster.stop({ removeContainers: true });
     rmSync(cluster.stateDir, { recursive: true, force: true });
   };
@@ -41,9 +45,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
 /**
  * Writes what the cluster still holds with drivetrain's labels to
- * .drivetrain/leaks-k8s.json; `make test` fails when the list is not empty.
+ * .drivetrain/runs/<run tag>/leaks-k8s-<pid>.json (one file per cluster: a vitest started
+ * inside the run starts its own); `make test` fails when a list is not empty.
  */
-function reportLeftovers(store: StoreApi): void {
+function reportLeftovers(store: StoreApi, runTag: string): void {
   const leftovers = ['pods', 'persistentvolumeclaims', 'jobs'].flatMap((resource) =>
     store.list(resource, undefined, `${LABELS.managed}=true`).map((object) => ({
       kind: object.kind,
@@ -52,6 +57,7 @@ function reportLeftovers(store: StoreApi): void {
       drivetrainNamespace: object.metadata.labels?.[LABELS.namespace],
     })),
   );
-  mkdirSync('.drivetrain', { recursive: true });
-  writeFileSync('.drivetrain/leaks-k8s.json', `${JSON.stringify(leftovers, null, 2)}\n`);
+  const directory = join('.drivetrain', 'runs', runTag);
+  mkdirSync(directory, { recursive: true });
+  writeFileSync(join(directory, `leaks-k8s-${process.pid}.json`), `${JSON.stringify(leftovers, null, 2)}\n`);
 }
