@@ -1,4 +1,5 @@
 import type { KObject } from './api.js';
+import { defaultRbacObject } from './auth/validation.js';
 
 /**
  * Defaulting on create, as the real admission chain and defaulters do. `before`
@@ -66,6 +67,7 @@ export function defaultSpec(resource: string, object: KObject): void {
 /** Defaults applied before validation. */
 export function defaultObject(resource: string, object: KObject): void {
   object.metadata ??= {} as KObject['metadata'];
+  defaultRbacObject(resource, object);
   switch (resource) {
     case 'namespaces':
       object.spec = { finalizers: ['kubernetes'], ...(object.spec ?? {}) };

@@ -6,6 +6,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import type { ClusterComponent, ClusterContext, PodStreams, StartNode } from './api.js';
+import { Auth, type AuthorizationMode } from './auth/auth.js';
+import { ensureBootstrapPolicy } from './auth/bootstrap-policy.js';
+import { serviceAccountGroups, splitServiceAccountUsername } from './auth/user.js';
 import { eventRecorder } from './events.js';
 import { Faults } from './faults.js';
 import type { HttpContext } from './http/context.js';
@@ -30,6 +33,17 @@ export interface LocalClusterOptions {
   bookmarkIntervalMs?: number;
   /** The node part to start; default the real one in `node/index.ts`. Tests of the API alone pass a no-op. */
   startNode?: StartNode;
+  /**
+   * kube-apiserver's `--authorization-mode`. `RBAC`: bearer tokens are checked (the
+   * kubeconfig's is the administrator, in system:masters), every request is authorized
+   * by Roles and bindings, the default cluster roles exist. @default 'AlwaysAllow'
+   */
+  authorizationMode?: AuthorizationMode;
+  /**
+   * WebSocket upgrades of pods/exec and pods/attach also need `create`, as from Kubernetes
+   * 1.35 (gate AuthorizePodWebsocketUpgradeCreatePermission). @default false (only `get`, as up to 1.34)
+   */
+  authorizeUpgradeCreate?: boolean;
 }
 
 /** A running local cluster. */
@@ -45,6 +59,11 @@ export interface LocalCluster {
   readonly faults: Faults;
   /** Stops server and node, reloads state from disk, starts again on the same port; open watches are cut. */
   restart(): Promise<void>;
+  /**
+   * A kubeconfig for another user, with a fresh bearer token (added to the token file).
+   * A service account name (`system:serviceaccount:<ns>:<name>`) gets its groups.
+   */
+  kubeconfigFor(user: string | { name: string; groups?: string[] }): string;
   /** Stops everything; `removeContainers` also removes the node's Docker containers. Idempotent. */
   stop(options?: { removeContainers?: boolean }): Promise<void>;
 }
@@ -84,6 +103,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   });
 
   let store = new Store({ stateDir });
+  const auth = new Auth({ mode: options.authorizationMode ?? 'AlwaysAllow', stateDir, store: () => store, upgradeRequiresCreate: () => options.authorizeUpgradeCreate ?? false });
   let node: (ClusterComponent & PodStreams) | undefined;
   let stopNamespaces: () => void = () => {};
   let server: Server | undefined;
@@ -116,10 +136,11 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   };
 
   let restarting: Promise<void> | undefined;
-  const handlers = createHandlers({ ctx: httpContext, metrics, faults, restart: () => void cluster.restart() });
+  const handlers = createHandlers({ ctx: httpContext, metrics, faults, auth, restart: () => void cluster.restart() });
 
   const listen = async () => {
     ensureBuiltInNamespaces(store);
+    if (auth.mode === 'RBAC') ensureBootstrapPolicy(store);
     stopNamespaces = startNamespaceController(store);
     node = await startNode(clusterContext);
     const s = createServer({ cert: tls.cert, key: tls.key, ALPNProtocols: ['http/1.1'] }, handlers.request);
@@ -171,6 +192,13 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     },
     metrics,
     faults,
+    kubeconfigFor(user) {
+      const { name, groups } = typeof user === 'string' ? { name: user, groups: undefined } : user;
+      const serviceAccount = splitServiceAccountUsername(name);
+      const token = auth.tokens.issue({ name, uid: name, groups: groups ?? (serviceAccount ? serviceAccountGroups(serviceAccount.namespace) : []) });
+      const fileName = `kubeconfig-${name.replace(/[^A-Za-z0-9_.-]+/g, '_')}`;
+      return writeKubeconfig(stateDir, url, tls.caCert, { token, fileName });
+    },
     restart() {
       if (stopped) return Promise.reject(new Error('the local cluster is stopped'));
       restarting ??= (async () => {

@@ -2,13 +2,24 @@ import { startLocalCluster } from './cluster.js';
 
 /**
  * `make cluster` / `npm run cluster`: runs one local cluster until SIGINT/SIGTERM,
- * then stops it and removes its containers. `STATE_DIR` and `PORT` pick them.
+ * then stops it and removes its containers. `STATE_DIR` and `PORT` pick them;
+ * `AUTHORIZATION_MODE=RBAC` turns on authorization, `USERS=a,system:serviceaccount:ns:sa`
+ * writes a kubeconfig for each of those users.
  */
+const mode = process.env.AUTHORIZATION_MODE;
+if (mode !== undefined && mode !== 'AlwaysAllow' && mode !== 'RBAC') {
+  console.error(`AUTHORIZATION_MODE=${mode} is not supported: use RBAC or AlwaysAllow`);
+  process.exit(2);
+}
 const cluster = await startLocalCluster({
   ...(process.env.STATE_DIR ? { stateDir: process.env.STATE_DIR } : {}),
   ...(process.env.PORT ? { port: Number(process.env.PORT) } : {}),
+  ...(mode ? { authorizationMode: mode } : {}),
 });
-console.log(`Kubeconfig: ${cluster.kubeconfigPath}`);
+console.log(`Kubeconfig: ${cluster.kubeconfigPath}${mode === 'RBAC' ? ' (kubernetes-admin, in system:masters)' : ''}`);
+for (const user of (process.env.USERS ?? '').split(',').map((u) => u.trim()).filter(Boolean)) {
+  console.log(`Kubeconfig for ${user}: ${cluster.kubeconfigFor(user)}`);
+}
 console.log(`Use it with:  export KUBECONFIG=${cluster.kubeconfigPath}; kubectl get pods`);
 console.log(`Faults/metrics: POST ${cluster.url}/debug/faults, GET ${cluster.url}/metrics (see docs/local-cluster.md). Ctrl-C stops.`);
 

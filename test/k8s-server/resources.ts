@@ -17,6 +17,8 @@ export interface ResourceInfo {
   categories: string[];
   /** Subresources served besides the object itself (`status`, `log`, …). */
   subresources: string[];
+  /** Verbs when not the full set (the create-only access reviews). */
+  verbs?: string[];
 }
 
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -30,6 +32,13 @@ export const RESOURCES: ResourceInfo[] = [
   { plural: 'configmaps', singular: 'configmap', kind: 'ConfigMap', group: '', version: 'v1', namespaced: true, shortNames: ['cm'], categories: [], subresources: [] },
   { plural: 'jobs', singular: 'job', kind: 'Job', group: 'batch', version: 'v1', namespaced: true, shortNames: [], categories: ['all'], subresources: ['status'] },
   { plural: 'deployments', singular: 'deployment', kind: 'Deployment', group: 'apps', version: 'v1', namespaced: true, shortNames: ['deploy'], categories: ['all'], subresources: ['status'] },
+  { plural: 'roles', singular: 'role', kind: 'Role', group: 'rbac.authorization.k8s.io', version: 'v1', namespaced: true, shortNames: [], categories: [], subresources: [] },
+  { plural: 'rolebindings', singular: 'rolebinding', kind: 'RoleBinding', group: 'rbac.authorization.k8s.io', version: 'v1', namespaced: true, shortNames: [], categories: [], subresources: [] },
+  { plural: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', group: 'rbac.authorization.k8s.io', version: 'v1', namespaced: false, shortNames: [], categories: [], subresources: [] },
+  { plural: 'clusterrolebindings', singular: 'clusterrolebinding', kind: 'ClusterRoleBinding', group: 'rbac.authorization.k8s.io', version: 'v1', namespaced: false, shortNames: [], categories: [], subresources: [] },
+  { plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview', group: 'authorization.k8s.io', version: 'v1', namespaced: false, shortNames: [], categories: [], subresources: [], verbs: ['create'] },
+  { plural: 'selfsubjectrulesreviews', singular: 'selfsubjectrulesreview', kind: 'SelfSubjectRulesReview', group: 'authorization.k8s.io', version: 'v1', namespaced: false, shortNames: [], categories: [], subresources: [], verbs: ['create'] },
+  { plural: 'selfsubjectreviews', singular: 'selfsubjectreview', kind: 'SelfSubjectReview', group: 'authentication.k8s.io', version: 'v1', namespaced: false, shortNames: [], categories: [], subresources: [], verbs: ['create'] },
   { plural: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', group: 'storage.k8s.io', version: 'v1', namespaced: false, shortNames: ['sc'], categories: [], subresources: [] },
 ];
 
@@ -48,7 +57,7 @@ export function resourceByPlural(plural: string): ResourceInfo | undefined {
 
 /** Verbs listed in discovery for a resource or subresource. */
 export function verbsOf(info: ResourceInfo, subresource?: string): string[] {
-  if (!subresource) return VERBS;
+  if (!subresource) return info.verbs ?? VERBS;
   if (subresource === 'status') return ['get', 'patch', 'update'];
   if (subresource === 'log') return ['get'];
   return ['create', 'get'];

@@ -33,9 +33,12 @@ export function ensureTls(dir: string): TlsMaterial {
 /** The bearer token written into the kubeconfig (the server accepts any client). */
 export const LOCAL_TOKEN = 'drivetrain-local-token';
 
-/** Writes `<dir>/kubeconfig` pointing at `url` with the CA inline; returns its path. */
-export function writeKubeconfig(dir: string, url: string, caCert: string): string {
-  const path = join(dir, 'kubeconfig');
+/**
+ * Writes a kubeconfig pointing at `url` with the CA inline; returns its path. By default
+ * `<dir>/kubeconfig` with the administrator's token; `user` writes another user's.
+ */
+export function writeKubeconfig(dir: string, url: string, caCert: string, user: { token: string; fileName: string } = { token: LOCAL_TOKEN, fileName: 'kubeconfig' }): string {
+  const path = join(dir, user.fileName);
   const ca = Buffer.from(caCert).toString('base64');
   const text = `apiVersion: v1
 kind: Config
@@ -47,7 +50,7 @@ clusters:
 users:
 - name: drivetrain-local
   user:
-    token: ${LOCAL_TOKEN}
+    token: ${user.token}
 contexts:
 - name: drivetrain-local
   context:

@@ -1,6 +1,7 @@
 import type { KObject } from './api.js';
 import type { ResourceInfo } from './resources.js';
 import { errors, type StatusCause } from './status.js';
+import { checkRbacObject, checkRbacUpdate, rbacNameProblems } from './auth/validation.js';
 import { canonical } from './store/canonical.js';
 import { labelSelectorMatcher, type LabelSelectorObject } from './store/selectors.js';
 
@@ -144,6 +145,11 @@ function checkSpec(info: ResourceInfo, object: KObject, causes: Causes): void {
       }
       return;
     }
+    case 'roles':
+    case 'rolebindings':
+    case 'clusterroles':
+    case 'clusterrolebindings':
+      return checkRbacObject(info.plural, object, causes);
     case 'deployments': {
       if (!spec?.template) return causes.required('spec.template');
       // apps/validation ValidateDeploymentSpec: a non-empty selector (matchLabels and/or
@@ -168,7 +174,9 @@ export function validateObject(info: ResourceInfo, object: KObject): void {
   const causes = new Causes();
   const meta = object.metadata ?? ({} as KObject['metadata']);
   const labelName = info.plural === 'namespaces' || info.plural === 'jobs' || info.plural === 'deployments';
-  if (meta.name || !meta.generateName) checkName(causes, 'metadata.name', meta.name, labelName);
+  const pathSegmentProblems = typeof meta.name === 'string' && meta.name !== '' ? rbacNameProblems(info.plural, meta.name) : undefined;
+  if (pathSegmentProblems) for (const problem of pathSegmentProblems) causes.invalid('metadata.name', meta.name, problem);
+  else if (meta.name || !meta.generateName) checkName(causes, 'metadata.name', meta.name, labelName);
   checkLabels(causes, 'metadata.labels', meta.labels);
   if (meta.annotations !== undefined && (typeof meta.annotations !== 'object' || Object.values(meta.annotations).some((v) => typeof v !== 'string'))) {
     causes.invalid('metadata.annotations', meta.annotations, 'values must be strings');
@@ -203,6 +211,7 @@ export function validateUpdate(info: ResourceInfo, previous: KObject, next: KObj
     if (canonical(before?.template) !== canonical(after?.template)) causes.invalid('spec.template', after?.template, 'field is immutable');
     if (before?.completions !== after?.completions) causes.invalid('spec.completions', after?.completions, 'field is immutable');
   }
+  checkRbacUpdate(info.plural, previous, next, causes);
   if (info.plural === 'deployments' && canonical(before?.selector) !== canonical(after?.selector)) {
     causes.invalid('spec.selector', after?.selector, 'field is immutable');
   }

@@ -2,7 +2,8 @@ import { errors, StatusError } from '../status.js';
 
 /**
  * Decoding of `application/vnd.kubernetes.protobuf` request bodies. kubectl's typed
- * clients (`kubectl create namespace|configmap|secret|job|deployment`) send protobuf
+ * clients (`kubectl create namespace|configmap|secret|job|deployment|role|rolebinding|…`,
+ * `kubectl auth can-i`) send protobuf
  * and do not fall back to JSON, so the server reads the subset of messages those
  * commands write. Field numbers follow k8s.io/api's generated.proto; a field outside
  * this table is refused with 415 rather than silently dropped.
@@ -110,12 +111,37 @@ const SCHEMA: Record<string, Message> = {
   ContainerPort: { 1: s('name'), 2: n('hostPort'), 3: n('containerPort'), 4: s('protocol'), 5: s('hostIP') },
   EnvVar: { 1: s('name'), 2: s('value') },
   ResourceRequirements: { 1: { name: 'limits', type: 'quantity', map: true }, 2: { name: 'requests', type: 'quantity', map: true } },
+  // rbac.authorization.k8s.io/v1 (kubectl create role|clusterrole|rolebinding|clusterrolebinding).
+  Role: { 1: m('metadata', 'ObjectMeta'), 2: m('rules', 'PolicyRule', true) },
+  ClusterRole: { 1: m('metadata', 'ObjectMeta'), 2: m('rules', 'PolicyRule', true), 3: m('aggregationRule', 'AggregationRule') },
+  AggregationRule: { 1: m('clusterRoleSelectors', 'LabelSelector', true) },
+  PolicyRule: {
+    1: { name: 'verbs', type: 'string', repeated: true },
+    2: { name: 'apiGroups', type: 'string', repeated: true },
+    3: { name: 'resources', type: 'string', repeated: true },
+    4: { name: 'resourceNames', type: 'string', repeated: true },
+    5: { name: 'nonResourceURLs', type: 'string', repeated: true },
+  },
+  RoleBinding: { 1: m('metadata', 'ObjectMeta'), 2: m('subjects', 'Subject', true), 3: m('roleRef', 'RoleRef') },
+  ClusterRoleBinding: { 1: m('metadata', 'ObjectMeta'), 2: m('subjects', 'Subject', true), 3: m('roleRef', 'RoleRef') },
+  Subject: { 1: s('kind'), 2: s('apiGroup'), 3: s('name'), 4: s('namespace') },
+  RoleRef: { 1: s('apiGroup'), 2: s('kind'), 3: s('name') },
+  // authorization.k8s.io/v1 (kubectl auth can-i).
+  SelfSubjectAccessReview: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'SelfSubjectAccessReviewSpec'), 3: m('status', 'Empty') },
+  SelfSubjectAccessReviewSpec: { 1: m('resourceAttributes', 'ResourceAttributes'), 2: m('nonResourceAttributes', 'NonResourceAttributes') },
+  ResourceAttributes: { 1: s('namespace'), 2: s('verb'), 3: s('group'), 4: s('version'), 5: s('resource'), 6: s('subresource'), 7: s('name') },
+  NonResourceAttributes: { 1: s('path'), 2: s('verb') },
+  SelfSubjectRulesReview: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'SelfSubjectRulesReviewSpec'), 3: m('status', 'Empty') },
+  SelfSubjectRulesReviewSpec: { 1: s('namespace') },
+  SelfSubjectReview: { 1: m('metadata', 'ObjectMeta'), 2: m('status', 'Empty') },
   /** Messages the commands only ever send empty. */
   Empty: {},
 };
 
 /** The message decoding each kind's raw bytes. */
-const KINDS: Record<string, string> = { Namespace: 'Namespace', ConfigMap: 'ConfigMap', Secret: 'Secret', Job: 'Job', Deployment: 'Deployment' };
+const KINDS: Record<string, string> = Object.fromEntries(
+  ['Namespace', 'ConfigMap', 'Secret', 'Job', 'Deployment', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SelfSubjectReview'].map((kind) => [kind, kind]),
+);
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]); // "k8s\0"
 

@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Auth } from '../auth/auth.js';
+import { isReview, serveReview } from '../auth/reviews.js';
 import { faultError, type Faults } from '../faults.js';
 import type { Metrics } from '../metrics.js';
 import { errors, StatusError } from '../status.js';
@@ -20,6 +22,8 @@ export interface HandlerDeps {
   ctx: HttpContext;
   metrics: Metrics;
   faults: Faults;
+  /** Authentication and authorization of every request (`--authorization-mode`). */
+  auth: Auth;
   /** Called by `POST /debug/restart` after the response is sent. */
   restart?: () => void;
 }
@@ -75,6 +79,7 @@ async function serveNonResource(deps: HandlerDeps, method: string, path: string,
 async function serveResource(deps: HandlerDeps, route: Route, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const { ctx } = deps;
   const method = req.method ?? 'GET';
+  if (isReview(route)) return serveReview(deps.auth, route, req, res);
   if (route.subresource === 'log') {
     if (method !== 'GET') throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
     getObject(ctx, route);
@@ -122,6 +127,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         if (fault) throw faultError(fault);
         if (deps.faults.delayMs > 0) await delay(deps.faults.delayMs);
       }
+      deps.auth.admit(req, method, path, url.searchParams);
       const route = parseRoute(path, url.searchParams);
       if (!route) {
         if (!(await serveNonResource(deps, method, path, req, res))) throw errors.notFound('', '');
@@ -152,6 +158,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
           return;
         }
         if (fault) throw faultError(fault);
+        deps.auth.admit(req, req.method ?? 'GET', url.pathname, url.searchParams);
         const route = parseRoute(url.pathname, url.searchParams);
         if (!route || route.info.plural !== 'pods' || (route.subresource !== 'exec' && route.subresource !== 'attach')) {
           throw errors.badRequest('only pods/exec and pods/attach can be upgraded');

@@ -99,6 +99,10 @@ function jobStatus(job: KObject): string {
   return 'Running';
 }
 
+/** rbac printers (pkg/printers/internalversion printRole, printRoleBinding): the role a binding grants. */
+const bindingRow = (b: any) => [b.metadata.name, `${b.roleRef?.kind ?? ''}/${b.roleRef?.name ?? ''}`, age(b.metadata.creationTimestamp)];
+const CREATED_AT: Column = { name: 'Created At', type: 'string', format: 'date' };
+
 interface TableSpec {
   columns: Column[];
   row(object: KObject): unknown[];
@@ -173,6 +177,10 @@ const SPECS: Record<string, TableSpec> = {
       age(c.metadata.creationTimestamp),
     ],
   },
+  roles: { columns: [NAME, CREATED_AT], row: (r) => [r.metadata.name, r.metadata.creationTimestamp] },
+  clusterroles: { columns: [NAME, CREATED_AT], row: (r) => [r.metadata.name, r.metadata.creationTimestamp] },
+  rolebindings: { columns: [NAME, { name: 'Role', type: 'string' }, AGE], row: bindingRow },
+  clusterrolebindings: { columns: [NAME, { name: 'Role', type: 'string' }, AGE], row: bindingRow },
   configmaps: {
     columns: [NAME, { name: 'Data', type: 'string' }, AGE],
     row: (c: any) => [c.metadata.name, Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length, age(c.metadata.creationTimestamp)],
