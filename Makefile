@@ -6,12 +6,21 @@ DRIVER ?= docker
 RUN_TAG := t$(shell od -An -N3 -tx1 /dev/urandom | tr -d ' \n')
 RUN_DIR := .drivetrain/runs/$(RUN_TAG)
 
+# Everything below runs on the project's own Node (the pinned `node` devDependency, which
+# `npm ci` brings from the npm registry), whatever Node the machine has: npm scripts and
+# npx put node_modules/.bin first on PATH, and so does this file. Only `npm ci` itself
+# runs on the machine's Node, which needs no more than npm does.
+MACHINE_PATH := $(PATH)
+export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
+
 .PHONY: deps build typecheck infra test demo conformance bench cluster clean
 
 deps: node_modules/.package-lock.json
 
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund
+	PATH="$(MACHINE_PATH)" npm ci --no-audit --no-fund
+	@node_modules/.bin/node -p '"node: the project runs on Node " + process.version' \
+	  || { echo "node: npm ci did not install the project's Node (node_modules/.bin/node); see README, Node.js versions"; exit 1; }
 	@touch $@
 
 build: deps

@@ -51,10 +51,10 @@ export function isTransient(error: unknown): boolean {
   if (error instanceof DrivetrainError || isAbortError(error)) return false;
   const status = statusCodeOf(error);
   if (status !== undefined) return status === 429 || (status >= 500 && status !== 501);
+  // fetch (undici, client-node's transport) rejects with `TypeError: fetch failed` and the
+  // system or undici code on its `cause`; node's own requests carry it on the error.
   const code = (error as { code?: unknown; cause?: { code?: unknown } } | null)?.code ?? (error as { cause?: { code?: unknown } } | null)?.cause?.code;
-  if (typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code)) return true;
-  // node-fetch wraps socket failures as FetchError with the system code in `code`/`errno`.
-  return (error as { type?: unknown } | null)?.type === 'system';
+  return typeof code === 'string' && TRANSIENT_NETWORK_CODES.has(code);
 }
 
 /** A 429's Retry-After (header or Status details), in ms. */

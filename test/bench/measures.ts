@@ -1,3 +1,4 @@
+import { measureI1 } from './i1-import.js';
 import { measureP1 } from './p1-roundtrip.js';
 import { measureP2 } from './p2-concurrent.js';
 import { measureP4Docker } from './p4-exit-delay.js';
@@ -25,6 +26,12 @@ export interface MeasureEntry {
 
 /** Every measure, in report order. */
 export const MEASURES: readonly MeasureEntry[] = [
+  {
+    id: 'I1',
+    title: 'import time and memory of drivetrain/k8s and drivetrain/docker',
+    full: () => measureI1(),
+    quick: () => measureI1({ rounds: 3 }),
+  },
   {
     id: 'P1',
     title: 'Docker round trip vs CLI and bare dockerode',
