@@ -1,10 +1,8 @@
-import { pipeline } from 'node:stream/promises';
-import type { Readable } from 'node:stream';
 import { ContainerNotFoundError } from '../../src/errors.js';
 import type { Container, ContainerStatus, LogOptions, OperationOptions } from '../../src/types.js';
 import { engineCall, type DockerContext } from './context.js';
-import { DemuxWritable } from './demux.js';
 import { sawOomEvent } from './events.js';
+import { deliverLogs } from './logs.js';
 import { removeContainer } from './removal.js';
 import { DELETED_STATUS, statusFromInspect } from './status.js';
 import { waitUntilStopped } from './wait-exit.js';
@@ -59,33 +57,7 @@ export class DockerContainer implements Container {
 
   async logs(options: LogOptions = {}): Promise<void> {
     this.ctx.assertOpen();
-    const source = await this.openLogStream(options.follow ?? false, options.signal);
-    const sink = new DemuxWritable(options.stdout, options.stderr);
-    await pipeline(source, sink, options.signal === undefined ? {} : { signal: options.signal });
-  }
-
-  private async openLogStream(follow: boolean, signal: AbortSignal | undefined): Promise<Readable> {
-    // The raw endpoint is dialled so that logs always stream (dockerode buffers the whole log unless following).
-    const modem = this.ctx.docker().modem;
-    return engineCall(
-      this.ctx,
-      this.subject,
-      () =>
-        new Promise<Readable>((resolve, reject) => {
-          modem.dial(
-            {
-              path: `/containers/${this.engineId}/logs?`,
-              method: 'GET',
-              options: { follow, stdout: true, stderr: true },
-              abortSignal: signal,
-              isStream: true,
-              statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
-            },
-            (error: unknown, stream: unknown) => (error ? reject(error) : resolve(stream as Readable)),
-          );
-        }),
-      { signal, idempotent: true },
-    );
+    await deliverLogs(this.ctx, this.engineId, this.subject, options);
   }
 
   /** Kills and removes the container; already gone is success. Volumes are kept. */

@@ -1,17 +1,15 @@
 import { Writable } from 'node:stream';
 
 /**
- * Splits Docker's multiplexed stream (8-byte frame headers: stream type, 3 zero
- * bytes, big-endian payload length) into stdout and stderr. Destinations are never
- * ended, and a destination that asks for backpressure pauses the source until it drains.
+ * Splits Docker's multiplexed stream (8-byte frame headers: stream type, 3 zero bytes,
+ * big-endian payload length) into frames and hands each to `onFrame`; a returned promise
+ * (a destination applying backpressure) pauses the source until it settles. A stream that
+ * ends inside a frame fails: the engine broke off, and nothing is silently dropped.
  */
-export class DemuxWritable extends Writable {
+export class FrameWritable extends Writable {
   private pending: Buffer = Buffer.alloc(0);
 
-  constructor(
-    private readonly stdout: Writable | undefined,
-    private readonly stderr: Writable | undefined,
-  ) {
+  constructor(private readonly onFrame: (stream: number, payload: Buffer) => Promise<void> | undefined) {
     super();
   }
 
@@ -21,23 +19,32 @@ export class DemuxWritable extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    // A frame cut short means the engine's stream broke off: not silently dropped.
-    callback(this.pending.length === 0 ? null : new Error(`the log stream ended inside a frame (${this.pending.length} bytes left over)`));
+    callback(this.pending.length === 0 ? null : new Error(`the engine's stream ended inside a frame (${this.pending.length} bytes left over)`));
   }
 
   private async drainFrames(): Promise<void> {
     while (this.pending.length >= 8) {
-      const type = this.pending[0];
       const length = this.pending.readUInt32BE(4);
       if (this.pending.length < 8 + length) return;
+      const stream = this.pending[0] ?? 0;
       const payload = this.pending.subarray(8, 8 + length);
       this.pending = this.pending.subarray(8 + length);
-      // Type 1 is stdout, 2 stderr; 0 (stdin echo) and anything else is not task output.
-      const target = type === 1 ? this.stdout : type === 2 ? this.stderr : undefined;
       // Only a destination that asked for backpressure costs a wait; the common case stays synchronous.
-      if (target !== undefined && payload.length > 0 && !target.write(payload)) await drained(target);
+      const pause = this.onFrame(stream, payload);
+      if (pause !== undefined) await pause;
     }
   }
+}
+
+/**
+ * A multiplexed stream's stdout and stderr, written to two destinations (never ended).
+ * Type 1 is stdout, 2 stderr; 0 (stdin echo) and anything else is not task output.
+ */
+export function demuxTo(stdout: Writable | undefined, stderr: Writable | undefined): FrameWritable {
+  return new FrameWritable((stream, payload) => {
+    const target = stream === 1 ? stdout : stream === 2 ? stderr : undefined;
+    return target !== undefined && payload.length > 0 && !target.write(payload) ? drained(target) : undefined;
+  });
 }
 
 /** Writes `chunk`, resolving at once or when the destination has drained. */
@@ -48,7 +55,7 @@ export function writeRespectingBackpressure(target: Writable, chunk: Buffer): Pr
 }
 
 /** Resolves once `target` emits `drain`; rejects when it errors or closes first. */
-function drained(target: Writable): Promise<void> {
+export function drained(target: Writable): Promise<void> {
   if (target.destroyed) return Promise.reject(new Error('the output stream was destroyed'));
   return new Promise((resolve, reject) => {
     const onDrain = (): void => {

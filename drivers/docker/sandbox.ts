@@ -9,7 +9,7 @@ import type { ContainerStatus, ExecOptions, OperationOptions, Sandbox } from '..
 import { validateAbsolutePath, validateEnv, type ResolvedTask } from '../../src/validate.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { engineCall, type DockerContext } from './context.js';
-import { DemuxWritable, writeRespectingBackpressure } from './demux.js';
+import { demuxTo, writeRespectingBackpressure } from './demux.js';
 import { sandboxContainerName } from './naming.js';
 import { removeContainer, removeContainerQuietly } from './removal.js';
 import { createWithImage } from './run.js';
@@ -109,7 +109,7 @@ export class DockerSandbox implements Sandbox {
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const output = pipeline(connection, new DemuxWritable(options.stdout, options.stderr));
+      const output = pipeline(connection, demuxTo(options.stdout, options.stderr));
       if (options.stdin !== undefined) void pumpStdinKeepingOutput(connection, options.stdin);
       await output;
       signal?.throwIfAborted();

@@ -10,6 +10,15 @@ export type ContainerTask = Omit<ResolvedTask, 'command' | 'stdin' | 'timeoutMs'
   timeoutMs?: number | undefined;
 };
 
+/**
+ * The log driver of every container: `local` stores each message's bytes as they are
+ * (protobuf `bytes`), where the engine's default `json-file` stores JSON strings and
+ * rewrites invalid UTF-8 as U+FFFD. Its size limit is set far beyond any task's output,
+ * so that nothing is rotated away (the driver's own default keeps only 100 MB, and a limit
+ * of 0 would rotate on every message).
+ */
+export const LOG_CONFIG = { Type: 'local', Config: { 'max-size': '1t' } } as const;
+
 /** The engine's create request for a task (see `prepareScratchDir` for the default working directory). */
 export function containerSpec(
   task: ContainerTask,
@@ -22,6 +31,7 @@ export function containerSpec(
   };
   if (task.timeoutMs !== undefined) labels[DOCKER_LABELS.timeoutMs] = String(task.timeoutMs);
   const hostConfig: Dockerode.HostConfig = {
+    LogConfig: LOG_CONFIG,
     Privileged: task.privileged,
     Mounts: task.mounts.map((m) => ({ Type: 'volume', Source: volumeName(options.namespace, m.volume), Target: m.path, ReadOnly: m.readOnly })),
   };

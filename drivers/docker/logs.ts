@@ -1,0 +1,117 @@
+import type { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { EngineError } from '../../src/errors.js';
+import type { LogOptions } from '../../src/types.js';
+import { engineCall, type DockerContext } from './context.js';
+import { drained } from './demux.js';
+import type { EngineSubject } from './engine-errors.js';
+import { LineRepair } from './line-repair.js';
+import { logRecords, type LogRecord } from './log-records.js';
+
+/**
+ * Writes a container's output to `stdout` and `stderr`, byte for byte, the last byte
+ * included.
+ *
+ * Every read asks for timestamps, so that each frame is one message of the log and
+ * {@link LineRepair} can restore the newlines Docker 20.10's `local` log driver drops.
+ * A follow is only opened while the container runs (the engine answers a follow of a
+ * stopped container with everything at once). When the engine ends a follow, the log is
+ * read once more and the messages already delivered are skipped: the engine's follow
+ * (20.10, both file drivers) can end on the container's stop before it has read the
+ * messages written last (moby/moby#43860), while a read of a stopped container's log is
+ * complete — the engine drains the log copier and closes the log before it marks the
+ * container stopped (daemon/monitor.go, handleContainerExit → Container.Reset).
+ */
+export async function deliverLogs(ctx: DockerContext, engineId: string, subject: EngineSubject, options: LogOptions): Promise<void> {
+  const delivery = new Delivery(options.stdout, options.stderr);
+  let follow = options.follow === true && (await isRunning(ctx, engineId, subject, options.signal));
+  for (;;) {
+    delivery.startRead();
+    const source = await openLogStream(ctx, engineId, subject, follow, options.signal);
+    await pipeline(source, logRecords((record) => delivery.accept(record)), options.signal === undefined ? {} : { signal: options.signal });
+    if (!follow) break;
+    // The engine ended the follow: the container stopped, or the stream was cut while it runs.
+    follow = await isRunning(ctx, engineId, subject, options.signal);
+  }
+  delivery.check();
+}
+
+/** Sorts records to the destinations, skipping those a previous read delivered. */
+class Delivery {
+  private readonly repairs = new Map<number, LineRepair>([
+    [1, new LineRepair()],
+    [2, new LineRepair()],
+  ]);
+  /** Messages delivered so far (both streams, in the log's order). */
+  private delivered = 0;
+  /** Messages the current read skips: a read starts at the log's beginning. */
+  private skip = 0;
+  /** The engine's own error frame of the last read, if any. */
+  private engineError: string | undefined;
+
+  constructor(
+    private readonly stdout: Writable | undefined,
+    private readonly stderr: Writable | undefined,
+  ) {}
+
+  accept(record: LogRecord): Promise<void> | undefined {
+    const repair = this.repairs.get(record.stream);
+    if (repair === undefined) {
+      // Stream 3: the engine failed to read its log; anything else is not task output.
+      if (record.stream === 3) this.engineError = record.payload.toString('utf8').trim();
+      return undefined;
+    }
+    if (this.skip > 0) {
+      this.skip -= 1;
+      return undefined;
+    }
+    this.delivered += 1;
+    const target = record.stream === 1 ? this.stdout : this.stderr;
+    let pause: Promise<void> | undefined;
+    for (const chunk of repair.next(record.timestamp, record.payload)) {
+      if (target !== undefined && !target.write(chunk)) pause = drained(target);
+    }
+    return pause;
+  }
+
+  /** A read starts at the log's beginning: what is delivered already is skipped. */
+  startRead(): void {
+    this.skip = this.delivered;
+    // An error frame of a follow is made good by the read that follows it.
+    this.engineError = undefined;
+  }
+
+  /** The final read the engine marked as failed must not pass as complete. */
+  check(): void {
+    if (this.engineError !== undefined) throw new EngineError(`the engine could not read the container's log: ${this.engineError}`, undefined);
+  }
+}
+
+async function isRunning(ctx: DockerContext, engineId: string, subject: EngineSubject, signal: AbortSignal | undefined): Promise<boolean> {
+  const info = await engineCall(ctx, subject, () => ctx.docker().getContainer(engineId).inspect({ abortSignal: signal }), { signal, idempotent: true });
+  return info.State.Running === true;
+}
+
+function openLogStream(ctx: DockerContext, engineId: string, subject: EngineSubject, follow: boolean, signal: AbortSignal | undefined): Promise<Readable> {
+  // The raw endpoint is dialled so that logs always stream (dockerode buffers the whole log unless following).
+  const modem = ctx.docker().modem;
+  return engineCall(
+    ctx,
+    subject,
+    () =>
+      new Promise<Readable>((resolve, reject) => {
+        modem.dial(
+          {
+            path: `/containers/${engineId}/logs?`,
+            method: 'GET',
+            options: { follow, stdout: true, stderr: true, timestamps: true },
+            abortSignal: signal,
+            isStream: true,
+            statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },
+          },
+          (error: unknown, stream: unknown) => (error ? reject(error) : resolve(stream as Readable)),
+        );
+      }),
+    { signal, idempotent: true },
+  );
+}
