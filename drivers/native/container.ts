@@ -105,6 +105,8 @@ export class NativeContainer implements Container {
     if (record === undefined) return this.final ?? { done: true, exitCode: null, reason: 'Deleted', message: 'the task was removed' };
     if (record.status.done) return this.remember(record.status);
     if (record.pid !== undefined && processAlive(record.pid, record.pidStartTicks)) return { done: false, exitCode: null };
+    // Its output is still being copied into the files: not over yet (a follow reads on).
+    if (record.relays?.some((relay) => processAlive(relay.pid, relay.startTicks))) return { done: false, exitCode: null };
     const final = await this.awaitOwnerRecord(record);
     return final === undefined ? UNKNOWN_END : this.remember(final);
   }

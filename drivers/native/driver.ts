@@ -208,10 +208,13 @@ export class NativeDriver implements Driver {
     if (own !== undefined) {
       await stopGroup(own.pid, undefined, this.options.stopGraceMs, own.exited);
       await Promise.race([own.exited, delay(this.options.stopGraceMs)]);
-      return;
+    } else {
+      const record = await readRecord(dir).catch(() => undefined);
+      if (record?.pid !== undefined && !record.status.done) await stopGroup(record.pid, record.pidStartTicks, this.options.stopGraceMs);
     }
-    const record = await readRecord(dir).catch(() => undefined);
-    if (record?.pid !== undefined && !record.status.done) await stopGroup(record.pid, record.pidStartTicks, this.options.stopGraceMs);
+    // The output relays work in the task's directory; one still running (a process that left the
+    // task's group holds its pipe) goes with the task.
+    await Promise.allSettled(groupsWorkingUnder(dir).map((group) => stopGroup(group, undefined, this.options.stopGraceMs)));
   }
 
   private startContext(): StartContext {

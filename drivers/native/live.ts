@@ -24,10 +24,12 @@ export class LiveProcess {
     timeoutMs: number | undefined,
     /** The write of the record that names this process; the final status is recorded after it. */
     recorded: Promise<unknown>,
+    /** The relays of its output (a process group): the task is over once they have copied everything. */
+    relays?: OutputRelays,
   ) {
     live.set(dir, this);
     this.exited = new Promise((resolve) => {
-      void exit.then(({ code, signal }) => {
+      void exit.then(async ({ code, signal }) => {
         clearTimeout(this.deadlineTimer);
         // Like a container whose main process ended: nothing it left behind keeps running.
         signalGroup(pid, 'SIGKILL');
@@ -37,6 +39,8 @@ export class LiveProcess {
           : exitCode === null
             ? { done: true, exitCode: null, reason: 'Error', message: 'the process ended without an exit code' }
             : { done: true, exitCode, reason: exitCode === 0 ? 'Completed' : 'Error' };
+        // Done means every byte is in the files: a follow that sees the end reads them to the last.
+        await drainRelays(relays);
         this.final = status;
         void recorded
           .catch(() => {})
@@ -76,6 +80,31 @@ export function liveProcess(dir: string): LiveProcess | undefined {
 export function liveProcessesUnder(parent: string): LiveProcess[] {
   return [...live.values()].filter((p) => p.dir.startsWith(`${parent}/`));
 }
+
+/**
+ * Waits for the relays to reach the end of their pipes. A pipe stays open while anything
+ * holds its write end; the task's group is gone by now, so only a process that left the
+ * group keeps it: after {@link RELAY_DRAIN_MS} the relays are stopped, and what such a process
+ * writes later is not kept.
+ */
+async function drainRelays(relays: OutputRelays | undefined): Promise<void> {
+  if (relays === undefined) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = await Promise.race([relays.exit.then(() => false), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), RELAY_DRAIN_MS)))]);
+  clearTimeout(timer);
+  if (!late) return;
+  signalGroup(relays.pid, 'SIGKILL');
+  await relays.exit;
+}
+
+/** The process group copying a task's output into its files, and when it has ended. */
+export interface OutputRelays {
+  pid: number;
+  exit: Promise<unknown>;
+}
+
+/** How long the relays get to copy what is left in the pipes once the task's group is gone, in milliseconds. */
+const RELAY_DRAIN_MS = 10_000;
 
 async function recordFinal(dir: string, status: ContainerStatus): Promise<void> {
   try {

@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { Socket } from 'node:net';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import type { ContainerStatus } from '../../src/types.js';
 import type { Owner } from './filesystem.js';
+import { closePipes, type PipeEnds } from './pipes.js';
 import { isCode } from './record.js';
 
 /** What a host process needs to start. */
@@ -11,11 +13,14 @@ export interface SpawnRequest {
   command: readonly string[];
   cwd: string;
   env: Record<string, string>;
-  /** File descriptors or `'pipe'` for stdout and stderr. */
-  stdout: number | 'pipe';
-  stderr: number | 'pipe';
-  /** Standard input; without it the process reads `/dev/null` (immediate EOF). */
-  stdin?: Readable;
+  /** The write ends of the pipes the process's stdout and stderr are (see `plumb`). */
+  stdout: number;
+  stderr: number;
+  /**
+   * Standard input, fed through `pipe` (whose read end the process gets; both ends are closed
+   * here). Without it the process reads `/dev/null` (immediate EOF).
+   */
+  stdin?: { source: Readable; pipe: PipeEnds };
   owner?: Owner;
 }
 
@@ -35,23 +40,38 @@ export interface ProcessExit {
  */
 export async function spawnProcess(request: SpawnRequest): Promise<SpawnResult> {
   const [file, ...args] = request.command as [string, ...string[]];
-  const child = spawn(file, args, {
-    cwd: request.cwd,
-    env: request.env,
-    detached: true,
-    stdio: [request.stdin === undefined ? 'ignore' : 'pipe', request.stdout, request.stderr],
-    uid: request.owner?.uid,
-    gid: request.owner?.gid,
-    windowsHide: true,
-  });
+  const stdinPipe = request.stdin?.pipe;
+  let child: ChildProcess;
+  try {
+    child = spawn(file, args, {
+      cwd: request.cwd,
+      env: request.env,
+      detached: true,
+      stdio: [stdinPipe?.read ?? 'ignore', request.stdout, request.stderr],
+      uid: request.owner?.uid,
+      gid: request.owner?.gid,
+      windowsHide: true,
+    });
+  } catch (error) {
+    if (stdinPipe !== undefined) closePipes([stdinPipe], 'write');
+    throw error;
+  } finally {
+    // The child has its own copy of the read end (or never started).
+    if (stdinPipe !== undefined) closePipes([stdinPipe], 'read');
+  }
   // Listened for at once: a short-lived process may end before the caller gets to listen.
   const exit = new Promise<ProcessExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   const started = await new Promise<Error | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));
     child.once('error', (error) => resolve(error));
   });
-  if (started !== undefined || child.pid === undefined) return { status: startFailure(started) };
-  if (request.stdin !== undefined && child.stdin !== null) feedStdin(request.stdin, child);
+  if (started !== undefined || child.pid === undefined) {
+    if (stdinPipe !== undefined) closePipes([stdinPipe], 'write');
+    return { status: startFailure(started) };
+  }
+  if (request.stdin !== undefined) {
+    feedStdin(request.stdin.source, new Socket({ fd: request.stdin.pipe.write, readable: false, writable: true }), exit);
+  }
   return { child, pid: child.pid, exit };
 }
 
@@ -64,15 +84,14 @@ function startFailure(error: Error | undefined): ContainerStatus {
   return { done: true, exitCode: null, reason: 'StartError', message: error?.message ?? 'the process did not start' };
 }
 
-/** Streams stdin into the process and ends it; a process that exits early (EPIPE) is not an error. */
-function feedStdin(source: Readable, child: ChildProcess): void {
-  const sink = child.stdin;
-  if (sink === null) return;
+/** Streams stdin into the process's pipe and ends it; a process that exits early (EPIPE) is not an error. */
+function feedStdin(source: Readable, sink: Socket, exited: Promise<unknown>): void {
   sink.on('error', () => {});
   source.on('error', () => sink.destroy());
-  child.once('exit', () => {
+  void exited.then(() => {
     source.unpipe(sink);
     source.destroy();
+    sink.destroy();
   });
   source.pipe(sink);
 }

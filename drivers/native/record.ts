@@ -36,6 +36,11 @@ export interface TaskRecord {
   pid?: number;
   /** Kernel start time of `pid` (clock ticks since boot), to tell it from a later process that reuses the pid. */
   pidStartTicks?: number;
+  /**
+   * The relay processes copying the task's stdout and stderr pipes into their files (with
+   * their kernel start times); the output is complete once they are gone.
+   */
+  relays?: ReadonlyArray<{ pid: number; startTicks?: number }>;
   /** The Node process that started the task and records its end, with its kernel start time. */
   ownerPid?: number;
   ownerStartTicks?: number;

@@ -1,4 +1,5 @@
 import type { ChildProcess } from 'node:child_process';
+import { Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Writable } from 'node:stream';
@@ -9,7 +10,8 @@ import { validateAbsolutePath, validateEnv } from '../../src/validate.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { mapPath } from './filesystem.js';
 import type { Owner } from './filesystem.js';
-import { exitCodeOf, signalGroup, spawnProcess, stopGroup } from './process.js';
+import { closePipes, plumb, type PipeEnds } from './pipes.js';
+import { exitCodeOf, signalGroup, spawnProcess, stopGroup, type SpawnResult } from './process.js';
 import { taskEnv } from './start.js';
 
 /** What a sandbox needs from its driver. */
@@ -57,31 +59,41 @@ export class NativeSandbox implements Sandbox {
     const workDir = options.workDir === undefined ? this.spec.workDir : resolveWorkDir(this.spec.workDir, options.workDir);
     const cwd = mapPath(this.spec.fsRoot, workDir);
     await mkdir(cwd, { recursive: true });
-    const started = await spawnProcess({
-      command,
-      cwd,
-      env: taskEnv(env, this.context.defaultPath),
-      stdout: 'pipe',
-      stderr: 'pipe',
-      stdin: options.stdin === undefined ? undefined : stdinToReadable(options.stdin),
-      owner: this.spec.owner,
-    });
-    if (started.child === undefined) return started.status;
+    // Real pipes, read here: the command may reopen /dev/stdin, /dev/stdout and /dev/stderr.
+    const { pipes } = await plumb(this.spec.dir, [], options.stdin === undefined ? 2 : 3, this.spec.owner);
+    const [out, err, input] = pipes as [PipeEnds, PipeEnds, PipeEnds | undefined];
+    const outputs = [forward(out.read, options.stdout), forward(err.read, options.stderr)];
+    let started: SpawnResult;
+    try {
+      started = await spawnProcess({
+        command,
+        cwd,
+        env: taskEnv(env, this.context.defaultPath),
+        stdout: out.write,
+        stderr: err.write,
+        stdin: options.stdin === undefined || input === undefined ? undefined : { source: stdinToReadable(options.stdin), pipe: input },
+        owner: this.spec.owner,
+      });
+    } finally {
+      // The child holds its own copies: the outputs end once it and what it started are gone.
+      closePipes([out, err], 'write');
+    }
+    if (started.child === undefined) {
+      await Promise.all(outputs);
+      return started.status;
+    }
     const { child, pid } = started;
     this.running.add(child);
-    forward(child.stdout, options.stdout);
-    forward(child.stderr, options.stderr);
     const onAbort = (): void => signalGroup(pid, 'SIGKILL');
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
-      const status = await new Promise<ContainerStatus>((resolve) => {
-        // Like an exec in a container: what the command left in its group goes with it.
-        child.once('exit', () => signalGroup(pid, 'SIGKILL'));
-        child.once('close', (code, sig) => {
-          const exitCode = exitCodeOf(code, sig);
-          resolve(exitCode === null ? { done: true, exitCode: null, reason: 'Error', message: 'the process ended without an exit code' } : { done: true, exitCode });
-        });
-      });
+      const { code, signal: killedBy } = await started.exit;
+      // Like an exec in a container: what the command left in its group goes with it.
+      signalGroup(pid, 'SIGKILL');
+      await Promise.all(outputs);
+      const exitCode = exitCodeOf(code, killedBy);
+      const status: ContainerStatus =
+        exitCode === null ? { done: true, exitCode: null, reason: 'Error', message: 'the process ended without an exit code' } : { done: true, exitCode };
       if (signal?.aborted) throw abortReason(signal);
       return status;
     } finally {
@@ -117,9 +129,17 @@ function resolveWorkDir(base: string, workDir: string): string {
   return validateAbsolutePath(posix.resolve(base, workDir), 'options.workDir');
 }
 
-/** Copies a child's output to a destination without ending it; without one, the output is drained. */
-function forward(source: NodeJS.ReadableStream | null, destination: Writable | undefined): void {
-  if (source === null) return;
-  if (destination === undefined) source.resume();
-  else source.pipe(destination, { end: false });
+/**
+ * Copies a pipe's output to a destination without ending it (without one, the output is
+ * drained); resolves at the pipe's end, once everything was handed on.
+ */
+function forward(readEnd: number, destination: Writable | undefined): Promise<void> {
+  const source = new Socket({ fd: readEnd, readable: true, writable: false });
+  return new Promise((resolve) => {
+    source.once('close', () => resolve());
+    // A destination that fails stops the copy; the command's own end still decides the exec.
+    source.on('error', () => source.destroy());
+    if (destination === undefined) source.resume();
+    else source.pipe(destination, { end: false });
+  });
 }

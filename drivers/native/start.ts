@@ -1,5 +1,6 @@
 import { watch } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
+import { closeSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { abortReason } from '../../src/abort.js';
 import { ConflictError, ContainerStartError, StartTimeoutError } from '../../src/errors.js';
@@ -11,6 +12,7 @@ import { buildTaskTree, removeTree } from './filesystem.js';
 import { LiveProcess } from './live.js';
 import type { ReadOnlyMounts } from './options.js';
 import { resolveOwner } from './owner.js';
+import { plumb } from './pipes.js';
 import { spawnProcess, startTicksOf } from './process.js';
 import { isCode, readRecord, writeRecord, type TaskRecord } from './record.js';
 import { Wakeup } from './tail.js';
@@ -75,32 +77,37 @@ async function launch(dir: string, task: ResolvedTask, context: StartContext, si
     ownerStartTicks: startTicksOf(process.pid),
     createdAt: new Date().toISOString(),
   };
-  const stdout = await open(join(dir, 'stdout'), 'a');
-  const stderr = await open(join(dir, 'stderr'), 'a');
+  // The process writes into pipes (programs may reopen /dev/stdout); a relay per stream appends
+  // each to its file, so the output survives the driver and can be read again.
+  const plumbing = await plumb(dir, [join(dir, 'stdout'), join(dir, 'stderr')], task.stdin === undefined ? 0 : 1, owner);
+  const [stdoutPipe, stderrPipe] = plumbing.relayed as [number, number];
+  const [stdinPipe] = plumbing.pipes;
   let result;
   try {
     result = await spawnProcess({
       command: task.command,
       cwd,
       env: taskEnv(task.env, context.defaultPath),
-      stdout: stdout.fd,
-      stderr: stderr.fd,
-      stdin: task.stdin === undefined ? undefined : stdinToReadable(task.stdin),
+      stdout: stdoutPipe,
+      stderr: stderrPipe,
+      stdin: task.stdin === undefined || stdinPipe === undefined ? undefined : { source: stdinToReadable(task.stdin), pipe: stdinPipe },
       owner,
     });
   } finally {
-    // The child holds its own copies of the descriptors.
-    await stdout.close();
-    await stderr.close();
+    // The child holds its own copies: once it and what it starts are gone, the relays see the end.
+    for (const fd of plumbing.relayed) closeSync(fd);
   }
   const now = new Date().toISOString();
+  const relays = { pid: plumbing.pid, exit: plumbing.exit };
   if (result.child === undefined) {
+    await relays.exit;
     await writeRecord(dir, { ...base, status: result.status, startedAt: now, finishedAt: now });
     return;
   }
-  const record = { ...base, pid: result.pid, pidStartTicks: startTicksOf(result.pid), startedAt: now };
+  const helperTicks = startTicksOf(plumbing.pid);
+  const record = { ...base, pid: result.pid, pidStartTicks: startTicksOf(result.pid), relays: [helperTicks === undefined ? { pid: plumbing.pid } : { pid: plumbing.pid, startTicks: helperTicks }], startedAt: now };
   const recorded = writeRecord(dir, record);
-  const live = new LiveProcess(dir, result.pid, result.exit, task.timeoutMs, recorded);
+  const live = new LiveProcess(dir, result.pid, result.exit, task.timeoutMs, recorded, relays);
   await recorded;
   if (signal?.aborted) {
     // Aborted after the start: leave nothing running.

@@ -1,0 +1,127 @@
+import { spawn } from 'node:child_process';
+import { closeSync, constants, fchownSync, openSync, readlinkSync } from 'node:fs';
+import type { Owner } from './filesystem.js';
+import type { ProcessExit } from './process.js';
+import { signalGroup } from './process.js';
+
+/** The two ends of a pipe, as file descriptors of this process (close-on-exec). */
+export interface PipeEnds {
+  read: number;
+  write: number;
+}
+
+/** A task's pipes, made by one helper shell (see {@link plumb}). */
+export interface Plumbing {
+  /** Write ends of the pipes whose relay appends to `files[i]`: give them to the task. */
+  relayed: number[];
+  /** Pipes with both ends here. */
+  pipes: PipeEnds[];
+  /** The helper's pid, also the process group of the relays. */
+  pid: number;
+  /** Settles when the helper has ended: every relay has reached the end of its pipe. */
+  exit: Promise<ProcessExit>;
+}
+
+/**
+ * Makes a task's standard streams real (anonymous) pipes: `pipes` of them with both ends here,
+ * and one per entry of `files` whose reader is a relay (`cat`) appending it to that file.
+ *
+ * A program may reopen its standard streams by name (`cat < /dev/stdin`, `echo > /dev/stdout`),
+ * which Linux allows for pipes and files but not for sockets (ENXIO). Node has no pipe(2), and
+ * its `stdio: 'pipe'` gives children socket pairs; a FIFO will not do either, since reopening a
+ * FIFO for reading blocks once its writer has closed, where a pipe's does not (fs/pipe.c
+ * `fifo_open`: only pipefs inodes skip the wait). So one helper shell makes the pipes, each the
+ * pipe of a background pipeline `read | cat` kept open by `read` waiting on this process; this
+ * process opens the ends it needs through `/proc/<cat>/fd/0` (the same pipe, descriptors of its
+ * own) and then lets `read` go. A `cat` of a plain pipe is killed at once; a relay's `cat` runs
+ * on in the helper's own process group — not the task's, so that a killed task's last bytes
+ * still reach the file — and the helper ends when every relay has. When the task runs as
+ * another user, each pipe is given to that user, so that the task may reopen it.
+ */
+export async function plumb(dir: string, files: readonly string[], pipes: number, owner?: Owner): Promise<Plumbing> {
+  // The helper prints each reader's tag and pid, and waits for them all.
+  const relay = (i: number): string => `read _ <&3 | cat >>"$${i + 1}" & echo "r${i} $!"`;
+  const plain = (i: number): string => `read _ <&3 | cat >/dev/null & echo "p${i} $!"`;
+  const script = ['exec 3<&0', ...files.map((_, i) => relay(i)), ...Array.from({ length: pipes }, (_, i) => plain(i)), 'wait'].join('\n');
+  const helper = spawn('sh', ['-c', script, 'sh', ...files], {
+    cwd: dir,
+    stdio: ['pipe', 'pipe', 'ignore'],
+    detached: true,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  });
+  const exit = new Promise<ProcessExit>((resolve) => helper.once('exit', (code, signal) => resolve({ code, signal })));
+  const opened: number[] = [];
+  try {
+    const pids = await readerPids(helper, files.length + pipes);
+    const relayed: number[] = [];
+    for (let i = 0; i < files.length; i++) relayed.push(await openEnd(pids, `r${i}`, constants.O_WRONLY, owner, opened));
+    const plainPipes: PipeEnds[] = [];
+    for (let i = 0; i < pipes; i++) {
+      const read = await openEnd(pids, `p${i}`, constants.O_RDONLY, owner, opened);
+      plainPipes.push({ read, write: await openEnd(pids, `p${i}`, constants.O_WRONLY, undefined, opened) });
+    }
+    for (let i = 0; i < pipes; i++) killQuietly(pids.get(`p${i}`));
+    return { relayed, pipes: plainPipes, pid: helper.pid as number, exit };
+  } catch (error) {
+    for (const fd of opened) closeSync(fd);
+    if (helper.pid !== undefined) signalGroup(helper.pid, 'SIGKILL');
+    throw new Error(`the native driver makes a task's pipes with the host's sh and cat, which failed: ${(error as Error).message}`, { cause: error });
+  } finally {
+    // `read` ends: from now on only the descriptors handed out keep the pipes open.
+    helper.stdin?.end();
+    helper.stdout?.destroy();
+  }
+}
+
+/** Closes this process's ends of the pipes (the children keep their own copies). */
+export function closePipes(pipes: readonly PipeEnds[], which: 'read' | 'write' | 'both' = 'both'): void {
+  for (const pipe of pipes) {
+    for (const fd of which === 'both' ? [pipe.read, pipe.write] : [pipe[which]]) closeSync(fd);
+  }
+}
+
+async function openEnd(pids: Map<string, number>, tag: string, flags: number, owner: Owner | undefined, opened: number[]): Promise<number> {
+  const path = `/proc/${pids.get(tag)}/fd/0`;
+  // `$!` names the reader as soon as it is forked, maybe before its stdin is the pipe.
+  for (let attempt = 0; !isPipe(path); attempt++) {
+    if (attempt >= 1000) throw new Error(`${path} did not become a pipe`);
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  const fd = openSync(path, flags);
+  opened.push(fd);
+  if (owner !== undefined) fchownSync(fd, owner.uid, owner.gid);
+  return fd;
+}
+
+function isPipe(path: string): boolean {
+  try {
+    return readlinkSync(path).startsWith('pipe:');
+  } catch {
+    return false;
+  }
+}
+
+/** The readers' pids by tag, as the helper prints them; rejects when it ends or fails first. */
+function readerPids(helper: ReturnType<typeof spawn>, count: number): Promise<Map<string, number>> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    helper.once('error', reject);
+    // Settles after every line the helper printed was seen: its output ended short.
+    helper.stdout?.once('end', () => reject(new Error('the helper shell ended before it made its pipes')));
+    helper.stdout?.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      const lines = text.split('\n').slice(0, -1);
+      if (lines.length < count) return;
+      resolve(new Map(lines.map((line) => line.split(' ') as [string, string]).map(([tag, pid]) => [tag, Number(pid)])));
+    });
+  });
+}
+
+function killQuietly(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // Gone already.
+  }
+}
