@@ -10,6 +10,8 @@ export interface CliResult {
   signal: NodeJS.Signals | null;
   stdout: string;
   stderr: string;
+  /** stdout as the bytes the CLI wrote. */
+  stdoutBytes: Buffer;
 }
 
 /** A running CLI process and its output so far. */
@@ -30,13 +32,17 @@ export function spawnCli(args: readonly string[], options: { input?: string; env
     env: { ...process.env, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  const stdoutChunks: Buffer[] = [];
   let stdout = '';
   let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdoutChunks.push(chunk);
+    stdout += chunk.toString('utf8');
+  });
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   if (options.input !== undefined) child.stdin.end(options.input);
   const exit = new Promise<CliResult>((resolve) => {
-    child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.once('close', (code, signal) => resolve({ code, signal, stdout: Buffer.concat(stdoutChunks).toString('utf8'), stderr, stdoutBytes: Buffer.concat(stdoutChunks) }));
   });
   const withDeadline = <T>(promise: Promise<T>, deadlineMs: number, what: string): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;

@@ -58,6 +58,12 @@ describe('drivetrain run --driver docker', { timeout: 150_000 }, () => {
     expect(bad.stderr).toContain('field: DRIVETRAIN_NAMESPACE_PREFIX');
   });
 
+  it('passes the task\'s bytes through unchanged: invalid UTF-8, NUL, and a last line without a newline', async () => {
+    const result = await runCli(['run', '--driver', 'docker', '--namespace', testNamespace('cli'), 'busybox', '--', 'sh', '-c', 'printf "\\377\\376\\000abc\\n"; seq 1 500 >/dev/null; printf last']);
+    expect(result.code).toBe(0);
+    expect(result.stdoutBytes.toString('hex')).toBe(Buffer.from('\xff\xfe\x00abc\nlast', 'latin1').toString('hex'));
+  });
+
   it('exits 125 with the reason when the image is missing and cannot be pulled', async () => {
     const result = await runCli(['run', '--driver', 'docker', 'drivetrain-missing-image.invalid/none:1', '--', 'true'], { deadlineMs: 90_000 });
     expect(result.code).toBe(125);

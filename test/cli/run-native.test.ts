@@ -14,6 +14,12 @@ describe('drivetrain run --driver native', { timeout: 150_000 }, () => {
     expect((await run('busybox', '--', 'true')).code).toBe(0);
   });
 
+  it('passes the task\'s bytes through unchanged: invalid UTF-8, NUL, and a last line without a newline', async () => {
+    const result = await run('busybox', '--', 'sh', '-c', 'printf "\\377\\376\\000abc\\n"; printf last');
+    expect(result.code).toBe(0);
+    expect(result.stdoutBytes.toString('hex')).toBe(Buffer.from('\xff\xfe\x00abc\nlast', 'latin1').toString('hex'));
+  });
+
   it('keeps stdout and stderr apart', async () => {
     const result = await run('busybox', '--', 'sh', '-c', 'echo to-out; echo to-err >&2');
     expect(result.code).toBe(0);
