@@ -13,7 +13,7 @@ RUN_DIR := .drivetrain/runs/$(RUN_TAG)
 MACHINE_PATH := $(PATH)
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: deps build typecheck infra test demo conformance bench cluster clean
+.PHONY: deps build typecheck infra test test-under-load stress-last-line demo conformance bench cluster clean
 
 deps: node_modules/.package-lock.json
 
@@ -39,6 +39,14 @@ test: deps infra build
 	  status=$$?; \
 	  node test/infra/leak-check.mjs $(RUN_TAG) $${CI:+--remove} || status=1; \
 	  node test/infra/summary.mjs $(RUN_DIR)/report.json || status=1; exit $$status
+
+# `make test` three times in a row while stress-ng loads every core (docs/reliability.md).
+test-under-load: deps infra build
+	bash test/infra/test-under-load.sh
+
+# 200 follows in a row per driver whose last bytes must all arrive (docs/reliability.md).
+stress-last-line: deps infra build
+	bash test/infra/stress-last-line.sh
 
 # Runs one echo through the best available driver (Docker when an engine answers, else native).
 demo: deps build
