@@ -1,6 +1,6 @@
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { EngineError } from '../../src/errors.js';
+import { ContainerNotFoundError, EngineError } from '../../src/errors.js';
 import type { LogOptions } from '../../src/types.js';
 import { engineCall, type DockerContext } from './context.js';
 import { drained } from './demux.js';
@@ -25,13 +25,22 @@ import { logRecords, type LogRecord } from './log-records.js';
 export async function deliverLogs(ctx: DockerContext, engineId: string, subject: EngineSubject, options: LogOptions): Promise<void> {
   const delivery = new Delivery(options.stdout, options.stderr);
   let follow = options.follow === true && (await isRunning(ctx, engineId, subject, options.signal));
-  for (;;) {
+  const read = async (): Promise<void> => {
     delivery.startRead();
     const source = await openLogStream(ctx, engineId, subject, follow, options.signal);
     await pipeline(source, logRecords((record) => delivery.accept(record)), options.signal === undefined ? {} : { signal: options.signal });
-    if (!follow) break;
-    // The engine ended the follow: the container stopped, or the stream was cut while it runs.
-    follow = await isRunning(ctx, engineId, subject, options.signal);
+  };
+  await read();
+  while (follow) {
+    // The engine ended the follow: the container stopped, or the stream was cut while it runs;
+    // or the container was removed meanwhile, and its output with it.
+    try {
+      follow = await isRunning(ctx, engineId, subject, options.signal);
+      await read();
+    } catch (error) {
+      if (error instanceof ContainerNotFoundError) return;
+      throw error;
+    }
   }
   delivery.check();
 }
