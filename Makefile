@@ -60,6 +60,7 @@ conformance: deps build
 bench: deps infra build
 	npm run bench
 
+# KUBE_VERSION=1.28…1.34, FEATURE_GATES=A=true,B=false, KUBELET_VERSION, KUBELET_FEATURE_GATES pick the profile.
 cluster: deps infra
 	npm run cluster
 

@@ -7,6 +7,7 @@ import { LABELS } from '../../src/labels.js';
 import { CollectingWritable } from '../../src/logs.js';
 import type { Driver } from '../../src/types.js';
 import { startLocalCluster, type LocalCluster } from '../k8s-server/cluster.js';
+import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
 import { BENCH_IMAGE, runProcess, taskId } from './docker-baselines.js';
 
 /**
@@ -26,7 +27,7 @@ export interface BenchCluster {
 
 /** Starts a local cluster for the bench. */
 export async function startBenchCluster(): Promise<BenchCluster> {
-  const cluster = await startLocalCluster();
+  const cluster = await startLocalCluster(DRIVER_CLUSTER);
   const cacheDir = mkdtempSync(join(tmpdir(), 'drivetrain-bench-kubecache-'));
   const env = { ...process.env, KUBECACHEDIR: cacheDir, KUBECONFIG: cluster.kubeconfigPath };
   return {

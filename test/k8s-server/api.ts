@@ -1,6 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
+import type { PodLogOptions } from './pod-log-options.js';
+import type { ClusterProfile } from './profile/profile.js';
 
 /**
  * The seams inside the local Kubernetes API server: the API part (HTTP, storage,
@@ -79,8 +81,8 @@ export interface ClusterContext {
   instanceId: string;
   /** The single node's name, e.g. `local-node`. */
   nodeName: string;
-  /** Whether `pods/log?stream=Stdout|Stderr` (KEP-3288) is served. */
-  splitLogStreams(): boolean;
+  /** The Kubernetes version and feature gates the API server and kubelet reproduce. */
+  profile: ClusterProfile;
   /** Records a core/v1 Event about `involved` (Scheduled, Pulling, Started, Killing, BackOff, …). */
   recordEvent(involved: KObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
@@ -97,6 +99,8 @@ export interface PodRequest {
   name: string;
   query: URLSearchParams;
   req: IncomingMessage;
+  /** pods/log: the options the API server validated (and forwards). */
+  logOptions?: PodLogOptions;
 }
 
 /** pods/log, pods/exec and pods/attach, served by the node part. Handlers throw StatusError for API errors. */

@@ -15,18 +15,17 @@ import type { HttpContext } from './http/context.js';
 import { createHandlers } from './http/server.js';
 import { Metrics } from './metrics.js';
 import { ensureBuiltInNamespaces, startNamespaceController } from './namespaces.js';
+import { resolveProfile, type ClusterProfile, type ProfileOptions } from './profile/profile.js';
 import { errors } from './status.js';
 import { Store } from './store/store.js';
 import { ensureTls, writeKubeconfig } from './tls.js';
 
-/** Options of {@link startLocalCluster}. */
-export interface LocalClusterOptions {
+/** Options of {@link startLocalCluster}; the profile options pick the Kubernetes version and feature gates reproduced. */
+export interface LocalClusterOptions extends ProfileOptions {
   /** Directory for state (snapshot, TLS, kubeconfig). @default a fresh temp dir */
   stateDir?: string;
   /** Port on 127.0.0.1. @default 0 (a free port) */
   port?: number;
-  /** Serve `pods/log?stream=Stdout|Stderr`. @default true */
-  splitLogStreams?: boolean;
   /** Docker client the node part runs pods with. @default the local socket */
   docker?: Dockerode;
   /** Interval of watch BOOKMARK events, in ms. @default 1000 */
@@ -52,6 +51,8 @@ export interface LocalCluster {
   readonly url: string;
   /** A kubeconfig (CA inline, token user, namespace default) for kubectl and client-node. */
   readonly kubeconfigPath: string;
+  /** The versions and feature gates reproduced. */
+  readonly profile: ClusterProfile;
   readonly stateDir: string;
   /** The current store (replaced by `restart()`). */
   readonly store: Store;
@@ -88,6 +89,7 @@ async function realNode(): Promise<StartNode> {
 }
 
 export async function startLocalCluster(options: LocalClusterOptions = {}): Promise<LocalCluster> {
+  const profile = resolveProfile(options);
   const stateDir = options.stateDir ?? mkdtempSync(join(tmpdir(), 'drivetrain-local-k8s-'));
   mkdirSync(stateDir, { recursive: true });
   const tls = ensureTls(stateDir);
@@ -122,6 +124,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     serverAddress: () => `127.0.0.1:${port}`,
     bookmarkIntervalMs: options.bookmarkIntervalMs ?? 1000,
     watches,
+    profile,
   };
   const clusterContext: ClusterContext = {
     get store() {
@@ -131,7 +134,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     stateDir,
     instanceId,
     nodeName: 'local-node',
-    splitLogStreams: () => options.splitLogStreams ?? true,
+    profile,
     recordEvent: eventRecorder(() => store),
   };
 
@@ -181,11 +184,12 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   await listen();
   const url = `https://127.0.0.1:${port}`;
   const kubeconfigPath = writeKubeconfig(stateDir, url, tls.caCert);
-  console.log(`Started local Kubernetes API server ${instanceId} at ${url}`);
+  console.log(`Started local Kubernetes API server ${instanceId} at ${url}: ${profile.describe()}`);
 
   const cluster: LocalCluster = {
     url,
     kubeconfigPath,
+    profile,
     stateDir,
     get store() {
       return store;

@@ -1,10 +1,12 @@
 import { startLocalCluster } from './cluster.js';
+import { FeatureGateError, profileOptionsFromEnv } from './profile/profile.js';
 
 /**
  * `make cluster` / `npm run cluster`: runs one local cluster until SIGINT/SIGTERM,
  * then stops it and removes its containers. `STATE_DIR` and `PORT` pick them;
  * `AUTHORIZATION_MODE=RBAC` turns on authorization, `USERS=a,system:serviceaccount:ns:sa`
- * writes a kubeconfig for each of those users.
+ * writes a kubeconfig for each of those users; `KUBE_VERSION`, `FEATURE_GATES`,
+ * `KUBELET_VERSION` and `KUBELET_FEATURE_GATES` pick the profile.
  */
 const mode = process.env.AUTHORIZATION_MODE;
 if (mode !== undefined && mode !== 'AlwaysAllow' && mode !== 'RBAC') {
@@ -15,6 +17,12 @@ const cluster = await startLocalCluster({
   ...(process.env.STATE_DIR ? { stateDir: process.env.STATE_DIR } : {}),
   ...(process.env.PORT ? { port: Number(process.env.PORT) } : {}),
   ...(mode ? { authorizationMode: mode } : {}),
+  ...profileOptionsFromEnv(process.env),
+}).catch((error: unknown) => {
+  if (!(error instanceof FeatureGateError)) throw error;
+  // Worded as kube-apiserver words a bad --feature-gates value.
+  console.error(`Error: invalid argument: ${error.message}`);
+  process.exit(2);
 });
 console.log(`Kubeconfig: ${cluster.kubeconfigPath}${mode === 'RBAC' ? ' (kubernetes-admin, in system:masters)' : ''}`);
 for (const user of (process.env.USERS ?? '').split(',').map((u) => u.trim()).filter(Boolean)) {

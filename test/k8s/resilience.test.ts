@@ -4,6 +4,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingWritable, readLogs } from '../../src/logs.js';
 import { createK8sDriver, type K8sDriver } from '../../drivers/k8s/index.js';
 import { startLocalCluster, type LocalCluster } from '../k8s-server/cluster.js';
+import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
 
 // A cluster of its own: faults and restarts here must not disturb other test files.
 let cluster: LocalCluster;
@@ -11,7 +12,7 @@ const drivers: K8sDriver[] = [];
 const TIMEOUT = 90_000;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster();
+  cluster = await startLocalCluster(DRIVER_CLUSTER);
 });
 afterEach(async () => {
   cluster.faults.clear();

@@ -6,6 +6,7 @@ import { DrivetrainError } from '../../src/errors.js';
 import { CollectingWritable, readLogs } from '../../src/logs.js';
 import type { Driver } from '../../src/types.js';
 import { startLocalCluster, type LocalCluster } from '../k8s-server/cluster.js';
+import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
 import { sh } from './drivers.js';
 
 // A cluster of this file's own: its faults and restarts must not disturb other files.
@@ -14,7 +15,7 @@ const drivers: Driver[] = [];
 const TIMEOUT = 120_000;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster();
+  cluster = await startLocalCluster(DRIVER_CLUSTER);
 });
 afterEach(async () => {
   cluster.faults.clear();

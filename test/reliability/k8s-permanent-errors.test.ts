@@ -6,6 +6,7 @@ import { createK8sDriver, type K8sDriverOptions } from '../../drivers/k8s/index.
 import { DrivetrainError, EngineError, InvalidInputError } from '../../src/errors.js';
 import type { Driver } from '../../src/types.js';
 import { startLocalCluster, type LocalCluster } from '../k8s-server/cluster.js';
+import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
 import type { FaultSpec } from '../k8s-server/faults.js';
 
 /**
@@ -23,7 +24,7 @@ const TIMEOUT = 60_000;
 const AT_ONCE_MS = 5_000;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster();
+  cluster = await startLocalCluster(DRIVER_CLUSTER);
   const config = new KubeConfig();
   config.loadFromFile(cluster.kubeconfigPath);
   core = config.makeApiClient(CoreV1Api);

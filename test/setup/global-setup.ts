@@ -7,6 +7,8 @@ import { LABELS } from '../../src/labels.js';
 import type { StoreApi } from '../k8s-server/api.js';
 import { startLocalCluster } from '../k8s-server/cluster.js';
 import { startControlServer } from '../k8s-server/control.js';
+import { profileOptionsFromEnv, type ProfileOptions } from '../k8s-server/profile/profile.js';
+import { DRIVER_CLUSTER } from './driver-cluster.js';
 import { establishTestRun } from './test-run.js';
 
 /**
@@ -30,7 +32,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('clusterControlUrl', '');
     return async () => {};
   }
-  const cluster = await startLocalCluster();
+  const cluster = await startLocalCluster(sharedProfile(process.env));
   const control = await startControlServer(cluster);
   project.provide('kubeconfig', cluster.kubeconfigPath);
   project.provide('clusterUrl', cluster.url);
@@ -41,6 +43,16 @@ export default async function setup(project: TestProject): Promise<() => Promise
     await cluster.stop({ removeContainers: true });
     rmSync(cluster.stateDir, { recursive: true, force: true });
   };
+}
+
+/**
+ * The shared cluster's profile: `KUBE_VERSION`, `FEATURE_GATES`, … as `make cluster` takes them
+ * (`KUBE_VERSION=1.28 make conformance DRIVER=k8s`). Without `FEATURE_GATES` it is the newest
+ * version with split log streams on ({@link DRIVER_CLUSTER}).
+ */
+function sharedProfile(env: NodeJS.ProcessEnv): ProfileOptions {
+  const options = profileOptionsFromEnv(env);
+  return env.FEATURE_GATES === undefined ? { ...DRIVER_CLUSTER, ...options } : options;
 }
 
 /**

@@ -180,6 +180,6 @@ describe('local API server: restart, faults, metrics, discovery, tables', () => 
       h.cluster.faults.clear();
     }
     const spdy = await raw('POST', path);
-    expect(JSON.parse(spdy.text)).toMatchObject({ kind: 'Status', code: 400 });
+    expect(JSON.parse(spdy.text)).toMatchObject({ kind: 'Status', code: 400, reason: 'BadRequest', message: 'Upgrade request required' });
   });
 });

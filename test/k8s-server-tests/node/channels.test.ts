@@ -1,6 +1,6 @@
 import * as k8s from '@kubernetes/client-node';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { channelText, rawExec as rawExecOn } from '../raw-exec.js';
 import { busyboxPod, randomName, startTestCluster, type TestCluster } from './helpers.js';
 
 let t: TestCluster;
@@ -18,31 +18,9 @@ afterAll(async () => {
   await t?.stop();
 });
 
-interface Session {
-  protocol: string;
-  frames: Buffer[];
-  closeCode: number;
-}
-
-/** Runs one exec over a raw WebSocket, sending `input` frames after the open, and records every frame. */
-async function rawExec(protocols: string[], command: string[], input: Buffer[] = [], flags = 'stdout=true&stderr=true'): Promise<Session> {
-  const query = `${command.map((c) => `command=${encodeURIComponent(c)}`).join('&')}&${flags}`;
-  const url = `${t.cluster.url.replace('https', 'wss')}/api/v1/namespaces/${t.namespace}/pods/${pod}/exec?${query}`;
-  const options: WebSocket.ClientOptions = {};
-  await kc.applyToHTTPSOptions(options);
-  const ws = new WebSocket(url, protocols, options);
-  const frames: Buffer[] = [];
-  ws.on('message', (data: Buffer) => frames.push(Buffer.from(data)));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  for (const frame of input) ws.send(frame);
-  const closeCode = await new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
-  return { protocol: ws.protocol, frames, closeCode };
-}
-
-const channel = (s: Session, n: number) => Buffer.concat(s.frames.filter((f) => f[0] === n).map((f) => f.subarray(1))).toString();
+const rawExec = (protocols: string[], command: string[], input: Buffer[] = [], flags?: string) =>
+  rawExecOn({ url: t.cluster.url, kc, namespace: t.namespace, pod }, protocols, command, input, flags);
+const channel = channelText;
 
 describe('remotecommand WebSocket channels', () => {
   it('v5 is chosen when offered: empty first frame, output, one status frame, close 1000, no 255 frames', async () => {

@@ -10,7 +10,7 @@ let t: TestCluster;
 let kc: k8s.KubeConfig;
 let core: k8s.CoreV1Api;
 beforeAll(async () => {
-  t = await startTestCluster();
+  t = await startTestCluster({ featureGates: 'PodLogsQuerySplitStreams=true' });
   kc = new k8s.KubeConfig();
   kc.loadFromFile(t.cluster.kubeconfigPath);
   core = kc.makeApiClient(k8s.CoreV1Api);

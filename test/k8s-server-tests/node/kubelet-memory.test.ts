@@ -6,6 +6,7 @@ import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterComponent, KObject } from '../../k8s-server/api.js';
 import { startNode } from '../../k8s-server/node/index.js';
+import { resolveProfile } from '../../k8s-server/profile/profile.js';
 import { MemoryStore } from './memory-store.js';
 
 const docker = new Dockerode();
@@ -34,7 +35,7 @@ beforeAll(async () => {
     stateDir,
     instanceId: `test-${randomUUID().slice(0, 8)}`,
     nodeName: 'local-node',
-    splitLogStreams: () => true,
+    profile: resolveProfile(),
     recordEvent: (involved, _type, reason, message) => events.push({ name: involved.metadata.name, reason, message }),
   });
 });

@@ -1,4 +1,5 @@
 import type { PodStreams } from '../api.js';
+import type { ClusterProfile } from '../profile/profile.js';
 import type { ResourceInfo } from '../resources.js';
 import type { Store } from '../store/store.js';
 
@@ -13,6 +14,8 @@ export interface HttpContext {
   bookmarkIntervalMs: number;
   /** Open watches, so faults and restart can cut them. */
   watches: Set<() => void>;
+  /** The Kubernetes version and feature gates reproduced. */
+  profile: ClusterProfile;
 }
 
 /** A parsed resource URL. */

@@ -1,12 +1,17 @@
+import type { ClusterProfile } from '../profile/profile.js';
 import { RESOURCES, groupVersion, subresourceKind, verbsOf, type ResourceInfo } from '../resources.js';
 
 /** Legacy (non-aggregated) discovery documents: kubectl and client-node both accept them. */
 
-export function versionInfo(): object {
+/**
+ * `/version` (apimachinery pkg/version.Info) of the reproduced version. The `+drivetrain`
+ * build metadata marks the local server without changing how clients compare versions.
+ */
+export function versionInfo(profile: ClusterProfile): object {
   return {
     major: '1',
-    minor: '32',
-    gitVersion: 'v1.32.0-drivetrain-local',
+    minor: String(profile.server.minor),
+    gitVersion: `v${profile.server.version}.0+drivetrain`,
     gitCommit: '0000000000000000000000000000000000000000',
     gitTreeState: 'clean',
     buildDate: '2026-01-01T00:00:00Z',

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { Auth } from '../auth/auth.js';
 import { isReview, serveReview } from '../auth/reviews.js';
 import { faultError, type Faults } from '../faults.js';
+import { validatePodLogOptions } from '../pod-log-options.js';
 import type { Metrics } from '../metrics.js';
 import { errors, StatusError } from '../status.js';
 import type { HttpContext, Route } from './context.js';
@@ -32,6 +33,15 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
+/**
+ * exec/attach that is no WebSocket upgrade: a plain request, or SPDY/3.1, which this server does
+ * not speak. Answered as the API server answers an exec/attach request that reaches it without
+ * an upgrade (a proxy on the way that cannot carry SPDY): 400 "Upgrade request required"
+ * (apimachinery pkg/util/proxy/upgradeaware.go UpgradeAwareHandler.ServeHTTP); kubectl prints
+ * `Error from server (BadRequest): Upgrade request required`.
+ */
+const upgradeRequired = () => errors.badRequest('Upgrade request required');
+
 /** Non-resource endpoints: discovery, health, metrics, debug controls. Returns false when not one. */
 async function serveNonResource(deps: HandlerDeps, method: string, path: string, req: IncomingMessage, res: ServerResponse): Promise<boolean> {
   const text = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
@@ -39,7 +49,7 @@ async function serveNonResource(deps: HandlerDeps, method: string, path: string,
     res.end(body);
   };
   if (path === '/healthz' || path === '/readyz' || path === '/livez') return text(200, 'ok'), true;
-  if (path === '/version') return sendJson(res, 200, versionInfo()), true;
+  if (path === '/version') return sendJson(res, 200, versionInfo(deps.ctx.profile)), true;
   if (path === '/api') return sendJson(res, 200, apiVersions(deps.ctx.serverAddress())), true;
   if (path === '/apis') return sendJson(res, 200, apiGroupList()), true;
   if (path === '/metrics' || path === '/metrics/reset') {
@@ -82,14 +92,13 @@ async function serveResource(deps: HandlerDeps, route: Route, req: IncomingMessa
   if (isReview(route)) return serveReview(deps.auth, route, req, res);
   if (route.subresource === 'log') {
     if (method !== 'GET') throw errors.methodNotAllowed('the server does not allow this method on the requested resource');
+    // The options are validated before the pod is looked up (pkg/registry/core/pod/rest/log.go LogREST.Get).
+    const logOptions = validatePodLogOptions(route.query, route.name!, ctx.profile.server);
     getObject(ctx, route);
-    await ctx.node().log({ namespace: route.namespace!, name: route.name!, query: route.query, req }, res);
+    await ctx.node().log({ namespace: route.namespace!, name: route.name!, query: route.query, req, logOptions }, res);
     return;
   }
-  if (route.subresource === 'exec' || route.subresource === 'attach') {
-    // kubectl falls back to SPDY with a plain POST; answer it with a Status it prints.
-    throw errors.badRequest(`${route.subresource} requires a WebSocket upgrade (v5.channel.k8s.io); SPDY is not supported by this server`);
-  }
+  if (route.subresource === 'exec' || route.subresource === 'attach') throw upgradeRequired();
   if (!route.name) {
     if (method === 'GET') return serveList(ctx, route, req, res);
     if (method === 'POST') return serveCreate(ctx, route, req, res);
@@ -163,6 +172,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         if (!route || route.info.plural !== 'pods' || (route.subresource !== 'exec' && route.subresource !== 'attach')) {
           throw errors.badRequest('only pods/exec and pods/attach can be upgraded');
         }
+        if (String(req.headers.upgrade).toLowerCase() !== 'websocket') throw upgradeRequired();
         deps.metrics.record('connect', 'pods', route.subresource);
         getObject(deps.ctx, route);
         const request = { namespace: route.namespace!, name: route.name!, query: url.searchParams, req };

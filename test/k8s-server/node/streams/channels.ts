@@ -3,14 +3,29 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { StatusError } from '../../status.js';
 
-/** Channel protocols in the order a kubelet/apiserver prefers them. */
-const SUPPORTED = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io', 'v4.base64.channel.k8s.io', 'base64.channel.k8s.io'];
+/** What the kubelet's WebSocket streaming server accepts (pkg/kubelet/cri/streaming/remotecommand/websocket.go createWebSocketStreams). */
+const KUBELET_PROTOCOLS = ['channel.k8s.io', 'base64.channel.k8s.io', 'v4.channel.k8s.io', 'v4.base64.channel.k8s.io'];
+const V5 = 'v5.channel.k8s.io';
 
-/** Picks v5 when offered, else the first offered protocol the server speaks. */
-export function chooseProtocol(offered: Set<string>): string | false {
-  if (offered.has('v5.channel.k8s.io')) return 'v5.channel.k8s.io';
-  for (const protocol of offered) if (SUPPORTED.includes(protocol)) return protocol;
-  return false;
+/** The protocols a client offers in Sec-WebSocket-Protocol, in its order. */
+export function offeredProtocols(req: IncomingMessage): string[] {
+  const header = req.headers['sec-websocket-protocol'];
+  return (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((p) => p.trim()).filter(Boolean);
+}
+
+/**
+ * The subprotocol a real cluster settles on, or undefined when it refuses the upgrade.
+ * With TranslateStreamCloseWebsocketRequests (KEP-4006) a request offering v5 is served by
+ * the API server's stream translator, which speaks only v5 (pkg/registry/core/pod/rest/
+ * subresources.go ExecREST.Connect, apiserver pkg/util/proxy/streamtranslator.go). Any other
+ * request is proxied to the kubelet, whose WebSocket server takes the first offered protocol
+ * it knows, in the client's order, and no protocol at all as the old binary one
+ * (apimachinery wsstream/conn.go handshake).
+ */
+export function negotiateProtocol(offered: string[], translateV5: boolean): string | undefined {
+  if (translateV5 && offered.includes(V5)) return V5;
+  if (offered.length === 0) return '';
+  return offered.find((p) => KUBELET_PROTOCOLS.includes(p));
 }
 
 /** Answers a failed upgrade on the raw socket with a Status JSON body, as the API server would. */
@@ -134,12 +149,24 @@ export class ChannelSession {
   }
 }
 
-/** Upgrades requests to channel sessions. */
+/** Upgrades requests to channel sessions, with the subprotocols the reproduced version serves. */
 export class ChannelServer {
-  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => chooseProtocol(offered) });
+  /** The protocol chosen for each request being upgraded (ws asks for it in handleProtocols). */
+  private readonly chosen = new WeakMap<IncomingMessage, string>();
+  private readonly wss = new WebSocketServer({ noServer: true, handleProtocols: (_offered, req) => this.chosen.get(req) || false });
   readonly sessions = new Set<ChannelSession>();
 
+  /** `translateV5`: the API server's TranslateStreamCloseWebsocketRequests gate is on. */
+  constructor(private readonly translateV5: () => boolean) {}
+
   upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, handlers: (session: ChannelSession) => ChannelHandlers): void {
+    const protocol = negotiateProtocol(offeredProtocols(req), this.translateV5());
+    if (protocol === undefined) {
+      // The kubelet's handshake failure (golang.org/x/net/websocket newServerConn): a bare 403, no body.
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
+      return;
+    }
+    this.chosen.set(req, protocol);
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       let live: ChannelHandlers | undefined;
       const session = new ChannelSession(ws, {

@@ -8,9 +8,11 @@ import { servePodLog } from './log.js';
 
 /** pods/log, pods/exec and pods/attach served from Docker. */
 export class PodStreamServer {
-  private readonly channels = new ChannelServer();
+  private readonly channels: ChannelServer;
 
-  constructor(private readonly ctx: ClusterContext) {}
+  constructor(private readonly ctx: ClusterContext) {
+    this.channels = new ChannelServer(() => ctx.profile.server.minor >= 29 && ctx.profile.server.enabled('TranslateStreamCloseWebsocketRequests'));
+  }
 
   log(request: PodRequest, res: ServerResponse): Promise<void> {
     return servePodLog(this.ctx, request, res);
