@@ -13,7 +13,7 @@ RUN_DIR := .drivetrain/runs/$(RUN_TAG)
 MACHINE_PATH := $(PATH)
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: deps build typecheck infra test test-under-load stress-last-line demo conformance bench cluster clean
+.PHONY: deps build typecheck infra test test-under-load fuzz stress-last-line demo conformance bench cluster clean
 
 deps: node_modules/.package-lock.json
 
@@ -47,6 +47,15 @@ test-under-load: deps infra build
 # 200 follows in a row per driver whose last bytes must all arrive (docs/reliability.md).
 stress-last-line: deps infra build
 	bash test/infra/stress-last-line.sh
+
+# The property tests at full size: at least 10,000 generated cases per property (`make test`
+# runs a share of each), then a table of the cases each property ran.
+fuzz: deps infra
+	@mkdir -p .drivetrain
+	@rm -f .drivetrain/fuzz-cases.jsonl
+	DRIVETRAIN_FUZZ=full npx vitest run test/fuzz; \
+	  status=$$?; \
+	  node test/infra/fuzz-summary.mjs .drivetrain/fuzz-cases.jsonl 10000 || status=1; exit $$status
 
 # Runs one echo through the best available driver (Docker when an engine answers, else native).
 demo: deps build

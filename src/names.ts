@@ -8,6 +8,11 @@ import { createHash } from 'node:crypto';
  */
 
 const HASH_LENGTH = 10;
+/**
+ * Ends like a hashed name. Such input is hashed even when it is valid as it is: otherwise
+ * an ID spelled as another ID's hashed name (`a-<hash of "A">`) would get that very name.
+ */
+const LOOKS_HASHED = new RegExp(`-[0-9a-f]{${HASH_LENGTH}}$`);
 
 /** First {@link HASH_LENGTH} hex characters of the SHA-256 of `value`. */
 export function shortHash(value: string): string {
@@ -17,7 +22,8 @@ export function shortHash(value: string): string {
 /**
  * `raw` as a DNS-1123 label (`[a-z0-9]([-a-z0-9]*[a-z0-9])?`, at most `maxLength`
  * characters): lower-cased, other characters replaced by `-`. Unchanged input is
- * returned as is; changed or cut input gets `-<hash of raw>`.
+ * returned as is; changed or cut input gets `-<hash of raw>`, and so does input that
+ * already ends in `-` and ten hex digits. The result never contains `--`.
  */
 export function toDnsLabel(raw: string, maxLength = 63): string {
   const cleaned = raw
@@ -25,18 +31,19 @@ export function toDnsLabel(raw: string, maxLength = 63): string {
     .replace(/[^a-z0-9-]+/g, '-')
     .replace(/-{2,}/g, '-')
     .replace(/^-+|-+$/g, '');
-  if (cleaned === raw && raw.length > 0 && raw.length <= maxLength) return raw;
+  if (cleaned === raw && raw.length > 0 && raw.length <= maxLength && !LOOKS_HASHED.test(raw)) return raw;
   return withHash(cleaned, raw, maxLength, /-+$/);
 }
 
 /**
  * `raw` as a Kubernetes label value (`[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`, at most 63
- * characters, case kept). Unchanged input is returned as is; otherwise `-<hash of raw>` is appended.
+ * characters, case kept). Unchanged input is returned as is; otherwise (and when it already
+ * ends in `-` and ten hex digits) `-<hash of raw>` is appended.
  */
 export function toLabelValue(raw: string, maxLength = 63): string {
   if (raw === '') return '';
   const cleaned = raw.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
-  if (cleaned === raw && raw.length <= maxLength) return raw;
+  if (cleaned === raw && raw.length <= maxLength && !LOOKS_HASHED.test(raw)) return raw;
   return withHash(cleaned, raw, maxLength, /[^A-Za-z0-9]+$/);
 }
 

@@ -229,7 +229,7 @@ export interface Sandbox extends AsyncDisposable {
 export interface BaseDriverOptions {
   /**
    * The drivetrain namespace: scopes labels and names. Lower-case letters, digits and
-   * `-` (not first or last), 1 to 40 characters. @default a random one (`dt-` + 8 hex characters)
+   * `-` (not first or last, never two in a row), 1 to 40 characters. @default a random one (`dt-` + 8 hex characters)
    */
   namespace?: string;
 }

@@ -115,7 +115,11 @@ function validateCommand(command: unknown, field: string): void {
 /** Environment variables: keys non-empty without `=` or NUL, values strings without NUL. Values are never echoed. */
 export function validateEnv(env: unknown, field = 'env'): Readonly<Record<string, string>> {
   if (env === undefined) return {};
-  const record = requireObject(env, field);
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) {
+    // Not echoed either: a string here is often "NAME=secret".
+    throw new InvalidInputError(field, `an object of variable names to string values (got ${Array.isArray(env) ? 'an array' : env === null ? 'null' : typeof env}; not shown)`);
+  }
+  const record = env as Record<string, unknown>;
   for (const [key, value] of Object.entries(record)) {
     if (!ENV_KEY.test(key)) {
       throw new InvalidInputError(`${field} key ${JSON.stringify(key)}`, 'a non-empty variable name without "=" or NUL');
@@ -220,10 +224,14 @@ function validateTimeout(timeoutMs: unknown): number | undefined {
   return timeoutMs;
 }
 
-/** A drivetrain namespace (see `BaseDriverOptions.namespace`). */
+/**
+ * A drivetrain namespace (see `BaseDriverOptions.namespace`). No `--`: engines' object names
+ * join the namespace and the sanitised ID with `--`, which sanitised IDs never contain, so
+ * names of different namespaces can never meet (`ci` + `main-build`, `ci-main` + `build`).
+ */
 export function validateNamespace(namespace: unknown, field = 'options.namespace'): asserts namespace is string {
-  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
-    throw new InvalidInputError(field, 'lower-case letters, digits and "-" (not first or last), 1 to 40 characters', namespace);
+  if (typeof namespace !== 'string' || !NAMESPACE.test(namespace) || namespace.includes('--')) {
+    throw new InvalidInputError(field, 'lower-case letters, digits and "-" (not first or last, never two in a row), 1 to 40 characters', namespace);
   }
 }
 

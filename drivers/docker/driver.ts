@@ -17,7 +17,7 @@ import { ensureVolume } from './volumes.js';
 import { FULL_CAPABILITIES } from '../../src/capabilities.js';
 
 
-/** The Docker driver: tasks are containers named `dt-<namespace>-<task>`, labelled with the namespace. */
+/** The Docker driver: tasks are containers named `dt-<namespace>--<task>`, labelled with the namespace. */
 export class DockerDriver implements Driver {
   readonly name = 'docker';
   readonly capabilities = FULL_CAPABILITIES;

@@ -4,8 +4,9 @@ import { toDnsLabel } from '../../src/names.js';
 /**
  * Names and labels of everything the Docker driver makes. Names are deterministic
  * so that a task ID maps to one container per namespace, whichever driver instance
- * asks. `toDnsLabel` never yields `_`, so the `_`-separated sandbox and helper names
- * can never collide with a task's name.
+ * asks. The namespace and what follows are joined by `--` or `_`, which no namespace
+ * contains, so names of two namespaces never meet; `toDnsLabel` never yields `_` (nor
+ * `--`), so the `_`-separated sandbox and helper names never meet a task's name.
  */
 
 /** Label keys only the Docker driver uses. */
@@ -18,7 +19,7 @@ export const DOCKER_LABELS = {
 
 /** The container name of a task. */
 export function taskContainerName(namespace: string, taskId: string): string {
-  return `dt-${namespace}-${toDnsLabel(taskId)}`;
+  return `dt-${namespace}--${toDnsLabel(taskId)}`;
 }
 
 /** The container name of a sandbox. */
@@ -28,7 +29,7 @@ export function sandboxContainerName(namespace: string, taskId: string): string 
 
 /** The Docker volume name of a drivetrain volume. */
 export function volumeName(namespace: string, name: string): string {
-  return `dt-${namespace}-${name}`;
+  return `dt-${namespace}--${name}`;
 }
 
 /** The labels every resource of a namespace carries. */

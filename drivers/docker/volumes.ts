@@ -5,7 +5,7 @@ import { engineCall, type DockerContext } from './context.js';
 import { DOCKER_LABELS, baseLabels, volumeName } from './naming.js';
 import { removeVolume } from './removal.js';
 
-/** A drivetrain volume backed by a Docker named volume `dt-<namespace>-<name>`. */
+/** A drivetrain volume backed by a Docker named volume `dt-<namespace>--<name>`. */
 export class DockerVolume implements Volume {
   constructor(
     private readonly ctx: DockerContext,

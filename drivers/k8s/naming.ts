@@ -1,25 +1,40 @@
 import { LABELS, TASK_ID_ANNOTATION, type ResourceRole } from '../../src/labels.js';
-import { shortHash, toDnsLabel, toLabelValue } from '../../src/names.js';
+import { toDnsLabel, toLabelValue } from '../../src/names.js';
 
 /**
  * Names and labels of the Kubernetes objects the driver makes. Every name is one
- * DNS-1123 label (≤ 63 characters) derived from the drivetrain namespace and the
- * task ID or volume name as a whole, with a hash whenever anything was changed or cut.
+ * DNS-1123 label (≤ 63 characters): `dt-<namespace>--<part>`, where the part is the task
+ * ID or volume name sanitised with a hash whenever anything was changed or cut. Namespaces
+ * never contain `--` and sanitised parts never do, so the first `--` ends the namespace:
+ * names of two namespaces never meet, and a helper's part (which holds `--`) never meets
+ * a task's.
  */
 
-/** The pod (or Job) name of a task: `dt-<namespace>-<id>` sanitised as a whole. */
+/** Longest object name: a DNS-1123 label. */
+const MAX_NAME = 63;
+
+/** `dt-<namespace>--<part>`, the part sanitised to fit. */
+function objectName(namespace: string, part: string): string {
+  const prefix = `dt-${namespace}--`;
+  return prefix + toDnsLabel(part, MAX_NAME - prefix.length);
+}
+
+/** The pod (or Job) name of a task or sandbox. */
 export function taskObjectName(namespace: string, taskId: string): string {
-  return toDnsLabel(`dt-${namespace}-${taskId}`);
+  return objectName(namespace, taskId);
 }
 
 /** The PersistentVolumeClaim name of a drivetrain volume. */
 export function claimName(namespace: string, volume: string): string {
-  return toDnsLabel(`dt-${namespace}-vol-${volume}`);
+  return objectName(namespace, `vol-${volume}`);
 }
 
-/** A helper pod's name: unique per call, so concurrent copies never collide. */
-export function helperPodName(namespace: string, volume: string, nonce: string): string {
-  return toDnsLabel(`dt-${namespace}-helper-${shortHash(volume).slice(0, 6)}-${nonce}`);
+/**
+ * A helper pod's name: unique per call (`nonce`: 8 lower-case hex characters), so concurrent
+ * copies never collide; the volume is in its labels. At most 61 characters.
+ */
+export function helperPodName(namespace: string, nonce: string): string {
+  return `dt-${namespace}--helper--${nonce}`;
 }
 
 /** The label selector of everything one drivetrain namespace made. */

@@ -98,7 +98,7 @@ export function volumeNameOf(ref: VolumeRef): string {
 /** Runs `work` with a running helper pod that mounts the volume at /data; the helper is always removed. */
 async function withHelper<T>(ctx: K8sContext, volume: string, readOnly: boolean, signal: AbortSignal | undefined, work: (pod: string) => Promise<T>): Promise<T> {
   await ensureVolume(ctx, volume, undefined, signal);
-  const name = helperPodName(ctx.options.namespace, volume, randomBytes(4).toString('hex'));
+  const name = helperPodName(ctx.options.namespace, randomBytes(4).toString('hex'));
   const pod: V1Pod = {
     apiVersion: 'v1',
     kind: 'Pod',

@@ -5,7 +5,7 @@ import { docker, finish, openDriver } from './helpers.js';
 /** A container named and labelled as the driver would, created but not started: another caller mid-run. */
 async function createdByAnotherCaller(namespace: string, taskId: string, command: string[]): Promise<string> {
   const container = await docker.createContainer({
-    name: `dt-${namespace}-${taskId}`,
+    name: `dt-${namespace}--${taskId}`,
     Image: 'busybox',
     Cmd: command,
     Labels: { 'drivetrain.dev/managed': 'true', 'drivetrain.dev/namespace': namespace, 'drivetrain.dev/task-id': taskId, 'drivetrain.dev/role': 'task' },

@@ -18,7 +18,7 @@ describe('docker driver: close and abort', () => {
     expect(await containersOf(closing.namespace)).toEqual([]);
     expect(await volumesOf(closing.namespace)).toEqual([]);
     expect(await containersOf(other.namespace)).toHaveLength(3);
-    expect(await volumesOf(other.namespace)).toEqual([`dt-${other.namespace}-data`, `dt-${other.namespace}-spare`]);
+    expect(await volumesOf(other.namespace)).toEqual([`dt-${other.namespace}--data`, `dt-${other.namespace}--spare`]);
     // Safe to call twice; afterwards the driver refuses work.
     await closing.close();
     await expect(closing.runContainer({ id: 'late', image: 'busybox', command: ['true'] })).rejects.toBeInstanceOf(DriverClosedError);

@@ -34,7 +34,7 @@ describe('docker driver: how containers end', () => {
     const driver = openDriver();
     // Made by hand as the driver would name and label it, but never started.
     await docker.createContainer({
-      name: `dt-${driver.namespace}-stuck`,
+      name: `dt-${driver.namespace}--stuck`,
       Image: 'busybox',
       Cmd: ['true'],
       Labels: { 'drivetrain.dev/managed': 'true', 'drivetrain.dev/namespace': driver.namespace, 'drivetrain.dev/task-id': 'stuck', 'drivetrain.dev/role': 'task' },

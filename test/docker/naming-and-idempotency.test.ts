@@ -11,7 +11,7 @@ describe('docker driver: names, labels and idempotency', () => {
     const short = await driver.runContainer({ id: 'build', image: 'busybox', command: ['echo', 'short'] });
     expect((await finish(short)).stdout).toBe('short\n');
     expect((await finish(await driver.getContainer('build-1'))).stdout).toBe('long\n');
-    expect(await containersOf(driver.namespace)).toEqual([`dt-${driver.namespace}-build`, `dt-${driver.namespace}-build-1`]);
+    expect(await containersOf(driver.namespace)).toEqual([`dt-${driver.namespace}--build`, `dt-${driver.namespace}--build-1`]);
   });
 
   it('IDs that differ only in case get separate containers, each labelled with its raw ID', async () => {
@@ -43,7 +43,7 @@ describe('docker driver: names, labels and idempotency', () => {
     const task = { id: 'raced', image: 'busybox', command: ['sh', '-c', 'echo once'] } as const;
     const containers = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? first : second).runContainer(task)));
     expect(containers).toHaveLength(20);
-    expect(await containersOf(first.namespace)).toEqual([`dt-${first.namespace}-raced`]);
+    expect(await containersOf(first.namespace)).toEqual([`dt-${first.namespace}--raced`]);
     expect((await finish(containers[19]!)).stdout).toBe('once\n');
   });
 

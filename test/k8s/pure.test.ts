@@ -23,8 +23,8 @@ describe('object names', () => {
     expect(name).toMatch(DNS_LABEL);
   });
   it('keeps a name that needs no change, and hashes any that does', () => {
-    expect(taskObjectName('ns1', 'build-42')).toBe('dt-ns1-build-42');
-    expect(taskObjectName('ns1', 'Build_42')).toMatch(/^dt-ns1-build-42-[0-9a-f]{10}$/);
+    expect(taskObjectName('ns1', 'build-42')).toBe('dt-ns1--build-42');
+    expect(taskObjectName('ns1', 'Build_42')).toMatch(/^dt-ns1--build-42-[0-9a-f]{10}$/);
   });
   it('never maps two IDs to one name (case, cut, replaced characters)', () => {
     const names = new Set(ids.map((id) => taskObjectName('ns1', id)));
@@ -33,7 +33,7 @@ describe('object names', () => {
   });
   it('scopes names by drivetrain namespace', () => {
     expect(taskObjectName('ns1', 'x')).not.toBe(taskObjectName('ns2', 'x'));
-    expect(claimName('ns1', 'data')).toBe('dt-ns1-vol-data');
+    expect(claimName('ns1', 'data')).toBe('dt-ns1--vol-data');
     expect(claimName('ns1', 'data_1.x')).toMatch(DNS_LABEL);
   });
 });
