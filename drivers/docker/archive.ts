@@ -9,7 +9,7 @@ import { engineCall, type DockerContext } from './context.js';
 import { baseLabels, volumeName } from './naming.js';
 import { removeContainerQuietly } from './removal.js';
 import { createWithImage } from './run.js';
-import { appendEntries, checkConfined, confinedName, packToReadable } from './tar-rewrite.js';
+import { appendEntries, confinedEntries, confinedName, packToReadable } from './tar-rewrite.js';
 import { destroyQuietly } from '../../src/tar-input.js';
 
 /** Where helpers mount the volume. */
@@ -40,7 +40,7 @@ export async function copyToVolume(ctx: DockerContext, volume: string, source: R
   }
   const checked = tar.pack();
   let rejected: unknown;
-  const checking = appendEntries(source, checked, checkConfined).then(
+  const checking = appendEntries(source, checked, confinedEntries()).then(
     () => checked.finalize(),
     (error: unknown) => {
       rejected = error;

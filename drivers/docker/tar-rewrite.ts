@@ -2,6 +2,7 @@ import { posix } from 'node:path';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { DrivetrainError, InvalidInputError } from '../../src/errors.js';
+import { TarConfinement, withoutPaxRecords } from '../../src/tar-confine.js';
 import { destroyQuietly, tarInputToReadable } from '../../src/tar-input.js';
 
 /** A tar header as tar-stream reads and writes it. */
@@ -87,9 +88,15 @@ export function confinedName(name: string, field: string): string {
   return normalised;
 }
 
-/** Rejects entries (and hard-link targets) that would land outside the volume root. */
-export function checkConfined(header: TarHeader): TarHeader {
-  confinedName(header.name, 'tar');
-  if (header.type === 'link' && header.linkname) confinedName(header.linkname, 'tar');
-  return header;
+/**
+ * A `rename` for {@link appendEntries} that refuses entries leaving the volume root (see
+ * {@link TarConfinement}) and drops the source's PAX records. One per archive: it remembers
+ * the archive's symlinks.
+ */
+export function confinedEntries(): (header: TarHeader) => TarHeader {
+  const confinement = new TarConfinement();
+  return (header) => {
+    confinement.check(header);
+    return withoutPaxRecords(header);
+  };
 }

@@ -1,8 +1,8 @@
-import { posix } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import tar from 'tar-stream';
 import { InvalidInputError } from '../../src/errors.js';
+import { TarConfinement, withoutPaxRecords } from '../../src/tar-confine.js';
 
 /** A tar stream checked entry by entry on its way to the helper. */
 export interface ConfinedTar {
@@ -12,31 +12,10 @@ export interface ConfinedTar {
   onRefused(listener: (error: InvalidInputError) => void): void;
 }
 
-/** `name` as a path relative to the root, or an InvalidInputError when it is absolute or climbs out. */
-function confined(name: string, field: string, what: string): string {
-  const normal = posix.normalize(name);
-  if (name.startsWith('/') || normal === '..' || normal.startsWith('../')) {
-    throw new InvalidInputError(field, what, name);
-  }
-  return normal;
-}
-
-/** Throws for an entry that would land, or link, outside the root. */
-export function checkEntry(header: tar.Header): void {
-  const field = `tar entry "${header.name}"`;
-  const name = confined(header.name, field, 'a path relative to the volume root that stays inside it');
-  const linkname = header.linkname ?? '';
-  if (header.type === 'link') confined(linkname, field, 'a hard link to a file inside the volume');
-  if (header.type === 'symlink') {
-    const target = linkname.startsWith('/') ? linkname : posix.join(posix.dirname(name), linkname);
-    confined(target, field, 'a symlink that points inside the volume');
-  }
-}
-
 /**
  * Streams `source` through a tar parser, refusing the first entry that escapes the root
- * (absolute, `..`, links leading out). Entries pass one at a time with back-pressure, so
- * large archives are never held whole. Only when the source ended and every entry passed
+ * (see {@link TarConfinement}); entries are re-packed without the source's PAX records.
+ * Entries pass one at a time with back-pressure, so large archives are never held whole. Only when the source ended and every entry passed
  * is the empty entry `completeMarker` appended: the helper extracts into a staging
  * directory and merges it into the volume only when that entry arrived, so a refused
  * archive writes nothing to the volume.
@@ -45,6 +24,7 @@ export function confineTar(source: Readable, completeMarker: string): ConfinedTa
   const extract = tar.extract();
   const pack = tar.pack();
   const output = new PassThrough();
+  const confinement = new TarConfinement();
   let refused: InvalidInputError | undefined;
   const listeners: Array<(error: InvalidInputError) => void> = [];
   const refuse = (error: InvalidInputError): void => {
@@ -58,7 +38,7 @@ export function confineTar(source: Readable, completeMarker: string): ConfinedTa
   };
   extract.on('entry', (header, body, next) => {
     try {
-      checkEntry(header);
+      confinement.check(header);
     } catch (error) {
       body.resume();
       refuse(error as InvalidInputError);
@@ -69,7 +49,7 @@ export function confineTar(source: Readable, completeMarker: string): ConfinedTa
       body.resume();
       return;
     }
-    const sink = pack.entry(header, (error) => (error ? extract.destroy(error) : next()));
+    const sink = pack.entry(withoutPaxRecords(header), (error) => (error ? extract.destroy(error) : next()));
     // Destroying the pack mid-entry fails the entry through its callback and also emits here.
     sink.on('error', () => {});
     body.pipe(sink);

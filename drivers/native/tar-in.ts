@@ -6,6 +6,7 @@ import { extract, type Header } from 'tar-stream';
 import { abortReason } from '../../src/abort.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { isCode } from './record.js';
+import { TarConfinement } from '../../src/tar-confine.js';
 import { destroyQuietly, tarInputToReadable } from '../../src/tar-input.js';
 
 /**
@@ -41,6 +42,7 @@ export async function extractInto(root: string, tar: unknown, signal: AbortSigna
   const rootReal = await realpath(root);
   signal?.throwIfAborted();
   const parser = extract();
+  const confinement = new TarConfinement();
   let onAbort: (() => void) | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
@@ -57,7 +59,7 @@ export async function extractInto(root: string, tar: unknown, signal: AbortSigna
       onAbort = () => fail(abortReason(signal as AbortSignal));
       signal?.addEventListener('abort', onAbort, { once: true });
       parser.on('entry', (header, body, next) => {
-        writeEntry(rootReal, header, body).then(
+        writeEntry(rootReal, confinement, header, body).then(
           () => next(),
           (error: unknown) => {
             body.resume();
@@ -84,7 +86,9 @@ export async function extractInto(root: string, tar: unknown, signal: AbortSigna
 /** An entry's content stream (a streamx Readable). */
 type EntryBody = import('streamx').Readable;
 
-async function writeEntry(root: string, header: Header, body: EntryBody): Promise<void> {
+async function writeEntry(root: string, confinement: TarConfinement, header: Header, body: EntryBody): Promise<void> {
+  // The archive's own rules first (its symlinks included); then the real paths on disk.
+  confinement.check(header);
   const name = relativeInside(header.name, `tar entry "${header.name}"`);
   if (name === '') {
     body.resume();
@@ -100,7 +104,7 @@ async function writeEntry(root: string, header: Header, body: EntryBody): Promis
       return;
     case 'file':
     case 'contiguous-file':
-      await replaceable(target);
+      await replaceable(target, header.name);
       await pipeline(body, createWriteStream(target, { mode }));
       return;
     case 'symlink': {
@@ -109,7 +113,7 @@ async function writeEntry(root: string, header: Header, body: EntryBody): Promis
       if (isAbsolute(linkname) || !within(root, join(dirname(target), linkname))) {
         throw new InvalidInputError(`tar entry "${header.name}"`, 'a symlink that points inside the volume', linkname);
       }
-      await replaceable(target);
+      await replaceable(target, header.name);
       await symlink(linkname, target);
       return;
     }
@@ -117,8 +121,16 @@ async function writeEntry(root: string, header: Header, body: EntryBody): Promis
       body.resume();
       const source = join(root, relativeInside(header.linkname ?? '', `tar entry "${header.name}" link target`));
       await ensureDirInside(root, dirname(source), header.name);
-      await replaceable(target);
-      await link(source, target);
+      await replaceable(target, header.name);
+      try {
+        await link(source, target);
+      } catch (error) {
+        // The archive's own mistake (no such file before it, a directory): bad input, not an engine failure.
+        if (isCode(error, 'ENOENT') || isCode(error, 'EPERM') || isCode(error, 'EISDIR') || isCode(error, 'EEXIST')) {
+          throw new InvalidInputError(`tar entry "${header.name}"`, 'a hard link to a file that exists in the volume or earlier in the archive', header.linkname, { cause: error });
+        }
+        throw error;
+      }
       return;
     }
     default:
@@ -153,8 +165,14 @@ async function ensureDirInside(root: string, dir: string, entryName: string): Pr
   }
 }
 
-/** An existing symlink at the target is removed, never written through. */
-async function replaceable(target: string): Promise<void> {
+/**
+ * Whatever is at the target is replaced as `tar` replaces it: unlinked first, so an existing
+ * symlink is never written through and a hard-linked file keeps its other name's content.
+ * An existing directory is the archive's mistake.
+ */
+async function replaceable(target: string, entryName: string): Promise<void> {
   const info = await lstat(target).catch(() => undefined);
-  if (info?.isSymbolicLink()) await rm(target);
+  if (info === undefined) return;
+  if (!info.isDirectory()) await rm(target);
+  else throw new InvalidInputError(`tar entry "${entryName}"`, 'a file, symlink or hard link where the volume has no directory');
 }
