@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { extract, pack, type Header } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendEntries, checkConfined as confinedEntriesOld } from '../../drivers/docker/tar-rewrite.js';
+import { appendEntries, confinedEntries } from '../../drivers/docker/tar-rewrite.js';
 import { confineTar } from '../../drivers/k8s/tar-confine.js';
 import { extractInto, within } from '../../drivers/native/tar-in.js';
 import { InvalidInputError } from '../../src/errors.js';
@@ -86,7 +86,7 @@ async function throughK8s(bytes: Buffer): Promise<Parsed[] | InvalidInputError> 
 /** The archive after the Docker driver's confinement: its entries, or the refusal. */
 async function throughDocker(bytes: Buffer): Promise<Parsed[] | InvalidInputError> {
   const out = pack();
-  const appending = appendEntries(Readable.from([bytes]), out, (() => confinedEntriesOld)()).then(
+  const appending = appendEntries(Readable.from([bytes]), out, confinedEntries()).then(
     () => out.finalize(),
     (error: unknown) => error,
   );
