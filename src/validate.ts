@@ -39,6 +39,14 @@ export const CPU_SHARES_RANGE = [2, 262_144] as const;
 const IMAGE_REFERENCE =
   /^(?:(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?))*(?::[0-9]+)?\/)?[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?$/;
 const ENV_KEY = /^[^=\0]+$/;
+// A UTF-16 surrogate without its pair: such a string has no UTF-8 form, so every engine would
+// get U+FFFD in its place (two IDs would share a name, an argument would change on the way).
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** True when `text` is well-formed Unicode (no lone surrogate), so it survives UTF-8 unchanged. */
+export function isWellFormedText(text: string): boolean {
+  return !LONE_SURROGATE.test(text);
+}
 const USER = /^(?:\d+(?::\d+)?|[a-z_][a-z0-9_.-]*\$?(?::[a-z_][a-z0-9_.-]*|:\d+)?)$/i;
 const VOLUME_NAME = /^[a-z0-9]([a-z0-9_.-]{0,61}[a-z0-9])?$/;
 const NAMESPACE = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
@@ -83,10 +91,10 @@ function resolveCommon(t: SandboxTask): Omit<ResolvedTask, 'command'> {
   };
 }
 
-/** A task ID: non-empty, not only white space, no NUL, at most {@link MAX_TASK_ID_LENGTH} characters. */
+/** A task ID: non-empty, not only white space, no NUL, well-formed Unicode, at most {@link MAX_TASK_ID_LENGTH} characters. */
 export function validateTaskId(id: unknown, field = 'id'): asserts id is string {
-  if (typeof id !== 'string' || id.trim() === '' || id.includes('\0') || id.length > MAX_TASK_ID_LENGTH) {
-    throw new InvalidInputError(field, `a non-empty task ID without NUL, at most ${MAX_TASK_ID_LENGTH} characters`, id);
+  if (typeof id !== 'string' || id.trim() === '' || id.includes('\0') || id.length > MAX_TASK_ID_LENGTH || !isWellFormedText(id)) {
+    throw new InvalidInputError(field, `a non-empty task ID of well-formed text without NUL, at most ${MAX_TASK_ID_LENGTH} characters`, id);
   }
 }
 
@@ -100,13 +108,14 @@ export function validateImage(image: unknown, field = 'image'): asserts image is
   }
 }
 
-function validateCommand(command: unknown, field: string): void {
+/** A command (of a task or a sandbox exec): a non-empty array of well-formed strings without NUL, a program name first. */
+export function validateCommand(command: unknown, field: string): asserts command is string[] {
   if (!Array.isArray(command) || command.length === 0) {
     throw new InvalidInputError(field, 'a non-empty array of strings, e.g. ["sh", "-c", "echo hello"]', command);
   }
   command.forEach((arg, i) => {
-    if (typeof arg !== 'string' || arg.includes('\0')) {
-      throw new InvalidInputError(`${field}[${i}]`, 'a string without NUL', arg);
+    if (typeof arg !== 'string' || arg.includes('\0') || !isWellFormedText(arg)) {
+      throw new InvalidInputError(`${field}[${i}]`, 'a string of well-formed text without NUL', arg);
     }
   });
   if ((command[0] as string).trim() === '') throw new InvalidInputError(`${field}[0]`, 'a program name', command[0]);
@@ -121,12 +130,12 @@ export function validateEnv(env: unknown, field = 'env'): Readonly<Record<string
   }
   const record = env as Record<string, unknown>;
   for (const [key, value] of Object.entries(record)) {
-    if (!ENV_KEY.test(key)) {
-      throw new InvalidInputError(`${field} key ${JSON.stringify(key)}`, 'a non-empty variable name without "=" or NUL');
+    if (!ENV_KEY.test(key) || !isWellFormedText(key)) {
+      throw new InvalidInputError(`${field} key ${JSON.stringify(key)}`, 'a non-empty variable name of well-formed text without "=" or NUL');
     }
-    if (typeof value !== 'string' || value.includes('\0')) {
+    if (typeof value !== 'string' || value.includes('\0') || !isWellFormedText(value)) {
       // The value itself is not shown: environment values may be secrets.
-      throw new InvalidInputError(`${field}.${key}`, 'a string without NUL (value not shown)');
+      throw new InvalidInputError(`${field}.${key}`, 'a string of well-formed text without NUL (value not shown)');
     }
   }
   return { ...(record as Record<string, string>) };
@@ -140,8 +149,8 @@ function validateUser(user: unknown, field: string): void {
 
 /** An absolute POSIX path without NUL or `..` segments, normalised. */
 export function validateAbsolutePath(path: unknown, field: string): string {
-  if (typeof path !== 'string' || !path.startsWith('/') || path.includes('\0') || path.split('/').includes('..')) {
-    throw new InvalidInputError(field, 'an absolute path without ".." segments', path);
+  if (typeof path !== 'string' || !path.startsWith('/') || path.includes('\0') || path.split('/').includes('..') || !isWellFormedText(path)) {
+    throw new InvalidInputError(field, 'an absolute path of well-formed text without ".." segments', path);
   }
   return posix.normalize(path).replace(/(.)\/$/, '$1');
 }
@@ -161,7 +170,7 @@ function validateMounts(mounts: unknown, workDir: string): ResolvedMount[] {
     const field = `task.mounts[${i}]`;
     const m = requireObject(mount, field) as Partial<Mount>;
     validateVolumeName(m.volume, `${field}.volume`);
-    if (typeof m.path !== 'string' || m.path.trim() === '' || m.path.includes('\0') || m.path.split('/').includes('..')) {
+    if (typeof m.path !== 'string' || m.path.trim() === '' || m.path.includes('\0') || m.path.split('/').includes('..') || !isWellFormedText(m.path)) {
       throw new InvalidInputError(`${field}.path`, 'a non-empty path without ".." segments (absolute, or relative to workDir)', m.path);
     }
     const path = posix.normalize(posix.resolve(workDir, m.path)).replace(/(.)\/$/, '$1');

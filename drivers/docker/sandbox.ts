@@ -6,7 +6,7 @@ import { ConflictError, NotFoundError } from '../../src/errors.js';
 import { delay } from '../../src/abort.js';
 import { LABELS } from '../../src/labels.js';
 import type { ContainerStatus, ExecOptions, OperationOptions, Sandbox } from '../../src/types.js';
-import { validateAbsolutePath, validateEnv, type ResolvedTask } from '../../src/validate.js';
+import { validateAbsolutePath, validateCommand, validateEnv, type ResolvedTask } from '../../src/validate.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { engineCall, type DockerContext } from './context.js';
 import { demuxTo, writeRespectingBackpressure } from './demux.js';
@@ -85,9 +85,7 @@ export class DockerSandbox implements Sandbox {
    */
   async exec(command: readonly string[], options: ExecOptions = {}): Promise<ContainerStatus> {
     this.ctx.assertOpen();
-    if (!Array.isArray(command) || command.length === 0 || command.some((c) => typeof c !== 'string' || c.includes('\0'))) {
-      throw new InvalidInputError('command', 'a non-empty array of strings without NUL', command);
-    }
+    validateCommand(command, 'command');
     const env = { ...this.task.env, ...validateEnv(options.env, 'options.env') };
     const workDir = options.workDir === undefined ? this.task.workDir : resolveWorkDir(this.task.workDir, options.workDir);
     const signal = options.signal;

@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import type { ContainerStatus, ExecOptions, OperationOptions, Sandbox } from '../../src/types.js';
 import { InvalidInputError } from '../../src/errors.js';
-import { validateEnv } from '../../src/validate.js';
+import { isWellFormedText, validateCommand, validateEnv } from '../../src/validate.js';
 import type { K8sContext } from './context.js';
 import { TASK_CONTAINER } from './naming.js';
 import { execInPod } from './remote.js';
@@ -28,16 +28,14 @@ export class K8sSandbox implements Sandbox {
   ) {}
 
   async exec(command: readonly string[], options: ExecOptions = {}): Promise<ContainerStatus> {
-    if (!Array.isArray(command) || command.length === 0 || command.some((arg) => typeof arg !== 'string' || arg.includes('\0'))) {
-      throw new InvalidInputError('command', 'a non-empty array of strings without NUL', command);
-    }
+    validateCommand(command, 'command');
     if ((command[0] as string).includes('=')) {
       throw new InvalidInputError('command[0]', 'a program name without "=" (it would be read as a variable assignment)', command[0]);
     }
     const env = validateEnv(options.env, 'options.env');
     let workDir = this.workDir;
     if (options.workDir !== undefined) {
-      if (typeof options.workDir !== 'string' || options.workDir === '' || options.workDir.includes('\0')) {
+      if (typeof options.workDir !== 'string' || options.workDir === '' || options.workDir.includes('\0') || !isWellFormedText(options.workDir)) {
         throw new InvalidInputError('options.workDir', 'an absolute path or one relative to the sandbox workDir', options.workDir);
       }
       workDir = posix.resolve(this.workDir, options.workDir);

@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import { abortReason } from '../../src/abort.js';
 import { stdinToReadable } from '../../src/stdin.js';
 import type { ContainerStatus, ExecOptions, OperationOptions, Sandbox } from '../../src/types.js';
-import { validateAbsolutePath, validateEnv } from '../../src/validate.js';
+import { validateAbsolutePath, validateCommand, validateEnv } from '../../src/validate.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { mapPath } from './filesystem.js';
 import type { Owner } from './filesystem.js';
@@ -54,7 +54,7 @@ export class NativeSandbox implements Sandbox {
     const { signal } = options;
     signal?.throwIfAborted();
     if (this.removal !== undefined) return { done: true, exitCode: null, reason: 'Deleted', message: 'the sandbox was cleaned up' };
-    validateCommand(command);
+    validateCommand(command, 'command');
     const env = { ...this.spec.env, ...validateEnv(options.env, 'options.env') };
     const workDir = options.workDir === undefined ? this.spec.workDir : resolveWorkDir(this.spec.workDir, options.workDir);
     const cwd = mapPath(this.spec.fsRoot, workDir);
@@ -113,12 +113,6 @@ export class NativeSandbox implements Sandbox {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.cleanup();
-  }
-}
-
-function validateCommand(command: readonly string[]): void {
-  if (!Array.isArray(command) || command.length === 0 || command.some((arg) => typeof arg !== 'string' || arg.includes('\0')) || (command[0] as string).trim() === '') {
-    throw new InvalidInputError('command', 'a non-empty array of strings without NUL', command);
   }
 }
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { validateNamespace, validateVolumeName } from '../../src/validate.js';
+import { isWellFormedText, validateNamespace, validateTaskId, validateVolumeName } from '../../src/validate.js';
 
 /**
  * Generators shared by the property tests. Small alphabets make collisions and edge
@@ -12,14 +12,19 @@ export function anyString(maxLength = 80): fc.Arbitrary<string> {
   return fc.string({ unit: 'binary', maxLength });
 }
 
-/** Strings over a few characters that sanitising treats differently (case, `-`, `_`, `.`, non-ASCII, hex digits). */
+/** Strings over a few characters that sanitising treats differently (case, `-`, `_`, `.`, non-ASCII, hex digits, a lone surrogate and the character UTF-8 puts in its place). */
 export function trickyString(maxLength = 24): fc.Arbitrary<string> {
-  return fc.string({ unit: fc.constantFrom('a', 'A', 'b', '0', '9', 'f', '-', '_', '.', ' ', '/', 'é', '日'), maxLength });
+  return fc.string({ unit: fc.constantFrom('a', 'A', 'b', '0', '9', 'f', '-', '_', '.', ' ', '/', 'é', '日', '\uD800', '\uFFFD'), maxLength });
+}
+
+/** `arbitrary` restricted to well-formed text: the domain of the name functions once IDs are validated. */
+export function wellFormed(arbitrary: fc.Arbitrary<string>): fc.Arbitrary<string> {
+  return arbitrary.filter(isWellFormedText);
 }
 
 /** A task ID as `validateTaskId` accepts it (non-empty, not blank, no NUL, at most 1024 units). */
 export function taskId(): fc.Arbitrary<string> {
-  return fc.oneof(trickyString(70), anyString(), fc.string({ unit: 'grapheme', minLength: 60, maxLength: 300 })).filter((id) => id.trim() !== '' && !id.includes('\0') && id.length <= 1024);
+  return fc.oneof(trickyString(70), anyString(), fc.string({ unit: 'grapheme', minLength: 60, maxLength: 300 })).filter((id) => accepts(validateTaskId, id));
 }
 
 /** A drivetrain namespace as `validateNamespace` accepts it, biased to short ones with `-`. */

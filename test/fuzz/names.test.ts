@@ -4,7 +4,8 @@ import { sandboxContainerName, taskContainerName, volumeName as dockerVolumeName
 import { claimName, helperPodName, taskObjectName } from '../../drivers/k8s/naming.js';
 import { defaultWorkDir, shortHash, toDnsLabel, toLabelValue } from '../../src/names.js';
 import { validateTaskId, validateVolumeName } from '../../src/validate.js';
-import { accepts, anyString, distinctPair, namespace, shiftedBoundary, taskId, trickyString, volumeName } from './arbitraries.js';
+import { accepts, anyString, distinctPair, namespace, shiftedBoundary, taskId, trickyString, volumeName, wellFormed } from './arbitraries.js';
+import { InvalidInputError } from '../../src/errors.js';
 import { checkProperty } from './budget.js';
 
 /** Kubernetes object names of the kinds the driver makes (apimachinery IsDNS1123Label). */
@@ -27,7 +28,7 @@ describe('toDnsLabel', () => {
   });
 
   it('never maps two strings to one label', async () => {
-    await checkProperty('toDnsLabel: injective', 'pure', fc.property(distinctPair(fc.oneof(trickyString(), anyString(20))), ([a, b]) => toDnsLabel(a) !== toDnsLabel(b)));
+    await checkProperty('toDnsLabel: injective', 'pure', fc.property(distinctPair(wellFormed(fc.oneof(trickyString(), anyString(20)))), ([a, b]) => toDnsLabel(a) !== toDnsLabel(b)));
   });
 
   it('never gives a changed string the label an unchanged string keeps', async () => {
@@ -36,6 +37,12 @@ describe('toDnsLabel', () => {
       const name = toDnsLabel(raw);
       return name === raw || toDnsLabel(name) !== name;
     }));
+  });
+
+  it('regression: an ID with a lone surrogate is refused, as it would share the name of the ID with U+FFFD in its place', () => {
+    expect(toDnsLabel('a\uD800')).toBe(toDnsLabel('a\uFFFD'));
+    expect(() => validateTaskId('a\uD800')).toThrow(InvalidInputError);
+    expect(() => validateTaskId('a\uFFFD')).not.toThrow();
   });
 
   it('regression: an ID spelled like another ID\'s hashed name gets a name of its own', () => {
@@ -57,7 +64,7 @@ describe('toLabelValue', () => {
   });
 
   it('never maps two strings to one value', async () => {
-    await checkProperty('toLabelValue: injective', 'pure', fc.property(distinctPair(fc.oneof(trickyString(), anyString(20))), ([a, b]) => toLabelValue(a) !== toLabelValue(b)));
+    await checkProperty('toLabelValue: injective', 'pure', fc.property(distinctPair(wellFormed(fc.oneof(trickyString(), anyString(20)))), ([a, b]) => toLabelValue(a) !== toLabelValue(b)));
   });
 
   it('never gives a changed string the value an unchanged string keeps', async () => {
