@@ -14,8 +14,10 @@ import { removePod } from './task-container.js';
  */
 export function sandboxExecArgv(command: readonly string[], workDir: string, env: Readonly<Record<string, string>>): string[] {
   const pairs = Object.entries(env).map(([name, value]) => `${name}=${value}`);
-  // `env` takes NAME=value words up to the first word without "=": the command.
-  return ['sh', '-c', 'cd "$1" || exit 126; shift; exec env "$@"', 'drivetrain-exec', workDir, ...pairs, ...command];
+  // `env` takes NAME=value words up to the first word without "=": the command. `--` ends its
+  // options first, so a name such as `-u` or `--chdir` (or a command starting with `-`) is
+  // never read as one.
+  return ['sh', '-c', 'cd "$1" || exit 126; shift; exec env -- "$@"', 'drivetrain-exec', workDir, ...pairs, ...command];
 }
 
 /** A long-lived pod running the idle loop; commands run in it over exec. */
