@@ -8,6 +8,7 @@ import { sandboxExecArgv } from '../../drivers/k8s/sandbox.js';
 import { escapeExpansion } from '../../drivers/k8s/pod-spec.js';
 import { isWellFormedText } from '../../src/validate.js';
 import { checkProperty } from './budget.js';
+import { parseProbe, PROBE, type Probed } from './probe.js';
 
 /**
  * The k8s sandbox's exec wrapper (`sh -c <constant script> … NAME=value … command`) run for
@@ -34,33 +35,11 @@ afterAll(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-/**
- * Prints the real working directory, the argument count and each argument (each ended by NUL),
- * \x01, then the environment `env` handed over. By absolute path: the host's busybox would run a
- * bare `sh` as its own applet in the same process, whose /proc environ is not what `env` passed.
- */
-const PROBE = ['/bin/sh', '-c', 'd=$(pwd -P; printf x); printf "%s\\0" "${d%??}" "$#" "$@"; printf "\\1"; cat /proc/$$/environ', 'probe'];
-
-interface Observed {
-  cwd: string;
-  args: string[];
-  env: Map<string, string>;
-  code: number;
-}
-
-function runWrapper(shell: 'dash' | 'busybox', argv: string[]): Promise<Observed> {
+function runWrapper(shell: 'dash' | 'busybox', argv: string[]): Promise<Probed & { code: number }> {
   const [file, ...rest] = shell === 'dash' ? argv : ['busybox', ...argv];
   return new Promise((resolve) => {
     execFile(file as string, rest, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, encoding: 'buffer', timeout: 20_000 }, (error, stdout) => {
-      const out = stdout.toString('utf8');
-      const split = out.indexOf('\u0001');
-      const head = (split === -1 ? out : out.slice(0, split)).split('\0');
-      const env = new Map<string, string>();
-      for (const entry of (split === -1 ? '' : out.slice(split + 1)).split('\0')) {
-        const at = entry.indexOf('=');
-        if (at > 0) env.set(entry.slice(0, at), entry.slice(at + 1));
-      }
-      resolve({ cwd: head[0] ?? '', args: head.slice(2, 2 + Number(head[1])), env, code: error ? Number((error as { code?: number }).code ?? -1) : 0 });
+      resolve({ ...parseProbe(stdout.toString('utf8')), code: error ? Number((error as { code?: number }).code ?? -1) : 0 });
     });
   });
 }
