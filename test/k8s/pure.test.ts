@@ -178,7 +178,7 @@ describe('status mapping', () => {
 describe('sandbox exec argv', () => {
   it('passes directory, env and arguments as separate words', () => {
     const argv = sandboxExecArgv(['echo', 'a b', '$HOME', "'q'"], '/w d', { X: 'y z' });
-    expect(argv.slice(0, 3)).toEqual(['sh', '-c', 'cd "$1" || exit 126; shift; exec env "$@"']);
+    expect(argv.slice(0, 3)).toEqual(['sh', '-c', 'cd "$1" || exit 126; shift; exec env -- "$@"']);
     expect(argv.slice(4)).toEqual(['/w d', 'X=y z', 'echo', 'a b', '$HOME', "'q'"]);
   });
 });
