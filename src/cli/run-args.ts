@@ -85,11 +85,16 @@ export function parseRunArgs(args: readonly string[]): RunArgs {
   return { help: false, driver: driverOption(values.driver, RUN_USAGE), namespace: values.namespace, task, driverOptions };
 }
 
+function ordinal(n: number): string {
+  return `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
+}
+
 function parseEnv(pairs: readonly string[]): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const pair of pairs) {
+  for (const [i, pair] of pairs.entries()) {
     const at = pair.indexOf('=');
-    if (at <= 0) throw new UsageError(`-e expects KEY=VALUE, got "${pair}"`, RUN_USAGE);
+    // Not echoed: `-e =token` or `-e token` (a forgotten name) would print the secret.
+    if (at <= 0) throw new UsageError(`-e expects KEY=VALUE (the ${ordinal(i + 1)} -e has ${at === 0 ? 'no name' : 'no "="'}; its text is not shown)`, RUN_USAGE);
     env[pair.slice(0, at)] = pair.slice(at + 1);
   }
   return env;
