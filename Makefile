@@ -53,7 +53,7 @@ stress-last-line: deps infra build
 fuzz: deps infra
 	@mkdir -p .drivetrain
 	@rm -f .drivetrain/fuzz-cases.jsonl
-	DRIVETRAIN_FUZZ=full npx vitest run test/fuzz; \
+	DRIVETRAIN_FUZZ=full npx vitest run test/fuzz --testTimeout=1800000; \
 	  status=$$?; \
 	  node test/infra/fuzz-summary.mjs .drivetrain/fuzz-cases.jsonl 10000 || status=1; exit $$status
 
