@@ -122,27 +122,20 @@ describe('tar confinement', () => {
     }));
   });
 
-  it('k8s: confineTar passes exactly the accepted archives, unchanged, without PAX records of the source', async () => {
-    await checkProperty('tar: k8s confineTar', 'stream', fc.asyncProperty(modelArchive, hostilePax, async (entries, pax) => {
+  /** The k8s stream ends with its completion entry; Docker's has none. */
+  const streams: Array<[string, string, (bytes: Buffer) => Promise<Parsed[] | InvalidInputError>, string | undefined]> = [
+    ['k8s: confineTar', 'tar: k8s confineTar', throughK8s, '.complete'],
+    ['docker: the copy stream', 'tar: docker copy stream', throughDocker, undefined],
+  ];
+  it.each(streams)('%s passes exactly the accepted archives, unchanged, without PAX records of the source', async (_title, property, through, marker) => {
+    await checkProperty(property, 'stream', fc.asyncProperty(modelArchive, hostilePax, async (entries, pax) => {
       const bytes = await tarBytes(entries, pax);
       fc.pre(bytes !== undefined);
       const { refused } = acceptedPrefix(entries);
-      const result = await throughK8s(bytes as Buffer);
+      const result = await through(bytes as Buffer);
       if (refused) return result instanceof InvalidInputError;
       if (result instanceof InvalidInputError) return false;
-      const marker = result.pop();
-      return marker?.header.name === '.complete' && sameEntries(result, entries) && result.every(({ header }) => Object.keys(header.pax ?? {}).every((key) => key === 'path' || key === 'linkpath'));
-    }));
-  });
-
-  it('docker: the copy stream passes exactly the accepted archives, without PAX records of the source', async () => {
-    await checkProperty('tar: docker copy stream', 'stream', fc.asyncProperty(modelArchive, hostilePax, async (entries, pax) => {
-      const bytes = await tarBytes(entries, pax);
-      fc.pre(bytes !== undefined);
-      const { refused } = acceptedPrefix(entries);
-      const result = await throughDocker(bytes as Buffer);
-      if (refused) return result instanceof InvalidInputError;
-      if (result instanceof InvalidInputError) return false;
+      if (marker !== undefined && result.pop()?.header.name !== marker) return false;
       return sameEntries(result, entries) && result.every(({ header }) => Object.keys(header.pax ?? {}).every((key) => key === 'path' || key === 'linkpath'));
     }));
   });
