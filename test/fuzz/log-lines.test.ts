@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DemuxWritable } from '../../drivers/docker/demux.js';
+import { demuxTo } from '../../drivers/docker/demux.js';
 import { RECORD_BYTES, TimestampedLines } from '../../drivers/k8s/timestamped-lines.js';
 import { DockerFrames, type Frame } from '../k8s-server/node/streams/frames.js';
 import { checkProperty } from './budget.js';
@@ -130,10 +130,10 @@ class Collect extends Writable {
 async function demux(pieces: readonly Buffer[]): Promise<{ stdout: Buffer; stderr: Buffer; error?: Error }> {
   const stdout = new Collect();
   const stderr = new Collect();
-  const writable = new DemuxWritable(stdout, stderr);
+  const writable = demuxTo(stdout, stderr);
   const done = new Promise<Error | undefined>((resolve) => {
     writable.on('finish', () => resolve(undefined));
-    writable.on('error', (error) => resolve(error));
+    writable.on('error', (error: Error) => resolve(error));
   });
   for (const piece of pieces) writable.write(piece);
   writable.end();
