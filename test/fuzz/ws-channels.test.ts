@@ -21,7 +21,7 @@ import { checkProperty } from './budget.js';
 
 let server: Server;
 let kc: KubeConfig;
-const channels = new ChannelServer();
+const channels = new ChannelServer(() => true);
 
 beforeAll(async () => {
   server = createServer((_req, res) => res.writeHead(404).end());
