@@ -65,12 +65,19 @@ export function retryAfterMs(error: unknown): number | undefined {
   return seconds === undefined || !Number.isFinite(seconds) ? undefined : seconds * 1000;
 }
 
+/** An error's message and its cause's: fetch (client-node's transport) says only "fetch failed" and puts why on `cause`. */
+export function messageWithCause(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = error.cause instanceof Error ? error.cause.message : undefined;
+  return cause === undefined || cause === '' || error.message.includes(cause) ? error.message : `${error.message}: ${cause}`;
+}
+
 /** `error` as a drivetrain error; `what` says which request failed (e.g. `create pod "x"`). */
 export function normaliseError(error: unknown, what: string): Error {
   if (error instanceof DrivetrainError || isAbortError(error)) return error as Error;
   const status = statusCodeOf(error);
   const body = statusBodyOf(error);
-  const detail = body?.message ?? (error instanceof Error ? error.message : String(error));
+  const detail = body?.message ?? messageWithCause(error);
   if (status === undefined) {
     return new EngineUnavailableError(`Kubernetes API unreachable (${what}): ${detail}`, { cause: error });
   }

@@ -1,5 +1,5 @@
 import { AuthorizationV1Api, VersionApi, type KubeConfig } from '@kubernetes/client-node';
-import { statusCodeOf } from './api-errors.js';
+import { messageWithCause, statusCodeOf } from './api-errors.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { resolveKubernetesNamespace, type K8sDriverOptions } from './options.js';
 
@@ -45,7 +45,7 @@ export async function doctor(options: K8sDriverOptions = {}): Promise<DoctorRepo
     namespace = resolveKubernetesNamespace(options.kubernetesNamespace, kc);
     checks.push({ name: 'kubeconfig', ok: true, detail: `context "${kc.getCurrentContext()}", server ${kc.getCurrentCluster()?.server}` });
   } catch (error) {
-    checks.push({ name: 'kubeconfig', ok: false, detail: messageOf(error) });
+    checks.push({ name: 'kubeconfig', ok: false, detail: messageWithCause(error) });
     return { ok: false, checks };
   }
   const report: DoctorReport = { ok: true, context: kc.getCurrentContext(), server: kc.getCurrentCluster()?.server, kubernetesNamespace: namespace, checks };
@@ -53,7 +53,7 @@ export async function doctor(options: K8sDriverOptions = {}): Promise<DoctorRepo
     const version = await kc.makeApiClient(VersionApi).getCode();
     checks.push({ name: 'reachability', ok: true, detail: `API server ${version.gitVersion}` });
   } catch (error) {
-    checks.push({ name: 'reachability', ok: false, detail: `GET /version failed: ${messageOf(error)}` });
+    checks.push({ name: 'reachability', ok: false, detail: `GET /version failed: ${messageWithCause(error)}` });
     report.ok = false;
     return report;
   }
@@ -73,15 +73,11 @@ export async function doctor(options: K8sDriverOptions = {}): Promise<DoctorRepo
         if (status === 404 || status === 405 || status === 501) {
           checks.push({ name, ok: null, detail: 'cannot verify: the server does not offer SelfSubjectAccessReview' });
         } else {
-          checks.push({ name, ok: false, detail: `access review failed: ${messageOf(error)}` });
+          checks.push({ name, ok: false, detail: `access review failed: ${messageWithCause(error)}` });
           report.ok = false;
         }
       }
     }
   }
   return report;
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -112,7 +112,7 @@ describe('engines that cannot be reached', () => {
     expect(Date.now() - started).toBeLessThan(15_000);
   }, 30_000);
 
-  it('k8s with a kubeconfig pointing at a closed port on 127.0.0.1: close rejects with EngineUnavailableError within 30 s', async () => {
+  it('k8s with a kubeconfig pointing at a closed port on 127.0.0.1: close rejects with EngineUnavailableError naming the refused connection within 30 s', async () => {
     const port = await closedPort();
     const dir = mkdtempSync(join(tmpdir(), 'drivetrain-rel-'));
     const kubeconfig = join(dir, 'config');
@@ -129,7 +129,10 @@ describe('engines that cannot be reached', () => {
     );
     const driver = createK8sDriver({ namespace: testNamespace('run'), kubeconfig, retry: { retries: 1 } } as Parameters<typeof createK8sDriver>[0]) as Driver;
     const started = Date.now();
-    await expect(driver.close({ signal: AbortSignal.timeout(30_000) })).rejects.toBeInstanceOf(EngineUnavailableError);
+    const closing = driver.close({ signal: AbortSignal.timeout(30_000) });
+    await expect(closing).rejects.toBeInstanceOf(EngineUnavailableError);
+    // fetch says only "fetch failed"; the reason is on its cause and must reach the message.
+    await expect(closing).rejects.toThrow(`connect ECONNREFUSED 127.0.0.1:${port}`);
     expect(Date.now() - started).toBeLessThan(30_000);
   }, 45_000);
 });
