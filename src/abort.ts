@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
 /**
  * AbortSignal helpers. Listeners are always removed and timers unref'd, so a
  * finished operation never keeps the process alive.
@@ -17,27 +19,18 @@ export function abortReason(signal: AbortSignal): Error {
 /** Settles like `promise`, or rejects with the signal's reason when it fires first. The promise keeps running. */
 export function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (signal === undefined) return promise;
-  if (signal.aborted) {
+  const { promise: raced, resolve, reject } = Promise.withResolvers<T>();
+  const onAbort = (): void => {
     promise.catch(() => {});
-    return Promise.reject(abortReason(signal));
+    reject(abortReason(signal));
+  };
+  if (signal.aborted) {
+    onAbort();
+    return raced;
   }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      promise.catch(() => {});
-      reject(abortReason(signal));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+  signal.addEventListener('abort', onAbort, { once: true });
+  promise.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  return raced;
 }
 
 /** A signal that fires when any of `signals` fires or after `timeoutMs` (when given). */
@@ -47,21 +40,14 @@ export function anySignal(signals: ReadonlyArray<AbortSignal | undefined>, timeo
   return AbortSignal.any(list);
 }
 
-/** Resolves after `ms`, or rejects when the signal fires. The timer does not keep the process alive. */
-export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortReason(signal));
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(abortReason(signal as AbortSignal));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    timer.unref();
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Resolves after `ms`, or rejects with the signal's reason when it fires. The timer does not keep the process alive. */
+export async function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal, ref: false });
+  } catch (error) {
+    // Node's timer rejects with its own AbortError; callers see the signal's reason.
+    throw signal?.aborted ? abortReason(signal) : error;
+  }
 }
 
 /** True for the errors an aborted signal produces. */
