@@ -13,7 +13,7 @@ RUN_DIR := .drivetrain/runs/$(RUN_TAG)
 MACHINE_PATH := $(PATH)
 export PATH := $(CURDIR)/node_modules/.bin:$(PATH)
 
-.PHONY: deps build typecheck infra test test-under-load fuzz stress-last-line demo conformance bench cluster clean
+.PHONY: deps build typecheck infra test test-lines test-under-load fuzz stress-last-line demo conformance bench cluster clean
 
 deps: node_modules/.package-lock.json
 
@@ -37,8 +37,24 @@ test: deps infra build
 	@mkdir -p $(RUN_DIR)
 	DRIVETRAIN_TEST_RUN=$(RUN_TAG) npx vitest run --reporter=default --reporter=json --outputFile.json=$(RUN_DIR)/report.json; \
 	  status=$$?; \
+	  $(MAKE) --no-print-directory test-lines RUN_TAG=$(RUN_TAG) || status=1; \
 	  node test/infra/leak-check.mjs $(RUN_TAG) $${CI:+--remove} || status=1; \
-	  node test/infra/summary.mjs $(RUN_DIR)/report.json || status=1; exit $$status
+	  node test/infra/summary.mjs $(RUN_DIR)/report.json $(foreach v,$(OTHER_NODE_LINES),$(RUN_DIR)/report-node-$(v).json) || status=1; exit $$status
+
+# The other supported Node.js lines (README, Node.js versions), each brought from the npm
+# registry by test/infra/node-line.sh, run the suites where one runtime differs from another:
+# the contract and the drivers' conformance, the native driver, the CLI, the README's examples.
+OTHER_NODE_LINES := 22.23.5 24.22.3
+LINE_SUITES := test/unit test/drivers test/native test/k8s/pure.test.ts test/k8s/options.test.ts test/cli/usage.test.ts test/readme
+
+test-lines: deps infra build
+	@mkdir -p $(RUN_DIR)
+	@status=0; for version in $(OTHER_NODE_LINES); do \
+	  node=$$(bash test/infra/node-line.sh $$version) || { status=1; continue; }; \
+	  echo "tests on Node $$version: $(LINE_SUITES)"; \
+	  PATH="$$(dirname $$node):$$PATH" DRIVETRAIN_TEST_RUN=$(RUN_TAG) $$node node_modules/vitest/vitest.mjs run $(LINE_SUITES) \
+	    --reporter=default --reporter=json --outputFile.json=$(RUN_DIR)/report-node-$$version.json || status=1; \
+	done; exit $$status
 
 # `make test` three times in a row while stress-ng loads every core (docs/reliability.md).
 test-under-load: deps infra build
@@ -59,7 +75,7 @@ fuzz: deps infra
 
 # Runs one echo through the best available driver (Docker when an engine answers, else native).
 demo: deps build
-	node dist/src/cli/main.js demo
+	node dist/src/cli/bin.js demo
 
 # The conformance suite against one driver: `make conformance DRIVER=k8s` (KUBECONFIG=… for a real cluster).
 conformance: deps build

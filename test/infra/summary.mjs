@@ -1,16 +1,26 @@
-// Prints vitest's JSON report as one closing line: "tests: N passed, N failed, N skipped".
+// Prints vitest's JSON reports as closing lines: "tests: N passed, N failed, N skipped",
+// one per report (the whole suite, then each other Node.js line's). Fails when any
+// report is missing, has a failure, or passed nothing.
+//   node test/infra/summary.mjs <report.json> [<report-node-<version>.json> …]
 import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
 
-const file = process.argv[2];
-let report;
-try {
-  report = JSON.parse(readFileSync(file, 'utf8'));
-} catch (error) {
-  console.log(`tests: 0 passed, 1 failed (no report at ${file}: ${error.message})`);
-  process.exit(1);
+let ok = true;
+for (const file of process.argv.slice(2)) {
+  const line = /^report-node-(.+)\.json$/.exec(basename(file))?.[1];
+  const label = line === undefined ? 'tests' : `tests on Node ${line}`;
+  let report;
+  try {
+    report = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    console.log(`${label}: 0 passed, 1 failed (no report at ${file}: ${error.message})`);
+    ok = false;
+    continue;
+  }
+  const passed = report.numPassedTests ?? 0;
+  const failed = (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
+  const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
+  console.log(`${label}: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+  if (failed !== 0 || report.success === false || passed === 0) ok = false;
 }
-const passed = report.numPassedTests ?? 0;
-const failed = (report.numFailedTests ?? 0) + (report.numRuntimeErrorTestSuites ?? 0);
-const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
-console.log(`tests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
-process.exit(failed === 0 && report.success !== false && passed > 0 ? 0 : 1);
+process.exit(ok ? 0 : 1);
