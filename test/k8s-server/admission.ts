@@ -9,6 +9,9 @@ import { defaultRbacObject } from './auth/validation.js';
 /** The default StorageClass reported to clients and filled into PVCs. */
 export const DEFAULT_STORAGE_CLASS = 'standard';
 
+/** The second StorageClass: volumeBindingMode WaitForFirstConsumer (claims bind once a pod using them is scheduled). */
+export const WAIT_STORAGE_CLASS = 'wait-for-first-consumer';
+
 function defaultPullPolicy(image: string): string {
   const last = image.split('/').pop() ?? image;
   const tagged = last.includes(':') && !last.endsWith(':latest');
@@ -59,6 +62,10 @@ export function defaultSpec(resource: string, object: KObject): void {
     object.spec.enableServiceLinks ??= true;
     object.spec.priority ??= 0;
     object.spec.preemptionPolicy ??= 'PreemptLowerPriority';
+    // core/v1 SetDefaults_Pod (pods only, not templates): a limit without a request requests the limit.
+    for (const c of [...(object.spec.containers ?? []), ...(object.spec.initContainers ?? [])]) {
+      if (c?.resources?.limits && typeof c.resources.limits === 'object') c.resources.requests = { ...c.resources.limits, ...(c.resources.requests ?? {}) };
+    }
   }
   if (resource === 'jobs' && object.spec?.template) defaultPodSpec(object.spec.template.spec, 'Never');
   if (resource === 'deployments' && object.spec?.template) defaultPodSpec(object.spec.template.spec, 'Always');

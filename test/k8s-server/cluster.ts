@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import type { ClusterComponent, ClusterContext, PodStreams, StartNode } from './api.js';
 import { Auth, type AuthorizationMode } from './auth/auth.js';
+import { startQuotaController } from './admission/quota.js';
 import { ensureBootstrapPolicy } from './auth/bootstrap-policy.js';
 import { serviceAccountGroups, splitServiceAccountUsername } from './auth/user.js';
 import { eventRecorder } from './events.js';
@@ -144,7 +145,12 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const listen = async () => {
     ensureBuiltInNamespaces(store);
     if (auth.mode === 'RBAC') ensureBootstrapPolicy(store);
-    stopNamespaces = startNamespaceController(store);
+    const stopNamespaceController = startNamespaceController(store);
+    const stopQuotaController = startQuotaController(store);
+    stopNamespaces = () => {
+      stopNamespaceController();
+      stopQuotaController();
+    };
     node = await startNode(clusterContext);
     const s = createServer({ cert: tls.cert, key: tls.key, ALPNProtocols: ['http/1.1'] }, handlers.request);
     s.on('upgrade', handlers.upgrade);

@@ -1,4 +1,4 @@
-import { DEFAULT_STORAGE_CLASS } from './admission.js';
+import { DEFAULT_STORAGE_CLASS, WAIT_STORAGE_CLASS } from './admission.js';
 import type { KObject } from './api.js';
 import { RESOURCES } from './resources.js';
 import type { Store } from './store/store.js';
@@ -11,16 +11,21 @@ import type { Store } from './store/store.js';
 
 const BUILT_IN = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
 
-/** Built-in namespaces and the default StorageClass `standard`. */
+/** Built-in namespaces, the default StorageClass `standard` (Immediate) and `wait-for-first-consumer`. */
 export function ensureBuiltInNamespaces(store: Store): void {
-  if (!store.get('storageclasses', undefined, DEFAULT_STORAGE_CLASS)) {
+  const classes = [
+    { name: DEFAULT_STORAGE_CLASS, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' }, volumeBindingMode: 'Immediate' },
+    { name: WAIT_STORAGE_CLASS, annotations: {}, volumeBindingMode: 'WaitForFirstConsumer' },
+  ];
+  for (const { name, annotations, volumeBindingMode } of classes) {
+    if (store.get('storageclasses', undefined, name)) continue;
     store.create('storageclasses', {
       apiVersion: 'storage.k8s.io/v1',
       kind: 'StorageClass',
-      metadata: { name: DEFAULT_STORAGE_CLASS, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } } as unknown as KObject['metadata'],
+      metadata: { name, ...(Object.keys(annotations).length ? { annotations } : {}) } as unknown as KObject['metadata'],
       provisioner: 'drivetrain.dev/local-docker-volume',
       reclaimPolicy: 'Delete',
-      volumeBindingMode: 'Immediate',
+      volumeBindingMode,
       allowVolumeExpansion: true,
     });
   }

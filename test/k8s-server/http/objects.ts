@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { admitWithIdentity, defaultObject, defaultSpec } from '../admission.js';
+import { admitCreate, assignGeneratedName, warningHeader } from '../admission/index.js';
 import type { KObject } from '../api.js';
 import { groupVersion } from '../resources.js';
 import { parseFieldSelector } from '../store/selectors.js';
@@ -103,17 +104,19 @@ export async function serveCreate(ctx: HttpContext, route: Route, req: IncomingM
   checkNamespace(ctx, route, true, meta.name || meta.generateName || '');
   defaultObject(route.info.plural, body);
   validateObject(route.info, body);
+  if (!isDryRun(route.query)) assignGeneratedName(body);
+  const headers = warningHeader(admitCreate(ctx.store, route.info.plural, body, isDryRun(route.query)));
   if (isDryRun(route.query)) {
     const preview = structuredClone(body);
     preview.metadata.name ||= `${meta.generateName ?? ''}dryrun`;
     preview.metadata.uid = randomUUID();
     preview.metadata.creationTimestamp = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
     admitWithIdentity(route.info.plural, preview);
-    sendJson(res, 201, preview);
+    sendJson(res, 201, preview, headers);
     return;
   }
   const created = ctx.store.create(route.info.plural, body, (object) => admitWithIdentity(route.info.plural, object));
-  sendJson(res, 201, created);
+  sendJson(res, 201, created, headers);
 }
 
 /** Fields a PUT of the main resource may not change; the status subresource owns status. */

@@ -126,6 +126,9 @@ const SCHEMA: Record<string, Message> = {
   ClusterRoleBinding: { 1: m('metadata', 'ObjectMeta'), 2: m('subjects', 'Subject', true), 3: m('roleRef', 'RoleRef') },
   Subject: { 1: s('kind'), 2: s('apiGroup'), 3: s('name'), 4: s('namespace') },
   RoleRef: { 1: s('apiGroup'), 2: s('kind'), 3: s('name') },
+  // kubectl create quota.
+  ResourceQuota: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'ResourceQuotaSpec'), 3: m('status', 'Empty') },
+  ResourceQuotaSpec: { 1: { name: 'hard', type: 'quantity', map: true }, 2: { name: 'scopes', type: 'string', repeated: true } },
   // authorization.k8s.io/v1 (kubectl auth can-i).
   SelfSubjectAccessReview: { 1: m('metadata', 'ObjectMeta'), 2: m('spec', 'SelfSubjectAccessReviewSpec'), 3: m('status', 'Empty') },
   SelfSubjectAccessReviewSpec: { 1: m('resourceAttributes', 'ResourceAttributes'), 2: m('nonResourceAttributes', 'NonResourceAttributes') },
@@ -140,7 +143,7 @@ const SCHEMA: Record<string, Message> = {
 
 /** The message decoding each kind's raw bytes. */
 const KINDS: Record<string, string> = Object.fromEntries(
-  ['Namespace', 'ConfigMap', 'Secret', 'Job', 'Deployment', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SelfSubjectReview'].map((kind) => [kind, kind]),
+  ['Namespace', 'ConfigMap', 'Secret', 'Job', 'Deployment', 'ResourceQuota', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding', 'SelfSubjectAccessReview', 'SelfSubjectRulesReview', 'SelfSubjectReview'].map((kind) => [kind, kind]),
 );
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]); // "k8s\0"

@@ -103,6 +103,16 @@ function jobStatus(job: KObject): string {
 const bindingRow = (b: any) => [b.metadata.name, `${b.roleRef?.kind ?? ''}/${b.roleRef?.name ?? ''}`, age(b.metadata.creationTimestamp)];
 const CREATED_AT: Column = { name: 'Created At', type: 'string', format: 'date' };
 
+/** printResourceQuota: `used/hard` per resource, limits.* apart, resources sorted. */
+function quotaRow(q: any): unknown[] {
+  const hard: Record<string, string> = q.status?.hard ?? {};
+  const used: Record<string, string> = q.status?.used ?? {};
+  const request: string[] = [];
+  const limit: string[] = [];
+  for (const r of Object.keys(hard).sort()) (r.split('.')[0] === 'limits' && r.includes('.') ? limit : request).push(`${r}: ${used[r] ?? '0'}/${hard[r]}`);
+  return [q.metadata.name, age(q.metadata.creationTimestamp), request.join(', '), limit.join(', ')];
+}
+
 interface TableSpec {
   columns: Column[];
   row(object: KObject): unknown[];
@@ -177,6 +187,7 @@ const SPECS: Record<string, TableSpec> = {
       age(c.metadata.creationTimestamp),
     ],
   },
+  resourcequotas: { columns: [NAME, AGE, { name: 'Request', type: 'string' }, { name: 'Limit', type: 'string' }], row: quotaRow },
   roles: { columns: [NAME, CREATED_AT], row: (r) => [r.metadata.name, r.metadata.creationTimestamp] },
   clusterroles: { columns: [NAME, CREATED_AT], row: (r) => [r.metadata.name, r.metadata.creationTimestamp] },
   rolebindings: { columns: [NAME, { name: 'Role', type: 'string' }, AGE], row: bindingRow },

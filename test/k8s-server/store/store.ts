@@ -36,7 +36,8 @@ function clone<T>(value: T): T {
   return structuredClone(value);
 }
 
-function generatedName(base: string): string {
+/** A name for `generateName`: the prefix (cut to 58) and five random characters, as names.SimpleNameGenerator makes it. */
+export function generatedName(base: string): string {
   let suffix = '';
   for (let i = 0; i < 5; i++) suffix += GENERATE_ALPHABET[Math.floor(Math.random() * GENERATE_ALPHABET.length)];
   return base.slice(0, 58) + suffix;

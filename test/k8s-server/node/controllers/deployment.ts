@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ClusterContext, KObject, StoreEvent } from '../../api.js';
 import { defaultObject } from '../../admission.js';
 import { deletePod } from './gc.js';
-import { controllerOf, isActivePod, later, now } from './shared.js';
+import { admitControllerPod, controllerOf, isActivePod, later, now } from './shared.js';
 
 const SAFE = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -67,6 +67,7 @@ export class DeploymentController {
       spec: structuredClone(template.spec ?? {}),
     };
     defaultObject('pods', pod);
+    if (!admitControllerPod(this.ctx, deploy, pod)) return;
     const created = this.ctx.store.create('pods', pod);
     this.ctx.recordEvent(deploy, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
   }

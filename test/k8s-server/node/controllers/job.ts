@@ -1,7 +1,7 @@
 import type { ClusterContext, KObject, StoreEvent } from '../../api.js';
 import { defaultObject } from '../../admission.js';
 import { deletePod } from './gc.js';
-import { controllerOf, isActivePod, later, now, Timers } from './shared.js';
+import { admitControllerPod, controllerOf, isActivePod, later, now, Timers } from './shared.js';
 
 const TRACKING = 'batch.kubernetes.io/job-tracking';
 const RETRY_CAP_MS = 600_000;
@@ -128,8 +128,14 @@ export class JobController {
       spec: structuredClone(template.spec ?? {}),
     };
     defaultObject('pods', pod);
+    if (!admitControllerPod(this.ctx, job, pod)) return this.retryLater(job);
     const created = this.ctx.store.create('pods', pod);
     this.ctx.recordEvent(job, 'Normal', 'SuccessfulCreate', `Created pod: ${created.metadata.name}`);
+  }
+
+  /** A refused pod is tried again later, as the controller's rate-limited requeue does. */
+  private retryLater(job: KObject): void {
+    this.timers.set(`create/${job.metadata.uid}`, 10_000, () => this.reconcile(job.metadata.namespace ?? '', job.metadata.name));
   }
 
   private deletePod(pod: KObject): void {

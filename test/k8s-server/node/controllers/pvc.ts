@@ -4,11 +4,23 @@ import { claimVolumeName, makeWorldWritable } from '../kubelet/volumes.js';
 import { isActivePod, later, Timers } from './shared.js';
 
 const PROTECTION = 'kubernetes.io/pvc-protection';
+const PROVISIONER = 'drivetrain.dev/local-docker-volume';
+
+/** The node the scheduler chose for a claim of a WaitForFirstConsumer class (volume.kubernetes.io/selected-node). */
+export const SELECTED_NODE = 'volume.kubernetes.io/selected-node';
+
+/** Whether a claim waits for its first consumer: its class binds WaitForFirstConsumer and no node was chosen yet. */
+export function waitsForConsumer(ctx: ClusterContext, claim: KObject): boolean {
+  const storageClass = ctx.store.get('storageclasses', undefined, claim.spec?.storageClassName ?? '');
+  return storageClass?.volumeBindingMode === 'WaitForFirstConsumer' && !claim.metadata.annotations?.[SELECTED_NODE] && claim.status?.phase !== 'Bound';
+}
 
 /**
- * Binds every claim at once to a Docker volume (Immediate binding), and lifts
- * pvc-protection when no running pod uses a deleted claim; the claim's volume
- * is removed with it.
+ * Binds claims to Docker volumes: at once for an Immediate class; for a
+ * WaitForFirstConsumer class only once the scheduler annotated the node of the first
+ * pod using it (pkg/controller/volume/persistentvolume/pv_controller.go
+ * `syncUnboundClaim`, `shouldDelayBinding`). Lifts pvc-protection when no running pod
+ * uses a deleted claim; the claim's volume is removed with it.
  */
 export class PvcController {
   /** Docker volumes of deleted claims still held by a pod's containers: removed once those go. */
@@ -67,6 +79,15 @@ export class PvcController {
       return;
     }
     if (claim.status?.phase === 'Bound') return;
+    if (waitsForConsumer(this.ctx, claim)) {
+      // pv_controller.go emitEventForUnboundDelayBindingClaim.
+      this.ctx.recordEvent(claim, 'Normal', 'WaitForFirstConsumer', 'waiting for first consumer to be created before binding');
+      return;
+    }
+    if (claim.metadata.annotations?.[SELECTED_NODE]) {
+      // The external provisioner's events (sig-storage-lib-external-provisioner controller.go provisionClaimOperation).
+      this.ctx.recordEvent(claim, 'Normal', 'Provisioning', `External provisioner is provisioning volume for claim "${namespace}/${name}"`);
+    }
     const volume = claimVolumeName(claim);
     void this.ctx.docker
       .createVolume({ Name: volume, Labels: { [NODE_LABELS.instance]: this.ctx.instanceId, [NODE_LABELS.namespace]: namespace ?? 'default', [NODE_LABELS.claim]: name } })
@@ -79,8 +100,8 @@ export class PvcController {
             ...(c.metadata.annotations ?? {}),
             'pv.kubernetes.io/bind-completed': 'yes',
             'pv.kubernetes.io/bound-by-controller': 'yes',
-            'volume.beta.kubernetes.io/storage-provisioner': 'drivetrain.dev/local-docker-volume',
-            'volume.kubernetes.io/storage-provisioner': 'drivetrain.dev/local-docker-volume',
+            'volume.beta.kubernetes.io/storage-provisioner': PROVISIONER,
+            'volume.kubernetes.io/storage-provisioner': PROVISIONER,
           };
           c.status = {
             phase: 'Bound',

@@ -1,4 +1,6 @@
-import type { KObject } from '../../api.js';
+import type { ClusterContext, KObject } from '../../api.js';
+import { admitCreate, assignGeneratedName } from '../../admission/index.js';
+import { StatusError } from '../../status.js';
 import { now } from '../kubelet/status.js';
 
 export { now };
@@ -31,5 +33,22 @@ export class Timers {
   clear(): void {
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
+  }
+}
+
+/**
+ * Passes a pod a controller is about to create through the API server's admission
+ * (PodSecurity, ResourceQuota). A refusal becomes the controller's Warning event
+ * FailedCreate "Error creating: …" (pkg/controller/controller_utils.go) and false.
+ */
+export function admitControllerPod(ctx: ClusterContext, owner: KObject, pod: KObject): boolean {
+  assignGeneratedName(pod);
+  try {
+    admitCreate(ctx.store, 'pods', pod);
+    return true;
+  } catch (error) {
+    if (!(error instanceof StatusError)) throw error;
+    ctx.recordEvent(owner, 'Warning', 'FailedCreate', `Error creating: ${error.message}`);
+    return false;
   }
 }

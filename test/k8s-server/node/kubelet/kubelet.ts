@@ -1,5 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { ClusterContext, KObject, StoreEvent } from '../../api.js';
+import { SELECTED_NODE, waitsForConsumer } from '../controllers/pvc.js';
 import { NODE_LABELS, instanceFilter } from './labels.js';
 import { PodWorker, removePodContainers, type Adoptable } from './pod-worker.js';
 import { now } from './status.js';
@@ -57,11 +58,37 @@ export class Kubelet {
         else this.handle(event.object);
       } else if (['persistentvolumeclaims', 'secrets', 'configmaps'].includes(event.resource)) {
         for (const worker of this.workers.values()) worker.kick();
+        // A claim that bound may let a pod waiting for it be scheduled.
+        if (event.resource === 'persistentvolumeclaims') for (const pod of this.ctx.store.list('pods', event.object.metadata.namespace)) if (!pod.spec?.nodeName) this.handle(pod);
       }
     });
   }
 
+  /**
+   * The scheduler's VolumeBinding plugin: a claim of a WaitForFirstConsumer class gets the
+   * chosen node (selected-node annotation) and the pod is bound to the node only once
+   * every such claim is Bound (pkg/scheduler/framework/plugins/volumebinding PreBind).
+   * True when the pod can be bound now.
+   */
+  private volumesReady(pod: KObject): boolean {
+    let ready = true;
+    for (const volume of pod.spec?.volumes ?? []) {
+      const claimName = volume?.persistentVolumeClaim?.claimName;
+      const claim = claimName ? this.ctx.store.get('persistentvolumeclaims', pod.metadata.namespace, claimName) : undefined;
+      if (!claim) continue;
+      if (waitsForConsumer(this.ctx, claim)) {
+        this.ctx.store.update('persistentvolumeclaims', claim.metadata.namespace, claim.metadata.name, (c) => {
+          c.metadata.annotations = { ...(c.metadata.annotations ?? {}), [SELECTED_NODE]: this.ctx.nodeName };
+        });
+      }
+      const current = this.ctx.store.get('persistentvolumeclaims', claim.metadata.namespace, claim.metadata.name);
+      if (current?.metadata.annotations?.[SELECTED_NODE] && current.status?.phase !== 'Bound') ready = false;
+    }
+    return ready;
+  }
+
   private schedule(pod: KObject): void {
+    if (!this.volumesReady(pod)) return;
     const updated = this.ctx.store.update('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
       if (p.metadata.uid !== pod.metadata.uid || p.spec.nodeName) return;
       p.spec.nodeName = this.ctx.nodeName;

@@ -1,0 +1,58 @@
+import type { KObject, StoreApi } from '../api.js';
+import { forbidden } from '../auth/forbidden.js';
+import { generatedName } from '../store/store.js';
+import { namespacePolicy, podSecurityViolations, policyName } from './pod-security.js';
+import { admitPodQuota } from './quota.js';
+
+/**
+ * Validating admission of creates, in kube-apiserver's plugin order: PodSecurity, then
+ * ResourceQuota (pkg/kubeapiserver/options/plugins.go `AllOrderedPlugins`). Pods created
+ * by controllers pass through here too, as they do through the real API server.
+ */
+
+/** A name generated now, before admission, as the registry's BeforeCreate does, so refusals name the object. */
+export function assignGeneratedName(object: KObject): void {
+  if (!object.metadata.name && object.metadata.generateName) object.metadata.name = generatedName(object.metadata.generateName);
+}
+
+/** The pod template of a workload (PodSpecExtractor): jobs and deployments. */
+function templateOf(resource: string, object: KObject): { metadata?: any; spec?: any } | undefined {
+  if (resource === 'jobs' || resource === 'deployments') return object.spec?.template;
+  return undefined;
+}
+
+/**
+ * Admits a create: throws the 403 of a refusal, returns the warnings to send
+ * (`Warning` headers). `dryRun` checks without charging quota.
+ */
+export function admitCreate(store: StoreApi, resource: string, object: KObject, dryRun = false): string[] {
+  const namespace = object.metadata.namespace ? store.get('namespaces', undefined, object.metadata.namespace) : undefined;
+  const policy = namespacePolicy(namespace);
+  const warnings: string[] = [];
+  if (resource === 'pods') {
+    const name = object.metadata.name ?? '';
+    // admission.go EvaluatePod with enforce=true.
+    const violation = podSecurityViolations(policy.enforce.level, object.metadata, object.spec);
+    if (violation) throw forbidden('', 'pods', name, `violates PodSecurity ${JSON.stringify(policyName(policy.enforce))}: ${violation}`);
+    const warning = podSecurityViolations(policy.warn.level, object.metadata, object.spec);
+    if (warning) warnings.push(`would violate PodSecurity ${JSON.stringify(policyName(policy.warn))}: ${warning}`);
+    if (!dryRun) {
+      const refused = admitPodQuota(store, object);
+      if (refused) throw forbidden('', 'pods', name, refused);
+    }
+    return warnings;
+  }
+  const template = templateOf(resource, object);
+  if (template) {
+    // ValidatePodController: workloads are only warned about (and audited), never refused.
+    const warning = podSecurityViolations(policy.warn.level, template.metadata, template.spec);
+    if (warning) warnings.push(`would violate PodSecurity ${JSON.stringify(policyName(policy.warn))}: ${warning}`);
+  }
+  return warnings;
+}
+
+/** The `Warning` header value of these warnings (net.NewWarningHeader: 299, agent "-", quoted text). */
+export function warningHeader(warnings: string[]): Record<string, string> {
+  if (warnings.length === 0) return {};
+  return { Warning: warnings.map((w) => `299 - "${w.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`).join(', ') };
+}
