@@ -24,7 +24,7 @@ export const FULL_RUN = process.env.DRIVETRAIN_FUZZ === 'full';
 
 const RUNS: Record<PropertyKind, { quick: number; full: number }> = {
   pure: { quick: 1_000, full: 10_000 },
-  stream: { quick: 200, full: 10_000 },
+  stream: { quick: 100, full: 10_000 },
   fs: { quick: 100, full: 10_000 },
 };
 
