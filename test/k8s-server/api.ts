@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { PodLogOptions } from './pod-log-options.js';
 import type { ClusterProfile } from './profile/profile.js';
+import type { NodePartition } from './faults.js';
 
 /**
  * The seams inside the local Kubernetes API server: the API part (HTTP, storage,
@@ -83,6 +84,8 @@ export interface ClusterContext {
   nodeName: string;
   /** The Kubernetes version and feature gates the API server and kubelet reproduce. */
   profile: ClusterProfile;
+  /** Whether the node answers the control plane (a lost node's kubelet writes and does nothing). @default always answers */
+  partition?: NodePartition;
   /** Records a core/v1 Event about `involved` (Scheduled, Pulling, Started, Killing, BackOff, …). */
   recordEvent(involved: KObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
 }

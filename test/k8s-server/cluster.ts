@@ -12,7 +12,7 @@ import { ensureBootstrapPolicy } from './auth/bootstrap-policy.js';
 import { serviceAccountGroups, splitServiceAccountUsername } from './auth/user.js';
 import { eventRecorder } from './events.js';
 import { Faults } from './faults.js';
-import type { HttpContext } from './http/context.js';
+import type { HttpContext, OpenWatch } from './http/context.js';
 import { createHandlers } from './http/server.js';
 import { Metrics } from './metrics.js';
 import { ensureBuiltInNamespaces, startNamespaceController } from './namespaces.js';
@@ -98,11 +98,18 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
   const startNode = options.startNode ?? (await realNode());
   const instanceId = `${randomBytes(6).toString('hex')}`;
   const metrics = new Metrics();
-  const watches = new Set<() => void>();
-  const faults = new Faults(() => {
-    const all = [...watches];
-    for (const cut of all) cut();
-    return all.length;
+  const watches = new Set<OpenWatch>();
+  const faults = new Faults({
+    cut: () => {
+      const all = [...watches];
+      for (const watch of all) watch.cut();
+      return all.length;
+    },
+    silence: () => {
+      const all = [...watches];
+      for (const watch of all) watch.silence();
+      return all.length;
+    },
   });
 
   let store = new Store({ stateDir });
@@ -136,6 +143,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     instanceId,
     nodeName: 'local-node',
     profile,
+    partition: faults,
     recordEvent: eventRecorder(() => store),
   };
 

@@ -33,16 +33,38 @@ export interface FaultRequest {
   delayMs?: number;
   /** Cuts every open watch now. */
   cutWatches?: boolean;
+  /** Silences every open watch now (see `Faults.silenceWatches`). */
+  silenceWatches?: boolean;
+  /** true: the node is lost (see `Faults.loseNode`); false: it is back. */
+  nodeLost?: boolean;
 }
 
-export class Faults {
+/** What the server's open watches offer to faults: cut them, or silence them. */
+export interface OpenWatches {
+  /** Drops every open watch connection; returns how many. */
+  cut(): number;
+  /** Stops every open watch from writing anything (events, bookmarks, its end); returns how many. */
+  silence(): number;
+}
+
+/** Whether the node answers the control plane (read by the node part). */
+export interface NodePartition {
+  /** The node is cut off: its kubelet writes nothing and acts on nothing. */
+  readonly nodeLost: boolean;
+  /** Calls `listener` when a lost node comes back; returns the unsubscribe function. */
+  onNodeRecovered(listener: () => void): () => void;
+}
+
+export class Faults implements NodePartition {
   private spec: FaultSpec | undefined;
+  private lost = false;
+  private readonly recoveredListeners = new Set<() => void>();
   /** Latency added to every resource request, in ms. @default 0 */
   delayMs = 0;
   /** How many requests got a fault since the last `clear()` (so tests can count retries). */
   injected = 0;
 
-  constructor(private readonly cutAll: () => number) {}
+  constructor(private readonly watches: OpenWatches) {}
 
   set(spec: FaultSpec): void {
     if (!(spec.rate >= 0 && spec.rate <= 1)) throw new TypeError('faults.rate must be between 0 and 1');
@@ -50,15 +72,53 @@ export class Faults {
     this.spec = { ...spec };
   }
 
+  /** Clears every fault; a lost node comes back. */
   clear(): void {
     this.spec = undefined;
     this.delayMs = 0;
     this.injected = 0;
+    this.recoverNode();
   }
 
   /** Drops every open watch connection; returns how many were cut. */
   cutWatches(): number {
-    return this.cutAll();
+    return this.watches.cut();
+  }
+
+  /**
+   * Makes every open watch a half-open connection: it stays open but delivers nothing
+   * more, not even its end at `timeoutSeconds`, as when a NAT or proxy silently drops a
+   * flow. Watches opened afterwards work. Returns how many were silenced.
+   */
+  silenceWatches(): number {
+    return this.watches.silence();
+  }
+
+  get nodeLost(): boolean {
+    return this.lost;
+  }
+
+  /**
+   * Cuts the node off, as a node that stops answering (crash, network partition): its
+   * kubelet writes no status and acts on nothing (new pods, deletions), while its
+   * containers keep running. The pods it runs stay as last reported; a pod deleted
+   * meanwhile stays Terminating. There is no node lifecycle controller here: a test
+   * deletes the pod itself where the taint eviction controller would.
+   */
+  loseNode(): void {
+    this.lost = true;
+  }
+
+  /** A lost node answers again: its kubelet reports and catches up with what it missed. */
+  recoverNode(): void {
+    if (!this.lost) return;
+    this.lost = false;
+    for (const listener of [...this.recoveredListeners]) listener();
+  }
+
+  onNodeRecovered(listener: () => void): () => void {
+    this.recoveredListeners.add(listener);
+    return () => this.recoveredListeners.delete(listener);
   }
 
   /** The fault to inject into this request, if any. */
@@ -85,11 +145,14 @@ export class Faults {
       });
     }
     if (request.cutWatches) this.cutWatches();
+    if (request.silenceWatches) this.silenceWatches();
+    if (request.nodeLost === true) this.loseNode();
+    if (request.nodeLost === false) this.recoverNode();
   }
 
   /** What `GET /debug/faults` shows. */
   describe(): object {
-    return { active: !!this.spec, rate: this.spec?.rate ?? 0, kind: this.spec?.kind ?? null, delayMs: this.delayMs, injected: this.injected };
+    return { active: !!this.spec, rate: this.spec?.rate ?? 0, kind: this.spec?.kind ?? null, delayMs: this.delayMs, injected: this.injected, nodeLost: this.lost };
   }
 }
 

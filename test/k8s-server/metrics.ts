@@ -10,10 +10,26 @@ export interface RequestCount {
   count: number;
 }
 
+/** One request of the recent-request log, as an audit event records it (`requestURI` with its query). */
+export interface RecordedRequest {
+  verb: string;
+  resource: string;
+  subresource: string;
+  requestURI: string;
+}
+
+/** How many requests the recent-request log keeps. */
+const RECENT_REQUESTS = 1000;
+
 export class Metrics {
   private readonly counts = new Map<string, RequestCount>();
+  private recentRequests: RecordedRequest[] = [];
 
-  record(verb: string, resource: string, subresource = ''): void {
+  record(verb: string, resource: string, subresource = '', requestURI?: string): void {
+    if (requestURI !== undefined) {
+      this.recentRequests.push({ verb, resource, subresource, requestURI });
+      if (this.recentRequests.length > RECENT_REQUESTS) this.recentRequests.splice(0, this.recentRequests.length - RECENT_REQUESTS);
+    }
     const key = `${verb}\u0000${resource}\u0000${subresource}`;
     const entry = this.counts.get(key);
     if (entry) entry.count++;
@@ -30,8 +46,14 @@ export class Metrics {
     return this.counts.get(`${verb}\u0000${resource}\u0000${subresource}`)?.count ?? 0;
   }
 
+  /** The last requests (up to 1000), oldest first, optionally of one verb and resource. */
+  recent(verb?: string, resource?: string): RecordedRequest[] {
+    return this.recentRequests.filter((r) => (verb === undefined || r.verb === verb) && (resource === undefined || r.resource === resource)).map((r) => ({ ...r }));
+  }
+
   reset(): void {
     this.counts.clear();
+    this.recentRequests = [];
   }
 
   /** Prometheus text exposition format. */

@@ -12,10 +12,18 @@ export interface HttpContext {
   serverAddress(): string;
   /** Interval of watch BOOKMARK events, in ms. */
   bookmarkIntervalMs: number;
-  /** Open watches, so faults and restart can cut them. */
-  watches: Set<() => void>;
+  /** Open watches, so faults and restart can cut or silence them. */
+  watches: Set<OpenWatch>;
   /** The Kubernetes version and feature gates reproduced. */
   profile: ClusterProfile;
+}
+
+/** One open watch, as faults see it. */
+export interface OpenWatch {
+  /** Drops the connection without a clean end. */
+  cut(): void;
+  /** Writes nothing more on it, its end included (a half-open connection). */
+  silence(): void;
 }
 
 /** A parsed resource URL. */

@@ -142,7 +142,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         if (!(await serveNonResource(deps, method, path, req, res))) throw errors.notFound('', '');
         return;
       }
-      deps.metrics.record(verbOf(method, route), route.info.plural, route.subresource ?? '');
+      deps.metrics.record(verbOf(method, route), route.info.plural, route.subresource ?? '', req.url ?? path);
       await serveResource(deps, route, req, res);
     } catch (error) {
       sendError(res, error);
@@ -173,7 +173,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
           throw errors.badRequest('only pods/exec and pods/attach can be upgraded');
         }
         if (String(req.headers.upgrade).toLowerCase() !== 'websocket') throw upgradeRequired();
-        deps.metrics.record('connect', 'pods', route.subresource);
+        deps.metrics.record('connect', 'pods', route.subresource, req.url);
         getObject(deps.ctx, route);
         const request = { namespace: route.namespace!, name: route.name!, query: url.searchParams, req };
         if (route.subresource === 'exec') deps.ctx.node().exec(request, socket, head);

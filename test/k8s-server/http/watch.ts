@@ -3,7 +3,7 @@ import type { KObject } from '../api.js';
 import { parseFieldSelector, parseLabelSelector } from '../store/selectors.js';
 import type { HistoryEvent } from '../store/store.js';
 import { errors } from '../status.js';
-import type { HttpContext, Route } from './context.js';
+import type { HttpContext, OpenWatch, Route } from './context.js';
 
 /** A slow watcher that buffers more than this is dropped rather than slowing writes. */
 const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -27,6 +27,7 @@ export function serveWatch(ctx: HttpContext, route: Route, req: IncomingMessage,
   res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
   res.flushHeaders();
   let closed = false;
+  let silenced = false;
   let timeoutTimer: NodeJS.Timeout | undefined;
   let bookmarkTimer: NodeJS.Timeout | undefined;
   const close = () => {
@@ -35,18 +36,24 @@ export function serveWatch(ctx: HttpContext, route: Route, req: IncomingMessage,
     unsubscribe();
     clearTimeout(timeoutTimer);
     clearTimeout(bookmarkTimer);
-    ctx.watches.delete(cut);
-    res.end();
+    ctx.watches.delete(open);
+    // A silenced watch never ends: the client sees nothing until it gives up itself.
+    if (!silenced) res.end();
   };
-  // A cut drops the connection without a clean end, as a broken network would.
-  const cut = () => {
-    close();
-    res.socket?.destroy();
+  const open: OpenWatch = {
+    // A cut drops the connection without a clean end, as a broken network would.
+    cut: () => {
+      close();
+      res.socket?.destroy();
+    },
+    silence: () => {
+      silenced = true;
+    },
   };
   const write = (type: string, object: unknown) => {
-    if (closed) return;
+    if (closed || silenced) return;
     res.write(`${JSON.stringify({ type, object })}\n`);
-    if (res.writableLength > MAX_BUFFERED_BYTES) cut();
+    if (res.writableLength > MAX_BUFFERED_BYTES) open.cut();
   };
 
   let sentUpTo = 0;
@@ -64,7 +71,7 @@ export function serveWatch(ctx: HttpContext, route: Route, req: IncomingMessage,
     if (now) write(event.type, render(event.object));
   };
   const unsubscribe = ctx.store.subscribeHistory(deliver);
-  ctx.watches.add(cut);
+  ctx.watches.add(open);
   req.on('close', close);
   res.on('error', close);
 

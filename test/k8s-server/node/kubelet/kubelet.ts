@@ -45,14 +45,37 @@ export class Kubelet {
       if (!previous || count(container) > count(previous)) byName.set(name, container);
       this.adoptable.set(uid, byName);
     }
-    this.unsubscribe = this.ctx.store.subscribe((event) => this.onEvent(event));
+    const unsubscribeStore = this.ctx.store.subscribe((event) => this.onEvent(event));
+    const unsubscribeRecovery = this.ctx.partition?.onNodeRecovered(() => queueMicrotask(() => this.catchUp())) ?? (() => {});
+    this.unsubscribe = () => {
+      unsubscribeStore();
+      unsubscribeRecovery();
+    };
+    for (const pod of pods) this.handle(pod);
+  }
+
+  /**
+   * A lost node came back: it reports what its pods did meanwhile, then acts on what it
+   * missed (new pods, deletions, pods force-deleted while it was away).
+   */
+  private catchUp(): void {
+    if (this.stopped) return;
+    for (const worker of this.workers.values()) worker.resync();
+    const pods = this.ctx.store.list('pods');
+    const present = new Set(pods.map((pod) => pod.metadata.uid));
+    for (const [uid, worker] of this.workers) {
+      if (present.has(uid)) continue;
+      this.workers.delete(uid);
+      void worker.terminate(0, false).catch(() => undefined);
+    }
     for (const pod of pods) this.handle(pod);
   }
 
   private onEvent(event: StoreEvent): void {
     // Store listeners run inside the store's write; act after it returns.
     queueMicrotask(() => {
-      if (this.stopped) return;
+      // A lost node hears nothing; it catches up when it comes back.
+      if (this.stopped || this.ctx.partition?.nodeLost === true) return;
       if (event.resource === 'pods') {
         if (event.type === 'DELETED') this.forget(event.object);
         else this.handle(event.object);

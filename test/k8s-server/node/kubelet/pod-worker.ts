@@ -64,7 +64,18 @@ export class PodWorker {
     });
   }
 
+  /** A lost node reaches nothing: no status, no events (see `Faults.loseNode`). */
+  private get cutOff(): boolean {
+    return this.ctx.partition?.nodeLost === true;
+  }
+
+  /** The node is back: report the pod's current state. */
+  resync(): void {
+    this.flush();
+  }
+
   private event(type: 'Normal' | 'Warning', reason: string, message: string): void {
+    if (this.cutOff) return;
     // Repeated identical waiting events (each retry) are recorded once, as a kubelet aggregates them.
     if (this.lastEvent.get(reason) === message && type === 'Warning') return;
     this.lastEvent.set(reason, message);
@@ -72,7 +83,7 @@ export class PodWorker {
   }
 
   private flush = (): void => {
-    if (this.shutdown.signal.aborted) return;
+    if (this.shutdown.signal.aborted || this.cutOff) return;
     if (this.model.phase === 'Pending' || this.model.phase === 'Running') {
       const begun = this.model.app.some((c) => c.state.running || c.state.terminated || c.restartCount > 0 || c.state.waiting?.reason === 'CrashLoopBackOff');
       this.model.phase = begun ? 'Running' : 'Pending';
