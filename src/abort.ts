@@ -40,10 +40,14 @@ export function anySignal(signals: ReadonlyArray<AbortSignal | undefined>, timeo
   return AbortSignal.any(list);
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason when it fires. The timer does not keep the process alive. */
-export async function delay(ms: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Resolves after `ms`, or rejects with the signal's reason when it fires. The timer does not
+ * keep the process alive, unless `keepAlive`: for a wait inside an operation a caller awaits
+ * (e.g. `close`) while nothing else may be running.
+ */
+export async function delay(ms: number, signal?: AbortSignal, options: { keepAlive?: boolean } = {}): Promise<void> {
   try {
-    await sleep(ms, undefined, { signal, ref: false });
+    await sleep(ms, undefined, { signal, ref: options.keepAlive === true });
   } catch (error) {
     // Node's timer rejects with its own AbortError; callers see the signal's reason.
     throw signal?.aborted ? abortReason(signal) : error;

@@ -29,7 +29,7 @@ export function createContext(kc: KubeConfig, options: ResolvedK8sOptions): K8sC
     apps: kc.makeApiClient(AppsV1Api),
     options,
     ns,
-    watcher: new PodWatcher(kc, core, ns, namespaceSelector(options.namespace)),
+    watcher: new PodWatcher({ kc, core, kubernetesNamespace: ns, labelSelector: namespaceSelector(options.namespace), idleTimeoutMs: options.livenessIntervalMs, retry: options.retry }),
     call: (what, request, signal) => callApi(what, request, { signal, policy: options.retry }),
   };
 }

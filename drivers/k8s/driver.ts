@@ -1,6 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { anySignal, delay } from '../../src/abort.js';
 import { ContainerNotFoundError, DriverClosedError, InvalidInputError } from '../../src/errors.js';
 import { LABELS, TASK_ID_ANNOTATION } from '../../src/labels.js';
@@ -11,7 +11,8 @@ import { deleteJob, findJobPod, readJob } from './jobs.js';
 import { namespaceSelector, taskObjectName } from './naming.js';
 import type { ResolvedK8sOptions } from './options.js';
 import { buildPod, IDLE_COMMAND } from './pod-spec.js';
-import { deletePod, getPod } from './pods.js';
+import { deletePod, getPod, lostRule } from './pods.js';
+import { isLost } from './pod-status.js';
 import { K8sSandbox } from './sandbox.js';
 import { feedStdin, startTask } from './task-start.js';
 import { TaskContainer, type LogStreamSupport } from './task-container.js';
@@ -160,14 +161,14 @@ export class K8sDriver implements Driver {
     this.lifetime.abort(new DriverClosedError(this.name));
     const ctx = this.ctx;
     const labelSelector = namespaceSelector(this.namespace);
-    const listAll = async (): Promise<{ jobs: string[]; pods: string[]; claims: string[] }> => {
+    const listAll = async (): Promise<{ jobs: string[]; pods: V1Pod[]; claims: string[] }> => {
       const [jobs, pods, claims] = await Promise.all([
         ctx.call('list jobs', () => ctx.batch.listNamespacedJob({ namespace: ctx.ns, labelSelector }), signal).then((l) => l.items, () => []),
         ctx.call('list pods', () => ctx.core.listNamespacedPod({ namespace: ctx.ns, labelSelector }), signal).then((l) => l.items),
         ctx.call('list volume claims', () => ctx.core.listNamespacedPersistentVolumeClaim({ namespace: ctx.ns, labelSelector }), signal).then((l) => l.items),
       ]);
       const names = (items: Array<{ metadata?: { name?: string } }>): string[] => items.map((item) => item.metadata?.name).filter((n): n is string => n !== undefined);
-      return { jobs: names(jobs), pods: names(pods), claims: names(claims) };
+      return { jobs: names(jobs), pods, claims: names(claims) };
     };
     try {
       const deadline = Date.now() + CLOSE_WAIT_MS;
@@ -175,9 +176,10 @@ export class K8sDriver implements Driver {
         const left = await listAll();
         if (left.jobs.length + left.pods.length + left.claims.length === 0 || Date.now() > deadline) break;
         await Promise.all(left.jobs.map((name) => deleteJob(ctx, name, signal).catch(() => {})));
-        await Promise.all(left.pods.map((name) => deletePod(ctx, name, 0, signal).catch(() => {})));
+        await Promise.all(left.pods.map((pod) => reapPod(ctx, pod, signal).catch(() => {})));
         await Promise.all(left.claims.map((name) => deleteClaim(ctx, name, signal).catch(() => {})));
-        await delay(250, signal);
+        // A timer that keeps the process alive: a caller awaiting close (the CLI's cleanup) may have nothing else running.
+        await delay(250, signal, { keepAlive: true });
       }
     } finally {
       await ctx.watcher.stop();
@@ -187,5 +189,12 @@ export class K8sDriver implements Driver {
   private assertOpen(): void {
     if (this.closed) throw new DriverClosedError(this.name);
   }
+}
+
+/** One pod of `close`: deleted gracefully once; force-deleted when lost with its node (see `removePod`). */
+async function reapPod(ctx: K8sContext, pod: V1Pod, signal?: AbortSignal): Promise<void> {
+  const name = pod.metadata?.name as string;
+  if (isLost(pod, lostRule(ctx))) return deletePod(ctx, name, signal, { force: true });
+  if (pod.metadata?.deletionTimestamp === undefined || pod.metadata.deletionTimestamp === null) return deletePod(ctx, name, signal);
 }
 

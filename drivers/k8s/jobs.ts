@@ -7,10 +7,10 @@ import type { K8sContext } from './context.js';
 
 /** Job-mode helpers: the Job owns one pod, found by the task's label and annotation. */
 
-/** Deletes a Job and (Background propagation) its pods; "already gone" is success. */
+/** Deletes a Job and (Background propagation) its pods, each with its own grace period; "already gone" is success. */
 export async function deleteJob(ctx: K8sContext, name: string, signal?: AbortSignal): Promise<void> {
   try {
-    await ctx.call(`delete job "${name}"`, () => ctx.batch.deleteNamespacedJob({ name, namespace: ctx.ns, propagationPolicy: 'Background', gracePeriodSeconds: 0 }), signal);
+    await ctx.call(`delete job "${name}"`, () => ctx.batch.deleteNamespacedJob({ name, namespace: ctx.ns, propagationPolicy: 'Background' }), signal);
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }

@@ -64,6 +64,21 @@ export interface K8sDriverOptions extends BaseDriverOptions {
   pullTimeoutMs?: number;
   /** Retry policy of transient API errors (429, 5xx, connection errors). */
   retry?: RetryPolicy;
+  /**
+   * Liveness of the connection to the API server, in ms: the pod watch is taken for dead
+   * (a half-open connection that delivers nothing) after this long without an event or a
+   * bookmark, then dropped and the pods re-listed; `wait()` and the start wait also re-read
+   * their pod with a GET at this interval. Real API servers send a watch bookmark about
+   * every minute. @default 90000
+   */
+  livenessIntervalMs?: number;
+  /**
+   * How long a pod may stay terminating past its deletion deadline (its `deletionTimestamp`)
+   * before it is given up as lost with its node (a kubelet that no longer answers): `wait()`
+   * and `status()` then report `{ done: true, exitCode: null, reason: 'NodeLost' }`, and
+   * `cleanup`/`close` force-delete it, as `kubectl delete --force` would. In ms. @default 60000
+   */
+  nodeLostTimeoutMs?: number;
 }
 
 /** Options after validation, defaults applied. */
@@ -77,6 +92,8 @@ export interface ResolvedK8sOptions extends Omit<K8sDriverOptions, 'kubeconfig' 
   helperImage: string;
   startTimeoutMs: number;
   pullTimeoutMs: number;
+  livenessIntervalMs: number;
+  nodeLostTimeoutMs: number;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -126,6 +143,8 @@ export function resolveOptions(options: K8sDriverOptions & { namespace: string }
     helperImage: options.helperImage ?? 'busybox',
     startTimeoutMs: positive('startTimeoutMs', 300_000),
     pullTimeoutMs: positive('pullTimeoutMs', 120_000),
+    livenessIntervalMs: positive('livenessIntervalMs', 90_000),
+    nodeLostTimeoutMs: positive('nodeLostTimeoutMs', 60_000),
     ttlSecondsAfterFinished: options.ttlSecondsAfterFinished === undefined ? undefined : positive('ttlSecondsAfterFinished', 0),
   };
 }

@@ -104,8 +104,7 @@ export function buildPod(task: Omit<ResolvedTask, 'command'>, purpose: PodPurpos
     restartPolicy: 'Never',
     containers: [container],
     ...(volumes.length > 0 ? { volumes } : {}),
-    // Sandboxes trap TERM; tasks are deleted explicitly, so a long grace only delays cleanup.
-    terminationGracePeriodSeconds: purpose.role === 'sandbox' ? 0 : 5,
+    terminationGracePeriodSeconds: DEFAULT_GRACE_SECONDS,
     automountServiceAccountToken: options.serviceAccountName !== undefined,
     ...optional('activeDeadlineSeconds', purpose.timeoutMs === undefined ? undefined : Math.max(1, Math.ceil(purpose.timeoutMs / 1000))),
     ...optional('imagePullSecrets', pullSecretRefs(options.imagePullSecrets)),
@@ -127,7 +126,21 @@ export function buildPod(task: Omit<ResolvedTask, 'command'>, purpose: PodPurpos
     },
     spec,
   };
-  return options.podTemplate === undefined ? pod : (deepMerge(pod, options.podTemplate) as V1Pod);
+  return options.podTemplate === undefined ? pod : withGraceFloor(deepMerge(pod, options.podTemplate) as V1Pod);
+}
+
+/**
+ * The grace period of the driver's pods, in seconds. Deletions use the pod's own grace, so
+ * it is never 0: a delete with grace 0 is a force delete (the API object goes at once, the
+ * process may run on), see `pods.ts` `deletePod`. Sandboxes and helpers trap TERM and exit at
+ * once; a task's process gets this long after SIGTERM, as `docker stop -t 1`.
+ */
+export const DEFAULT_GRACE_SECONDS = 1;
+
+/** A `podTemplate` may lengthen the grace period, not make deletions forced (a negative one is the API server's to refuse). */
+function withGraceFloor(pod: V1Pod): V1Pod {
+  if (pod.spec === undefined || pod.spec.terminationGracePeriodSeconds !== 0) return pod;
+  return { ...pod, spec: { ...pod.spec, terminationGracePeriodSeconds: DEFAULT_GRACE_SECONDS } };
 }
 
 /** The batch/v1 Job around a task pod: no retries, optional TTL. */

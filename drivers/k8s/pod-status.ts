@@ -21,8 +21,48 @@ export function taskContainerStatus(pod: V1Pod): V1ContainerStatus | undefined {
   return pod.status?.containerStatuses?.find((status) => status.name === TASK_CONTAINER) ?? pod.status?.containerStatuses?.[0];
 }
 
-/** The drivetrain status of a pod (`undefined` = the pod no longer exists). */
-export function toContainerStatus(pod: V1Pod | undefined): ContainerStatus {
+/**
+ * The reason the node lifecycle controller of older Kubernetes versions put on the pods of
+ * an unreachable node (`pkg/util/node` `NodeUnreachablePodReason`); kubectl prints such a
+ * terminating pod as `Unknown`. Also the reason drivetrain reports for a pod lost with its node.
+ */
+export const NODE_LOST_REASON = 'NodeLost';
+
+/** The clock and the bound of the lost-node judgement (see {@link lostAt}). */
+export interface LostPodRule {
+  /** Now, in ms since the epoch. */
+  now: number;
+  /** How long a pod may stay terminating past its deletion deadline, in ms. */
+  nodeLostTimeoutMs: number;
+}
+
+/**
+ * When a terminating pod counts as lost with its node, in ms since the epoch: its deletion
+ * deadline (`deletionTimestamp`, which already includes the grace period) plus the timeout.
+ * A healthy kubelet removes the pod soon after that deadline; one that never does no longer
+ * answers. `undefined` for a pod that is not terminating.
+ */
+export function lostAt(pod: V1Pod, nodeLostTimeoutMs: number): number | undefined {
+  const at = pod.metadata?.deletionTimestamp;
+  if (at === undefined || at === null) return undefined;
+  const deadline = new Date(at).getTime();
+  return Number.isNaN(deadline) ? undefined : deadline + nodeLostTimeoutMs;
+}
+
+/** True when the pod is terminating and its node has not confirmed it gone in time (see {@link lostAt}). */
+export function isLost(pod: V1Pod, rule: LostPodRule | undefined): boolean {
+  if (pod.metadata?.deletionTimestamp === undefined || pod.metadata.deletionTimestamp === null) return false;
+  if (pod.status?.reason === NODE_LOST_REASON) return true;
+  const at = rule === undefined ? undefined : lostAt(pod, rule.nodeLostTimeoutMs);
+  return at !== undefined && rule !== undefined && rule.now >= at;
+}
+
+/**
+ * The drivetrain status of a pod (`undefined` = the pod no longer exists). With `lost`, a
+ * pod stuck terminating past its deletion deadline plus the timeout (its node no longer
+ * answers) is done: `{ exitCode: null, reason: 'NodeLost' }`.
+ */
+export function toContainerStatus(pod: V1Pod | undefined, lost?: LostPodRule): ContainerStatus {
   if (pod === undefined) return DELETED;
   const podReason = pod.status?.reason;
   const container = taskContainerStatus(pod);
@@ -45,6 +85,15 @@ export function toContainerStatus(pod: V1Pod | undefined): ContainerStatus {
   if (terminal && terminated === undefined) {
     // Ended without a recorded container exit (evicted, deadline before start, node lost): no code to report.
     return withDetail({ done: true, exitCode: null }, podReason ?? 'Error', pod.status?.message ?? 'the pod ended without a container exit code');
+  }
+  if (isLost(pod, lost)) {
+    const since = pod.metadata?.deletionTimestamp;
+    return {
+      done: true,
+      exitCode: null,
+      reason: NODE_LOST_REASON,
+      message: `the pod has been terminating since ${since instanceof Date ? since.toISOString() : String(since)} and its node has not reported it gone; its process may still run there`,
+    };
   }
   const waiting = container?.state?.waiting;
   if (waiting?.reason !== undefined && FATAL_WAITING_REASONS.has(waiting.reason)) {

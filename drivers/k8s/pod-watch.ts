@@ -1,66 +1,72 @@
-import { makeInformer, type CoreV1Api, type Informer, type KubeConfig, type ObjectCache, type V1Pod } from '@kubernetes/client-node';
+import type { IncomingMessage } from 'node:http';
+import { StringDecoder } from 'node:string_decoder';
+import type { CoreV1Api, KubeConfig, V1Pod } from '@kubernetes/client-node';
 import { delay } from '../../src/abort.js';
+import type { RetryPolicy } from '../../src/retry.js';
+import { callApi, statusCodeOf } from './api-errors.js';
+import { kubeGet } from './http-stream.js';
 
 /** What a listener hears: a pod changed or was deleted, or the cache was re-listed (re-check everything). */
 export type PodEvent = { type: 'change'; pod: V1Pod } | { type: 'delete'; pod: V1Pod } | { type: 'resync' };
 
+/** How one watch connection ended. */
+type WatchEnd =
+  /** The server closed it (its `timeoutSeconds`) or the connection dropped: resume from the last resourceVersion. */
+  | 'closed'
+  /** 410 Gone, or an ERROR event: the resourceVersion is no longer served; re-list. */
+  | 'expired'
+  /** Nothing arrived (no event, no bookmark) for the idle timeout: a half-open connection; re-list. */
+  | 'silent';
+
+/** What the watcher needs. */
+export interface PodWatcherConfig {
+  kc: KubeConfig;
+  core: CoreV1Api;
+  kubernetesNamespace: string;
+  labelSelector: string;
+  /** Longest silence of a watch connection before it is taken for dead, in ms. */
+  idleTimeoutMs: number;
+  retry?: RetryPolicy;
+}
+
+/** The shortest server-side watch timeout asked for, in seconds; each watch asks for 1–2 times it (client-go's reflector does the same). */
+const MIN_WATCH_TIMEOUT_SECONDS = 300;
+
 /**
- * The driver's single pod informer (one LIST+WATCH for the whole drivetrain namespace),
- * started on first use. client-node's informer resumes a dropped watch from the last
- * resourceVersion and re-lists on 410; on any other error it stops, so it is restarted
- * here with back-off (0.5 s doubling to 30 s) until the watcher is stopped.
+ * The driver's single pod informer: one LIST, then one WATCH at a time, for the whole
+ * drivetrain namespace, started on first use and shared by every wait.
+ *
+ * Liveness: every watch asks for bookmarks and a server-side `timeoutSeconds`, and is
+ * dropped when nothing at all (event or bookmark) arrives for `idleTimeoutMs` — a
+ * half-open connection delivers nothing and never ends, and real API servers send a
+ * bookmark about every minute (apiserver `cacher.go`, `defaultBookmarkFrequency`). A
+ * watch that ends is resumed from the last resourceVersion; after 410 Gone or a silent
+ * connection the pods are re-listed. Failures back off from 0.5 s doubling to 30 s.
  */
 export class PodWatcher {
-  private informer: (Informer<V1Pod> & ObjectCache<V1Pod>) | undefined;
+  private readonly pods = new Map<string, V1Pod>();
   private readonly listeners = new Set<(event: PodEvent) => void>();
+  private readonly lifetime = new AbortController();
+  private running: Promise<void> | undefined;
   private synced = false;
-  private stopped = false;
   private failures = 0;
-  private restarting = false;
 
-  constructor(
-    private readonly kc: KubeConfig,
-    private readonly core: CoreV1Api,
-    private readonly kubernetesNamespace: string,
-    private readonly labelSelector: string,
-  ) {}
+  constructor(private readonly config: PodWatcherConfig) {}
 
-  /** Starts the informer if it is not running yet. Never throws: errors lead to restarts. */
+  /** Starts watching if it has not started yet. Never throws: errors lead to retries. */
   ensureStarted(): void {
-    if (this.informer !== undefined || this.stopped) return;
-    const namespace = this.kubernetesNamespace;
-    const informer = makeInformer<V1Pod>(
-      this.kc,
-      `/api/v1/namespaces/${namespace}/pods`,
-      async () => {
-        const list = await this.core.listNamespacedPod({ namespace, labelSelector: this.labelSelector });
-        this.failures = 0;
-        // After the list is applied to the cache (same tick continuation), ask listeners to re-check.
-        queueMicrotask(() => {
-          this.synced = true;
-          this.emit({ type: 'resync' });
-        });
-        return list;
-      },
-      this.labelSelector,
-    );
-    informer.on('add', (pod) => this.emit({ type: 'change', pod }));
-    informer.on('update', (pod) => this.emit({ type: 'change', pod }));
-    informer.on('delete', (pod) => this.emit({ type: 'delete', pod }));
-    informer.on('error', () => void this.restart(informer));
-    this.informer = informer;
-    informer.start().catch(() => void this.restart(informer));
+    if (this.running !== undefined || this.lifetime.signal.aborted) return;
+    this.running = this.run().catch(() => {});
   }
 
   /** The cached pod, or `undefined` when the cache has not synced or lacks it (then GET it). */
   cached(name: string): V1Pod | undefined {
-    if (!this.synced) return undefined;
-    return this.informer?.get(name, this.kubernetesNamespace);
+    return this.synced ? this.pods.get(name) : undefined;
   }
 
   /** Cached pods, when the cache has synced. */
   cachedPods(): readonly V1Pod[] | undefined {
-    return this.synced ? this.informer?.list(this.kubernetesNamespace) : undefined;
+    return this.synced ? [...this.pods.values()] : undefined;
   }
 
   /** Subscribes to pod events; returns the unsubscribe function. */
@@ -72,34 +78,126 @@ export class PodWatcher {
 
   /** Stops watching for good. */
   async stop(): Promise<void> {
-    this.stopped = true;
     this.listeners.clear();
-    const informer = this.informer;
-    this.informer = undefined;
-    await informer?.stop().catch(() => {});
+    this.lifetime.abort();
+    await this.running;
   }
 
-  private async restart(informer: Informer<V1Pod>): Promise<void> {
-    // Several 'error' events of one failure must not start several watches.
-    if (this.stopped || this.informer !== informer || this.restarting) return;
-    this.restarting = true;
-    try {
-      await this.restartAfterBackOff(informer);
-    } finally {
-      this.restarting = false;
+  private async run(): Promise<void> {
+    const signal = this.lifetime.signal;
+    let resourceVersion: string | undefined;
+    while (!signal.aborted) {
+      try {
+        resourceVersion ??= await this.relist();
+        const opened = Date.now();
+        const { end, received } = await this.watchFrom(resourceVersion, (rv) => (resourceVersion = rv));
+        if (end !== 'closed') resourceVersion = undefined;
+        // A watch the server ends at once, again and again, must not become a busy loop.
+        if (!received && Date.now() - opened < 1000) throw new Error('the watch ended at once');
+      } catch (error) {
+        if (signal.aborted) return;
+        if (statusCodeOf(error) === 410) resourceVersion = undefined;
+        this.failures += 1;
+        await delay(Math.min(30_000, 500 * 2 ** Math.min(this.failures - 1, 6)), signal).catch(() => {});
+      }
     }
   }
 
-  private async restartAfterBackOff(informer: Informer<V1Pod>): Promise<void> {
-    // The cache stays usable: the informer resumes from its resourceVersion (or re-lists on 410).
-    await informer.stop().catch(() => {});
-    this.failures += 1;
-    await delay(Math.min(30_000, 500 * 2 ** Math.min(this.failures - 1, 6)));
-    if (this.stopped || this.informer !== informer) return;
-    informer.start().then(
-      () => this.emit({ type: 'resync' }),
-      () => void this.restart(informer),
-    );
+  /** LISTs the pods, replaces the cache (telling listeners what changed), and returns the list's resourceVersion. */
+  private async relist(): Promise<string> {
+    const { core, kubernetesNamespace: namespace, labelSelector } = this.config;
+    const list = await callApi('list pods', () => core.listNamespacedPod({ namespace, labelSelector }), { signal: this.lifetime.signal, policy: this.config.retry });
+    const fresh = new Map(list.items.map((pod) => [pod.metadata?.name as string, pod]));
+    for (const [name, pod] of this.pods) {
+      if (fresh.has(name)) continue;
+      this.pods.delete(name);
+      this.emit({ type: 'delete', pod });
+    }
+    for (const [name, pod] of fresh) {
+      const before = this.pods.get(name);
+      this.pods.set(name, pod);
+      if (before?.metadata?.resourceVersion !== pod.metadata?.resourceVersion) this.emit({ type: 'change', pod });
+    }
+    this.synced = true;
+    this.emit({ type: 'resync' });
+    return list.metadata?.resourceVersion ?? '';
+  }
+
+  /** One watch connection from `resourceVersion`, applied to the cache until it ends. */
+  private async watchFrom(resourceVersion: string, advance: (rv: string) => void): Promise<{ end: WatchEnd; received: boolean }> {
+    const { kc, kubernetesNamespace, labelSelector, idleTimeoutMs } = this.config;
+    const query = {
+      watch: 'true',
+      labelSelector,
+      resourceVersion,
+      allowWatchBookmarks: 'true',
+      timeoutSeconds: String(Math.floor(MIN_WATCH_TIMEOUT_SECONDS * (1 + Math.random()))),
+    };
+    const response = await kubeGet(kc, `/api/v1/namespaces/${encodeURIComponent(kubernetesNamespace)}/pods`, query, this.lifetime.signal);
+    return new Promise((resolve) => {
+      const decoder = new StringDecoder('utf8');
+      let partial = '';
+      let received = false;
+      let idle: NodeJS.Timeout | undefined;
+      const finish = (end: WatchEnd): void => {
+        clearTimeout(idle);
+        response.removeAllListeners('data');
+        response.destroy();
+        resolve({ end, received });
+      };
+      const armIdle = (): void => {
+        clearTimeout(idle);
+        idle = setTimeout(() => finish('silent'), idleTimeoutMs);
+        idle.unref();
+      };
+      armIdle();
+      response.on('data', (chunk: Buffer) => {
+        received = true;
+        armIdle();
+        const lines = (partial + decoder.write(chunk)).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) {
+          if (line.trim() === '') continue;
+          const end = this.apply(line, advance);
+          if (end !== undefined) return finish(end);
+        }
+        this.failures = 0;
+      });
+      listenForEnd(response, () => finish('closed'));
+    });
+  }
+
+  /** Applies one watch event line; returns how the watch must end, if it must. */
+  private apply(line: string, advance: (rv: string) => void): WatchEnd | undefined {
+    let event: { type?: string; object?: V1Pod & { code?: number } };
+    try {
+      event = JSON.parse(line) as typeof event;
+    } catch {
+      return 'expired'; // a garbled stream: start over from a fresh list
+    }
+    const pod = event.object;
+    const name = pod?.metadata?.name;
+    switch (event.type) {
+      case 'ADDED':
+      case 'MODIFIED':
+        if (name === undefined) return undefined;
+        this.pods.set(name, pod as V1Pod);
+        this.emit({ type: 'change', pod: pod as V1Pod });
+        break;
+      case 'DELETED':
+        if (name === undefined) return undefined;
+        this.pods.delete(name);
+        this.emit({ type: 'delete', pod: pod as V1Pod });
+        break;
+      case 'BOOKMARK':
+        break;
+      default:
+        // ERROR: 410 Expired ("too old resource version") or another Status: re-list.
+        return 'expired';
+    }
+    const rv = pod?.metadata?.resourceVersion;
+    if (rv !== undefined) advance(rv);
+    return undefined;
   }
 
   private emit(event: PodEvent): void {
@@ -111,4 +209,17 @@ export class PodWatcher {
       }
     }
   }
+}
+
+/** Calls `onEnd` once when the response ends, fails or its connection closes. */
+function listenForEnd(response: IncomingMessage, onEnd: () => void): void {
+  let ended = false;
+  const end = (): void => {
+    if (ended) return;
+    ended = true;
+    onEnd();
+  };
+  response.once('end', end);
+  response.once('error', end);
+  response.once('close', end);
 }

@@ -1,4 +1,5 @@
 import type { V1Pod } from '@kubernetes/client-node';
+import type { LostPodRule } from './pod-status.js';
 import { abortReason } from '../../src/abort.js';
 import { isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
@@ -28,49 +29,83 @@ export async function readPod(ctx: K8sContext, name: string, signal?: AbortSigna
   }
 }
 
-/** Deletes a pod; "already gone" is success. */
-export async function deletePod(ctx: K8sContext, name: string, gracePeriodSeconds: number, signal?: AbortSignal): Promise<void> {
+/**
+ * Deletes a pod gracefully, never by force: the API server removes the object only once the
+ * kubelet confirms the containers are gone. Without `gracePeriodSeconds` the pod's own
+ * `terminationGracePeriodSeconds` applies (the driver's pods have at least 1 s); 0 — a force
+ * delete, the object gone at once while the process may still run — is only for pods lost
+ * with their node. "Already gone" is success.
+ */
+export async function deletePod(ctx: K8sContext, name: string, signal?: AbortSignal, options: { force?: boolean } = {}): Promise<void> {
   try {
-    await ctx.call(`delete pod "${name}"`, () => ctx.core.deleteNamespacedPod({ name, namespace: ctx.ns, gracePeriodSeconds }), signal);
+    await ctx.call(`delete pod "${name}"`, () => ctx.core.deleteNamespacedPod({ name, namespace: ctx.ns, ...(options.force === true ? { gracePeriodSeconds: 0 } : {}) }), signal);
   } catch (error) {
     if (!isNotFound(error)) throw error;
   }
 }
 
+/** The lost-node rule of this driver, now (see `toContainerStatus`). */
+export function lostRule(ctx: K8sContext): LostPodRule {
+  return { now: Date.now(), nodeLostTimeoutMs: ctx.options.nodeLostTimeoutMs };
+}
+
 /**
  * Resolves with `decide(pod)`'s first defined answer, re-asked on every informer event
- * of that pod (`undefined` pod = deleted) and whenever the cache re-lists. Event-driven:
- * no polling.
+ * of that pod (`undefined` pod = deleted), whenever the cache re-lists, and — so that a
+ * silent watch connection cannot stall it — on a fresh GET of the pod every liveness
+ * interval (and at `recheckAt(pod)`, when that is sooner: a time-based decision).
  */
-export function watchPod<T>(ctx: K8sContext, name: string, decide: (pod: V1Pod | undefined) => T | undefined, signal?: AbortSignal): Promise<T> {
+export function watchPod<T>(
+  ctx: K8sContext,
+  name: string,
+  decide: (pod: V1Pod | undefined) => T | undefined,
+  signal?: AbortSignal,
+  recheckAt?: (pod: V1Pod | undefined) => number | undefined,
+): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
     let checking = false;
     let recheck = false;
+    let timer: NodeJS.Timeout | undefined;
+    let lastPod: V1Pod | undefined;
+    let seen = false;
     const finish = (fn: () => void): void => {
       if (settled) return;
       settled = true;
+      clearTimeout(timer);
       unsubscribe();
       signal?.removeEventListener('abort', onAbort);
       fn();
     };
     const consider = (pod: V1Pod | undefined): void => {
       if (settled) return;
+      lastPod = pod;
+      seen = true;
       try {
         const answer = decide(pod);
-        if (answer !== undefined) finish(() => resolve(answer));
+        if (answer !== undefined) return finish(() => resolve(answer));
       } catch (error) {
-        finish(() => reject(error));
+        return finish(() => reject(error));
       }
+      schedule();
     };
-    // Re-reads the pod (cache, else GET) without overlapping reads.
-    const refresh = (): void => {
+    // The next fresh read: a jittered liveness interval, or sooner when the decision is due.
+    const schedule = (): void => {
+      clearTimeout(timer);
+      const interval = ctx.options.livenessIntervalMs * (0.8 + Math.random() * 0.4);
+      const due = recheckAt?.(lastPod);
+      const wait = Math.max(20, Math.min(interval, due === undefined ? Number.POSITIVE_INFINITY : due - Date.now() + 20));
+      timer = setTimeout(() => refresh(readPod), wait);
+      timer.unref();
+    };
+    // Re-reads the pod (cache, else GET; or always GET) without overlapping reads.
+    const refresh = (read: typeof getPod = getPod): void => {
       if (checking) {
         recheck = true;
         return;
       }
       checking = true;
-      getPod(ctx, name, signal).then(
+      read(ctx, name, signal).then(
         (pod) => {
           checking = false;
           consider(pod);
@@ -81,6 +116,9 @@ export function watchPod<T>(ctx: K8sContext, name: string, decide: (pod: V1Pod |
         },
         (error: unknown) => {
           checking = false;
+          if (signal?.aborted) return finish(() => reject(error));
+          // A failed liveness read is not fatal: events, or the next read, will tell.
+          if (seen) return schedule();
           finish(() => reject(error));
         },
       );

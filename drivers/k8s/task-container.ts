@@ -3,8 +3,8 @@ import type { Container, ContainerStatus, LogOptions, OperationOptions } from '.
 import type { K8sContext } from './context.js';
 import { readPodLogs, probeSplitStreams } from './logs.js';
 import { TASK_CONTAINER } from './naming.js';
-import { hasStarted, toContainerStatus } from './pod-status.js';
-import { deletePod, getPod, readPod, watchPod } from './pods.js';
+import { hasStarted, isLost, lostAt, toContainerStatus } from './pod-status.js';
+import { deletePod, getPod, lostRule, readPod, watchPod } from './pods.js';
 import { deleteJob } from './jobs.js';
 
 /** Per-driver memory of whether the server splits log streams (probed once, on a started pod). */
@@ -29,14 +29,22 @@ export class TaskContainer implements Container {
   ) {}
 
   async status(options: OperationOptions = {}): Promise<ContainerStatus> {
-    return toContainerStatus(await getPod(this.ctx, this.podName, options.signal));
+    return toContainerStatus(await getPod(this.ctx, this.podName, options.signal), lostRule(this.ctx));
   }
 
+  /** Resolves on informer events; a pod stuck terminating is re-checked when it is due to count as lost. */
   wait(options: OperationOptions = {}): Promise<ContainerStatus> {
-    return watchPod(this.ctx, this.podName, (pod) => {
-      const status = toContainerStatus(pod);
-      return status.done ? status : undefined;
-    }, options.signal);
+    const ctx = this.ctx;
+    return watchPod(
+      ctx,
+      this.podName,
+      (pod) => {
+        const status = toContainerStatus(pod, lostRule(ctx));
+        return status.done ? status : undefined;
+      },
+      options.signal,
+      (pod) => (pod === undefined ? undefined : lostAt(pod, ctx.options.nodeLostTimeoutMs)),
+    );
   }
 
   async logs(options: LogOptions = {}): Promise<void> {
@@ -47,8 +55,8 @@ export class TaskContainer implements Container {
       namespace: ctx.ns,
       pod: this.podName,
       container: TASK_CONTAINER,
-      waitForStart: (s?: AbortSignal) => watchPod(ctx, this.podName, (pod) => (pod === undefined ? false : hasStarted(pod) ? true : toContainerStatus(pod).done ? false : undefined), s),
-      hasEnded: async (s?: AbortSignal) => toContainerStatus(await readPod(ctx, this.podName, s)).done,
+      waitForStart: (s?: AbortSignal) => watchPod(ctx, this.podName, (pod) => (pod === undefined ? false : hasStarted(pod) ? true : toContainerStatus(pod, lostRule(ctx)).done ? false : undefined), s),
+      hasEnded: async (s?: AbortSignal) => toContainerStatus(await readPod(ctx, this.podName, s), lostRule(ctx)).done,
       retry: ctx.options.retry,
     };
     if (this.logSupport.split === undefined) {
@@ -69,13 +77,33 @@ export class TaskContainer implements Container {
   }
 }
 
-/** Deletes a pod at once and waits (at most 30 s) until it is gone; "already gone" is success. */
+/** Longest wait of a removal for the pod to be gone, in ms. */
+const REMOVAL_WAIT_MS = 30_000;
+
+/**
+ * Deletes a pod gracefully (see `deletePod`) and waits, bounded, until it is gone; "already
+ * gone" is success. A pod lost with its node (stuck terminating past its deadline, see
+ * `isLost`) is force-deleted, as `kubectl delete --force` would: its node will never confirm.
+ */
 export async function removePod(ctx: K8sContext, name: string, signal?: AbortSignal): Promise<void> {
-  await deletePod(ctx, name, 0, signal);
-  const bound = AbortSignal.timeout(30_000);
-  await watchPod(ctx, name, (pod: V1Pod | undefined) => (pod === undefined ? true : undefined), signal === undefined ? bound : AbortSignal.any([bound, signal])).catch((error: unknown) => {
+  await deletePod(ctx, name, signal);
+  const bound = AbortSignal.timeout(REMOVAL_WAIT_MS);
+  let forced = false;
+  await watchPod(
+    ctx,
+    name,
+    (pod: V1Pod | undefined) => {
+      if (pod === undefined) return true;
+      if (!forced && isLost(pod, lostRule(ctx))) {
+        forced = true;
+        void deletePod(ctx, name, signal, { force: true }).catch(() => {});
+      }
+      return undefined;
+    },
+    signal === undefined ? bound : AbortSignal.any([bound, signal]),
+    (pod) => (pod === undefined || forced ? undefined : lostAt(pod, ctx.options.nodeLostTimeoutMs)),
+  ).catch((error: unknown) => {
     if (signal?.aborted) throw error;
     // Bounded: a pod still terminating after the wait is left to the API server.
   });
 }
-

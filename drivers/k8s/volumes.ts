@@ -10,7 +10,7 @@ import { validateVolumeName } from '../../src/validate.js';
 import { isAlreadyExists, isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
 import { claimName, helperPodName, objectLabels } from './naming.js';
-import { escapeExpansion, IDLE_COMMAND } from './pod-spec.js';
+import { DEFAULT_GRACE_SECONDS, escapeExpansion, IDLE_COMMAND } from './pod-spec.js';
 import { waitForStart } from './start-wait.js';
 import { bytesToQuantity, quantityToBytes } from './quantity.js';
 import { execInPod } from './remote.js';
@@ -105,7 +105,7 @@ async function withHelper<T>(ctx: K8sContext, volume: string, readOnly: boolean,
     metadata: { name, namespace: ctx.ns, labels: { ...ctx.options.labels, ...objectLabels(ctx.options.namespace, 'helper', { volume }) } },
     spec: {
       restartPolicy: 'Never',
-      terminationGracePeriodSeconds: 0,
+      terminationGracePeriodSeconds: DEFAULT_GRACE_SECONDS,
       automountServiceAccountToken: false,
       containers: [{ name: 'helper', image: ctx.options.helperImage, imagePullPolicy: ctx.options.imagePullPolicy, command: IDLE_COMMAND.map(escapeExpansion), volumeMounts: [{ name: 'data', mountPath: DATA, readOnly }] }],
       volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claimName(ctx.options.namespace, volume), readOnly } }],

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { testNamespace } from '../setup/test-run.js';
 import { Readable } from 'node:stream';
-import { AppsV1Api, KubeConfig, CoreV1Api } from '@kubernetes/client-node';
+import { AppsV1Api, KubeConfig, CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
 import { extract, pack } from 'tar-stream';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import { ConflictError, ContainerNotFoundError, ContainerStartError, DriverClosedError, ImagePullError, InvalidInputError, NotFoundError, StartTimeoutError } from '../../src/errors.js';
@@ -70,6 +70,37 @@ describe('k8s driver against the cluster', () => {
     await core.deleteNamespacedPod({ name: taskObjectName(driver.namespace, id), namespace: k8sNamespace, gracePeriodSeconds: 0 });
     expect(await waited).toMatchObject({ done: true, exitCode: null, reason: 'Deleted' });
     expect(await container.status()).toMatchObject({ done: true, exitCode: null, reason: 'Deleted' });
+  }, TIMEOUT);
+
+  it('deletes running pods gracefully, never by force: task cleanup, sandbox cleanup and close', async () => {
+    const driver = newDriver();
+    const seen: string[] = [];
+    const watch = await new Watch(kc()).watch(
+      `/api/v1/namespaces/${k8sNamespace}/pods`,
+      { labelSelector: `drivetrain.dev/namespace=${driver.namespace}` },
+      (type: string, pod: V1Pod) => {
+        const meta = pod.metadata;
+        seen.push(`${type} ${meta?.labels?.['drivetrain.dev/role']} ${meta?.deletionTimestamp === undefined ? '-' : `grace=${meta.deletionGracePeriodSeconds}`}`);
+      },
+      () => {},
+    );
+    try {
+      const container = await driver.runContainer(task('graceful', ['sleep', '300']));
+      const sandbox = await driver.startSandbox({ id: 'graceful-sandbox', image: 'busybox' });
+      await container.cleanup();
+      await sandbox.cleanup();
+      await driver.runContainer(task('graceful-close', ['sleep', '300']));
+      await driver.close();
+      // A force delete (grace 0) removes the object at once: DELETED with no terminating MODIFIED before it.
+      for (const role of ['task', 'sandbox']) {
+        const events = seen.filter((line) => line.split(' ')[1] === role);
+        const terminating = events.filter((line) => line.startsWith('MODIFIED') && /grace=[1-9]/.test(line));
+        expect(terminating.length, events.join('\n')).toBeGreaterThanOrEqual(role === 'task' ? 2 : 1);
+        expect(events.filter((line) => line.includes('grace=0'))).toEqual([]);
+      }
+    } finally {
+      watch.abort();
+    }
   }, TIMEOUT);
 
   it('does not leave a fast task running, and keeps its logs until cleanup', async () => {

@@ -1,8 +1,11 @@
+import { PassThrough } from 'node:stream';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { testNamespace } from '../setup/test-run.js';
 import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingWritable, readLogs } from '../../src/logs.js';
-import { createK8sDriver, type K8sDriver } from '../../drivers/k8s/index.js';
+import { createK8sDriver, type K8sDriver, type K8sDriverOptions } from '../../drivers/k8s/index.js';
+import { taskObjectName } from '../../drivers/k8s/naming.js';
 import { startLocalCluster, type LocalCluster } from '../k8s-server/cluster.js';
 import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
 
@@ -23,8 +26,8 @@ afterAll(async () => {
   if (cluster !== undefined) rmSync(cluster.stateDir, { recursive: true, force: true });
 });
 
-function newDriver(): K8sDriver {
-  const driver = createK8sDriver({ kubeconfig: cluster.kubeconfigPath, namespace: testNamespace('k8r') }) as K8sDriver;
+function newDriver(options: Partial<K8sDriverOptions> = {}): K8sDriver {
+  const driver = createK8sDriver({ kubeconfig: cluster.kubeconfigPath, namespace: testNamespace('k8r'), ...options }) as K8sDriver;
   drivers.push(driver);
   return driver;
 }
@@ -94,4 +97,66 @@ describe('k8s driver under faults', () => {
     const after = await driver.runContainer({ id: 'after-restart', image: 'busybox', command: ['true'] });
     expect(await after.wait({ signal: AbortSignal.timeout(30_000) })).toMatchObject({ done: true, exitCode: 0 });
   }, TIMEOUT);
+
+  it('watches with bookmarks and a server timeout, and re-lists when the watch goes silent (half-open)', async () => {
+    const driver = newDriver({ livenessIntervalMs: 1500 });
+    // The task ends when the test writes its input: after the watch has gone silent.
+    const input = new PassThrough();
+    const container = await driver.runContainer({ id: 'silent-watch', image: 'busybox', command: ['sh', '-c', 'cat > /dev/null; exit 5'], stdin: input });
+    const watches = cluster.metrics.recent('watch', 'pods').map((r) => new URL(r.requestURI, 'https://x').searchParams);
+    expect(watches.length).toBeGreaterThan(0);
+    for (const query of watches) {
+      expect(Number(query.get('timeoutSeconds'))).toBeGreaterThanOrEqual(300);
+      expect(query.get('allowWatchBookmarks')).toBe('true');
+    }
+    // The watch stays open and delivers nothing: only a re-list can tell wait() the task ended.
+    cluster.faults.silenceWatches();
+    const listsBefore = cluster.metrics.count('list', 'pods');
+    const waited = container.wait({ signal: AbortSignal.timeout(30_000) });
+    input.end('go\n');
+    expect(await waited).toMatchObject({ done: true, exitCode: 5 });
+    expect(cluster.metrics.count('list', 'pods')).toBeGreaterThan(listsBefore);
+  }, TIMEOUT);
+
+  it('wait() and the start wait re-read their pod when neither watch nor list answer', async () => {
+    // An init container keeps each pod Pending for a while: the start wait cannot be decided by its first read.
+    const gate = { spec: { initContainers: [{ name: 'gate', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '1'] }] } };
+    const driver = newDriver({ livenessIntervalMs: 1000, podTemplate: gate as K8sDriverOptions['podTemplate'] });
+    await driver.runContainer({ id: 'warm-up', image: 'busybox', command: ['true'] });
+    // LIST and WATCH of the pods fail, and the open watch is half-open: a GET of one pod still works.
+    const collection = `/api/v1/namespaces/${driver.kubernetesNamespace}/pods`;
+    cluster.faults.set({ rate: 1, kind: '403', match: (method, path) => method === 'GET' && path === collection });
+    cluster.faults.silenceWatches();
+    const input = new PassThrough();
+    const container = await driver.runContainer({ id: 'no-watch', image: 'busybox', command: ['sh', '-c', 'cat > /dev/null; exit 6'], stdin: input }, { signal: AbortSignal.timeout(30_000) });
+    const waited = container.wait({ signal: AbortSignal.timeout(30_000) });
+    input.end('go\n');
+    expect(await waited).toMatchObject({ done: true, exitCode: 6 });
+    cluster.faults.clear();
+  }, TIMEOUT);
+
+  it('ends wait() with NodeLost when a pod stays terminating on a node that no longer answers, and close() removes it', async () => {
+    const driver = newDriver({ nodeLostTimeoutMs: 2000 });
+    const container = await driver.runContainer({ id: 'on-lost-node', image: 'busybox', command: ['sleep', '300'] });
+    const core = kubeconfigClient();
+    cluster.faults.loseNode();
+    try {
+      // As the taint eviction controller would after the node went unreachable: a graceful delete.
+      await core.deleteNamespacedPod({ name: taskObjectName(driver.namespace, 'on-lost-node'), namespace: driver.kubernetesNamespace, gracePeriodSeconds: 1 });
+      const status = await container.wait({ signal: AbortSignal.timeout(30_000) });
+      expect(status).toMatchObject({ done: true, exitCode: null, reason: 'NodeLost' });
+      expect(await container.status()).toMatchObject({ reason: 'NodeLost' });
+      await driver.close({ signal: AbortSignal.timeout(30_000) });
+      const left = await core.listNamespacedPod({ namespace: driver.kubernetesNamespace, labelSelector: `drivetrain.dev/namespace=${driver.namespace}` });
+      expect(left.items).toEqual([]);
+    } finally {
+      cluster.faults.recoverNode();
+    }
+  }, TIMEOUT);
 });
+
+function kubeconfigClient(): CoreV1Api {
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster.kubeconfigPath);
+  return kc.makeApiClient(CoreV1Api);
+}
