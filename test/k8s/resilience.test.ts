@@ -115,6 +115,9 @@ describe('k8s driver under faults', () => {
     const waited = container.wait({ signal: AbortSignal.timeout(30_000) });
     input.end('go\n');
     expect(await waited).toMatchObject({ done: true, exitCode: 5 });
+    // wait() may also have ended on its own re-read of the pod; the informer re-lists in any case.
+    const deadline = Date.now() + 20_000;
+    while (cluster.metrics.count('list', 'pods') === listsBefore && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     expect(cluster.metrics.count('list', 'pods')).toBeGreaterThan(listsBefore);
   }, TIMEOUT);
 
