@@ -1,3 +1,4 @@
+import { LOCAL_REGISTRY, REGISTRY_BUSYBOX } from '../infra/registry.js';
 import { startLocalCluster } from './cluster.js';
 import { FeatureGateError, profileOptionsFromEnv } from './profile/profile.js';
 
@@ -29,6 +30,7 @@ for (const user of (process.env.USERS ?? '').split(',').map((u) => u.trim()).fil
   console.log(`Kubeconfig for ${user}: ${cluster.kubeconfigFor(user)}`);
 }
 console.log(`Use it with:  export KUBECONFIG=${cluster.kubeconfigPath}; kubectl get pods`);
+console.log(`Image registry (make infra): ${LOCAL_REGISTRY.host}, user ${LOCAL_REGISTRY.username}, password ${LOCAL_REGISTRY.password}; image ${REGISTRY_BUSYBOX}`);
 console.log(`Faults/metrics: POST ${cluster.url}/debug/faults, GET ${cluster.url}/metrics (see docs/local-cluster.md). Ctrl-C stops.`);
 
 let stopping = false;
