@@ -19,6 +19,50 @@ export const ANALYSIS = `## The floor: what the engines themselves cost
   reporting the terminated status; the P7 \`floor\` row (bare client-node create → one
   watch → log → delete) measures that, and the driver is at 1.03× of it.
 
+## Node 26 and the dependency upgrades: before and after
+
+The table above was measured on Node 20 with @kubernetes/client-node 1.4. The runtime and
+dependency upgrades were measured side by side on 2026-11-30, with one commit's build in
+four configurations: **A** Node 20.20.2, client-node 1.4.0, p-retry 7.1.1 (before); **B**
+the same on Node 26.10.0; **C** then client-node 2.0.1; **D** then p-retry 9.0.0 (after).
+P1, P3 and P7 ran twice each, in the order A B C D D C B A, on one Docker engine; I1's
+imports interleaved the configurations, 15 fresh processes each. Other suites loaded the
+two cores all along (load average 20–50), so wall times are noisy; CPU time, memory and
+request counts are steady.
+
+| measure | A: before | B: Node 26 | C: + client-node 2 | D: + p-retry 9 |
+|---|---|---|---|---|
+| I1 \`drivetrain/k8s\` import, CPU time (median) | 549 ms | 365 ms | 425 ms | 416 ms |
+| I1 \`drivetrain/k8s\` import, wall time (median) | 1406 ms | 1128 ms | 1456 ms | 1069 ms |
+| I1 RSS after importing \`drivetrain/k8s\` (import's share) | 110.8 MiB (+69.7) | 120.2 MiB (+76.1) | 129.2 MiB (+85.3) | 129.7 MiB (+86.5) |
+| I1 \`drivetrain/docker\` import, CPU time | 190 ms | 164 ms | 157 ms | 156 ms |
+| I1 \`drivetrain/docker\` import, wall time | 525 ms | 519 ms | 382 ms | 293 ms |
+| I1 RSS after importing \`drivetrain/docker\` (import's share) | 70.0 MiB (+28.8) | 80.8 MiB (+36.7) | 80.8 MiB (+36.6) | 80.8 MiB (+36.6) |
+| a bare Node process's RSS | 41.1 MiB | 44.2 MiB | 44.2 MiB | 44.2 MiB |
+| P1 20 in sequence, driver median (two runs) | 302, 465 ms | 296, 485 ms | 419, 525 ms | 452, 360 ms |
+| P1 20 in sequence, driver ÷ bare dockerode | 0.94×, 1.13× | 0.93×, 1.05× | 0.84×, 1.08× | 1.17×, 0.78× |
+| P3 requests per task: 1 task; 10 × 1 s; 10 × 10 s; 50 × 1 s | 7; 4.5; 4.5; 4.7–5.1 | 7; 4.4–4.6; 4.4–4.9; 4.4–4.7 | 7; 4.6–4.7; 4.3–4.5; 4.8–4.9 | 7; 4.7; 4.3–4.7; 4.5–4.7 |
+| P7 driver median (two runs) | 738, 819 ms | 949, 734 ms | 682, 1036 ms | 952, 806 ms |
+| P7 driver ÷ \`kubectl run --rm -i\` | 0.84×, 0.75× | 0.86×, 0.84× | 0.90×, 0.94× | 0.89×, 0.76× |
+| P7 driver ÷ floor (bare client-node of the same version) | 0.88×, 0.92× | 1.02×, 0.95× | 0.88×, 1.09× | 1.07×, 0.92× |
+
+- **Node 26** imports the k8s driver with a third less CPU than Node 20 (549 → 365 ms) and
+  the Docker driver with 14 % less, but its processes are bigger: 3 MiB more at start and
+  7–8 MiB more for the same imports (80.8 MiB with dockerode loaded, from 70.0).
+- **client-node 2** costs the k8s import ~60 ms of CPU and ~9 MiB (its fetch transport,
+  undici, comes on top of what it kept); requests per task and round trips do not change.
+- **p-retry 9** changes nothing measurable.
+- **P1, P3, P7**: the same requests per task in every configuration; the round trips'
+  ratios to their interleaved baselines scatter as much between two runs of one
+  configuration as between configurations, so no change is visible under this load.
+- **The other lines**, final build: Node 22.23.5 imports the k8s driver in 535 ms of CPU
+  (131.6 MiB RSS) and the Docker driver in 176 ms (74.2 MiB); Node 24.22.3 in 438 ms
+  (129.5 MiB) and 156 ms (79.8 MiB).
+- **The CLI's compile cache** (\`module.enableCompileCache()\` in \`src/cli/bin.ts\`): ten
+  \`drivetrain doctor\` runs each with a warm cache and without one cost the same CPU
+  (k8s: 395 against 375 ms median, Docker: 160 against 157 ms, at 10 ms resolution): V8
+  compiles lazily, and here reading a module costs more than compiling what runs of it.
+
 ## Where a target is missed, and why
 
 The run above was made while other test suites shared the machine (load average ~10
@@ -89,7 +133,8 @@ so load drifts hit all alike. P3 counts requests on the local API server's own m
 exit moment is the engine's \`die\` event (\`timeNano\`, same host clock); for Kubernetes it
 is the \`die\` event of the Docker container the local kubelet runs for the pod, because
 \`finishedAt\` has second precision. P5 reads a finished container's log, so the figure is
-the log path, not the producer. P6 runs in a child Node process on the compiled build
+the log path, not the producer. I1 imports each entry point of the compiled build in a
+fresh child process. P6 runs in a child Node process on the compiled build
 (a TypeScript loader would add ~40 MB of its own); Docker tasks are run for real, 500 of
 them (the engine starts ~5–10 a second here), and the figure for 1000 is extrapolated
 from the growth between 125 and 500 tasks (the growth slows as tasks accumulate, so the

@@ -13,6 +13,8 @@ export interface I1Options {
 interface ChildReport {
   /** Time of the `import()`, in milliseconds. */
   ms: number;
+  /** CPU time (user and system, all threads) the import took, in milliseconds. */
+  cpuMs: number;
   /** Resident memory before and after the import, in bytes. */
   rssBefore: number;
   rss: number;
@@ -39,8 +41,8 @@ export async function importOnce(entry: string, node = process.execPath): Promis
 
 /**
  * I1 — what importing a driver costs a process: the time of the first `import()` of
- * `drivetrain/k8s` and `drivetrain/docker` (their SDKs included) and the resident
- * memory after it, each in a fresh Node process on the compiled build, against the
+ * `drivetrain/k8s` and `drivetrain/docker` (their SDKs included), wall and CPU, and the
+ * resident memory after it, each in a fresh Node process on the compiled build, against the
  * same process before the import. The entry points and a bare process are interleaved.
  */
 export async function measureI1(options: I1Options = {}): Promise<BenchRow[]> {
@@ -64,9 +66,11 @@ export async function measureI1(options: I1Options = {}): Promise<BenchRow[]> {
     const rssBefore = summarize(list.map((r) => r.rssBefore / MB));
     const rss = summarize(list.map((r) => r.rss / MB));
     const time = summarize(list.map((r) => r.ms));
+    const cpu = summarize(list.map((r) => r.cpuMs));
     const added = summarize(list.map((r) => (r.rss - r.rssBefore) / MB));
     return [
       { id: 'I1', scale, unit: 'ms', subject: { label: 'first import() in a fresh process', value: time } },
+      { id: 'I1', scale, unit: 'ms CPU', subject: { label: 'CPU time of that import', value: cpu }, note: 'CPU time (user and system, every thread) leaves out waiting for a core, so it is the steadier figure on a loaded machine' },
       {
         id: 'I1',
         scale,
