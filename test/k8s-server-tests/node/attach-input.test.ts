@@ -1,6 +1,7 @@
 import { PassThrough } from 'node:stream';
 import * as k8s from '@kubernetes/client-node';
 import Dockerode from 'dockerode';
+import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingWritable } from '../../../src/logs.js';
 import { busyboxPod, isFinished, randomName, startTestCluster, type TestCluster } from './helpers.js';
@@ -70,5 +71,27 @@ describe('pods/attach input while the engine stream is set up', () => {
     } finally {
       slow.on = false;
     }
+  });
+
+  it('a client that ends its input by closing the socket (no v5 CLOSE frame) still delivers every byte, then EOF', async () => {
+    const name = randomName('av4');
+    await t.apply(busyboxPod(name, 'cat', { container: { stdin: true, stdinOnce: true }, spec: { terminationGracePeriodSeconds: 0 } }));
+    await t.waitFor('pods', name, (o) => o?.status?.phase === 'Running');
+    const url = `${t.cluster.url.replace('https', 'wss')}/api/v1/namespaces/${t.namespace}/pods/${name}/attach?container=main&stdin=true&stdout=true`;
+    const options: WebSocket.ClientOptions = {};
+    await kc.applyToHTTPSOptions(options);
+    const ws = new WebSocket(url, ['v4.channel.k8s.io'], options);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    expect(ws.protocol).toBe('v4.channel.k8s.io');
+    const lines = Array.from({ length: 200 }, (_, i) => `line ${i} ${'x'.repeat(500)}\n`);
+    for (const line of lines) ws.send(Buffer.concat([Buffer.from([0]), Buffer.from(line)]));
+    ws.close();
+    // cat ends only on EOF: the pod finishing is the proof the end arrived, after the input.
+    await t.waitFor('pods', name, isFinished);
+    const logs = await t.kubectl(['logs', name]);
+    expect(logs.stdout).toBe(lines.join(''));
   });
 });

@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { ClusterContext, PodRequest } from '../../api.js';
 import { StatusError } from '../../status.js';
 import { rejectUpgrade, type ChannelServer } from './channels.js';
-import { endWrite, pipeOutput, resolveTarget, sendHello, type StreamTarget } from './exec.js';
+import { endWrite, pipeOutput, releaseAfterInput, resolveTarget, sendHello, type StreamTarget } from './exec.js';
 
 /**
  * pods/attach over WebSocket: the streams of the container's main process. Stdin
@@ -29,18 +29,19 @@ export function serveAttach(ctx: ClusterContext, server: ChannelServer, request:
       .attach({ stream: true, stdin, stdout: target.stdout, stderr: target.stderr, hijack: true })
       .then(async (attached) => {
         const engine = attached as unknown as Duplex;
-        if (clientGone) return engine.destroy();
+        if (clientGone && pendingStdin.length === 0) return engine.destroy();
         // Docker lets a client attach to a stopped container and then waits for a start that
         // never comes. A kubelet refuses instead, and kubectl then falls back to the logs.
         const running = (await container.inspect()).State.Running === true;
-        if (clientGone || !running) {
+        if (!running) {
           engine.destroy();
-          if (!running) session.finish({ error: `container ${String(target.spec?.name)} is not running` });
+          session.finish({ error: `container ${String(target.spec?.name)} is not running` });
           return;
         }
         // Input that arrived during the inspect is still pending: flush it before later input
         // goes straight through, so nothing is reordered or written after the end.
         for (const chunk of pendingStdin.splice(0)) engine.write(chunk);
+        if (clientGone) return releaseAfterInput(engine);
         if (pendingEnd) endWrite(engine);
         stream = engine;
         sendHello(session, target);
@@ -61,7 +62,7 @@ export function serveAttach(ctx: ClusterContext, server: ChannelServer, request:
       resize: (width, height) => void container.resize({ w: width, h: height }).catch(() => undefined),
       closed: () => {
         clientGone = true;
-        stream?.destroy();
+        if (stream) releaseAfterInput(stream);
       },
     };
   });

@@ -65,6 +65,22 @@ export function endWrite(stream: Duplex): void {
   if (!stream.writableEnded) stream.end();
 }
 
+/**
+ * The client went away (without v5, closing the socket is how it ends stdin): what it sent
+ * still reaches the process, then EOF. A kubelet's wsstream connection closes its channels
+ * when the socket's read fails, so the stdin pipe reads EOF after the last frame, and the CRI
+ * streaming server copies stdin to that end before it closes the process's stdin
+ * (apimachinery `util/httpstream/wsstream/conn.go` `Conn.Close`;
+ * `pkg/kubelet/cri/streaming/remotecommand/websocket.go`). The engine's stream is not dropped
+ * here: the engine may still be copying the input, and dropping the output side would end
+ * that copy too. Its output, which nobody reads any more, is drained until the engine ends it.
+ */
+export function releaseAfterInput(stream: Duplex): void {
+  endWrite(stream);
+  stream.on('error', () => {});
+  stream.resume();
+}
+
 /** pods/exec over WebSocket: `docker exec` in the pod's container. */
 export function serveExec(ctx: ClusterContext, server: ChannelServer, request: PodRequest, socket: Duplex, head: Buffer): void {
   let target: StreamTarget;
@@ -87,8 +103,8 @@ export function serveExec(ctx: ClusterContext, server: ChannelServer, request: P
       .then(async (instance) => {
         const hijacked = (await instance.start({ hijack: true, stdin: target.stdin, Tty: target.tty })) as Duplex;
         stream = hijacked;
-        if (clientGone) return hijacked.destroy();
         for (const chunk of pendingStdin.splice(0)) hijacked.write(chunk);
+        if (clientGone) return releaseAfterInput(hijacked);
         if (pendingEnd || !target.stdin) endWrite(hijacked);
         sendHello(session, target);
         pipeOutput(hijacked, target, session, async () => {
@@ -108,7 +124,7 @@ export function serveExec(ctx: ClusterContext, server: ChannelServer, request: P
       resize: (width, height) => void exec.then((e) => e.resize({ w: width, h: height })).catch(() => undefined),
       closed: () => {
         clientGone = true;
-        stream?.destroy();
+        if (stream) releaseAfterInput(stream);
       },
     };
   });
