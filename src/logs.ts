@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import type { Container, LogOptions } from './types.js';
+import type { Container, LogOptions, LogResult } from './types.js';
 
 /** A Writable that keeps everything written to it; `text()` returns it as UTF-8. */
 export class CollectingWritable extends Writable {
@@ -18,10 +18,13 @@ export class CollectingWritable extends Writable {
   }
 }
 
-/** A container's output so far (or, with `follow`, until it exits) as two strings. */
-export async function readLogs(container: Container, options: Omit<LogOptions, 'stdout' | 'stderr'> = {}): Promise<{ stdout: string; stderr: string }> {
+/**
+ * A container's output so far (or, with `follow`, until it exits) as two strings, and whether
+ * the engine kept them apart (`streams`, see {@link LogResult}).
+ */
+export async function readLogs(container: Container, options: Omit<LogOptions, 'stdout' | 'stderr'> = {}): Promise<{ stdout: string; stderr: string } & LogResult> {
   const stdout = new CollectingWritable();
   const stderr = new CollectingWritable();
-  await container.logs({ ...options, stdout, stderr });
-  return { stdout: stdout.text(), stderr: stderr.text() };
+  const { streams } = await container.logs({ ...options, stdout, stderr });
+  return { stdout: stdout.text(), stderr: stderr.text(), streams };
 }

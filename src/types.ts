@@ -191,6 +191,16 @@ export interface LogOptions extends OperationOptions {
   follow?: boolean;
 }
 
+/** What a {@link Container.logs} call delivered. */
+export interface LogResult {
+  /**
+   * `separate`: stdout and stderr went to their own destinations. `combined`: the engine
+   * cannot tell them apart (Kubernetes before 1.32, or without the `PodLogsQuerySplitStreams`
+   * feature gate): the interleaved log went to `stdout`, each byte once, and `stderr` got nothing.
+   */
+  streams: 'separate' | 'combined';
+}
+
 /** A task's container. */
 export interface Container extends AsyncDisposable {
   /** The task ID it runs. */
@@ -199,8 +209,11 @@ export interface Container extends AsyncDisposable {
   status(options?: OperationOptions): Promise<ContainerStatus>;
   /** Resolves with the final status once the process has ended (event-driven where the engine offers events). */
   wait(options?: OperationOptions): Promise<ContainerStatus>;
-  /** Writes the task's output to `stdout`/`stderr`, kept apart. The destinations are not ended. */
-  logs(options?: LogOptions): Promise<void>;
+  /**
+   * Writes the task's output to `stdout`/`stderr`, kept apart where the engine can (see
+   * {@link LogResult}), and says how. The destinations are not ended.
+   */
+  logs(options?: LogOptions): Promise<LogResult>;
   /** Stops and removes the container; idempotent. Volumes are kept. */
   cleanup(options?: OperationOptions): Promise<void>;
 }

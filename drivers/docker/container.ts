@@ -1,5 +1,5 @@
 import { ContainerNotFoundError } from '../../src/errors.js';
-import type { Container, ContainerStatus, LogOptions, OperationOptions } from '../../src/types.js';
+import type { Container, ContainerStatus, LogOptions, LogResult, OperationOptions } from '../../src/types.js';
 import { engineCall, type DockerContext } from './context.js';
 import { sawOomEvent } from './events.js';
 import { deliverLogs } from './logs.js';
@@ -55,9 +55,10 @@ export class DockerContainer implements Container {
     return this.status(options);
   }
 
-  async logs(options: LogOptions = {}): Promise<void> {
+  async logs(options: LogOptions = {}): Promise<LogResult> {
     this.ctx.assertOpen();
     await deliverLogs(this.ctx, this.engineId, this.subject, options);
+    return { streams: 'separate' };
   }
 
   /** Kills and removes the container; already gone is success. Volumes are kept. */

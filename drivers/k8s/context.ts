@@ -3,6 +3,7 @@ import { callApi } from './api-errors.js';
 import { namespaceSelector } from './naming.js';
 import type { ResolvedK8sOptions } from './options.js';
 import { PodWatcher } from './pod-watch.js';
+import { ExecProtocol } from './exec-protocol.js';
 
 /** What every part of the driver shares: clients (made once, at driver creation), options, the informer. */
 export interface K8sContext {
@@ -14,6 +15,8 @@ export interface K8sContext {
   /** The Kubernetes namespace everything is made in. */
   readonly ns: string;
   readonly watcher: PodWatcher;
+  /** The exec/attach subprotocol the API server negotiates (learnt once). */
+  readonly execProtocol: ExecProtocol;
   /** One API request with retries and error normalisation (see `callApi`). */
   call<T>(what: string, request: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
@@ -30,6 +33,7 @@ export function createContext(kc: KubeConfig, options: ResolvedK8sOptions): K8sC
     options,
     ns,
     watcher: new PodWatcher({ kc, core, kubernetesNamespace: ns, labelSelector: namespaceSelector(options.namespace), idleTimeoutMs: options.livenessIntervalMs, retry: options.retry }),
+    execProtocol: new ExecProtocol(kc),
     call: (what, request, signal) => callApi(what, request, { signal, policy: options.retry }),
   };
 }

@@ -15,7 +15,8 @@ import { deletePod, getPod, lostRule } from './pods.js';
 import { isLost } from './pod-status.js';
 import { K8sSandbox } from './sandbox.js';
 import { feedStdin, startTask } from './task-start.js';
-import { TaskContainer, type LogStreamSupport } from './task-container.js';
+import { TaskContainer } from './task-container.js';
+import { LogStreamSupport } from './log-streams.js';
 import { copyToVolume, deleteClaim, ensureVolume, readFromVolume } from './volumes.js';
 import { execInWorkload, type WorkloadExecOptions } from './workload.js';
 import type { ContainerStatus } from '../../src/types.js';
@@ -30,7 +31,7 @@ export class K8sDriver implements Driver {
   readonly name = 'k8s';
   readonly capabilities = FULL_CAPABILITIES;
   private readonly ctx: K8sContext;
-  private readonly logSupport: LogStreamSupport = {};
+  private readonly logSupport: LogStreamSupport;
   /** Aborts everything in flight when the driver closes. */
   private readonly lifetime = new AbortController();
   private readonly starting = new Map<string, Promise<Container>>();
@@ -40,6 +41,7 @@ export class K8sDriver implements Driver {
 
   constructor(kc: KubeConfig, private readonly options: ResolvedK8sOptions) {
     this.ctx = createContext(kc, options);
+    this.logSupport = new LogStreamSupport(options.splitLogStreams);
     // Every attached stdin and start listens to this one signal: many listeners are expected.
     setMaxListeners(Number.POSITIVE_INFINITY, this.lifetime.signal);
   }

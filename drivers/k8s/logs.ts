@@ -5,6 +5,8 @@ import { withRetry, type RetryPolicy } from '../../src/retry.js';
 import { isTransient, normaliseError, retryAfterMs, statusCodeOf } from './api-errors.js';
 import { kubeGet } from './http-stream.js';
 import { TimestampedLines } from './timestamped-lines.js';
+import { isStreamRefusal, SplitStreamsRefused, type LogStreamSupport } from './log-streams.js';
+import type { LogResult } from '../../src/types.js';
 
 /**
  * Pod logs. Without follow: one GET per stream. With follow: a live stream that ends
@@ -13,7 +15,7 @@ import { TimestampedLines } from './timestamped-lines.js';
  * boundary lines de-duplicated).
  *
  * stdout and stderr are read apart with `stream=Stdout|Stderr` (KEP-3288) when the
- * server honours it; otherwise the combined log goes to stdout (see `probeSplitStreams`).
+ * server honours it; otherwise the combined log goes to stdout (see `LogStreamSupport`).
  */
 
 /** The pod and container to read, and how to learn about the container's life. */
@@ -35,38 +37,53 @@ export interface LogRead {
   stdout?: Writable;
   stderr?: Writable;
   follow: boolean;
-  /** Read the streams apart (the server honours `stream=`). */
-  split: boolean;
+  /** Whether the server reads the streams apart (probed once per driver). */
+  support: LogStreamSupport;
   signal?: AbortSignal;
 }
 
 const RECONNECT_DELAY_MS = 200;
 
-/** Reads the logs as asked. Destinations are written with back-pressure and never ended. */
-export async function readPodLogs(source: LogSource, read: LogRead): Promise<void> {
+/**
+ * Reads the logs as asked and says how: the streams apart, or the combined log to `stdout`
+ * (never also to `stderr`). Destinations are written with back-pressure and never ended.
+ */
+export async function readPodLogs(source: LogSource, read: LogRead): Promise<LogResult> {
+  const { signal } = read;
+  if (read.follow && !(await source.waitForStart(signal))) return { streams: (await read.support.decide(source, signal)) ? 'separate' : 'combined' };
+  if (!(await read.support.decide(source, signal))) {
+    await readStream(source, read, undefined, read.stdout, new TimestampedLines(), signal);
+    return { streams: 'combined' };
+  }
   // A stream nobody asked for is not requested: each one is an API request (or a follow).
-  const parts: Array<[string | undefined, Writable | undefined]> = read.split
-    ? ([['Stdout', read.stdout], ['Stderr', read.stderr]] as Array<[string, Writable | undefined]>).filter(([, destination]) => destination !== undefined)
-    : [[undefined, read.stdout]];
-  if (read.follow && !(await source.waitForStart(read.signal))) return;
-  await Promise.all(parts.map(([stream, destination]) => (read.follow ? followStream(source, stream, destination, read.signal) : readOnce(source, stream, destination, read.signal))));
+  const stdoutLines = new TimestampedLines();
+  const parts: Array<[string, Writable | undefined, TimestampedLines]> = [
+    ['Stdout', read.stdout, stdoutLines],
+    ['Stderr', read.stderr, new TimestampedLines()],
+  ];
+  const wanted = parts.filter(([, destination]) => destination !== undefined);
+  const stop = new AbortController();
+  const partSignal = signal === undefined ? stop.signal : AbortSignal.any([signal, stop.signal]);
+  const reads = wanted.map(([stream, destination, lines]) =>
+    readStream(source, read, stream, destination, lines, partSignal).catch((error: unknown) => {
+      stop.abort(error);
+      throw error;
+    }),
+  );
+  const outcomes = await Promise.allSettled(reads);
+  const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')?.reason as unknown;
+  if (failure === undefined) return { streams: 'separate' };
+  signal?.throwIfAborted();
+  if (!(failure instanceof SplitStreamsRefused)) throw failure;
+  // The server refused `stream` (no longer serves it): the combined log to stdout, a follow
+  // resuming where stdout's got to, so nothing of stdout is lost or repeated.
+  read.support.refused();
+  await readStream(source, read, undefined, read.stdout, stdoutLines, signal);
+  return { streams: 'combined' };
 }
 
-/**
- * Whether the server honours `stream=`: a server that implements it rejects an unknown
- * value with 422 (Invalid); one that ignores the parameter answers 200. `undefined` when
- * the answer says neither (e.g. 400 "waiting to start"): ask again later.
- */
-export async function probeSplitStreams(source: Pick<LogSource, 'kc' | 'namespace' | 'pod' | 'container'>, signal?: AbortSignal): Promise<boolean | undefined> {
-  try {
-    const response = await kubeGet(source.kc, logPath(source), { container: source.container, stream: 'DrivetrainProbe', limitBytes: '1' }, signal);
-    response.destroy();
-    return false;
-  } catch (error) {
-    const status = statusCodeOf(error);
-    if (status === 422) return true;
-    return undefined;
-  }
+function readStream(source: LogSource, read: LogRead, stream: string | undefined, destination: Writable | undefined, lines: TimestampedLines, signal?: AbortSignal): Promise<void> {
+  return read.follow ? followStream(source, stream, destination, lines, signal) : readOnce(source, stream, destination, signal);
 }
 
 /**
@@ -85,6 +102,7 @@ async function readOnce(source: LogSource, stream: string | undefined, destinati
       // 400: the container has not started yet (no output so far); 404: the pod is gone.
       const status = statusCodeOf(error);
       if (status === 400 || status === 404) return;
+      if (isStreamRefusal(error, stream)) throw new SplitStreamsRefused(error);
       throw error;
     }
     let seen = 0;
@@ -101,12 +119,13 @@ async function readOnce(source: LogSource, stream: string | undefined, destinati
     await raceAbort(withRetry(attempt, { isTransient, retryAfterMs, signal, policy: source.retry }), signal);
   } catch (error) {
     signal?.throwIfAborted();
+    if (error instanceof SplitStreamsRefused) throw error;
     throw normaliseError(error, `read logs of pod "${source.pod}"`);
   }
 }
 
-async function followStream(source: LogSource, stream: string | undefined, destination: Writable | undefined, signal?: AbortSignal): Promise<void> {
-  const lines = new TimestampedLines();
+/** Follows one stream (or the combined log) to the container's end; `lines` carries where it got to. */
+async function followStream(source: LogSource, stream: string | undefined, destination: Writable | undefined, lines: TimestampedLines, signal?: AbortSignal): Promise<void> {
   for (;;) {
     signal?.throwIfAborted();
     const query: Record<string, string> = { container: source.container, follow: 'true', timestamps: 'true', ...(stream === undefined ? {} : { stream }) };
@@ -124,6 +143,7 @@ async function followStream(source: LogSource, stream: string | undefined, desti
         if (await source.hasEnded(signal)) await delay(RECONNECT_DELAY_MS, signal);
         continue;
       }
+      if (isStreamRefusal(error, stream)) throw new SplitStreamsRefused(error);
       if (!isTransient(error)) throw normaliseError(error, `follow logs of pod "${source.pod}"`);
       await delay(RECONNECT_DELAY_MS, signal);
       continue;

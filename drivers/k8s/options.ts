@@ -62,6 +62,14 @@ export interface K8sDriverOptions extends BaseDriverOptions {
   startTimeoutMs?: number;
   /** Longest time, in ms, a pod may stay in ErrImagePull/ImagePullBackOff before the run fails. @default 120000 (2 min) */
   pullTimeoutMs?: number;
+  /**
+   * Read stdout and stderr apart with the pods/log `stream` parameter where the server serves
+   * it (`'auto'`: probed once, Kubernetes 1.32+ with the `PodLogsQuerySplitStreams` gate), else
+   * the combined log goes to stdout. `'never'`: always the combined log — for clusters whose
+   * API server has the gate and whose kubelets do not (version skew), where every stream
+   * would give the combined log. @default 'auto'
+   */
+  splitLogStreams?: 'auto' | 'never';
   /** Retry policy of transient API errors (429, 5xx, connection errors). */
   retry?: RetryPolicy;
   /**
@@ -94,6 +102,7 @@ export interface ResolvedK8sOptions extends Omit<K8sDriverOptions, 'kubeconfig' 
   pullTimeoutMs: number;
   livenessIntervalMs: number;
   nodeLostTimeoutMs: number;
+  splitLogStreams: 'auto' | 'never';
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -145,6 +154,7 @@ export function resolveOptions(options: K8sDriverOptions & { namespace: string }
     pullTimeoutMs: positive('pullTimeoutMs', 120_000),
     livenessIntervalMs: positive('livenessIntervalMs', 90_000),
     nodeLostTimeoutMs: positive('nodeLostTimeoutMs', 60_000),
+    splitLogStreams: oneOf('splitLogStreams', ['auto', 'never'] as const, 'auto'),
     ttlSecondsAfterFinished: options.ttlSecondsAfterFinished === undefined ? undefined : positive('ttlSecondsAfterFinished', 0),
   };
 }

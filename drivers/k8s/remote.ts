@@ -6,6 +6,7 @@ import { stdinToReadable } from '../../src/stdin.js';
 import type { ContainerStatus, StdinSource } from '../../src/types.js';
 import { normaliseError } from './api-errors.js';
 import { KubeWebSocket } from './ws-connect.js';
+import { V5_PROTOCOL, type ExecProtocol, type ExecTarget } from './exec-protocol.js';
 
 /**
  * Exec and attach over client-node's WebSocket channels. The caller's output streams
@@ -38,17 +39,34 @@ export interface RemoteStreams {
   signal?: AbortSignal;
 }
 
-/** Runs `command` (argv, no shell) in a pod's container; resolves with its status. */
-export async function execInPod(kc: KubeConfig, target: { namespace: string; pod: string; container: string }, command: readonly string[], streams: RemoteStreams): Promise<ContainerStatus> {
+/** How exec reaches the API server: the credentials, and the per-driver memory of the negotiated protocol. */
+export interface ExecConnection {
+  kc: KubeConfig;
+  execProtocol: ExecProtocol;
+}
+
+/**
+ * Runs `command` (argv, no shell) in a pod's container; resolves with its status.
+ *
+ * With input, the end of the input must reach the process while the socket stays open for
+ * the output and the exit status. v5 ends stdin with a CLOSE frame; below v5 the only end is
+ * closing the socket, which loses both. There the command is wrapped: a shell reads the input
+ * in frames (`<length>\n<bytes>`, `0\n` at the end) and pipes the bytes into the command,
+ * whose stdin then ends at the end frame (see {@link UNFRAME_SCRIPT}); the socket stays open.
+ */
+export async function execInPod(connection: ExecConnection, target: ExecTarget, command: readonly string[], streams: RemoteStreams): Promise<ContainerStatus> {
+  const { kc } = connection;
   const signal = streams.signal;
   signal?.throwIfAborted();
+  const framed = streams.stdin !== undefined && (await connection.execProtocol.of(target, signal)) !== V5_PROTOCOL;
+  const argv = framed ? ['sh', '-c', UNFRAME_SCRIPT, 'drivetrain-stdin', ...command] : [...command];
   const stdout = relayTo(streams.stdout);
   const stderr = relayTo(streams.stderr);
   const stdin = streams.stdin === undefined ? null : new PassThrough();
   let reported: V1Status | undefined;
   let socket: WebSocket;
   try {
-    socket = await new Exec(kc, new KubeWebSocket(kc)).exec(target.namespace, target.pod, target.container, [...command], stdout, stderr, stdin, false, (status) => {
+    socket = await new Exec(kc, new KubeWebSocket(kc)).exec(target.namespace, target.pod, target.container, argv, stdout, stderr, stdin, false, (status) => {
       reported = status;
     });
   } catch (error) {
@@ -59,7 +77,7 @@ export async function execInPod(kc: KubeConfig, target: { namespace: string; pod
     socket.terminate();
     throw abortReason(signal);
   }
-  if (stdin !== null && streams.stdin !== undefined) void pumpInput(stdinToReadable(streams.stdin), stdin, socket);
+  if (stdin !== null && streams.stdin !== undefined) void pumpInput(stdinToReadable(streams.stdin), stdin, socket, framed);
   return new Promise<ContainerStatus>((resolve, reject) => {
     const onAbort = (): void => {
       socket.terminate();
@@ -109,21 +127,46 @@ export async function attachStdin(kc: KubeConfig, target: { namespace: string; p
   }
 }
 
-/** Copies `source` into `relay` in bounded pieces, pausing while the socket's send buffer is full. */
-async function pumpInput(source: Readable, relay: PassThrough, socket: WebSocket): Promise<void> {
+/**
+ * The wrapper of a command whose input comes framed (exec with input below v5): `$@` is the
+ * command. Each frame is a decimal length on its own line, then that many bytes, copied
+ * with `dd` (`iflag=fullblock`: a pipe may hand over fewer bytes per read); `0` ends the
+ * input, and the command's stdin with it. The shell's `read` takes the length line byte by
+ * byte, never reading into the bytes after it. The exit status is the command's own.
+ */
+export const UNFRAME_SCRIPT = [
+  'unframe() {',
+  '  while IFS= read -r n; do',
+  '    case $n in 0) return 0 ;; ""|*[!0-9]*) return 1 ;; esac',
+  '    dd bs="$n" count=1 iflag=fullblock 2>/dev/null || return 1',
+  '  done',
+  '  return 1',
+  '}',
+  'unframe | "$@"',
+].join('\n');
+
+/**
+ * Copies `source` into `relay` in bounded pieces, pausing while the socket's send buffer is
+ * full. Unframed, the relay ends with the input (client-node then ends stdin); framed, each
+ * piece goes as one frame and the end is the `0` frame: the relay, and so the socket, stays
+ * open for the output and the status.
+ */
+async function pumpInput(source: Readable, relay: PassThrough, socket: WebSocket, framed = false): Promise<void> {
   try {
     for await (const chunk of source) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
       for (let offset = 0; offset < bytes.length; offset += STDIN_PIECE) {
         if (socket.readyState !== OPEN) return;
-        relay.write(bytes.subarray(offset, offset + STDIN_PIECE));
+        const piece = bytes.subarray(offset, offset + STDIN_PIECE);
+        relay.write(framed ? Buffer.concat([Buffer.from(`${piece.length}\n`), piece]) : piece);
         while (socket.readyState === OPEN && socket.bufferedAmount > SOCKET_HIGH_WATER) await delay(5);
       }
     }
   } catch {
     // A failing input source ends the input early; the process sees EOF.
   } finally {
-    relay.end();
+    if (!framed) relay.end();
+    else if (socket.readyState === OPEN) relay.write('0\n');
   }
 }
 

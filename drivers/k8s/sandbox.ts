@@ -42,7 +42,7 @@ export class K8sSandbox implements Sandbox {
       }
       workDir = posix.resolve(this.workDir, options.workDir);
     }
-    return execInPod(this.ctx.kc, { namespace: this.ctx.ns, pod: this.podName, container: TASK_CONTAINER }, sandboxExecArgv(command, workDir, env), {
+    return execInPod(this.ctx, { namespace: this.ctx.ns, pod: this.podName, container: TASK_CONTAINER }, sandboxExecArgv(command, workDir, env), {
       stdin: options.stdin,
       stdout: options.stdout,
       stderr: options.stderr,

@@ -1,16 +1,12 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import type { Container, ContainerStatus, LogOptions, OperationOptions } from '../../src/types.js';
+import type { Container, ContainerStatus, LogOptions, LogResult, OperationOptions } from '../../src/types.js';
 import type { K8sContext } from './context.js';
-import { readPodLogs, probeSplitStreams } from './logs.js';
+import { readPodLogs } from './logs.js';
+import type { LogStreamSupport } from './log-streams.js';
 import { TASK_CONTAINER } from './naming.js';
 import { hasStarted, isLost, lostAt, toContainerStatus } from './pod-status.js';
 import { deletePod, getPod, lostRule, readPod, watchPod } from './pods.js';
 import { deleteJob } from './jobs.js';
-
-/** Per-driver memory of whether the server splits log streams (probed once, on a started pod). */
-export interface LogStreamSupport {
-  split?: boolean;
-}
 
 /**
  * A task's pod as a drivetrain Container. Status reads the informer's cache (a GET when
@@ -47,7 +43,7 @@ export class TaskContainer implements Container {
     );
   }
 
-  async logs(options: LogOptions = {}): Promise<void> {
+  async logs(options: LogOptions = {}): Promise<LogResult> {
     const signal = options.signal;
     const ctx = this.ctx;
     const source = {
@@ -59,12 +55,7 @@ export class TaskContainer implements Container {
       hasEnded: async (s?: AbortSignal) => toContainerStatus(await readPod(ctx, this.podName, s), lostRule(ctx)).done,
       retry: ctx.options.retry,
     };
-    if (this.logSupport.split === undefined) {
-      const pod = await getPod(ctx, this.podName, signal);
-      if (pod !== undefined && !hasStarted(pod) && options.follow === true) await source.waitForStart(signal);
-      this.logSupport.split = (await probeSplitStreams(source, signal)) ?? undefined;
-    }
-    await readPodLogs(source, { stdout: options.stdout, stderr: options.stderr, follow: options.follow === true, split: this.logSupport.split === true, signal });
+    return readPodLogs(source, { stdout: options.stdout, stderr: options.stderr, follow: options.follow === true, support: this.logSupport, signal });
   }
 
   async cleanup(options: OperationOptions = {}): Promise<void> {

@@ -147,7 +147,7 @@ export async function copyToVolume(ctx: K8sContext, ref: VolumeRef, archive: Rea
     await withHelper(ctx, volume, false, anySignal([signal, refusal.signal]), async (pod) => {
       const stderr = new CollectText();
       const command = ['sh', '-c', EXTRACT_SCRIPT, `${DATA}/.drivetrain-incoming-${id}`, `.drivetrain-complete-${id}`];
-      const status = await execInPod(ctx.kc, { namespace: ctx.ns, pod, container: 'helper' }, command, { stdin: confinedTar.stream, stderr, signal: anySignal([signal, refusal.signal]) });
+      const status = await execInPod(ctx, { namespace: ctx.ns, pod, container: 'helper' }, command, { stdin: confinedTar.stream, stderr, signal: anySignal([signal, refusal.signal]) });
       if (status.exitCode !== 0) throw new EngineError(`extracting into volume "${volume}" failed (${status.reason ?? `exit ${status.exitCode}`}): ${stderr.text().trim()}`, undefined);
     });
   } catch (error) {
@@ -192,7 +192,7 @@ export async function readFromVolume(ctx: K8sContext, ref: VolumeRef, paths: rea
     if (relative.length > 0) {
       // Checked first, so a missing path rejects the call instead of truncating the stream.
       const missing = new CollectText();
-      const check = await execInPod(ctx.kc, target, ['sh', '-c', 'cd "$0" || exit 3; for p; do [ -e "$p" ] || [ -L "$p" ] || { printf "%s\\n" "$p"; exit 44; }; done', DATA, ...relative], { stdout: missing, signal });
+      const check = await execInPod(ctx, target, ['sh', '-c', 'cd "$0" || exit 3; for p; do [ -e "$p" ] || [ -L "$p" ] || { printf "%s\\n" "$p"; exit 44; }; done', DATA, ...relative], { stdout: missing, signal });
       if (check.exitCode === 44) throw new NotFoundError(`volume "${volume}" has no "${missing.text().trim()}"`);
       if (check.exitCode !== 0) throw new EngineError(`checking paths in volume "${volume}" failed (${check.reason ?? `exit ${check.exitCode}`})`, undefined);
     }
@@ -206,7 +206,7 @@ export async function readFromVolume(ctx: K8sContext, ref: VolumeRef, paths: rea
     normalised.pipe(output);
     const stderr = new CollectText();
     const members = relative.length === 0 ? ['.'] : relative.map((path) => `./${path}`);
-    const status = await execInPod(ctx.kc, target, ['tar', '-c', '-f', '-', '-C', DATA, ...members], { stdout: raw, stderr, signal: execSignal });
+    const status = await execInPod(ctx, target, ['tar', '-c', '-f', '-', '-C', DATA, ...members], { stdout: raw, stderr, signal: execSignal });
     if (status.exitCode !== 0) throw new EngineError(`reading volume "${volume}" failed (${status.reason ?? `exit ${status.exitCode}`}): ${stderr.text().trim()}`, undefined);
     raw.end();
     await new Promise<void>((resolve) => {

@@ -103,5 +103,5 @@ export async function execInWorkload(ctx: K8sContext, options: WorkloadExecOptio
     throw new NotFoundError(`none of the ${pods.items.length} ${searched} in Kubernetes namespace "${ctx.ns}" is ready; check \`kubectl get pods -n ${ctx.ns} -l '${selector}'\``);
   }
   const container = chooseContainer(pod, options.container);
-  return execInPod(ctx.kc, { namespace: ctx.ns, pod: pod.metadata?.name as string, container }, options.command, options);
+  return execInPod(ctx, { namespace: ctx.ns, pod: pod.metadata?.name as string, container }, options.command, options);
 }

@@ -1,6 +1,6 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { raceAbort } from '../../src/abort.js';
-import type { Container, ContainerStatus, LogOptions, OperationOptions } from '../../src/types.js';
+import type { Container, ContainerStatus, LogOptions, LogResult, OperationOptions } from '../../src/types.js';
 import { liveProcess } from './live.js';
 import { processAlive } from './process.js';
 import { readRecord, type TaskRecord } from './record.js';
@@ -73,7 +73,7 @@ export class NativeContainer implements Container {
     }
   }
 
-  async logs(options: LogOptions = {}): Promise<void> {
+  async logs(options: LogOptions = {}): Promise<LogResult> {
     this.context.assertOpen();
     const { signal, follow = false } = options;
     signal?.throwIfAborted();
@@ -82,6 +82,7 @@ export class NativeContainer implements Container {
       ? { ended: async () => (await this.currentStatus()).done, exited: own?.exited, pollMs: own === undefined ? this.context.reattachPollMs : undefined }
       : undefined;
     await copyLogs(this.dir, { stdout: options.stdout, stderr: options.stderr }, source, signal);
+    return { streams: 'separate' };
   }
 
   async cleanup(options: OperationOptions = {}): Promise<void> {

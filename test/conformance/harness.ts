@@ -45,6 +45,11 @@ export interface TestDriverOptions {
    */
   skip?: Partial<Record<GroupName, string>>;
   /**
+   * Run only these groups (the others are not registered at all), e.g. the cases a second
+   * configuration of the same engine needs. @default every group
+   */
+  only?: readonly GroupName[];
+  /**
    * Time budget of one case in milliseconds (operations get a signal that fires then);
    * every other deadline of the suite scales with it. Slow engines (Kubernetes) need more.
    * @default 30000

@@ -2,19 +2,24 @@ import { Readable } from 'node:stream';
 import { extract, pack } from 'tar-stream';
 import { expect } from 'vitest';
 import { CollectingWritable } from '../../src/logs.js';
-import type { Container, ContainerStatus, Driver, Task } from '../../src/types.js';
+import type { Container, ContainerStatus, Driver, LogResult, Task } from '../../src/types.js';
 
 /** A command run by the image's shell. */
 export function sh(script: string): string[] {
   return ['sh', '-c', script];
 }
 
-/** What a finished task left: its final status and its output. */
-export interface Finished {
-  container: Container;
-  status: ContainerStatus;
+/** A container's output, and whether the engine kept the streams apart. */
+export interface Output {
   stdout: string;
   stderr: string;
+  streams: LogResult['streams'];
+}
+
+/** What a finished task left: its final status and its output. */
+export interface Finished extends Output {
+  container: Container;
+  status: ContainerStatus;
 }
 
 /** Runs `task`, waits for it to end and reads its logs. */
@@ -26,16 +31,48 @@ export async function runToEnd(driver: Driver, task: Task, signal: AbortSignal):
 /** Waits for `container` to end and reads its logs. */
 export async function finish(container: Container, signal: AbortSignal): Promise<Finished> {
   const status = await container.wait({ signal });
-  const { stdout, stderr } = await readOutput(container, signal);
-  return { container, status, stdout, stderr };
+  return { container, status, ...(await readOutput(container, signal)) };
 }
 
 /** The container's output so far as two strings. */
-export async function readOutput(container: Container, signal: AbortSignal, follow = false): Promise<{ stdout: string; stderr: string }> {
+export async function readOutput(container: Container, signal: AbortSignal, follow = false): Promise<Output> {
   const stdout = new CollectingWritable();
   const stderr = new CollectingWritable();
-  await container.logs({ stdout, stderr, follow, signal });
-  return { stdout: stdout.text(), stderr: stderr.text() };
+  const { streams } = await container.logs({ stdout, stderr, follow, signal });
+  return { stdout: stdout.text(), stderr: stderr.text(), streams };
+}
+
+/**
+ * Asserts a task's output: `stdout` and `stderr` exactly, where the engine keeps them apart;
+ * where it cannot (`streams: 'combined'`, e.g. Kubernetes without split log streams), the
+ * combined log in `stdout` (each line of both, once, each stream's lines in their order)
+ * and nothing in `stderr`.
+ */
+export function expectOutput(actual: Output, stdout: string, stderr: string): void {
+  if (actual.streams === 'separate') {
+    expect({ stdout: actual.stdout, stderr: actual.stderr }).toEqual({ stdout, stderr });
+    return;
+  }
+  expect(actual.stderr, 'stderr of a combined log').toBe('');
+  expect(isInterleaving(lines(actual.stdout), lines(stdout), lines(stderr)), `${JSON.stringify(actual.stdout)} interleaves ${JSON.stringify(stdout)} and ${JSON.stringify(stderr)}`).toBe(true);
+}
+
+function lines(text: string): string[] {
+  return text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
+}
+
+/** Whether `whole` is `a` and `b` merged, each keeping its order. */
+function isInterleaving(whole: readonly string[], a: readonly string[], b: readonly string[]): boolean {
+  if (whole.length !== a.length + b.length) return false;
+  // can[i][j]: the first i + j lines of `whole` are a[0..i) and b[0..j) merged.
+  const can = Array.from({ length: a.length + 1 }, () => new Array<boolean>(b.length + 1).fill(false));
+  for (let i = 0; i <= a.length; i += 1) {
+    for (let j = 0; j <= b.length; j += 1) {
+      const line = whole[i + j - 1];
+      can[i]![j] = (i === 0 && j === 0) || (i > 0 && can[i - 1]![j]! && a[i - 1] === line) || (j > 0 && can[i]![j - 1]! && b[j - 1] === line);
+    }
+  }
+  return can[a.length]![b.length]!;
 }
 
 /** Asserts that `promise` rejects with an instance of `type` and returns the error. */

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Harness } from './harness.js';
-import { readOutput, runToEnd, sh } from './helpers.js';
+import { expectOutput, readOutput, runToEnd, sh } from './helpers.js';
 
 /** One task ID is one run: under races and across driver instances. */
 export function idempotencyCases(h: Harness): void {
@@ -31,8 +31,8 @@ export function idempotencyCases(h: Harness): void {
       expect(found.id).toBe(id);
       expect(await found.status({ signal: h.signal() })).toMatchObject({ done: true, exitCode: 7 });
       expect(await found.wait({ signal: h.signal() })).toEqual(original.status);
-      expect(await readOutput(found, h.signal())).toEqual({ stdout: original.stdout, stderr: original.stderr });
-      expect(original).toMatchObject({ stdout: 'out\n', stderr: 'err\n' });
+      expect(await readOutput(found, h.signal())).toEqual({ stdout: original.stdout, stderr: original.stderr, streams: original.streams });
+      expectOutput(original, 'out\n', 'err\n');
     }, h.caseTimeoutMs);
 
     it('a fresh driver reattaches to a running task and waits for its end', async () => {

@@ -63,6 +63,7 @@ export function testDriver(options: TestDriverOptions): void {
     const capabilities = await readCapabilities(options);
     const harness = createHarness(options, capabilities);
     for (const [group, register] of Object.entries(GROUPS) as Array<[GroupName, (h: Harness) => void]>) {
+      if (options.only !== undefined && !options.only.includes(group)) continue;
       const reason = options.skip?.[group];
       if (reason === undefined) register(harness);
       else it.skip(`${group} (not run: ${reason})`, () => {});

@@ -5,6 +5,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import fc from 'fast-check';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ExecProtocol } from '../../drivers/k8s/exec-protocol.js';
 import { execInPod } from '../../drivers/k8s/remote.js';
 import { K8sSandbox } from '../../drivers/k8s/sandbox.js';
 import { InvalidInputError } from '../../src/errors.js';
@@ -72,7 +73,7 @@ const input = fc.option(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength:
 async function run(exitCode: number, args: string[], stdin: Uint8Array[] | undefined): Promise<{ exitCode: number | null; stdout: Buffer; stderr: string }> {
   const stdout = new Collect();
   const stderr = new Collect();
-  const status = await execInPod(kc, { namespace: 'ns', pod: 'pod', container: 'c' }, [String(exitCode), ...args], {
+  const status = await execInPod({ kc, execProtocol: new ExecProtocol(kc) }, { namespace: 'ns', pod: 'pod', container: 'c' }, [String(exitCode), ...args], {
     stdout,
     stderr,
     ...(stdin === undefined ? {} : { stdin: Readable.from(stdin.map((chunk) => Buffer.from(chunk))) }),

@@ -107,8 +107,8 @@ describe('k8s driver against the cluster', () => {
     const driver = newDriver();
     const container = await driver.runContainer(task(`fast-${randomBytes(3).toString('hex')}`, ['sh', '-c', 'echo quick; echo oops >&2']));
     expect(await container.wait()).toMatchObject({ done: true, exitCode: 0 });
-    expect(await readLogs(container)).toEqual({ stdout: 'quick\n', stderr: 'oops\n' });
-    expect(await readLogs(container, { follow: true })).toEqual({ stdout: 'quick\n', stderr: 'oops\n' });
+    expect(await readLogs(container)).toEqual({ stdout: 'quick\n', stderr: 'oops\n', streams: 'separate' });
+    expect(await readLogs(container, { follow: true })).toEqual({ stdout: 'quick\n', stderr: 'oops\n', streams: 'separate' });
     await container.cleanup();
     await container.cleanup();
     expect(await container.status()).toMatchObject({ reason: 'Deleted' });
