@@ -70,11 +70,10 @@ export async function readPodLogs(source: LogSource, read: LogRead): Promise<Log
       throw error;
     }),
   );
-  const outcomes = await Promise.allSettled(reads);
-  const failure = outcomes.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected')?.reason as unknown;
-  if (failure === undefined) return { streams: 'separate' };
+  const failures = (await Promise.allSettled(reads)).flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+  if (failures.length === 0) return { streams: 'separate' };
   signal?.throwIfAborted();
-  if (!(failure instanceof SplitStreamsRefused)) throw failure;
+  if (!failures.some((failure) => failure instanceof SplitStreamsRefused)) throw failures[0];
   // The server refused `stream` (no longer serves it): the combined log to stdout, a follow
   // resuming where stdout's got to, so nothing of stdout is lost or repeated.
   read.support.refused();
@@ -135,6 +134,7 @@ async function followStream(source: LogSource, stream: string | undefined, desti
     try {
       response = await kubeGet(source.kc, logPath(source), query, signal);
     } catch (error) {
+      signal?.throwIfAborted();
       const status = statusCodeOf(error);
       if (status === 404) return;
       if (status === 400) {

@@ -17,7 +17,7 @@ export interface FaultSpec {
   /** Retry-After of a 429, in seconds. @default 1 */
   retryAfterSeconds?: number;
   /** Only requests this returns true for are affected. @default all resource requests */
-  match?: (method: string, path: string) => boolean;
+  match?: (method: string, path: string, query: URLSearchParams) => boolean;
 }
 
 /** The JSON body of `POST /debug/faults` (a separate process drives faults with it). */
@@ -122,10 +122,10 @@ export class Faults implements NodePartition {
   }
 
   /** The fault to inject into this request, if any. */
-  pick(method: string, path: string): FaultSpec | undefined {
+  pick(method: string, path: string, query: URLSearchParams = new URLSearchParams()): FaultSpec | undefined {
     const spec = this.spec;
     if (!spec) return undefined;
-    if (spec.match && !spec.match(method, path)) return undefined;
+    if (spec.match && !spec.match(method, path, query)) return undefined;
     if (Math.random() >= spec.rate) return undefined;
     this.injected++;
     return spec;

@@ -156,7 +156,37 @@ describe('k8s driver under faults', () => {
       cluster.faults.recoverNode();
     }
   }, TIMEOUT);
+
+  it('falls back to the combined log for good when a stream read is refused later (422), a follow resuming without loss', async () => {
+    const refuseStream = (): void => cluster.faults.set({ rate: 1, kind: '422', match: (method, path, query) => path.endsWith('/log') && query.has('stream') });
+    const driver = newDriver();
+    const done = await driver.runContainer({ id: 'apart', image: 'busybox', command: ['sh', '-c', 'echo out; echo err >&2'] });
+    await done.wait();
+    expect(await readLogs(done)).toEqual({ stdout: 'out\n', stderr: 'err\n', streams: 'separate' });
+    refuseStream();
+    const combined = await readLogs(done);
+    expect(combined).toMatchObject({ stderr: '', streams: 'combined' });
+    expect(combined.stdout.split('\n').sort()).toEqual(['', 'err', 'out']);
+    cluster.faults.clear();
+    // For the rest of the driver's life, even once the server would take `stream` again.
+    expect(await readLogs(done)).toMatchObject({ stderr: '', streams: 'combined' });
+
+    // A follow reading the streams apart, whose reconnect is refused: it goes on combined from where stdout got to.
+    const other = newDriver();
+    const running = await other.runContainer({ id: 'switch', image: 'busybox', command: ['sh', '-c', 'i=0; while [ $i -lt 30 ]; do echo line $i; i=$((i+1)); sleep 0.1; done'] });
+    const stdout = new CollectingWritable();
+    const stderr = new CollectingWritable();
+    const following = running.logs({ stdout, stderr, follow: true });
+    const deadline = Date.now() + 20_000;
+    while (!stdout.text().includes('line 5') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    refuseStream();
+    await cluster.restart();
+    expect(await following).toEqual({ streams: 'combined' });
+    expect(stdout.text()).toBe(Array.from({ length: 30 }, (_, i) => `line ${i}\n`).join(''));
+    expect(stderr.text()).toBe('');
+  }, TIMEOUT);
 });
+
 
 function kubeconfigClient(): CoreV1Api {
   const kc = new KubeConfig();

@@ -128,7 +128,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
     const path = url.pathname;
     try {
       if (!path.startsWith('/debug/') && !path.startsWith('/metrics')) {
-        const fault = deps.faults.pick(method, path);
+        const fault = deps.faults.pick(method, path, url.searchParams);
         if (fault?.kind === 'drop') {
           req.socket.destroy();
           return;
@@ -161,7 +161,7 @@ export function createHandlers(deps: HandlerDeps): Handlers {
         socket.end(`HTTP/1.1 ${status.code} ${status.reason}\r\n${retry}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       };
       try {
-        const fault = deps.faults.pick(req.method ?? 'GET', url.pathname);
+        const fault = deps.faults.pick(req.method ?? 'GET', url.pathname, url.searchParams);
         if (fault?.kind === 'drop') {
           socket.destroy();
           return;
