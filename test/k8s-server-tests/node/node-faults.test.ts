@@ -29,18 +29,21 @@ describe('node and connection faults of the local cluster', () => {
   it('a silenced watch stays open and delivers nothing more, not even its timeout end; new watches work', async () => {
     const silenced = await openWatch({ timeoutSeconds: '1', allowWatchBookmarks: 'true' });
     expect(t.cluster.faults.silenceWatches()).toBeGreaterThanOrEqual(1);
-    const fresh = await openWatch({ timeoutSeconds: '1' });
-    const name = randomName('quiet');
-    await t.apply(busyboxPod(name, 'true'));
-    await fresh.ended;
-    expect(fresh.events).toContain(`ADDED ${name}`);
     let silencedEnded = false;
     void silenced.ended.then(() => (silencedEnded = true));
-    // The fresh watch had the same timeout and has ended; the silenced one heard nothing.
-    await new Promise((resolve) => setImmediate(resolve));
+    // Opened after the silenced one with the same timeout: once it has ended, the silenced one would have too.
+    const timer = await openWatch({ timeoutSeconds: '1' });
+    const fresh = await openWatch({ timeoutSeconds: '60' });
+    await timer.ended;
+    const name = randomName('quiet');
+    await t.apply(busyboxPod(name, 'true'));
+    const deadline = Date.now() + 30_000;
+    while (!fresh.events.includes(`ADDED ${name}`) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(fresh.events).toContain(`ADDED ${name}`);
     expect(silencedEnded).toBe(false);
     expect(silenced.events.filter((e) => e.endsWith(name))).toEqual([]);
     silenced.stop();
+    fresh.stop();
   });
 
   it('a lost node writes no status and acts on no deletion until it comes back', async () => {
