@@ -67,8 +67,22 @@ export function defaultSpec(resource: string, object: KObject): void {
       if (c?.resources?.limits && typeof c.resources.limits === 'object') c.resources.requests = { ...c.resources.limits, ...(c.resources.requests ?? {}) };
     }
   }
+  if (resource === 'secrets') mergeStringData(object);
   if (resource === 'jobs' && object.spec?.template) defaultPodSpec(object.spec.template.spec, 'Never');
   if (resource === 'deployments' && object.spec?.template) defaultPodSpec(object.spec.template.spec, 'Always');
+}
+
+/**
+ * A Secret's `stringData` is write-only: each key is written into `data` (over a key of
+ * the same name there) and `stringData` is never stored nor returned — on create, update
+ * and patch alike (pkg/apis/core/v1/conversion.go `Convert_v1_Secret_To_core_Secret`).
+ */
+function mergeStringData(object: any): void {
+  const given = object.stringData;
+  delete object.stringData;
+  if (typeof given !== 'object' || given === null || Object.keys(given).length === 0) return;
+  object.data = { ...(object.data ?? {}) };
+  for (const [key, value] of Object.entries(given)) object.data[key] = Buffer.from(String(value)).toString('base64');
 }
 
 /** Defaults applied before validation. */
@@ -116,6 +130,7 @@ export function defaultObject(resource: string, object: KObject): void {
     }
     case 'secrets':
       object.type ??= 'Opaque';
+      defaultSpec(resource, object);
       return;
     case 'events':
       object.count ??= 1;

@@ -77,6 +77,20 @@ describe('local API server: CRUD through client-node', () => {
     expect(ignored.status?.phase).toBe('Running');
   });
 
+  it("writes a Secret's stringData into data on create, update and patch, and never stores it", async () => {
+    const b64 = (text: string): string => Buffer.from(text).toString('base64');
+    const created = await h.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: 'sd' }, data: { a: b64('old'), b: b64('kept') }, stringData: { a: 'new' } } });
+    expect(created.data).toEqual({ a: b64('new'), b: b64('kept') });
+    expect(created.stringData).toBeUndefined();
+    const replaced = await h.core.replaceNamespacedSecret({ namespace: ns, name: 'sd', body: { metadata: { name: 'sd' }, data: created.data, stringData: { c: 'put' } } });
+    expect(replaced.data).toEqual({ a: b64('new'), b: b64('kept'), c: b64('put') });
+    const patched = await h.core.patchNamespacedSecret({ namespace: ns, name: 'sd', body: { stringData: { b: 'patched' } } }, mergePatch);
+    expect(patched.data).toEqual({ a: b64('new'), b: b64('patched'), c: b64('put') });
+    const read = await h.core.readNamespacedSecret({ namespace: ns, name: 'sd' });
+    expect(read.stringData).toBeUndefined();
+    expect(read.data).toEqual(patched.data);
+  });
+
   it('selects by label (all operators) and field, and rejects unknown field labels', async () => {
     const sel = await createNamespace(h.core);
     await h.core.createNamespacedPod({ namespace: sel, body: podBody('a', { tier: 'web', n: '1' }) });
