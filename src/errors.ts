@@ -114,6 +114,41 @@ export class EngineError extends DrivetrainError {
   }
 }
 
+/** Why a registry refused or failed an operation. */
+export type RegistryErrorReason = 'Unauthorized' | 'Unreachable' | 'Failed';
+
+/**
+ * An image registry refused or failed a push: `Unauthorized` (credentials missing or
+ * refused), `Unreachable` (nothing answers at the registry's address), `Failed`
+ * (anything else; the engine's message says what).
+ */
+export class RegistryError extends DrivetrainError {
+  override name = 'RegistryError';
+  /** The registry host, e.g. `ghcr.io`, `127.0.0.1:5000`, `docker.io`. */
+  readonly registry: string;
+  readonly reason: RegistryErrorReason;
+  constructor(registry: string, reason: RegistryErrorReason, message: string, options: { cause?: unknown } = {}) {
+    super(`registry ${registry}: ${message}`, { code: 'ERR_REGISTRY', ...options });
+    this.registry = registry;
+    this.reason = reason;
+  }
+}
+
+/**
+ * Registry credentials could not be read: a Docker config file that is not valid JSON or
+ * holds a malformed entry, or a credential helper (`docker-credential-*`) that is missing
+ * or fails.
+ */
+export class CredentialsError extends DrivetrainError {
+  override name = 'CredentialsError';
+  /** Where the credentials were to come from: a config file path, `DOCKER_AUTH_CONFIG`, or a helper program's name. */
+  readonly source: string;
+  constructor(source: string, message: string, options: { cause?: unknown } = {}) {
+    super(message, { code: 'ERR_CREDENTIALS', ...options });
+    this.source = source;
+  }
+}
+
 /** The driver was closed and cannot be used again. */
 export class DriverClosedError extends DrivetrainError {
   override name = 'DriverClosedError';

@@ -1,5 +1,5 @@
 import type Dockerode from 'dockerode';
-import { withRetry } from '../../src/retry.js';
+import { withRetry, type RetryPolicy } from '../../src/retry.js';
 import { abortReason, raceAbort } from '../../src/abort.js';
 import { isTransient, normaliseError, type EngineSubject } from './engine-errors.js';
 import type { ResolvedDockerOptions } from './options.js';
@@ -32,13 +32,18 @@ export interface CallOptions {
  * Runs one dockerode call: transient failures are retried within the driver's
  * retry budget, and whatever still fails is normalised once, here.
  */
-export async function engineCall<T>(ctx: DockerContext, subject: EngineSubject, operation: () => Promise<T>, options: CallOptions = {}): Promise<T> {
+export function engineCall<T>(ctx: DockerContext, subject: EngineSubject, operation: () => Promise<T>, options: CallOptions = {}): Promise<T> {
+  return callEngine(ctx.options.retry, subject, operation, options);
+}
+
+/** {@link engineCall} for callers without a driver (e.g. image publishing), under the given retry policy. */
+export async function callEngine<T>(retry: RetryPolicy, subject: EngineSubject, operation: () => Promise<T>, options: CallOptions = {}): Promise<T> {
   try {
     return await raceAbort(
       withRetry(() => operation(), {
         isTransient: (error) => isTransient(error, options.idempotent ?? false),
         signal: options.signal,
-        policy: ctx.options.retry,
+        policy: retry,
       }),
       options.signal,
     );

@@ -52,3 +52,7 @@ function positiveInteger(value: unknown, fallback: number, field: string): numbe
   if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new InvalidInputError(field, 'a positive integer number of milliseconds', value);
   return value;
 }
+
+export { loadImage, type LoadImageOptions, type LoadedImage } from './image-load.js';
+export { pushImage, tagImage, type PushImageOptions, type PushedImage, type PushProgress, type TagImageOptions } from './image-push.js';
+export type { ImageOperationOptions } from './image-calls.js';

@@ -12,8 +12,9 @@ export type TarHeader = tar.Header;
  * Streams the entries of the tar `source` into `pack`, renaming each header with
  * `rename` (which may throw to reject an entry). Entry by entry with backpressure,
  * never buffered whole; `pack` is not finalised, so several sources can be appended.
+ * `observe`, when given, may return a function that sees each chunk of that entry.
  */
-export async function appendEntries(input: unknown, pack: tar.Pack, rename: (header: TarHeader) => TarHeader): Promise<void> {
+export async function appendEntries(input: unknown, pack: tar.Pack, rename: (header: TarHeader) => TarHeader, observe?: (header: TarHeader) => ((chunk: Buffer) => void) | undefined): Promise<void> {
   const source = tarInputToReadable(input);
   const extract = tar.extract();
   // Errors of the parser itself mean the bytes are not a tar; the source's own errors pass as they are.
@@ -35,12 +36,14 @@ export async function appendEntries(input: unknown, pack: tar.Pack, rename: (hea
       if (next.done === true) break;
       const entry = next.value;
       const header = rename(entry.header);
+      const onChunk = observe?.(header);
       await new Promise<void>((resolve, reject) => {
         const sink = pack.entry(header, (error) => (error ? reject(error) : resolve()));
         // The entry's failure arrives through the callback; destroying the pack mid-entry also emits it here.
         sink.on('error', () => {});
         void (async () => {
           for await (const chunk of entry) {
+            onChunk?.(chunk as Buffer);
             if (!sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
           }
           (sink as unknown as { end(): void }).end();
