@@ -19,6 +19,8 @@ import { TaskContainer } from './task-container.js';
 import { LogStreamSupport } from './log-streams.js';
 import { copyToVolume, deleteClaim, ensureVolume, readFromVolume } from './volumes.js';
 import { execInWorkload, type WorkloadExecOptions } from './workload.js';
+import { deletePullSecrets, ensurePullSecret } from './pull-secrets.js';
+import type { RegistryCredentials } from '../../src/credentials.js';
 import type { ContainerStatus } from '../../src/types.js';
 import { FULL_CAPABILITIES } from '../../src/capabilities.js';
 
@@ -140,6 +142,18 @@ export class K8sDriver implements Driver {
   }
 
   /**
+   * Creates the `kubernetes.io/dockerconfigjson` Secret `name` from registry credentials
+   * (one registry or several), for pods to pull with: list `name` in the driver's
+   * `imagePullSecrets` option. Idempotent: an existing pull secret of this namespace is
+   * updated to these credentials; a Secret of that name made otherwise is a
+   * `ConflictError`. Labelled with the namespace: `close` deletes it.
+   */
+  async createPullSecret(name: string, credentials: RegistryCredentials | readonly RegistryCredentials[], options: OperationOptions = {}): Promise<void> {
+    this.assertOpen();
+    await ensurePullSecret(this.ctx, name, credentials, anySignal([options.signal, this.lifetime.signal]));
+  }
+
+  /**
    * Aborts everything in flight and reaps the namespace. Concurrent calls share one run; a
    * run that failed (e.g. its signal aborted) is forgotten, so a later call reaps again.
    */
@@ -173,6 +187,7 @@ export class K8sDriver implements Driver {
       return { jobs: names(jobs), pods, claims: names(claims) };
     };
     try {
+      await deletePullSecrets(ctx, labelSelector, signal);
       const deadline = Date.now() + CLOSE_WAIT_MS;
       for (;;) {
         const left = await listAll();
