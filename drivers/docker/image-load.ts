@@ -32,7 +32,8 @@ export type LoadImageOptions = ImageOperationOptions;
  * archive naming the same blobs; one that indexes several platforms is refused (export
  * one platform).
  *
- * The archive streams through, never held whole. Errors: a missing file is
+ * The archive streams through, never held whole; a stream given is destroyed when the
+ * call fails or is aborted. Errors: a missing file is
  * `NotFoundError`; a bad archive (not a tar, no manifest, a named file missing, bzip2 or
  * xz compression) is `InvalidInputError` (field `archive`), found before the engine has
  * the whole archive, so it loads nothing; the engine's own refusal (a layer that does not
@@ -44,7 +45,14 @@ export type LoadImageOptions = ImageOperationOptions;
  * sent loads nothing; after that the engine may still finish loading it.
  */
 export async function loadImage(archive: string | Readable | AsyncIterable<Uint8Array>, options: LoadImageOptions = {}): Promise<LoadedImage[]> {
-  const docker = clientOf(options);
+  let docker: Dockerode;
+  try {
+    docker = clientOf(options);
+  } catch (error) {
+    // Nothing will read the caller's stream: it is released at once, as on every failure.
+    destroyQuietly(archive);
+    throw error;
+  }
   const signal = options.signal;
   const source = await openArchive(archive, signal);
   // Inspected when the whole archive went through but before its end is sent: the engine has not started loading.
