@@ -1,4 +1,6 @@
+import { InvalidInputError } from '../errors.js';
 import { createDriver } from '../registry.js';
+import { validateNamespace } from '../validate.js';
 import { EXIT } from './exit-codes.js';
 import { defaultDriverName } from './pick-driver.js';
 import { reportError } from './report-error.js';
@@ -7,7 +9,8 @@ import { UsageError, driverOption, parseCommandLine } from './usage.js';
 export const CLEANUP_USAGE = `Usage: drivetrain cleanup --namespace NAME [--driver NAME]
 
 Removes every container, volume and helper that drivetrain left in namespace NAME
-(e.g. after a crashed run): creates the driver with that namespace and closes it.
+(after a crashed run, or the volumes \`run --namespace NAME\` keeps): creates the driver
+with that namespace and closes it.
 
 Options:
   --namespace NAME     the namespace to reap (required)
@@ -28,6 +31,12 @@ export async function cleanupCommand(args: readonly string[]): Promise<number> {
     return EXIT.ok;
   }
   if (values.namespace === undefined) throw new UsageError('missing --namespace', CLEANUP_USAGE);
+  try {
+    validateNamespace(values.namespace);
+  } catch (error) {
+    if (!(error instanceof InvalidInputError)) throw error;
+    throw new UsageError(`invalid --namespace ${JSON.stringify(values.namespace)}: expected ${error.expected}`, CLEANUP_USAGE);
+  }
   const requested = driverOption(values.driver, CLEANUP_USAGE);
   try {
     const driverName = requested ?? (await defaultDriverName());

@@ -33,7 +33,7 @@ export async function demoCommand(args: readonly string[]): Promise<number> {
     const status = await runTaskToEnd(driverName, undefined, task, { stdout, stderr, signal: interrupts.signal });
     process.stdout.write(`output: ${stdout.text().trimEnd()}\n`);
     if (stderr.text() !== '') process.stdout.write(`stderr: ${stderr.text().trimEnd()}\n`);
-    const code = exitCodeOf(status);
+    const code = exitCodeOf(status, task.command[0]);
     process.stdout.write(`exit code: ${status.exitCode === null ? `none (${status.reason ?? 'unknown'})` : code}\n`);
     return interrupts.exitCode ?? code;
   } catch (error) {

@@ -77,12 +77,36 @@ async function k8sDoctor(): Promise<number> {
     return EXIT.failure;
   }
   const report = (await doctor()) as { ok?: unknown; context?: unknown; server?: unknown; kubernetesNamespace?: unknown; checks?: unknown };
-  for (const key of ['context', 'server', 'kubernetesNamespace'] as const) {
-    if (report[key] !== undefined) process.stdout.write(`${key}: ${String(report[key])}\n`);
-  }
   const checks = Array.isArray(report.checks) ? (report.checks as Check[]) : [];
-  const code = printChecks(checks);
+  const where = [['server', report.server], ['context', report.context], ['namespace', report.kubernetesNamespace]]
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${String(key)} ${String(value)}`)
+    .join(', ');
+  // No cluster to talk to: that one line is the whole report (the rest could not even be tried).
+  const blocking = checks.find((check) => check.ok === false && (check.name === 'kubeconfig' || check.name === 'reachability'));
+  if (blocking !== undefined) {
+    process.stdout.write(`FAIL ${blocking.name}: ${blocking.detail}${where === '' ? '' : ` (${where})`}\n`);
+    return EXIT.failure;
+  }
+  if (where !== '') process.stdout.write(`${where}\n`);
+  const code = printChecks(groupUnverified(checks));
   return report.ok === false ? EXIT.failure : code;
+}
+
+/**
+ * Unverifiable checks that share one reason (every permission on a server without
+ * SelfSubjectAccessReview) become one line naming how many and which, first to last.
+ */
+function groupUnverified(checks: readonly Check[]): Check[] {
+  const grouped: Check[] = [];
+  for (const check of checks) {
+    const same = check.ok === null ? checks.filter((other) => other.ok === null && other.detail === check.detail) : [];
+    if (same.length < 2) grouped.push(check);
+    else if (same[0] === check) {
+      grouped.push({ name: `${same.length} checks (${same[0].name} … ${same[same.length - 1]!.name})`, ok: null, detail: check.detail });
+    }
+  }
+  return grouped;
 }
 
 /** Prints one line per check and returns 1 when any failed (unverifiable ones do not fail). */

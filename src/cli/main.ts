@@ -8,6 +8,7 @@ import { conformanceCommand } from './conformance.js';
 import { demoCommand } from './demo.js';
 import { doctorCommand } from './doctor.js';
 import { EXIT } from './exit-codes.js';
+import { packageVersion } from './package-root.js';
 import { reportError } from './report-error.js';
 import { runCommand } from './run.js';
 import { UsageError } from './usage.js';
@@ -23,7 +24,8 @@ Commands:
   doctor       check a driver's environment (docker, k8s)
   demo         run \`echo hello\` through the best available driver
 
-Run \`drivetrain <command> --help\` for a command's options.
+Run \`drivetrain <command> --help\` for a command's options; \`drivetrain --version\`
+prints the version.
 
 Exit codes: 0 ok; 1 a command failed; 2 bad usage; 125 a task could not run;
 130/143 interrupted by SIGINT/SIGTERM; 141 output closed; \`run\` otherwise
@@ -45,6 +47,10 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (command === undefined) throw new UsageError('missing command', MAIN_USAGE);
     if (command === '--help' || command === '-h' || command === 'help') {
       process.stdout.write(MAIN_USAGE);
+      return EXIT.ok;
+    }
+    if (command === '--version') {
+      process.stdout.write(`drivetrain ${packageVersion()}\n`);
       return EXIT.ok;
     }
     const run = Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 /**
  * The drivetrain checkout this CLI runs from (the folder of its package.json), found by
  * walking up from this file — from `src/cli` and from the built `dist/src/cli` alike.
- * Undefined when there is none (an installed package has no test suite).
+ * Undefined when there is none.
  */
 export function packageRoot(): string | undefined {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -16,6 +16,13 @@ export function packageRoot(): string | undefined {
     if (parent === dir) return undefined;
     dir = parent;
   }
+}
+
+/** The version in drivetrain's package.json (the installed package's, or the checkout's). */
+export function packageVersion(): string {
+  const root = packageRoot();
+  if (root === undefined) return 'unknown';
+  return String((JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version?: unknown }).version ?? 'unknown');
 }
 
 function isDrivetrain(manifest: string): boolean {

@@ -1,16 +1,20 @@
 import { randomBytes } from 'node:crypto';
+import { InvalidInputError } from '../errors.js';
 import type { Mount, Task } from '../types.js';
+import { validateNamespace, validateTask } from '../validate.js';
 import { UsageError, driverOption, parseCommandLine } from './usage.js';
 
 export const RUN_USAGE = `Usage: drivetrain run [options] IMAGE -- COMMAND [ARG...]
 
-Runs COMMAND in IMAGE, streams its stdout and stderr, removes the container and the
-namespace at the end, and exits with the command's exit code.
+Runs COMMAND in IMAGE, streams its stdout and stderr, removes the container at the
+end, and exits with the command's exit code. A random namespace (no --namespace) is
+removed whole, volumes included; a namespace named with --namespace keeps its volumes
+for the next run, until \`drivetrain cleanup --namespace NAME\` removes them.
 
 Options:
   --driver NAME        docker, native or k8s (default: docker when an engine answers, else native)
-  --namespace NAME     drivetrain namespace to run in (default: a random one,
-                       starting with $DRIVETRAIN_NAMESPACE_PREFIX when set)
+  --namespace NAME     drivetrain namespace to run in; its volumes are kept (default:
+                       a random one, starting with $DRIVETRAIN_NAMESPACE_PREFIX when set)
   -e, --env K=V        set an environment variable (repeatable)
   -v, --volume V:PATH[:ro]
                        mount volume V at PATH, read-only with :ro (repeatable)
@@ -30,9 +34,11 @@ Options:
 Environment: DOCKER_HOST (docker); KUBECONFIG, DRIVETRAIN_K8S_NAMESPACE (k8s);
 DRIVETRAIN_NAMESPACE_PREFIX (the random namespace).
 
-Exit codes: the task's own code; 125 when it could not run or ended without a code;
-2 for bad usage; 130 after Ctrl-C, 143 after SIGTERM, 141 when the reader of the
-output went away (\`| head\`). In each case the task is stopped and removed first.
+Exit codes: the task's own code; 125 when it could not run or ended without a code
+(a COMMAND that cannot be executed: 127 when not found, 126 when not executable, with
+a message, where the driver reports it as an exit, as native does); 2 for bad usage, a
+bad flag value included; 130 after Ctrl-C, 143 after SIGTERM, 141 when the reader of
+the output went away (\`| head\`). In each case the task is stopped and removed first.
 `;
 
 /** A parsed `drivetrain run` command line. */
@@ -40,6 +46,7 @@ export interface RunArgs {
   help: boolean;
   /** Undefined: pick the best available driver. */
   driver: string | undefined;
+  /** The namespace given with `--namespace`; undefined: a random one, removed whole after the run. */
   namespace: string | undefined;
   task: Task;
   /** Driver options from the command line (`startTimeoutMs`, `pullTimeoutMs`). */
@@ -82,7 +89,51 @@ export function parseRunArgs(args: readonly string[]): RunArgs {
   const driverOptions: RunArgs['driverOptions'] = {};
   if (values['start-timeout'] !== undefined) driverOptions.startTimeoutMs = parseSeconds(values['start-timeout'], '--start-timeout');
   if (values['pull-timeout'] !== undefined) driverOptions.pullTimeoutMs = parseSeconds(values['pull-timeout'], '--pull-timeout');
-  return { help: false, driver: driverOption(values.driver, RUN_USAGE), namespace: values.namespace, task, driverOptions };
+  const parsed: RunArgs = { help: false, driver: driverOption(values.driver, RUN_USAGE), namespace: values.namespace, task, driverOptions };
+  // The library's own checks, run now so that a bad value is a usage error naming its flag.
+  try {
+    validateTask(task);
+    if (parsed.namespace !== undefined) validateNamespace(parsed.namespace);
+  } catch (error) {
+    throw flagError(error, parsed) ?? error;
+  }
+  return parsed;
+}
+
+/**
+ * A {@link UsageError} naming the flag behind an {@link InvalidInputError} of the library or a
+ * driver (`task.workDir` → `-w`, `options.namespace` → `--namespace`, …), with the value given
+ * there (never for `-e`, whose values may be secrets); undefined when no flag set that field.
+ */
+export function flagError(error: unknown, parsed: RunArgs): UsageError | undefined {
+  if (!(error instanceof InvalidInputError)) return undefined;
+  const source = flagOf(error.field, parsed);
+  if (source === undefined) return undefined;
+  const given = source.value === undefined ? '' : ` ${JSON.stringify(source.value.length > 80 ? `${source.value.slice(0, 80)}…` : source.value)}`;
+  return new UsageError(`invalid ${source.flag}${given}: expected ${error.expected}`, RUN_USAGE);
+}
+
+function flagOf(field: string, { task, namespace, driverOptions }: RunArgs): { flag: string; value?: string } | undefined {
+  const mount = /^task\.mounts\[(\d+)\]/.exec(field);
+  if (mount !== null) {
+    const index = Number(mount[1]);
+    const m = task.mounts?.[index];
+    return { flag: `${ordinal(index + 1)} -v`, value: m === undefined ? undefined : `${m.volume}:${m.path}${m.readOnly === true ? ':ro' : ''}` };
+  }
+  if (field.startsWith('task.env')) return { flag: '-e' };
+  if (field.startsWith('task.command')) return { flag: 'COMMAND' };
+  const flags: Record<string, { flag: string; value?: unknown }> = {
+    'task.id': { flag: '--id', value: task.id },
+    'task.image': { flag: 'IMAGE', value: task.image },
+    'task.workDir': { flag: '-w/--workdir', value: task.workDir },
+    'task.user': { flag: '-u/--user', value: task.user },
+    'task.timeoutMs': { flag: '--timeout', value: task.timeoutMs === undefined ? undefined : `${task.timeoutMs / 1000}` },
+    'options.namespace': { flag: '--namespace', value: namespace },
+    'options.startTimeoutMs': { flag: '--start-timeout', value: driverOptions.startTimeoutMs === undefined ? undefined : `${driverOptions.startTimeoutMs / 1000}` },
+    'options.pullTimeoutMs': { flag: '--pull-timeout', value: driverOptions.pullTimeoutMs === undefined ? undefined : `${driverOptions.pullTimeoutMs / 1000}` },
+  };
+  const found = Object.hasOwn(flags, field) ? flags[field] : undefined;
+  return found === undefined ? undefined : { flag: found.flag, ...(typeof found.value === 'string' ? { value: found.value } : {}) };
 }
 
 function ordinal(n: number): string {

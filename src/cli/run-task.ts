@@ -15,14 +15,16 @@ export interface RunIo {
 }
 
 /**
- * Runs one task to completion on a fresh driver (of `namespace`, else a random one): starts it, streams its logs live
- * while waiting for it to end, then removes the container and closes the driver
- * (which reaps everything of the namespace) — also when starting or waiting failed
- * or was aborted.
+ * Runs one task to completion on a fresh driver: starts it, streams its logs live while
+ * waiting for it to end, then removes the container — also when starting or waiting failed
+ * or was aborted. In a random namespace (no `namespace` given) it then closes the driver,
+ * which removes everything of the namespace, volumes included. A namespace the user named
+ * keeps its volumes for the next run (`-v cache:/cache`), until `drivetrain cleanup` removes them.
  */
 export async function runTaskToEnd(driverName: string, namespace: string | undefined, task: Task, io: RunIo, driverOptions: Record<string, unknown> = {}): Promise<ContainerStatus> {
   let driver: Driver | undefined;
   let container: Container | undefined;
+  const keepVolumes = namespace !== undefined;
   try {
     const chosen = runNamespace(namespace);
     driver = await createDriver(driverName, chosen === undefined ? driverOptions : { ...driverOptions, namespace: chosen });
@@ -33,16 +35,16 @@ export async function runTaskToEnd(driverName: string, namespace: string | undef
     ]);
     return status;
   } finally {
-    await cleanUp(driver, container);
+    await cleanUp(driver, container, keepVolumes);
   }
 }
 
-async function cleanUp(driver: Driver | undefined, container: Container | undefined): Promise<void> {
+async function cleanUp(driver: Driver | undefined, container: Container | undefined, keepVolumes: boolean): Promise<void> {
   // The run's own signal may have fired (Ctrl-C): cleanup gets a fresh, bounded one.
   const signal = AbortSignal.timeout(CLEANUP_TIMEOUT_MS);
   try {
     await container?.cleanup({ signal });
-    await driver?.close({ signal });
+    if (!keepVolumes) await driver?.close({ signal });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     const where = driver === undefined ? '' : ` (run \`drivetrain cleanup --driver ${driver.name} --namespace ${driver.namespace}\`)`;

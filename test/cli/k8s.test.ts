@@ -26,6 +26,12 @@ describe('drivetrain with the k8s driver (local API server)', { timeout: 150_000
     expect(start.stderr).toMatch(/within 1 ms/);
   }, 120_000);
 
+  it('a flag value the driver refuses is a usage error naming the flag (exit 2)', async () => {
+    const result = await runCli(['run', '--driver', 'k8s', '--namespace', testNamespace('cli'), '-u', 'nobody', 'busybox', '--', 'true'], { env });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^drivetrain: invalid -u\/--user "nobody": expected .*numeric/);
+  });
+
   it('doctor prints the driver report and exits 0', async () => {
     const result = await runCli(['doctor', '--driver', 'k8s'], { env });
     expect(result.stdout).toMatch(/^ok {3}reachability: API server/m);

@@ -33,13 +33,25 @@ describe('drivetrain run --driver docker', { timeout: 150_000 }, () => {
     expect(result.stderr).toBe('oops\n');
   });
 
-  it('streams stdin with -i and mounts a volume with -v', async () => {
+  it('streams stdin with -i into a -v volume, which a namespace given with --namespace keeps until cleanup', async () => {
     const namespace = testNamespace('cli');
     const result = await runCli(['run', '--driver', 'docker', '--namespace', namespace, '-i', '-v', 'data:/data', 'busybox', '--', 'sh', '-c', 'cat > /data/f && cat /data/f'], {
       input: 'through a volume\n',
     });
     expect(result).toMatchObject({ code: 0, stdout: 'through a volume\n' });
+    expect(await leftovers(namespace)).toEqual([expect.stringMatching(/^volume /)]);
+    const again = await runCli(['run', '--driver', 'docker', '--namespace', namespace, '-v', 'data:/data', 'busybox', '--', 'cat', '/data/f']);
+    expect(again).toMatchObject({ code: 0, stdout: 'through a volume\n' });
+    expect((await runCli(['cleanup', '--driver', 'docker', '--namespace', namespace])).code).toBe(0);
     expect(await leftovers(namespace)).toEqual([]);
+  });
+
+  it('without --namespace removes the -v volumes with the random namespace', async () => {
+    const prefix = testNamespace('pfx');
+    const result = await runCli(['run', '--driver', 'docker', '-v', 'data:/data', 'busybox', '--', 'sh', '-c', 'echo kept? > /data/f'], { env: { DRIVETRAIN_NAMESPACE_PREFIX: prefix } });
+    expect(result.code).toBe(0);
+    const { Volumes } = await docker.listVolumes({ filters: { label: [LABELS.managed] } });
+    expect((Volumes ?? []).filter((v) => (v.Labels?.[LABELS.namespace] ?? '').startsWith(`${prefix}-`))).toEqual([]);
   });
 
   it('without --namespace runs in a random namespace starting with DRIVETRAIN_NAMESPACE_PREFIX', async () => {

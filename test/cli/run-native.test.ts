@@ -43,16 +43,22 @@ describe('drivetrain run --driver native', { timeout: 150_000 }, () => {
     expect(result.stdout).toBe('hi there||unset\n');
   });
 
-  it('reports invalid input as a typed error naming the field, exit 125', async () => {
-    const result = await run('-w', 'relative/dir', 'busybox', '--', 'true');
-    expect(result.code).toBe(125);
-    expect(result.stderr).toMatch(/^drivetrain: invalid task\.workDir.*\(field: task\.workDir\)/);
+  it('exits 127 and names a command that is not found, as docker run does', async () => {
+    expect(await run('busybox', '--', 'nonexistent-cmd')).toMatchObject({
+      code: 127,
+      stdout: '',
+      stderr: 'drivetrain: "nonexistent-cmd": command not found (ContainerCannotRun, exit 127)\n',
+    });
   });
 
-  it('reports an unknown namespace format as a typed error, exit 125', async () => {
-    const result = await run('--namespace', 'Not_Valid', 'busybox', '--', 'true');
-    expect(result.code).toBe(125);
-    expect(result.stderr).toContain('(field: options.namespace)');
+  it('keeps the volumes of a namespace given with --namespace for the next run, until cleanup', async () => {
+    const namespace = testNamespace('cli');
+    const count = ['busybox', '--', 'sh', '-c', 'echo run >> cache/runs; wc -l < cache/runs'];
+    expect(await run('--namespace', namespace, '-v', 'cache:cache', ...count)).toMatchObject({ code: 0, stdout: '1\n' });
+    expect(await run('--namespace', namespace, '-v', 'cache:cache', ...count)).toMatchObject({ code: 0, stdout: '2\n' });
+    expect((await runCli(['cleanup', '--driver', 'native', '--namespace', namespace])).code).toBe(0);
+    expect(await run('--namespace', namespace, '-v', 'cache:cache', ...count)).toMatchObject({ code: 0, stdout: '1\n' });
+    expect((await runCli(['cleanup', '--driver', 'native', '--namespace', namespace])).code).toBe(0);
   });
 
   it('reports a killed task with 128+n, never 0', async () => {

@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from './helpers.js';
+import { ROOT, runCli } from './helpers.js';
 
 // Every case spawns the CLI through tsx, slow on a busy machine: a generous budget per case.
 describe('drivetrain --help and usage errors', { timeout: 150_000 }, () => {
@@ -10,6 +12,11 @@ describe('drivetrain --help and usage errors', { timeout: 150_000 }, () => {
       for (const command of ['run', 'cleanup', 'conformance', 'doctor', 'demo']) expect(result.stdout).toContain(command);
       expect(result.stderr).toBe('');
     }
+  });
+
+  it('--version prints the package version and exits 0', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(await runCli(['--version'])).toMatchObject({ code: 0, stdout: `drivetrain ${version}\n`, stderr: '' });
   });
 
   it.each(['run', 'cleanup', 'conformance', 'doctor', 'demo'])('prints the help of %s and exits 0', async (command) => {
@@ -31,6 +38,12 @@ describe('drivetrain --help and usage errors', { timeout: 150_000 }, () => {
     [['run', '--start-timeout', '0', 'busybox', '--', 'true'], '--start-timeout expects a positive number'],
     [['run', '--pull-timeout', 'x', 'busybox', '--', 'true'], '--pull-timeout expects a positive number'],
     [['run', '--driver', 'podman', 'busybox', '--', 'true'], 'unknown driver "podman"'],
+    // Values the library refuses name the flag they came from, not the library's field.
+    [['run', '-w', 'relative', 'busybox', '--', 'true'], 'invalid -w/--workdir "relative": expected an absolute path'],
+    [['run', '--namespace', 'Bad_NS', 'busybox', '--', 'true'], 'invalid --namespace "Bad_NS": expected lower-case letters'],
+    [['run', '-v', 'ok:/a', '-v', 'Bad:/b', 'busybox', '--', 'true'], 'invalid 2nd -v "Bad:/b": expected a volume name'],
+    [['run', 'Not An Image', '--', 'true'], 'invalid IMAGE "Not An Image"'],
+    [['cleanup', '--namespace', 'Bad_NS'], 'invalid --namespace "Bad_NS"'],
     [['run', '--id'], "argument missing"],
     [['cleanup'], 'missing --namespace'],
     [['conformance'], 'missing --driver'],
@@ -41,6 +54,7 @@ describe('drivetrain --help and usage errors', { timeout: 150_000 }, () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/^drivetrain: /);
     expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toMatch(/task\.|options\./);
     expect(result.stderr).toContain('Usage: drivetrain');
     expect(result.stdout).toBe('');
   });

@@ -1,10 +1,13 @@
+import { rmSync } from 'node:fs';
 import { LOCAL_REGISTRY, REGISTRY_BUSYBOX } from '../infra/registry.js';
 import { startLocalCluster } from './cluster.js';
 import { FeatureGateError, profileOptionsFromEnv } from './profile/profile.js';
 
 /**
- * `make cluster` / `npm run cluster`: runs one local cluster until SIGINT/SIGTERM,
- * then stops it and removes its containers. `STATE_DIR` and `PORT` pick them;
+ * `make cluster` / `npm run cluster`: runs one local cluster until SIGINT/SIGTERM/SIGHUP or
+ * until the process that started it is gone, then stops it and removes its containers and,
+ * unless `STATE_DIR` named it, its state directory (which holds the CA's key). `STATE_DIR`
+ * and `PORT` pick them;
  * `AUTHORIZATION_MODE=RBAC` turns on authorization, `USERS=a,system:serviceaccount:ns:sa`
  * writes a kubeconfig for each of those users; `KUBE_VERSION`, `FEATURE_GATES`,
  * `KUBELET_VERSION` and `KUBELET_FEATURE_GATES` pick the profile.
@@ -31,20 +34,34 @@ for (const user of (process.env.USERS ?? '').split(',').map((u) => u.trim()).fil
 }
 console.log(`Use it with:  export KUBECONFIG=${cluster.kubeconfigPath}; kubectl get pods`);
 console.log(`Image registry (make infra): ${LOCAL_REGISTRY.host}, user ${LOCAL_REGISTRY.username}, password ${LOCAL_REGISTRY.password}; image ${REGISTRY_BUSYBOX}`);
-console.log(`Faults/metrics: POST ${cluster.url}/debug/faults, GET ${cluster.url}/metrics (see docs/local-cluster.md). Ctrl-C stops.`);
+console.log(`Faults/metrics: POST ${cluster.url}/debug/faults, GET ${cluster.url}/metrics (see docs/local-cluster.md). Ctrl-C or kill -TERM ${process.pid} stops.`);
 
+const ownStateDir = !process.env.STATE_DIR;
 let stopping = false;
-const stop = (signal: string) => {
+const stop = (why: string) => {
   if (stopping) return;
   stopping = true;
-  console.log(`${signal}: stopping`);
+  console.log(`${why}: stopping`);
   cluster.stop({ removeContainers: true }).then(
-    () => process.exit(0),
+    () => {
+      if (ownStateDir) rmSync(cluster.stateDir, { recursive: true, force: true });
+      process.exit(0);
+    },
     (error: unknown) => {
       console.error(error);
       process.exit(1);
     },
   );
 };
-process.on('SIGINT', () => stop('SIGINT'));
-process.on('SIGTERM', () => stop('SIGTERM'));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => stop(signal));
+
+// A parent killed without passing the signal on (make, npm, a shell script killed with
+// SIGKILL) would leave this server running, adopted by PID 1: stop when the parent is gone.
+const parent = process.ppid;
+setInterval(() => {
+  try {
+    process.kill(parent, 0);
+  } catch {
+    stop(`parent process ${parent} exited`);
+  }
+}, 1000).unref();
