@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxPod, containerState, isFinished, randomName, startTestCluster, type TestCluster } from './helpers.js';
@@ -20,6 +21,20 @@ describe('pod failures as a kubelet reports them', () => {
     const pod = await t.waitFor('pods', name, isFinished);
     expect(pod!.status.phase).toBe('Failed');
     expect(containerState(pod).terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
+  });
+
+  it('OOM kills under load: every one reported OOMKilled, also when the engine hears of the OOM after the exit', { timeout: 180_000 }, async () => {
+    // Docker marks a container OOMKilled only if containerd's OOM event reaches it before the
+    // exit; with the cores busy it often comes after, and inspect then says OOMKilled: false.
+    const hogs = Array.from({ length: 3 }, () => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
+    try {
+      const names = Array.from({ length: 8 }, () => randomName('oom'));
+      await Promise.all(names.map((name) => t.apply(busyboxPod(name, 'head -c 67108864 /dev/zero | tail > /dev/null', { container: { resources: { limits: { memory: '16Mi' } } } }))));
+      const pods = await Promise.all(names.map((name) => t.waitFor('pods', name, isFinished, 120_000)));
+      expect(pods.map((pod) => containerState(pod).terminated.reason)).toEqual(names.map(() => 'OOMKilled'));
+    } finally {
+      for (const hog of hogs) hog.kill('SIGKILL');
+    }
   });
 
   it('a missing image with IfNotPresent: ErrImagePull, then ImagePullBackOff', async () => {

@@ -6,7 +6,7 @@ import { ContainerConfigError, resolveEnv } from './env.js';
 import { containerCreateOptions, type VolumeSources } from './spec.js';
 import { backoffMs, type Waker } from './wake.js';
 import { now, type ContainerRecord, type ContainerState } from './status.js';
-import { exitFromInspect, type ExitInfo } from './exits.js';
+import type { ExitInfo } from './exits.js';
 
 /** What a container run needs from its pod worker. */
 export interface RunEnv {
@@ -122,9 +122,10 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
       env.flush();
       return container.id;
     }
+    // It ran, though it may have ended already: its exit (and whether it was an OOM kill) is
+    // read by the exit monitor, as every exit is.
     const info = await container.inspect().catch(() => undefined);
-    if (info && !info.State.Running) record.state = terminatedState(exitFromInspect(info));
-    else record.state = { running: { startedAt: iso(info?.State.StartedAt) } };
+    record.state = { running: { startedAt: iso(info?.State.StartedAt) } };
     record.started = true;
     env.event('Normal', 'Started', `Started container ${spec.name}`);
     env.flush();

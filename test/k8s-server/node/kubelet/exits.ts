@@ -29,6 +29,18 @@ export function exitFromInspect(info: Dockerode.ContainerInspectInfo): ExitInfo 
 type Waiter = (exit: ExitInfo | undefined) => void;
 
 /**
+ * How long a SIGKILLed (exit 137) container with a memory limit may wait for the engine's
+ * `oom` event after its `die`: a kubelet sees an exit at its next relist, up to a second later
+ * (pkg/kubelet/kubelet.go genericPlegRelistPeriod), and by then the runtime has marked an OOM
+ * kill whose event came after the exit (containerd internal/cri/server/events.go sets the
+ * reason OOMKilled on a TaskOOM for an exited container too).
+ */
+const LATE_OOM_MS = 1_000;
+
+/** Ids of containers the engine reported `oom` for, kept this long after their exit. */
+const OOM_MEMORY_MS = 60_000;
+
+/**
  * Event-driven exit detection for every container of this server instance: one
  * Docker events stream (filtered by the instance label) resolves the waiters of
  * a container as soon as the engine reports its `die`. Reconnects with `since`
@@ -36,6 +48,10 @@ type Waiter = (exit: ExitInfo | undefined) => void;
  */
 export class ExitMonitor {
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /** Containers the engine reported an OOM kill for. */
+  private readonly ooms = new Set<string>();
+  /** Exits held back for a late `oom` event, by container id. */
+  private readonly held = new Map<string, { exit: ExitInfo; timer: NodeJS.Timeout }>();
   private stream?: NodeJS.ReadableStream & { destroy?: () => void };
   private stopped = false;
   private lastSeen = Math.floor(Date.now() / 1000);
@@ -46,7 +62,7 @@ export class ExitMonitor {
   async start(): Promise<void> {
     const stream = (await this.docker.getEvents({
       since: this.lastSeen,
-      filters: { type: ['container'], event: ['die', 'destroy'], label: [instanceFilter(this.instanceId)] },
+      filters: { type: ['container'], event: ['die', 'destroy', 'oom'], label: [instanceFilter(this.instanceId)] },
     })) as NodeJS.ReadableStream & { destroy?: () => void };
     if (this.stopped) return stream.destroy?.();
     this.stream = stream;
@@ -86,14 +102,49 @@ export class ExitMonitor {
   private onEvent(event: { id?: string; status?: string; Action?: string; timeNano?: number; time?: number; Actor?: { Attributes?: Record<string, string> } }): void {
     if (event.time) this.lastSeen = event.time;
     const id = event.id;
+    const action = event.Action ?? event.status;
+    if (id && action === 'oom') return this.noteOom(id);
     if (!id || !this.waiters.has(id)) return;
     // Removed without a `die` seen (never started, or removed while the stream reconnected): it vanished.
-    if (event.status === 'destroy' || event.Action === 'destroy') return this.resolve(id, undefined);
+    if (action === 'destroy') return this.resolve(id, undefined);
     const exitCode = Number(event.Actor?.Attributes?.exitCode);
-    // 137 may be an OOM kill: only an inspect tells. Any other code is final as reported.
+    // 137 may be an OOM kill: the inspect tells what the engine knows. Any other code is final as reported.
     if (Number.isNaN(exitCode) || exitCode === 137) return void this.inspectAndResolve(id);
     const finished = event.timeNano ? new Date(Math.floor(event.timeNano / 1e6)) : new Date();
-    this.resolve(id, { id, exitCode, oomKilled: false, finishedAt: seconds(finished) });
+    this.resolve(id, { id, exitCode, oomKilled: this.ooms.has(id), finishedAt: seconds(finished) });
+  }
+
+  /**
+   * The engine reported an OOM kill. Docker marks a container OOMKilled only when containerd's
+   * OOM event reaches it before the exit; under load it comes after (reproduced: 200 ms after
+   * `die`, State.OOMKilled false for good), so the event itself is remembered, and an exit held
+   * back for it is settled now.
+   */
+  private noteOom(id: string): void {
+    this.ooms.add(id);
+    setTimeout(() => this.ooms.delete(id), OOM_MEMORY_MS).unref();
+    const held = this.held.get(id);
+    if (!held) return;
+    clearTimeout(held.timer);
+    this.held.delete(id);
+    this.resolve(id, { ...held.exit, oomKilled: true });
+  }
+
+  /**
+   * Resolves an exit read from an inspect: an OOM event already seen makes it OOMKilled; a
+   * SIGKILL (137) of a container with a memory limit that the engine did not (yet) call an OOM
+   * kill waits up to {@link LATE_OOM_MS} for a late `oom` event.
+   */
+  private settle(exit: ExitInfo, memoryLimited: boolean): void {
+    if (exit.oomKilled || this.ooms.has(exit.id)) return this.resolve(exit.id, { ...exit, oomKilled: true });
+    if (exit.exitCode !== 137 || !memoryLimited) return this.resolve(exit.id, exit);
+    if (this.held.has(exit.id)) return;
+    const timer = setTimeout(() => {
+      this.held.delete(exit.id);
+      this.resolve(exit.id, exit);
+    }, LATE_OOM_MS);
+    timer.unref();
+    this.held.set(exit.id, { exit, timer });
   }
 
   private resolve(id: string, exit: ExitInfo | undefined): void {
@@ -106,7 +157,7 @@ export class ExitMonitor {
     try {
       const info = await this.docker.getContainer(id).inspect();
       // `created` is not an exit: nothing ran yet, so no exit code exists.
-      if (info.State.Status === 'exited' || info.State.Status === 'dead') this.resolve(id, exitFromInspect(info));
+      if (info.State.Status === 'exited' || info.State.Status === 'dead') this.settle(exitFromInspect(info), (info.HostConfig.Memory ?? 0) > 0);
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) this.resolve(id, undefined);
     }
@@ -143,5 +194,7 @@ export class ExitMonitor {
     this.stream?.destroy?.();
     this.stream = undefined;
     for (const id of [...this.waiters.keys()]) this.waiters.delete(id);
+    for (const held of this.held.values()) clearTimeout(held.timer);
+    this.held.clear();
   }
 }
