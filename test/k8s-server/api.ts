@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
+import type { ContainerLogs } from './node/logs/container-logs.js';
 import type { PodLogOptions } from './pod-log-options.js';
 import type { ClusterProfile } from './profile/profile.js';
 import type { NodePartition } from './faults.js';
@@ -86,6 +87,8 @@ export interface ClusterContext {
   profile: ClusterProfile;
   /** Whether the node answers the control plane (a lost node's kubelet writes and does nothing). @default always answers */
   partition?: NodePartition;
+  /** The containers' CRI logs (kept across restarts of the node part). */
+  containerLogs: ContainerLogs;
   /** Records a core/v1 Event about `involved` (Scheduled, Pulling, Started, Killing, BackOff, …). */
   recordEvent(involved: KObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
 }

@@ -15,6 +15,7 @@ import { Faults } from './faults.js';
 import type { HttpContext, OpenWatch } from './http/context.js';
 import { createHandlers } from './http/server.js';
 import { Metrics } from './metrics.js';
+import { ContainerLogs } from './node/logs/container-logs.js';
 import { ensureBuiltInNamespaces, startNamespaceController } from './namespaces.js';
 import { resolveProfile, type ClusterProfile, type ProfileOptions } from './profile/profile.js';
 import { errors } from './status.js';
@@ -144,6 +145,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     nodeName: 'local-node',
     profile,
     partition: faults,
+    containerLogs: new ContainerLogs(join(stateDir, 'pod-logs')),
     recordEvent: eventRecorder(() => store),
   };
 
@@ -192,6 +194,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     const n = node;
     node = undefined;
     await n?.stop({ removeContainers });
+    if (removeContainers) clusterContext.containerLogs.close();
     store.flush();
   };
 

@@ -6,6 +6,7 @@ import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterComponent, KObject } from '../../k8s-server/api.js';
 import { startNode } from '../../k8s-server/node/index.js';
+import { ContainerLogs } from '../../k8s-server/node/logs/container-logs.js';
 import { resolveProfile } from '../../k8s-server/profile/profile.js';
 import { MemoryStore } from './memory-store.js';
 
@@ -36,6 +37,7 @@ beforeAll(async () => {
     instanceId: `test-${randomUUID().slice(0, 8)}`,
     nodeName: 'local-node',
     profile: resolveProfile(),
+    containerLogs: new ContainerLogs(join(stateDir, 'pod-logs')),
     recordEvent: (involved, _type, reason, message) => events.push({ name: involved.metadata.name, reason, message }),
   });
 });

@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import https from 'node:https';
+import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DockerFrames, LOG_RECORD_BYTES, type Frame } from '../../k8s-server/node/streams/frames.js';
 import { busyboxPod, isFinished, randomName, startTestCluster, type TestCluster } from './helpers.js';
@@ -11,15 +14,28 @@ import { busyboxPod, isFinished, randomName, startTestCluster, type TestCluster 
  * so a busy machine passes and only a pathologically slow server fails.
  */
 
+/** An engine client that refuses to attach to containers: the node then reads their logs from the engine's own log. */
+function noAttachDocker(): Dockerode {
+  const docker = new Dockerode();
+  const getContainer = docker.getContainer.bind(docker);
+  docker.getContainer = (id: string) => {
+    const container = getContainer(id);
+    container.attach = (() => Promise.reject(new Error('attach refused'))) as typeof container.attach;
+    return container;
+  };
+  return docker;
+}
+
 let t: TestCluster;
-let kc: KubeConfig;
+let engineLog: TestCluster;
 beforeAll(async () => {
-  t = await startTestCluster({ featureGates: 'PodLogsQuerySplitStreams=true' });
-  kc = new KubeConfig();
-  kc.loadFromFile(t.cluster.kubeconfigPath);
+  [t, engineLog] = await Promise.all([
+    startTestCluster({ featureGates: 'PodLogsQuerySplitStreams=true' }),
+    startTestCluster({ featureGates: 'PodLogsQuerySplitStreams=true', docker: noAttachDocker() }),
+  ]);
 });
 afterAll(async () => {
-  await t?.stop();
+  await Promise.all([t?.stop(), engineLog?.stop()]);
 });
 
 const FLOOD_BYTES = 100_000_000;
@@ -32,12 +48,14 @@ const LINES_BYTES = 10_000_000;
 const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
 
 /** GET pods/{name}/log?query; each chunk of the body goes to `onChunk`. Rejects on a non-200 answer. */
-async function streamLog(name: string, query: string, onChunk: (chunk: Buffer) => void): Promise<void> {
+async function streamLog(name: string, query: string, onChunk: (chunk: Buffer) => void, on: TestCluster = t): Promise<void> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(on.cluster.kubeconfigPath);
   const options: https.RequestOptions = { agent: false };
   await kc.applyToHTTPSOptions(options);
   await new Promise<void>((resolve, reject) => {
     https
-      .get(`${t.cluster.url}/api/v1/namespaces/${t.namespace}/pods/${name}/log?${query}`, options, (res) => {
+      .get(`${on.cluster.url}/api/v1/namespaces/${on.namespace}/pods/${name}/log?${query}`, options, (res) => {
         if (res.statusCode !== 200) {
           res.resume();
           return reject(new Error(`pods/log answered ${res.statusCode}`));
@@ -59,7 +77,7 @@ async function readLog(name: string, query = ''): Promise<Buffer> {
 const ZEROS = Buffer.alloc(1 << 20);
 
 /** Counts the body's bytes and those that are not NUL, keeping nothing; and the time it took. */
-async function countLog(name: string, query: string): Promise<{ bytes: number; nonZero: number; ms: number }> {
+async function countLog(name: string, query: string, on: TestCluster = t): Promise<{ bytes: number; nonZero: number; ms: number }> {
   const started = Date.now();
   let bytes = 0;
   let nonZero = 0;
@@ -69,14 +87,14 @@ async function countLog(name: string, query: string): Promise<{ bytes: number; n
       const piece = chunk.subarray(pos, pos + ZEROS.length);
       if (!piece.equals(ZEROS.subarray(0, piece.length))) nonZero += piece.filter((byte) => byte !== 0).length;
     }
-  });
+  }, on);
   return { bytes, nonZero, ms: Date.now() - started };
 }
 
-async function startPod(script: string, container: Record<string, unknown> = {}): Promise<string> {
+async function startPod(script: string, container: Record<string, unknown> = {}, on: TestCluster = t): Promise<string> {
   const name = randomName('flood');
-  await t.apply(busyboxPod(name, script, { container, spec: { terminationGracePeriodSeconds: 0 } }));
-  await t.waitFor('pods', name, (o) => o?.status?.phase === 'Running' || isFinished(o));
+  await on.apply(busyboxPod(name, script, { container, spec: { terminationGracePeriodSeconds: 0 } }));
+  await on.waitFor('pods', name, (o) => o?.status?.phase === 'Running' || isFinished(o));
   return name;
 }
 
@@ -111,16 +129,47 @@ describe('pods/log of 20 MB without a newline', () => {
 describe('pods/log follow on a loaded machine', () => {
   // Docker ends a follow when the container stops, though its reader may not have read the
   // log's last entries yet (a race between its file watch and the container's exit that load
-  // makes likely). Four floods followed at once while busy processes load every core.
+  // makes likely). Floods followed at once while busy processes load every core, through the
+  // node's own CRI logs and through the engine's log (a cluster whose engine refuses the
+  // node's output attach reads that one).
   it('every follow still delivers every byte', { timeout: 300_000 }, async () => {
     const hogs = Array.from({ length: 4 }, () => spawn(process.execPath, ['-e', 'for(;;){}'], { stdio: 'ignore' }));
     try {
-      const names = await Promise.all(Array.from({ length: 4 }, () => startPod(`head -c ${POD_FLOOD_BYTES} /dev/zero`)));
-      const followed = await Promise.all(names.map((name) => countLog(name, 'follow=true')));
-      expect(followed.map((f) => f.bytes)).toEqual(names.map(() => POD_FLOOD_BYTES));
+      const runs = [...[1, 2].map(() => t), ...[1, 2, 3].map(() => engineLog)];
+      const followed = await Promise.all(
+        runs.map(async (cluster) => {
+          const name = await startPod(`head -c ${POD_FLOOD_BYTES} /dev/zero`, {}, cluster);
+          return (await countLog(name, 'follow=true', cluster)).bytes;
+        }),
+      );
+      expect(followed).toEqual(runs.map(() => POD_FLOOD_BYTES));
     } finally {
       for (const hog of hogs) hog.kill('SIGKILL');
     }
+  });
+});
+
+describe('pods/log keeps bytes', () => {
+  // Every byte value, invalid UTF-8 included, on stdout; the same reversed on stderr; no newline at the end.
+  const script = 'i=0; while [ $i -lt 256 ]; do printf "\\\\$(printf %o $i)"; i=$((i+1)); done; i=255; while [ $i -ge 0 ]; do printf "\\\\$(printf %o $i)" >&2; i=$((i-1)); done';
+  const bytes = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+  const reversed = Buffer.from(bytes).reverse();
+
+  it('all 256 byte values come back exactly, per stream and followed, as from a CRI log', async () => {
+    const name = await startPod(script);
+    await t.waitFor('pods', name, isFinished);
+    expect((await readLog(name, 'stream=Stdout')).equals(bytes)).toBe(true);
+    expect((await readLog(name, 'stream=Stderr')).equals(reversed)).toBe(true);
+    // Both streams: each line as its stream ends it, the unended rest of each when the container stops.
+    const lineEnd = (data: Buffer) => data.indexOf(0x0a) + 1;
+    const combined = Buffer.concat([bytes.subarray(0, lineEnd(bytes)), reversed.subarray(0, lineEnd(reversed)), bytes.subarray(lineEnd(bytes)), reversed.subarray(lineEnd(reversed))]);
+    expect((await readLog(name, 'follow=true')).equals(combined)).toBe(true);
+    expect((await readLog(name)).equals(combined)).toBe(true);
+    // On disk: the kubelet's layout; CRI records, F for each ended line, P for each stream's unended rest.
+    const pod = t.cluster.store.get('pods', t.namespace, name)!;
+    const file = join(t.cluster.stateDir, 'pod-logs', `${t.namespace}_${name}_${pod.metadata.uid}`, 'main', '0.log');
+    const records = readFileSync(file).toString('latin1').split('\n').filter(Boolean);
+    expect(records.map((r) => r.split(' ').slice(1, 3).join(' ')).sort()).toEqual(['stderr F', 'stderr P', 'stdout F', 'stdout P']);
   });
 });
 
@@ -151,7 +200,8 @@ describe('pods/log of 10 MB of 71-byte lines', () => {
   it('sinceTime near the end and far from it, tailLines and limitBytes cut exactly', { timeout: 120_000 }, async () => {
     for (const index of [stamped.length - 10, 1_000]) {
       const since = (stamped[index] as string).split(' ')[0] as string;
-      const first = stamped.findIndex((line) => line.startsWith(`${since} `));
+      // sinceTime reaches the kubelet in whole seconds: the answer starts at that second.
+      const first = stamped.findIndex((line) => line.slice(0, 19) === since.slice(0, 19));
       const resumed = (await readLog(name, `timestamps=true&stream=Stdout&sinceTime=${encodeURIComponent(since)}`)).toString('latin1');
       expect(resumed === stamped.slice(first).join('')).toBe(true);
     }

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import type { ClusterContext, KObject } from '../../api.js';
 import { ensureImage } from './images.js';
@@ -35,6 +36,21 @@ export function terminatedState(exit: ExitInfo, startedAt?: string): ContainerSt
       containerID: `docker://${exit.id}`,
     },
   };
+}
+
+/**
+ * Attaches to the container's output before it starts and writes it to the container's CRI
+ * log, as the runtime does from the container's first byte. Without the attach (the engine
+ * refused it), its logs are read from the engine's own log.
+ */
+async function captureOutput(env: RunEnv, container: Dockerode.Container, spec: any, restartCount: number): Promise<void> {
+  const pod = env.pod();
+  try {
+    const output = (await container.attach({ stream: true, stdout: true, stderr: true, hijack: true })) as unknown as Duplex;
+    env.ctx.containerLogs.capture(container.id, { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid: pod.metadata.uid }, spec.name, restartCount, Boolean(spec.tty), output);
+  } catch {
+    // Read from the engine's log instead (see servePodLog).
+  }
 }
 
 /** Sets the waiting state and waits for a back-off or a wake-up; false when the pod is stopping. */
@@ -103,6 +119,7 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
       await container.remove({ force: true }).catch(() => undefined);
       return undefined;
     }
+    await captureOutput(env, container, spec, record.restartCount);
     try {
       await container.start();
     } catch (error) {

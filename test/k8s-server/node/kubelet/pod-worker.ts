@@ -285,8 +285,9 @@ export class PodWorker {
   }
 }
 
-/** Removes every Docker container of the pod; already gone is fine. */
+/** Removes every Docker container of the pod, and its logs; already gone is fine. */
 export async function removePodContainers(ctx: ClusterContext, uid: string): Promise<void> {
   const list = await ctx.docker.listContainers({ all: true, filters: { label: [`${NODE_LABELS.uid}=${uid}`] } }).catch(() => []);
   await Promise.all(list.map((c) => ctx.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+  ctx.containerLogs.removePod(uid);
 }

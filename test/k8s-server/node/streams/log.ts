@@ -4,6 +4,7 @@ import type { ClusterContext, PodRequest } from '../../api.js';
 import { kubeletStream, validatePodLogOptions } from '../../pod-log-options.js';
 import { errors } from '../../status.js';
 import type { Frame } from './frames.js';
+import { serveCriLog, type CriReadOptions } from '../logs/cri-reader.js';
 import { LogPump, type NextSource } from './log-pump.js';
 import { dockerLogs, isBefore, sinceTimeOf, tailSince, toNanos } from './log-since.js';
 import { containerSpec, containerStatus, dockerId, flag, getPod, pickContainer } from './lookup.js';
@@ -14,8 +15,9 @@ const waitingMessages: Record<string, string> = {
 };
 
 /**
- * GET pods/{name}/log from Docker's logs, read with timestamps, so sinceTime and ordering are
- * exact; written to the response by a {@link LogPump}.
+ * GET pods/{name}/log: from the container's CRI log (see ContainerLogs), as a kubelet reads it;
+ * for a container that was not captured, from Docker's log, read with timestamps (so sinceTime
+ * and ordering are exact) and written to the response by a {@link LogPump}.
  */
 export async function servePodLog(ctx: ClusterContext, request: PodRequest, res: ServerResponse): Promise<void> {
   const { query, name } = request;
@@ -24,8 +26,11 @@ export async function servePodLog(ctx: ClusterContext, request: PodRequest, res:
   const options = request.logOptions ?? validatePodLogOptions(query, name, ctx.profile.server);
   const { sinceSeconds, tailLines, limitBytes } = options;
   const sinceTimeRaw = options.sinceTime;
-  const sinceTime = sinceTimeRaw ? toNanos(sinceTimeRaw) : undefined;
-  if (sinceTimeRaw && sinceTime === undefined) throw errors.badRequest(`invalid value for sinceTime: ${sinceTimeRaw}`);
+  const exactSinceTime = sinceTimeRaw ? toNanos(sinceTimeRaw) : undefined;
+  if (sinceTimeRaw && exactSinceTime === undefined) throw errors.badRequest(`invalid value for sinceTime: ${sinceTimeRaw}`);
+  // The API server passes sinceTime on to the kubelet in whole seconds (pkg/registry/core/pod/
+  // strategy.go LogLocation: SinceTime.Format(time.RFC3339)): a read resumes at that second.
+  const sinceTime = exactSinceTime === undefined ? undefined : (exactSinceTime / 1_000_000_000n) * 1_000_000_000n;
   const stream = kubeletStream(options, ctx.profile.kubelet);
   const follow = flag(query, 'follow');
   const timestamps = flag(query, 'timestamps');
@@ -47,7 +52,14 @@ export async function servePodLog(ctx: ClusterContext, request: PodRequest, res:
       throw errors.badRequest(`container "${container}" in pod "${name}" is waiting to start: ${waitingMessages[reason] ?? reason}`);
     }
   }
-  // Docker's `since` takes seconds.nanoseconds and, like the kubelet, keeps entries at or after it.
+  const captured = ctx.containerLogs.get(id);
+  if (captured) {
+    const sinceNanos = sinceSeconds !== undefined ? BigInt(Date.now() - sinceSeconds * 1000) * 1_000_000n : sinceTime;
+    const criOptions: CriReadOptions = { stream, follow, timestamps, ...(sinceNanos !== undefined ? { since: sinceTimeOf(sinceNanos) } : {}), ...(tailLines !== undefined ? { tail: tailLines } : {}), ...(limitBytes !== undefined ? { limitBytes } : {}) };
+    return serveCriLog(captured, criOptions, res);
+  }
+  // Not captured (found after the server process restarted): the engine's log, read with
+  // timestamps. Docker's `since` takes seconds.nanoseconds and keeps entries at or after it.
   const since =
     sinceSeconds !== undefined
       ? (Date.now() / 1000 - sinceSeconds).toFixed(9)

@@ -1,0 +1,72 @@
+import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Duplex } from 'node:stream';
+import { DockerFrames } from '../streams/frames.js';
+import { CriLogWriter } from './cri-writer.js';
+
+/** The pod a container belongs to, for the log's path. */
+export interface LogOwner {
+  namespace: string;
+  name: string;
+  uid: string;
+}
+
+/**
+ * The node's container logs, as a CRI runtime keeps them: one CRI log file per run of a
+ * container, `<dir>/<namespace>_<pod>_<uid>/<container>/<restartCount>.log` (the kubelet's
+ * /var/log/pods layout, pkg/kubelet/kuberuntime/helpers.go BuildContainerLogsDirectory),
+ * written from the container's own output streams, attached to before it starts. Owned by the
+ * cluster, not the node part: like a runtime's log writer, it goes on while the node part
+ * restarts. Containers it did not capture (found after the server process itself restarted)
+ * are read from the engine's log instead.
+ */
+export class ContainerLogs {
+  private readonly writers = new Map<string, CriLogWriter>();
+  private readonly streams = new Set<Duplex>();
+
+  constructor(private readonly dir: string) {}
+
+  /** The CRI log of a container (by engine id), when it was captured. */
+  get(id: string): CriLogWriter | undefined {
+    return this.writers.get(id);
+  }
+
+  /**
+   * Writes a container's output, read from an attach made before the container started
+   * (multiplexed frames, or raw bytes for a TTY), to its CRI log until the stream ends.
+   */
+  capture(id: string, owner: LogOwner, container: string, restartCount: number, tty: boolean, output: Duplex): CriLogWriter {
+    const path = join(this.dir, `${owner.namespace}_${owner.name}_${owner.uid}`, container, `${restartCount}.log`);
+    const writer = new CriLogWriter(path);
+    this.writers.set(id, writer);
+    this.streams.add(output);
+    const frames = new DockerFrames(tty, (frame) => writer.write(frame.stream === 2 ? 'stderr' : 'stdout', frame.data), false);
+    output.on('data', (chunk: Buffer) => frames.push(chunk));
+    let ended = false;
+    const end = () => {
+      if (ended) return;
+      ended = true;
+      this.streams.delete(output);
+      frames.flush();
+      writer.end();
+    };
+    output.on('end', end);
+    output.on('close', end);
+    output.on('error', end);
+    return writer;
+  }
+
+  /** Removes a pod's logs (the pod is gone), as the kubelet removes a deleted pod's log directory. */
+  removePod(uid: string): void {
+    const suffix = `_${uid}`;
+    for (const [id, writer] of this.writers) if (writer.path.includes(`${suffix}/`)) this.writers.delete(id);
+    const dirs = existsSync(this.dir) ? readdirSync(this.dir).filter((entry) => entry.endsWith(suffix)) : [];
+    for (const entry of dirs) rmSync(join(this.dir, entry), { recursive: true, force: true });
+  }
+
+  /** Ends every capture (the cluster stops). */
+  close(): void {
+    for (const stream of this.streams) stream.destroy();
+    this.streams.clear();
+  }
+}
