@@ -113,7 +113,6 @@ export function defaultObject(resource: string, object: KObject): void {
       spec.backoffLimit ??= 6;
       spec.completionMode ??= 'NonIndexed';
       spec.suspend ??= false;
-      spec.podReplacementPolicy ??= 'TerminatingOrFailed';
       if (spec.template) defaultPodSpec(spec.template.spec, 'Never');
       object.status = {};
       return;

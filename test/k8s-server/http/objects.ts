@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { admitWithIdentity, defaultObject, defaultSpec } from '../admission.js';
+import { applyProfileFields } from '../profile/fields.js';
 import { admitCreate, assignGeneratedName, warningHeader } from '../admission/index.js';
 import type { KObject } from '../api.js';
 import { groupVersion } from '../resources.js';
@@ -104,6 +105,7 @@ export async function serveCreate(ctx: HttpContext, route: Route, req: IncomingM
   checkNamespace(ctx, route, true, meta.name || meta.generateName || '');
   defaultObject(route.info.plural, body);
   validateObject(route.info, body);
+  applyProfileFields(route.info.plural, body, ctx.profile.server, route.info.kind, route.info.group || undefined);
   if (!isDryRun(route.query)) assignGeneratedName(body);
   const headers = warningHeader(admitCreate(ctx.store, route.info.plural, body, isDryRun(route.query)));
   if (isDryRun(route.query)) {

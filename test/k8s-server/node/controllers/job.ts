@@ -1,12 +1,12 @@
 import type { ClusterContext, KObject, StoreEvent } from '../../api.js';
 import { defaultObject } from '../../admission.js';
 import { deletePod } from './gc.js';
+import { JobConditionRules, type JobOutcome } from './job-conditions.js';
 import { admitControllerPod, controllerOf, isActivePod, later, now, Timers } from './shared.js';
 
 const TRACKING = 'batch.kubernetes.io/job-tracking';
 const RETRY_CAP_MS = 600_000;
 
-const condition = (type: string, reason: string, message: string) => ({ type, status: 'True', lastProbeTime: now(), lastTransitionTime: now(), reason, message });
 const finished = (job: KObject) => (job.status?.conditions ?? []).some((c: any) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
 
 /**
@@ -58,54 +58,69 @@ export class JobController {
       } else continue;
       counted.push(pod);
     }
-    const active = pods.filter(isActivePod);
+    const rules = new JobConditionRules(this.ctx.profile.server);
     const spec = job.spec ?? {};
     const completions = spec.completions ?? 1;
     const backoffLimit = spec.backoffLimit ?? 6;
     const startTime = job.status?.startTime ?? now();
-    let terminal: any[] | undefined;
-    if (!finished(job)) {
-      if (succeeded >= completions) {
-        terminal = [condition('SuccessCriteriaMet', 'CompletionsReached', 'Reached expected number of succeeded pods'), condition('Complete', 'CompletionsReached', 'Reached expected number of succeeded pods')];
-      } else if (failed > backoffLimit) {
-        terminal = [condition('FailureTarget', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit'), condition('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit')];
-      } else if (typeof spec.activeDeadlineSeconds === 'number') {
+    const conditions: any[] = job.status?.conditions ?? [];
+    let active = pods.filter(isActivePod);
+    // An outcome already recorded by an interim condition, or found now.
+    let outcome: JobOutcome | undefined = finished(job) ? undefined : JobConditionRules.interim(conditions);
+    const recorded = outcome !== undefined;
+    if (!finished(job) && !outcome) {
+      if (succeeded >= completions && active.length === 0) outcome = rules.completions();
+      else if (failed > backoffLimit) outcome = { success: false, reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' };
+      else if (typeof spec.activeDeadlineSeconds === 'number') {
         const deadline = Date.parse(startTime) + spec.activeDeadlineSeconds * 1000;
-        if (Date.now() >= deadline) {
-          terminal = [condition('FailureTarget', 'DeadlineExceeded', 'Job was active longer than specified deadline'), condition('Failed', 'DeadlineExceeded', 'Job was active longer than specified deadline')];
-        } else this.timers.set(`deadline/${job.metadata.uid}`, deadline - Date.now(), () => this.reconcile(namespace, name));
+        if (Date.now() >= deadline) outcome = { success: false, reason: 'DeadlineExceeded', message: 'Job was active longer than specified deadline' };
+        else this.timers.set(`deadline/${job.metadata.uid}`, deadline - Date.now(), () => this.reconcile(namespace, name));
       }
     }
-    const done = finished(job) || Boolean(terminal);
-    if (terminal && terminal[1].type === 'Failed') for (const pod of active) this.deletePod(pod);
+    if (outcome && !outcome.success) for (const pod of active) this.deletePod(pod);
+    if (outcome) active = [];
+    const terminating = this.pods(job).filter((p) => p.metadata.deletionTimestamp).length;
     const status = structuredClone(job.status ?? {});
     status.startTime ??= startTime;
-    status.active = done ? 0 : active.length;
-    status.ready = done ? 0 : active.filter((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length;
-    status.terminating = pods.filter((p) => p.metadata.deletionTimestamp).length;
+    status.active = active.length;
+    status.ready = active.filter((p) => p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).length;
+    if (rules.tracksTerminating) status.terminating = terminating;
     status.succeeded = succeeded;
     status.failed = failed;
     status.uncountedTerminatedPods = {};
-    if (terminal) {
-      status.conditions = [...(status.conditions ?? []), ...terminal];
-      if (terminal[1].type === 'Complete') status.completionTime = now();
+    // int32 counters are omitted at 0; ready and terminating are pointers, kept at 0 (k8s.io/api batch/v1 JobStatus).
+    for (const key of ['succeeded', 'failed', 'active']) if (status[key] === 0) delete status[key];
+    const write = (next: any) => {
+      // Writing only real changes keeps the job's own MODIFIED events from re-triggering forever.
+      if (JSON.stringify(next) === JSON.stringify(job.status ?? {})) return job;
+      return this.ctx.store.update('jobs', namespace, name, (j) => {
+        if (j.metadata.uid === job.metadata.uid) j.status = structuredClone(next);
+      });
+    };
+    const first = outcome && !recorded ? rules.first(outcome) : undefined;
+    if (first) status.conditions = [...conditions, first];
+    if (first?.type === 'Complete') status.completionTime = first.lastTransitionTime;
+    let updated = write(status);
+    // Delayed: the final condition is a status update of its own, once nothing of the job terminates.
+    let final = first && !rules.delayed ? first : undefined;
+    if (updated && outcome && rules.delayed && terminating === 0) {
+      final = rules.final(outcome);
+      status.conditions = [...(status.conditions ?? []), final];
+      if (final.type === 'Complete') status.completionTime = final.lastTransitionTime;
+      updated = this.ctx.store.update('jobs', namespace, name, (j) => {
+        if (j.metadata.uid === job.metadata.uid) j.status = structuredClone(status);
+      });
     }
-    for (const key of ['succeeded', 'failed', 'active', 'ready', 'terminating']) if (status[key] === 0) delete status[key];
-    // Writing only real changes keeps the job's own MODIFIED events from re-triggering forever.
-    const changed = JSON.stringify(status) !== JSON.stringify(job.status ?? {});
-    const updated = changed
-      ? this.ctx.store.update('jobs', namespace, name, (j) => {
-          if (j.metadata.uid === job.metadata.uid) j.status = status;
-        })
-      : job;
     for (const pod of counted) {
       this.ctx.store.update('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
         p.metadata.finalizers = (p.metadata.finalizers ?? []).filter((f) => f !== TRACKING);
       });
     }
     if (!updated) return;
-    if (terminal) this.ctx.recordEvent(updated, terminal[1].type === 'Complete' ? 'Normal' : 'Warning', terminal[1].type === 'Complete' ? 'Completed' : terminal[1].reason, terminal[1].type === 'Complete' ? 'Job completed' : terminal[1].message);
-    if (done) return this.scheduleTtl(updated);
+    // pkg/controller/job/job_controller.go recordJobFinished.
+    if (final) this.ctx.recordEvent(updated, final.type === 'Complete' ? 'Normal' : 'Warning', final.type === 'Complete' ? 'Completed' : (final.reason ?? ''), final.type === 'Complete' ? 'Job completed' : (final.message ?? ''));
+    if (finished(updated)) return this.scheduleTtl(updated);
+    if (outcome) return;
     if (active.length > 0 || spec.suspend) return;
     const delay = failed > 0 && lastFailure ? Math.min(RETRY_CAP_MS, 10_000 * 2 ** (failed - 1)) - (Date.now() - lastFailure) : 0;
     if (delay > 0) this.timers.set(`retry/${job.metadata.uid}`, delay, () => this.reconcile(namespace, name));

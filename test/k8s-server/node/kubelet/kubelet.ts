@@ -7,6 +7,14 @@ import { now } from './status.js';
 import { ExitMonitor } from './exits.js';
 import { releaseVolumes } from './volumes.js';
 
+/**
+ * The kubelet gives a pod's containers at least 1 s to stop after SIGTERM, also when the pod
+ * was force-deleted (grace 0: the object is gone at once, its containers run on for that
+ * second): pkg/kubelet/pod_workers.go calculateEffectiveGracePeriod ("no matter what, we
+ * always supply a grace period of 1").
+ */
+const MIN_GRACE_SECONDS = 1;
+
 const isTerminal = (pod: KObject) => pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 
 /**
@@ -66,7 +74,7 @@ export class Kubelet {
     for (const [uid, worker] of this.workers) {
       if (present.has(uid)) continue;
       this.workers.delete(uid);
-      void worker.terminate(0, false).catch(() => undefined);
+      void worker.terminate(MIN_GRACE_SECONDS, false).catch(() => undefined);
     }
     for (const pod of pods) this.handle(pod);
   }
@@ -133,7 +141,7 @@ export class Kubelet {
     const uid = pod.metadata.uid;
     let worker = this.workers.get(uid);
     if (pod.metadata.deletionTimestamp) {
-      const grace = Math.max(0, Number(pod.metadata.deletionGracePeriodSeconds ?? 0));
+      const grace = Math.max(MIN_GRACE_SECONDS, Number(pod.metadata.deletionGracePeriodSeconds ?? 0));
       if (!worker) {
         // Nothing runs it (terminal before a restart): clean up and let it go.
         void this.cleanupAndRemove(pod).catch(() => undefined);
@@ -164,11 +172,11 @@ export class Kubelet {
     if (current?.metadata.uid === pod.metadata.uid) this.ctx.store.remove('pods', pod.metadata.namespace, pod.metadata.name);
   }
 
-  /** The pod left the store (forced delete): kill and remove what still runs. */
+  /** The pod left the store (forced delete): its containers still get the minimal grace, then are removed. */
   private forget(pod: KObject): void {
     const worker = this.workers.get(pod.metadata.uid);
     this.workers.delete(pod.metadata.uid);
-    if (worker) void worker.terminate(0, false).catch(() => undefined);
+    if (worker) void worker.terminate(MIN_GRACE_SECONDS, false).catch(() => undefined);
     else void removePodContainers(this.ctx, pod.metadata.uid).then(() => releaseVolumes(this.ctx, pod)).catch(() => undefined);
   }
 

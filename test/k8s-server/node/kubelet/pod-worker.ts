@@ -24,6 +24,8 @@ export class PodWorker {
   /** Aborted when the node stops: long Docker requests end and nothing more is written. */
   private readonly shutdown = new AbortController();
   private readonly waker = new Waker();
+  /** Aborted once the regular containers are done: sidecars are not restarted any more. */
+  private readonly sidecarsStop = new AbortController();
   private readonly model: PodStatusModel;
   private readonly podIP: string;
   private latest: KObject;
@@ -38,7 +40,7 @@ export class PodWorker {
 
   constructor(private readonly ctx: ClusterContext, pod: KObject, private readonly adoptable: Adoptable, private readonly exits: ExitMonitor) {
     this.latest = pod;
-    this.model = new PodStatusModel(pod, pod.status);
+    this.model = new PodStatusModel(pod, pod.status, ctx.profile.kubelet);
     this.podIP = fakePodIP(pod.metadata.uid);
     const previous = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
     this.startedBefore = new Set(previous.filter((c: any) => c.containerID).map((c: any) => c.name));
@@ -124,24 +126,58 @@ export class PodWorker {
     this.flush();
     const env: RunEnv = { ctx: this.ctx, pod: () => this.latest, volumes, podIP: this.podIP, signal: this.signal, waker: this.waker, flush: this.flush, event: (t, r, m) => this.event(t, r, m) };
     const policy: string = pod.spec.restartPolicy ?? 'Always';
+    const sidecars: Array<{ record: ContainerRecord; run: Promise<boolean> }> = [];
     for (const [index, spec] of (pod.spec.initContainers ?? []).entries()) {
       const record = this.model.init[index]!;
-      const ok = await this.runContainer(env, spec, record, policy === 'Never' ? 'Never' : 'OnFailure');
-      if (!ok) return this.finish();
+      if (record.restartable) {
+        // A sidecar: the next init container starts once it runs; it restarts whatever the
+        // pod's policy until the regular containers are done (KEP-753).
+        let started!: (ok: boolean) => void;
+        const running = new Promise<boolean>((resolve) => (started = resolve));
+        const run = this.runContainer(env, spec, record, 'Always', { onStarted: () => started(true), stopped: () => this.sidecarsStop.signal.aborted });
+        void run.finally(() => started(false));
+        sidecars.push({ record, run });
+        if (!(await running)) return this.finish();
+      } else {
+        const ok = await this.runContainer(env, spec, record, policy === 'Never' ? 'Never' : 'OnFailure');
+        if (!ok) return this.finish();
+      }
       const next = this.model.init[index + 1];
       if (next) next.state = { waiting: { reason: 'ContainerCreating' } };
     }
     for (const record of this.model.app) record.state = { waiting: { reason: 'ContainerCreating' } };
     this.flush();
     await Promise.all((pod.spec.containers ?? []).map((spec: any, index: number) => this.runContainer(env, spec, this.model.app[index]!, policy)));
+    await this.stopSidecars(sidecars);
     this.finish();
   }
 
-  /** Runs a container until the policy says stop; true when it ended with exit 0. */
-  private async runContainer(env: RunEnv, spec: any, record: ContainerRecord, policy: string): Promise<boolean> {
+  /**
+   * The regular containers are done: the sidecars are stopped, the last started first, each
+   * with the pod's grace period; their exits do not decide the pod's phase
+   * (pkg/kubelet/kuberuntime/kuberuntime_container.go killContainersWithSyncResult, KEP-753).
+   */
+  private async stopSidecars(sidecars: Array<{ record: ContainerRecord; run: Promise<boolean> }>): Promise<void> {
+    if (sidecars.length === 0) return;
+    this.sidecarsStop.abort();
+    this.waker.wake();
+    const grace = Number(this.latest.spec.terminationGracePeriodSeconds ?? 30);
+    for (const { record, run } of [...sidecars].reverse()) {
+      const id = record.containerID?.replace(/^docker:\/\//, '');
+      if (id && record.state.running) await this.ctx.docker.getContainer(id).stop({ t: grace }).catch(() => undefined);
+      await run;
+    }
+  }
+
+  /**
+   * Runs a container until the policy says stop; true when it ended with exit 0. `onStarted`
+   * is told each time it runs; `stopped` ends restarts besides the pod's own stop.
+   */
+  private async runContainer(env: RunEnv, spec: any, record: ContainerRecord, policy: string, hooks: { onStarted?: () => void; stopped?: () => boolean } = {}): Promise<boolean> {
     let crashes = 0;
+    const stopped = () => this.signal.aborted || (hooks.stopped?.() ?? false);
     for (;;) {
-      if (this.signal.aborted) return false;
+      if (stopped()) return false;
       let id: string | undefined;
       const adopted = this.adoptable.get(spec.name);
       if (adopted) this.startedBefore.delete(spec.name);
@@ -172,6 +208,7 @@ export class PodWorker {
         id = await startContainer(env, spec, record);
         if (!id) return false;
       }
+      if (record.state.running) hooks.onStarted?.();
       const startedAt = Date.now();
       if (!record.state.terminated) {
         const exit = await this.exits.waitForExit(id, this.shutdown.signal);
@@ -182,7 +219,7 @@ export class PodWorker {
       }
       record.started = false;
       const exitCode = record.state.terminated!.exitCode;
-      const restart = !this.signal.aborted && (policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
+      const restart = !stopped() && (policy === 'Always' || (policy === 'OnFailure' && exitCode !== 0));
       if (!restart) {
         this.flush();
         return exitCode === 0;
@@ -209,7 +246,7 @@ export class PodWorker {
       this.model.phase = 'Failed';
       this.model.reason = 'DeadlineExceeded';
       this.model.message = 'Pod was active on the node longer than the specified deadline';
-    } else if (inits.some((c) => c.state.terminated && c.state.terminated.exitCode !== 0)) {
+    } else if (inits.some((c) => !c.restartable && c.state.terminated && c.state.terminated.exitCode !== 0)) {
       this.model.phase = 'Failed';
     } else if (apps.length > 0 && apps.every((c) => c.state.terminated)) {
       this.model.phase = apps.every((c) => c.state.terminated!.exitCode === 0) ? 'Succeeded' : 'Failed';

@@ -1,4 +1,5 @@
 import type { KObject } from '../../api.js';
+import type { ComponentProfile } from '../../profile/profile.js';
 
 /** One container's state, exactly one member set, as core/v1 ContainerState. */
 export interface ContainerState {
@@ -17,6 +18,8 @@ export interface ContainerRecord {
   state: ContainerState;
   lastState: ContainerState;
   started: boolean;
+  /** An init container with restartPolicy Always run as a sidecar (where the kubelet has SidecarContainers). */
+  restartable?: boolean;
 }
 
 interface Condition {
@@ -44,7 +47,20 @@ export class PodStatusModel {
   startTime?: string;
   private conditions = new Map<string, Condition>();
 
-  constructor(private readonly pod: KObject, previous?: any) {
+  /** What the kubelet's version and gates put in a pod's status. */
+  private readonly features: { readyToStart: boolean; hostIPs: boolean; volumeMounts: boolean };
+
+  /** `kubelet`: the kubelet's version and gates (sidecars, conditions and fields of the status). */
+  constructor(private readonly pod: KObject, previous: any, kubelet: ComponentProfile) {
+    const sidecars = kubelet.enabled('SidecarContainers');
+    this.features = {
+      // pkg/kubelet/kubelet_pods.go generateAPIPodStatus: the condition with PodReadyToStartContainersCondition (KEP-3085).
+      readyToStart: kubelet.enabled('PodReadyToStartContainersCondition'),
+      // status.hostIPs with PodHostIPs (KEP-2681), GA in 1.30, the gate gone from 1.32.
+      hostIPs: kubelet.minor >= 32 || kubelet.enabled('PodHostIPs'),
+      // convertToAPIContainerStatuses: containerStatuses[].volumeMounts with RecursiveReadOnlyMounts (KEP-3857).
+      volumeMounts: kubelet.enabled('RecursiveReadOnlyMounts'),
+    };
     const record = (c: any, waitingReason: string): ContainerRecord => ({
       name: c.name,
       image: c.image,
@@ -55,7 +71,7 @@ export class PodStatusModel {
       started: false,
     });
     const hasInit = (pod.spec.initContainers ?? []).length > 0;
-    this.init = (pod.spec.initContainers ?? []).map((c: any) => record(c, 'PodInitializing'));
+    this.init = (pod.spec.initContainers ?? []).map((c: any) => ({ ...record(c, 'PodInitializing'), ...(sidecars && c.restartPolicy === 'Always' ? { restartable: true } : {}) }));
     this.app = (pod.spec.containers ?? []).map((c: any) => record(c, hasInit ? 'PodInitializing' : 'ContainerCreating'));
     if (this.init[0]) this.init[0].state = { waiting: { reason: 'ContainerCreating' } };
     // After a server restart, carry on from what was reported, until the containers are re-adopted.
@@ -95,12 +111,14 @@ export class PodStatusModel {
   /** The `status` object to store. */
   build(previousStatus: any, podIP: string): any {
     const terminal = this.phase === 'Succeeded' || this.phase === 'Failed';
-    this.setCondition('PodReadyToStartContainers', this.sandboxReady);
-    const initPending = this.init.filter((c) => c.state.terminated?.exitCode !== 0).map((c) => c.name);
+    if (this.features.readyToStart) this.setCondition('PodReadyToStartContainers', this.sandboxReady);
+    // A sidecar counts once it has run; a regular init container once it succeeded (pkg/kubelet/status/generate.go GeneratePodInitializedCondition).
+    const initPending = this.init.filter((c) => (c.restartable ? !(c.state.running || c.state.terminated || c.restartCount > 0) : c.state.terminated?.exitCode !== 0)).map((c) => c.name);
     if (this.phase === 'Succeeded') this.setCondition('Initialized', true, 'PodCompleted');
     else if (initPending.length === 0) this.setCondition('Initialized', true);
     else this.setCondition('Initialized', false, 'ContainersNotInitialized', `containers with incomplete status: [${initPending.join(' ')}]`);
-    const unready = this.app.filter((c) => !this.isRunning(c)).map((c) => c.name);
+    // Sidecars count for readiness like regular containers (GenerateContainersReadyCondition).
+    const unready = [...this.init.filter((c) => c.restartable), ...this.app].filter((c) => !this.isRunning(c)).map((c) => c.name);
     if (terminal) {
       const reason = this.phase === 'Succeeded' ? 'PodCompleted' : 'PodFailed';
       this.setCondition('ContainersReady', false, reason);
@@ -114,7 +132,19 @@ export class PodStatusModel {
       this.setCondition('Ready', false, 'ContainersNotReady', message);
     }
     this.setCondition('PodScheduled', true);
-    const order = ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'];
+    const order = [...(this.features.readyToStart ? ['PodReadyToStartContainers'] : []), 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'];
+    const specs: any[] = [...(this.pod.spec.initContainers ?? []), ...(this.pod.spec.containers ?? [])];
+    // name, mountPath, readOnly; a read-only mount's recursiveReadOnly (Disabled: not asked for).
+    const volumeMounts = (c: ContainerRecord) =>
+      (specs.find((spec) => spec.name === c.name)?.volumeMounts ?? []).map((m: any) => ({ name: m.name, mountPath: m.mountPath, ...(m.readOnly ? { readOnly: true, recursiveReadOnly: 'Disabled' } : {}) }));
+    // A regular container still waiting when an initialized pod ended never ran: the kubelet
+    // reports it terminated, 137, ContainerStatusUnknown, with zero times (pkg/kubelet/status/
+    // status_manager.go TerminatePod); init containers that never started keep waiting.
+    const initialized = initPending.length === 0;
+    const stateOf = (c: ContainerRecord): unknown =>
+      terminal && initialized && c.state.waiting && this.app.includes(c)
+        ? { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', startedAt: null, finishedAt: null } }
+        : c.state;
     const toStatus = (c: ContainerRecord) => ({
       name: c.name,
       image: c.image,
@@ -123,8 +153,9 @@ export class PodStatusModel {
       ready: this.isRunning(c) && !terminal,
       started: this.isRunning(c),
       restartCount: c.restartCount,
-      state: c.state,
+      state: stateOf(c),
       lastState: c.lastState,
+      ...(this.features.volumeMounts && c.containerID && volumeMounts(c).length ? { volumeMounts: volumeMounts(c) } : {}),
     });
     return {
       ...(previousStatus?.qosClass ? { qosClass: previousStatus.qosClass } : {}),
@@ -133,7 +164,7 @@ export class PodStatusModel {
       ...(this.message ? { message: this.message } : {}),
       conditions: order.map((t) => this.conditions.get(t)).filter(Boolean),
       hostIP: '10.0.0.1',
-      hostIPs: [{ ip: '10.0.0.1' }],
+      ...(this.features.hostIPs ? { hostIPs: [{ ip: '10.0.0.1' }] } : {}),
       ...(this.sandboxReady || terminal ? { podIP, podIPs: [{ ip: podIP }] } : {}),
       ...(this.startTime ? { startTime: this.startTime } : {}),
       ...(this.init.length ? { initContainerStatuses: this.init.map(toStatus) } : {}),

@@ -1,0 +1,153 @@
+import Dockerode from 'dockerode';
+import { describe, expect, it } from 'vitest';
+import type { KObject } from '../../k8s-server/api.js';
+import { statusOf } from '../api/helpers.js';
+import { isFinished, isRunning, profileCluster, randomName, type ProfileCluster } from './helpers.js';
+
+/** Pods by version: sidecar init containers, status fields, and deletion. */
+
+const [v128, v129, skewed, v130, v131] = await Promise.all([
+  profileCluster({ kubeVersion: '1.28' }),
+  profileCluster({ kubeVersion: '1.29' }),
+  profileCluster({ kubeVersion: '1.29', kubeletVersion: '1.28' }),
+  profileCluster({ kubeVersion: '1.30' }),
+  profileCluster({ kubeVersion: '1.31' }),
+]);
+const docker = new Dockerode();
+
+const busybox = (name: string, script: string, extra: Record<string, unknown> = {}) => ({ name, image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script], ...extra });
+
+/** A pod with a sidecar init container (`restartPolicy: Always`) that never exits by itself. */
+async function sidecarPod(c: ProfileCluster): Promise<string> {
+  const name = randomName('side');
+  await c.core.createNamespacedPod({
+    namespace: c.namespace,
+    body: {
+      metadata: { name },
+      spec: {
+        restartPolicy: 'Never',
+        terminationGracePeriodSeconds: 1,
+        initContainers: [busybox('side', 'echo side; sleep 600', { restartPolicy: 'Always' }) as never],
+        containers: [busybox('main', 'echo main') as never],
+      },
+    },
+  });
+  return name;
+}
+
+const stateOf = (pod: KObject | undefined, list: 'initContainerStatuses' | 'containerStatuses', container: string) => pod?.status?.[list]?.find((s: any) => s.name === container)?.state;
+
+describe('sidecar init containers by version', () => {
+  it('1.29+: the sidecar starts, the main container runs beside it, the pod succeeds and the sidecar is stopped', async () => {
+    const name = await sidecarPod(v129);
+    const pod = (await v129.waitFor('pods', name, isFinished))!;
+    expect(pod.spec.initContainers[0].restartPolicy).toBe('Always');
+    expect(pod.status.phase).toBe('Succeeded');
+    expect(stateOf(pod, 'containerStatuses', 'main').terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
+    // Stopped by the kubelet after the main container: SIGTERM ignored by sh, SIGKILL after the grace period.
+    expect(stateOf(pod, 'initContainerStatuses', 'side').terminated.exitCode).toBe(137);
+    expect(pod.status.conditions.find((cond: any) => cond.type === 'Initialized')).toMatchObject({ status: 'True' });
+  });
+
+  it('1.28: the field is dropped, so it runs as an ordinary init container and the main container waits', async () => {
+    const name = await sidecarPod(v128);
+    const pod = (await v128.waitFor('pods', name, (o) => stateOf(o, 'initContainerStatuses', 'side')?.running !== undefined))!;
+    expect(pod.spec.initContainers[0]).not.toHaveProperty('restartPolicy');
+    expect(stateOf(pod, 'containerStatuses', 'main')).toEqual({ waiting: { reason: 'PodInitializing' } });
+    expect(pod.status.phase).toBe('Pending');
+  });
+
+  it('a 1.29 API server keeps the field, but a 1.28 kubelet runs it as an ordinary init container', async () => {
+    const name = await sidecarPod(skewed);
+    const pod = (await skewed.waitFor('pods', name, (o) => stateOf(o, 'initContainerStatuses', 'side')?.running !== undefined))!;
+    expect(pod.spec.initContainers[0].restartPolicy).toBe('Always');
+    expect(stateOf(pod, 'containerStatuses', 'main')).toEqual({ waiting: { reason: 'PodInitializing' } });
+  });
+
+  it('validation: an init container restartPolicy other than Always, and any on a regular container, are 422', async () => {
+    const invalid = await statusOf(
+      v129.core.createNamespacedPod({
+        namespace: v129.namespace,
+        body: { metadata: { name: randomName('bad') }, spec: { initContainers: [busybox('i', 'true', { restartPolicy: 'OnFailure' }) as never], containers: [busybox('m', 'true', { restartPolicy: 'Always' }) as never] } },
+      }),
+    );
+    expect(invalid.code).toBe(422);
+    expect(invalid.details.causes).toEqual([
+      { reason: 'FieldValueNotSupported', message: 'Unsupported value: "OnFailure": supported values: "Always"', field: 'spec.initContainers[0].restartPolicy' },
+      { reason: 'FieldValueForbidden', message: 'Forbidden: may not be set for non-init containers', field: 'spec.containers[0].restartPolicy' },
+    ]);
+  });
+});
+
+describe('pod status fields by version', () => {
+  const withMount = async (c: ProfileCluster) => {
+    const name = randomName('st');
+    await c.core.createNamespacedPod({
+      namespace: c.namespace,
+      body: {
+        metadata: { name },
+        spec: {
+          restartPolicy: 'Never',
+          volumes: [{ name: 'scratch', emptyDir: {} }, { name: 'conf', emptyDir: {} }],
+          containers: [busybox('main', 'true', { volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }, { name: 'conf', mountPath: '/conf', readOnly: true }] }) as never],
+        },
+      },
+    });
+    return (await c.waitFor('pods', name, isFinished))!;
+  };
+
+  it('PodReadyToStartContainers and hostIPs from 1.29, containerStatuses[].volumeMounts from 1.31', async () => {
+    const [p128, p130, p131] = await Promise.all([withMount(v128), withMount(v130), withMount(v131)]);
+    const types = (pod: KObject) => pod.status.conditions.map((cond: any) => cond.type);
+    expect(types(p128)).toEqual(['Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
+    expect(p128.status).not.toHaveProperty('hostIPs');
+    expect(types(p130)).toEqual(['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled']);
+    expect(p130.status.hostIPs).toEqual([{ ip: p130.status.hostIP }]);
+    expect(p130.status.containerStatuses[0]).not.toHaveProperty('volumeMounts');
+    expect(p131.status.containerStatuses[0].volumeMounts).toEqual([
+      { name: 'scratch', mountPath: '/scratch' },
+      { name: 'conf', mountPath: '/conf', readOnly: true, recursiveReadOnly: 'Disabled' },
+    ]);
+  });
+});
+
+describe('deletion', () => {
+  /** The engine's kill signals for a pod's containers, in order, until `die`. */
+  async function signals(c: ProfileCluster, pod: KObject): Promise<string[]> {
+    const events = (await docker.getEvents({ filters: { type: ['container'], event: ['kill', 'die'], label: [`drivetrain-local-k8s/pod-uid=${pod.metadata.uid}`] } })) as NodeJS.ReadableStream & { destroy(): void };
+    const seen: string[] = [];
+    return new Promise((resolve) => {
+      let pending = '';
+      events.on('data', (chunk: Buffer) => {
+        pending += chunk.toString();
+        for (const line of pending.split('\n').slice(0, -1)) {
+          const event = JSON.parse(line);
+          if (event.Action === 'die') {
+            events.destroy();
+            return resolve(seen);
+          }
+          seen.push(event.Actor.Attributes.signal);
+        }
+        pending = pending.slice(pending.lastIndexOf('\n') + 1);
+      });
+    });
+  }
+
+  it('grace 0 is a force delete: the object is gone at once, the container still gets SIGTERM and a second', async () => {
+    const pod = await v131.runPod('sleep 600', isRunning);
+    const killed = signals(v131, pod);
+    await v131.core.deleteNamespacedPod({ namespace: v131.namespace, name: pod.metadata.name, gracePeriodSeconds: 0 });
+    expect(v131.cluster.store.get('pods', v131.namespace, pod.metadata.name)).toBeUndefined();
+    expect((await statusOf(v131.core.readNamespacedPod({ namespace: v131.namespace, name: pod.metadata.name }))).code).toBe(404);
+    // SIGTERM first (sh as PID 1 ignores it), SIGKILL once the second is over.
+    expect(await killed).toEqual(['15', '9']);
+  });
+
+  it('grace > 0 is graceful: deletionTimestamp set, the object stays until its containers stopped', async () => {
+    const pod = await v131.runPod("trap 'exit 0' TERM; while true; do sleep 0.1; done", isRunning);
+    const deleted = await v131.core.deleteNamespacedPod({ namespace: v131.namespace, name: pod.metadata.name, gracePeriodSeconds: 30 });
+    expect(deleted.metadata).toMatchObject({ deletionGracePeriodSeconds: 30 });
+    expect(deleted.metadata?.deletionTimestamp).toBeDefined();
+    await v131.waitFor('pods', pod.metadata.name, (o) => o === undefined);
+  });
+});
