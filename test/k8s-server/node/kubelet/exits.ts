@@ -1,4 +1,5 @@
 import type Dockerode from 'dockerode';
+import { KernelOoms } from './kernel-ooms.js';
 import { instanceFilter } from './labels.js';
 
 /** How a container ended, from the engine's `die` event or an inspect. */
@@ -52,12 +53,17 @@ export class ExitMonitor {
   private readonly ooms = new Set<string>();
   /** Exits held back for a late `oom` event, by container id. */
   private readonly held = new Map<string, { exit: ExitInfo; timer: NodeJS.Timeout }>();
+  /** The kernel's own reports of OOM kills. */
+  private readonly kernel = KernelOoms.acquire();
+  private readonly onKernelOom = (id: string) => this.noteOom(id);
   private stream?: NodeJS.ReadableStream & { destroy?: () => void };
   private stopped = false;
   private lastSeen = Math.floor(Date.now() / 1000);
   private reconnectTimer?: NodeJS.Timeout;
 
-  constructor(private readonly docker: Dockerode, private readonly instanceId: string) {}
+  constructor(private readonly docker: Dockerode, private readonly instanceId: string) {
+    this.kernel.on('oom', this.onKernelOom);
+  }
 
   async start(): Promise<void> {
     const stream = (await this.docker.getEvents({
@@ -111,14 +117,15 @@ export class ExitMonitor {
     // 137 may be an OOM kill: the inspect tells what the engine knows. Any other code is final as reported.
     if (Number.isNaN(exitCode) || exitCode === 137) return void this.inspectAndResolve(id);
     const finished = event.timeNano ? new Date(Math.floor(event.timeNano / 1e6)) : new Date();
-    this.resolve(id, { id, exitCode, oomKilled: this.ooms.has(id), finishedAt: seconds(finished) });
+    this.resolve(id, { id, exitCode, oomKilled: this.ooms.has(id) || this.kernel.has(id), finishedAt: seconds(finished) });
   }
 
   /**
-   * The engine reported an OOM kill. Docker marks a container OOMKilled only when containerd's
-   * OOM event reaches it before the exit; under load it comes after (reproduced: 200 ms after
-   * `die`, State.OOMKilled false for good), so the event itself is remembered, and an exit held
-   * back for it is settled now.
+   * The engine or the kernel reported an OOM kill. Docker marks a container OOMKilled only when
+   * containerd's OOM event reaches it before the exit; under load it comes after (seen 200 to
+   * 800 ms after `die`, State.OOMKilled false for good), or never (a kill before containerd
+   * watches the container's cgroup). Both reports are remembered, and an exit held back for
+   * one is settled now.
    */
   private noteOom(id: string): void {
     this.ooms.add(id);
@@ -131,12 +138,12 @@ export class ExitMonitor {
   }
 
   /**
-   * Resolves an exit read from an inspect: an OOM event already seen makes it OOMKilled; a
-   * SIGKILL (137) of a container with a memory limit that the engine did not (yet) call an OOM
-   * kill waits up to {@link LATE_OOM_MS} for a late `oom` event.
+   * Resolves an exit read from an inspect: an OOM kill already reported makes it OOMKilled; a
+   * SIGKILL (137) of a container with a memory limit that nothing has called an OOM kill yet
+   * waits up to {@link LATE_OOM_MS} for a late report.
    */
   private settle(exit: ExitInfo, memoryLimited: boolean): void {
-    if (exit.oomKilled || this.ooms.has(exit.id)) return this.resolve(exit.id, { ...exit, oomKilled: true });
+    if (exit.oomKilled || this.ooms.has(exit.id) || this.kernel.has(exit.id)) return this.resolve(exit.id, { ...exit, oomKilled: true });
     if (exit.exitCode !== 137 || !memoryLimited) return this.resolve(exit.id, exit);
     if (this.held.has(exit.id)) return;
     const timer = setTimeout(() => {
@@ -189,6 +196,7 @@ export class ExitMonitor {
   }
 
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
     clearTimeout(this.reconnectTimer);
     this.stream?.destroy?.();
@@ -196,5 +204,7 @@ export class ExitMonitor {
     for (const id of [...this.waiters.keys()]) this.waiters.delete(id);
     for (const held of this.held.values()) clearTimeout(held.timer);
     this.held.clear();
+    this.kernel.off('oom', this.onKernelOom);
+    this.kernel.release();
   }
 }
