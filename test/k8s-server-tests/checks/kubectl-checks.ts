@@ -59,7 +59,7 @@ export function kubectlChecks(options: LocalClusterOptions = {}): void {
         for (const args of [['exec', name, '--', 'true'], ['attach', name]]) {
           const result = await t.kubectl(args);
           expect(result.code).not.toBe(0);
-          expect(result.stderr).toBe('Error from server (BadRequest): Upgrade request required\n');
+          expect(result.stderr).toMatch(/(^|\n)Error from server \(BadRequest\): Upgrade request required\n$/);
         }
       });
     }
