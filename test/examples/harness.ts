@@ -1,0 +1,60 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import Dockerode from 'dockerode';
+import { LABELS } from '../../src/labels.js';
+
+/**
+ * Runs the example programs of examples/ as their users do — `node examples/<name>/main.ts`,
+ * importing the package by its own name (`drivetrain`, resolved through package.json
+ * "exports" to the built dist) — and reads what they leave behind.
+ */
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/** How a program ended and what it printed. */
+export interface ProgramRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `examples/<example>/<program>` on this Node with `args`; `env` is added to this process's environment. */
+export function runExample(example: string, args: readonly string[], env: Record<string, string> = {}, options: { program?: string; timeoutMs?: number; input?: string } = {}): Promise<ProgramRun> {
+  if (!existsSync(join(ROOT, 'dist', 'src', 'index.js'))) throw new Error('the compiled build is missing: run `make build` (make test does)');
+  const file = join(ROOT, 'examples', example, options.program ?? 'main.ts');
+  return new Promise((resolve) => {
+    const child = execFile(process.execPath, [file, ...args], { cwd: ROOT, env: { ...process.env, ...env }, timeout: options.timeoutMs ?? 150_000 }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin?.end(options.input ?? '');
+  });
+}
+
+const docker = new Dockerode();
+
+/** Docker containers and volumes labelled with the drivetrain namespace, as `kind/name`. */
+export async function dockerLeftovers(namespace: string): Promise<string[]> {
+  const filters = JSON.stringify({ label: [`${LABELS.namespace}=${namespace}`] });
+  const [containers, volumes] = await Promise.all([docker.listContainers({ all: true, filters }), docker.listVolumes({ filters })]);
+  return [...containers.map((c) => `container/${c.Names[0]}`), ...(volumes.Volumes ?? []).map((v) => `volume/${v.Name}`)];
+}
+
+/** Pods, Jobs, claims and Secrets labelled with the drivetrain namespace, in every Kubernetes namespace, as `kind/namespace/name`. */
+export async function clusterLeftovers(kubeconfig: string, namespace: string): Promise<string[]> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const core = kc.makeApiClient(CoreV1Api);
+  const batch = kc.makeApiClient(BatchV1Api);
+  const labelSelector = `${LABELS.namespace}=${namespace}`;
+  const lists = await Promise.all([
+    core.listPodForAllNamespaces({ labelSelector }).then((list) => ['pod', list.items] as const),
+    batch.listJobForAllNamespaces({ labelSelector }).then((list) => ['job', list.items] as const),
+    core.listPersistentVolumeClaimForAllNamespaces({ labelSelector }).then((list) => ['claim', list.items] as const),
+    core.listSecretForAllNamespaces({ labelSelector }).then((list) => ['secret', list.items] as const),
+  ]);
+  return lists.flatMap(([kind, items]) => items.map((item) => `${kind}/${item.metadata?.namespace}/${item.metadata?.name}`));
+}
