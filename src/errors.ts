@@ -157,6 +157,27 @@ export class DriverClosedError extends DrivetrainError {
   }
 }
 
+/**
+ * `close` did not finish within the driver's `closeTimeoutMs`. What it had not removed yet is
+ * still labelled with the namespace: a later `close()` (of this or a fresh instance of the
+ * namespace) or `drivetrain cleanup --namespace <namespace>` removes it.
+ */
+export class CloseTimeoutError extends DrivetrainError {
+  override name = 'CloseTimeoutError';
+  /** The drivetrain namespace that was being closed. */
+  readonly namespace: string;
+  /** The bound that ran out, in milliseconds. */
+  readonly timeoutMs: number;
+  constructor(driverName: string, namespace: string, timeoutMs: number, options: { cause?: unknown } = {}) {
+    super(
+      `the ${driverName} driver did not finish closing namespace "${namespace}" within ${timeoutMs} ms; what is left is removed by a later close() or \`drivetrain cleanup --driver ${driverName} --namespace ${namespace}\``,
+      { code: 'ERR_CLOSE_TIMEOUT', ...options },
+    );
+    this.namespace = namespace;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
 /** Short, safe description of a received value: never prints long strings whole. */
 function describe(value: unknown): string {
   if (typeof value === 'string') {

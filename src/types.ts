@@ -245,4 +245,25 @@ export interface BaseDriverOptions {
    * `-` (not first or last, never two in a row), 1 to 40 characters. @default a random one (`dt-` + 8 hex characters)
    */
   namespace?: string;
+  /**
+   * Where the driver logs its lifecycle events (see docs/events.md): any object with `debug`,
+   * `info`, `warn` and `error`, such as `console` or a pino logger, called as
+   * `logger.info(fields, message)`. The same events are published on `diagnostics_channel`
+   * whether or not a logger is set. @default none: nothing is printed
+   */
+  logger?: Logger;
 }
+
+/**
+ * Any logger with the four usual levels: `console`, pino, bunyan, winston, … Each event is
+ * logged as `logger[level](fields, message)`, the shape pino and bunyan take (console prints both).
+ */
+export interface Logger {
+  debug(...args: unknown[]): void;
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+}
+
+/** Makes a driver from its options; `namespace` is always set (a random one when the caller gave none). */
+export type DriverFactory<O extends BaseDriverOptions = BaseDriverOptions> = (options: O & { namespace: string }) => Driver | Promise<Driver>;

@@ -1,15 +1,16 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { raceAbort } from '../../src/abort.js';
+import type { DriverLifecycle } from '../../src/kit/lifecycle.js';
 import type { Container, ContainerStatus, LogOptions, LogResult, OperationOptions } from '../../src/types.js';
 import { liveProcess } from './live.js';
 import { processAlive } from './process.js';
 import { readRecord, type TaskRecord } from './record.js';
-import { copyLogs, Wakeup } from './tail.js';
+import { copyLogs, Wakeup } from './logs.js';
 
 /** What a container handle needs from its driver. */
 export interface ContainerContext {
-  /** Rejects with `DriverClosedError` once the driver was closed. */
-  assertOpen(): void;
+  /** The driver's lifecycle: closed or not, and the events of the task. */
+  life: DriverLifecycle;
   /** Stops the task's process group and removes its directory; idempotent. */
   removeTask(dir: string, signal: AbortSignal | undefined): Promise<void>;
   reattachPollMs: number;
@@ -42,17 +43,17 @@ export class NativeContainer implements Container {
   ) {}
 
   async status(options: OperationOptions = {}): Promise<ContainerStatus> {
-    this.context.assertOpen();
+    this.context.life.assertOpen();
     options.signal?.throwIfAborted();
-    return this.currentStatus();
+    return this.context.life.exited(this, this.id, await this.currentStatus());
   }
 
   async wait(options: OperationOptions = {}): Promise<ContainerStatus> {
-    this.context.assertOpen();
+    this.context.life.assertOpen();
     const { signal } = options;
     signal?.throwIfAborted();
     const own = liveProcess(this.dir);
-    if (own !== undefined) return this.remember(await raceAbort(own.exited, signal));
+    if (own !== undefined) return this.context.life.exited(this, this.id, this.remember(await raceAbort(own.exited, signal)));
     const wake = new Wakeup();
     let watcher: FSWatcher | undefined;
     try {
@@ -65,7 +66,7 @@ export class NativeContainer implements Container {
       for (;;) {
         wake.reset();
         const status = await this.currentStatus();
-        if (status.done) return status;
+        if (status.done) return this.context.life.exited(this, this.id, status);
         await wake.next(signal, this.context.reattachPollMs);
       }
     } finally {
@@ -74,7 +75,7 @@ export class NativeContainer implements Container {
   }
 
   async logs(options: LogOptions = {}): Promise<LogResult> {
-    this.context.assertOpen();
+    this.context.life.assertOpen();
     const { signal, follow = false } = options;
     signal?.throwIfAborted();
     const own = liveProcess(this.dir);
@@ -87,7 +88,7 @@ export class NativeContainer implements Container {
 
   async cleanup(options: OperationOptions = {}): Promise<void> {
     options.signal?.throwIfAborted();
-    await this.context.removeTask(this.dir, options.signal);
+    await this.context.life.cleanup(this.id, 'task', () => this.context.removeTask(this.dir, options.signal));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -1,31 +1,23 @@
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { abortReason, delay, raceAbort } from '../../src/abort.js';
-import { ContainerNotFoundError, DriverClosedError, InvalidInputError, NotFoundError } from '../../src/errors.js';
-import type {
-  Container,
-  CreateVolumeOptions,
-  Driver,
-  DriverCapabilities,
-  OperationOptions,
-  SandboxTask,
-  Task,
-  Volume,
-  VolumeRef,
-} from '../../src/types.js';
+import { delay, raceAbort } from '../../src/abort.js';
+import { ContainerNotFoundError } from '../../src/errors.js';
+import { DriverLifecycle } from '../../src/kit/lifecycle.js';
+import { validateSizeBytes } from '../../src/kit/volumes.js';
+import type { Container, CreateVolumeOptions, Driver, DriverCapabilities, OperationOptions, SandboxTask, Task, Volume, VolumeRef } from '../../src/types.js';
 import { validateSandboxTask, validateTask, validateTaskId, validateVolumeName } from '../../src/validate.js';
 import { NativeContainer, type ContainerContext } from './container.js';
-import { buildTaskTree, removeTree } from './filesystem.js';
+import { removeTree } from './filesystem.js';
 import { liveProcess, liveProcessesUnder } from './live.js';
 import type { ResolvedNativeOptions } from './options.js';
-import { canSwitchUser, resolveOwner } from './owner.js';
+import { canSwitchUser } from './owner.js';
 import { groupsWorkingUnder, stopGroup } from './process.js';
-import { isCode, namespaceLayout, readRecord, taskDir, type NamespaceLayout } from './record.js';
-import { NativeSandbox } from './sandbox.js';
+import { namespaceLayout, readRecord, taskDir, type NamespaceLayout } from './record.js';
+import { startSandbox, type NativeSandbox } from './sandbox.js';
 import { startTask, type StartContext } from './start.js';
-import { packFrom } from './tar-out.js';
-import { extractInto } from './tar-in.js';
+import { copyToVolume, packVolume } from './volume-copy.js';
+import { ensureVolume, volumeDir } from './volumes.js';
 
 /** Removals under way, by directory, shared by every instance so two cleanups of one task are one. */
 const removals = new Map<string, Promise<void>>();
@@ -37,7 +29,7 @@ export class NativeDriver implements Driver {
   readonly capabilities: DriverCapabilities;
   private readonly layout: NamespaceLayout;
   private readonly sandboxes = new Set<NativeSandbox>();
-  private closing: Promise<void> | undefined;
+  private readonly life: DriverLifecycle;
   private readonly containerContext: ContainerContext;
 
   constructor(private readonly options: ResolvedNativeOptions) {
@@ -50,32 +42,29 @@ export class NativeDriver implements Driver {
       startSandbox: true,
       enforces: Object.freeze({ user: canSwitchUser(), privileged: false, cpuShares: false, memoryBytes: false, image: false }),
     });
+    this.life = new DriverLifecycle({ driver: this.name, namespace: this.namespace, closeTimeoutMs: options.closeTimeoutMs, logger: options.logger, reap: (signal) => this.reap(signal) });
     this.containerContext = {
-      assertOpen: () => this.assertOpen(),
+      life: this.life,
       removeTask: (dir, signal) => raceAbort(this.removeTask(dir), signal),
       reattachPollMs: options.reattachPollMs,
     };
   }
 
   async runContainer(task: Task, options: OperationOptions = {}): Promise<Container> {
-    const { signal } = options;
-    signal?.throwIfAborted();
-    this.assertOpen();
+    options.signal?.throwIfAborted();
+    this.life.assertOpen();
     const resolved = validateTask(task);
-    await mkdir(this.layout.tasks, { recursive: true });
     const dir = taskDir(this.layout.tasks, resolved.id);
-    await startTask(dir, resolved, this.startContext(), signal);
-    if (this.closing !== undefined) {
-      // close() ran meanwhile: what this call started must not outlive it.
-      await this.removeTask(dir);
-      throw new DriverClosedError(this.name);
-    }
-    return new NativeContainer(resolved.id, dir, this.containerContext);
+    return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, async (scope) => {
+      await mkdir(this.layout.tasks, { recursive: true });
+      if (!(await startTask(dir, resolved, this.startContext(), scope.signal))) scope.adopted();
+      return new NativeContainer(resolved.id, dir, this.containerContext);
+    });
   }
 
   async getContainer(id: string, options: OperationOptions = {}): Promise<Container> {
     options.signal?.throwIfAborted();
-    this.assertOpen();
+    this.life.assertOpen();
     validateTaskId(id, 'id');
     const dir = taskDir(this.layout.tasks, id);
     const record = await readRecord(dir);
@@ -85,91 +74,54 @@ export class NativeDriver implements Driver {
 
   async createVolume(name: string, options: CreateVolumeOptions = {}): Promise<Volume> {
     options.signal?.throwIfAborted();
-    this.assertOpen();
+    this.life.assertOpen();
     validateVolumeName(name, 'name');
-    const sizeBytes = options.sizeBytes;
-    if (sizeBytes !== undefined && !(Number.isSafeInteger(sizeBytes) && sizeBytes > 0)) {
-      throw new InvalidInputError('options.sizeBytes', 'a positive integer number of bytes', sizeBytes);
-    }
-    const dir = this.volumeDir(name);
-    await mkdir(dir, { recursive: true });
-    return {
-      name,
-      ...(sizeBytes === undefined ? {} : { sizeBytes }),
-      cleanup: async (cleanupOptions: OperationOptions = {}) => {
-        cleanupOptions.signal?.throwIfAborted();
-        await removeTree(dir);
-      },
-    };
+    return ensureVolume(this.layout.volumes, name, validateSizeBytes(options.sizeBytes));
   }
 
   async copyToVolume(volume: VolumeRef, tar: Readable, options: OperationOptions = {}): Promise<void> {
     options.signal?.throwIfAborted();
-    this.assertOpen();
-    const dir = this.volumeDir(volumeName(volume));
-    await mkdir(dir, { recursive: true });
-    await extractInto(dir, tar, options.signal);
+    this.life.assertOpen();
+    await copyToVolume(this.layout.volumes, volume, tar, options.signal);
   }
 
   async copyFromVolume(volume: VolumeRef, options: OperationOptions = {}): Promise<Readable> {
     options.signal?.throwIfAborted();
-    this.assertOpen();
-    return packFrom(await this.existingVolume(volume), undefined, options.signal);
+    this.life.assertOpen();
+    return packVolume(this.layout.volumes, this.namespace, volume, undefined, options.signal);
   }
 
   async readFilesFromVolume(volume: VolumeRef, paths: readonly string[], options: OperationOptions = {}): Promise<Readable> {
     options.signal?.throwIfAborted();
-    this.assertOpen();
-    return packFrom(await this.existingVolume(volume), paths, options.signal);
+    this.life.assertOpen();
+    return packVolume(this.layout.volumes, this.namespace, volume, paths, options.signal);
   }
 
   async startSandbox(task: SandboxTask, options: OperationOptions = {}): Promise<NativeSandbox> {
-    const { signal } = options;
-    signal?.throwIfAborted();
-    this.assertOpen();
+    options.signal?.throwIfAborted();
+    this.life.assertOpen();
     const resolved = validateSandboxTask(task);
-    const owner = resolveOwner(resolved.user);
-    const dir = taskDir(this.layout.sandboxes, resolved.id);
-    const fsRoot = join(dir, 'fs');
-    await mkdir(this.layout.sandboxes, { recursive: true });
-    let fresh = true;
-    try {
-      await mkdir(dir);
-    } catch (error) {
-      if (!isCode(error, 'EEXIST')) throw error;
-      fresh = false; // The same ID again: the existing sandbox's tree is reused.
-    }
-    try {
-      if (fresh) {
-        const treeOptions = { ...(owner === undefined ? {} : { owner }), readOnly: this.options.readOnlyMounts };
-        await buildTaskTree(fsRoot, resolved.workDir, resolved.mounts, (name) => this.volumeDir(name), treeOptions);
-      }
-      if (signal?.aborted) throw abortReason(signal);
-    } catch (error) {
-      await removeTree(dir).catch(() => {});
-      throw error;
-    }
-    const sandbox = new NativeSandbox(
-      { id: resolved.id, dir, fsRoot, workDir: resolved.workDir, env: resolved.env, ...(owner === undefined ? {} : { owner }) },
-      {
-        assertOpen: () => this.assertOpen(),
-        defaultPath: this.options.defaultPath,
-        stopGraceMs: this.options.stopGraceMs,
-        remove: async (sandboxDir) => {
-          this.sandboxes.delete(sandbox);
+    return this.life.start({ taskId: resolved.id, role: 'sandbox', image: resolved.image }, options.signal, async (scope) => {
+      const sandbox = await startSandbox(resolved, {
+        dir: taskDir(this.layout.sandboxes, resolved.id),
+        volumeDir: (name) => volumeDir(this.layout.volumes, name),
+        options: this.options,
+        life: this.life,
+        scope,
+        remove: async (started, sandboxDir) => {
+          this.sandboxes.delete(started);
           await Promise.allSettled(groupsWorkingUnder(sandboxDir).map((group) => stopGroup(group, undefined, this.options.stopGraceMs)));
           await removeTree(sandboxDir);
         },
-      },
-    );
-    this.sandboxes.add(sandbox);
-    return sandbox;
+      });
+      this.sandboxes.add(sandbox);
+      return sandbox;
+    });
   }
 
-  async close(options: OperationOptions = {}): Promise<void> {
-    this.closing ??= this.reap();
-    const bounded = Promise.race([this.closing, delay(this.options.closeTimeoutMs)]);
-    await raceAbort(bounded, options.signal);
+  /** Stops every process of the namespace (any instance's) and removes its directory: see `DriverLifecycle` for the bound. */
+  close(options: OperationOptions = {}): Promise<void> {
+    return this.life.close(options);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -177,18 +129,15 @@ export class NativeDriver implements Driver {
   }
 
   /** Stops every process of the namespace (of any instance), then removes the namespace's directory. */
-  private async reap(): Promise<void> {
+  private async reap(signal: AbortSignal): Promise<void> {
     await Promise.allSettled([...this.sandboxes].map((sandbox) => sandbox.cleanup()));
     const dirs = new Set(liveProcessesUnder(this.layout.tasks).map((p) => p.dir));
     for (const entry of await readdir(this.layout.tasks).catch(() => [])) dirs.add(join(this.layout.tasks, entry));
     await Promise.allSettled([...dirs].map((dir) => this.stopTask(dir)));
+    signal.throwIfAborted();
     // What no record names (execs of sandboxes of other instances, strays) is found by its working directory.
     await Promise.allSettled(groupsWorkingUnder(this.layout.dir).map((group) => stopGroup(group, undefined, this.options.stopGraceMs)));
     await removeTree(this.layout.dir);
-  }
-
-  private assertOpen(): void {
-    if (this.closing !== undefined) throw new DriverClosedError(this.name);
   }
 
   private removeTask(dir: string): Promise<void> {
@@ -223,24 +172,7 @@ export class NativeDriver implements Driver {
       defaultPath: this.options.defaultPath,
       startTimeoutMs: this.options.startTimeoutMs,
       readOnlyMounts: this.options.readOnlyMounts,
-      volumeDir: (name: string) => this.volumeDir(name),
+      volumeDir: (name: string) => volumeDir(this.layout.volumes, name),
     };
   }
-
-  private volumeDir(name: string): string {
-    return join(this.layout.volumes, name);
-  }
-
-  private async existingVolume(volume: VolumeRef): Promise<string> {
-    const dir = this.volumeDir(volumeName(volume));
-    const info = await stat(dir).catch(() => undefined);
-    if (info === undefined || !info.isDirectory()) throw new NotFoundError(`no volume "${volumeName(volume)}" in namespace "${this.namespace}"`);
-    return dir;
-  }
-}
-
-function volumeName(volume: VolumeRef): string {
-  const name = typeof volume === 'string' ? volume : volume?.name;
-  validateVolumeName(name, 'volume');
-  return name;
 }

@@ -2,7 +2,7 @@
  * The native driver: tasks run as host processes, without any container engine.
  * See `docs/drivers/native.md` for what it enforces and its path model.
  */
-import { randomNamespace, type DriverFactory } from '../../src/registry.js';
+import type { DriverFactory } from '../../src/types.js';
 import { NativeDriver } from './driver.js';
 import { resolveOptions, type NativeDriverOptions } from './options.js';
 
@@ -13,5 +13,4 @@ export { NativeDriver } from './driver.js';
  * Creates a native driver (synchronously; the registry's `createDriver('native')`
  * works too). Options are validated here, once.
  */
-export const createNativeDriver = ((options: NativeDriverOptions = {}): NativeDriver =>
-  new NativeDriver(resolveOptions({ ...options, namespace: options.namespace ?? randomNamespace() }))) satisfies DriverFactory<NativeDriverOptions>;
+export const createNativeDriver = ((options?: NativeDriverOptions): NativeDriver => new NativeDriver(resolveOptions(options))) satisfies DriverFactory<NativeDriverOptions>;

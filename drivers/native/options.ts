@@ -1,8 +1,8 @@
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidInputError } from '../../src/errors.js';
-import type { BaseDriverOptions } from '../../src/types.js';
-import { validateNamespace } from '../../src/validate.js';
+import { oneOf, optionsObject, positiveInteger, resolveBaseOptions } from '../../src/kit/options.js';
+import type { BaseDriverOptions, Logger } from '../../src/types.js';
 
 /** Options of {@link createNativeDriver}. */
 export interface NativeDriverOptions extends BaseDriverOptions {
@@ -39,7 +39,8 @@ export interface NativeDriverOptions extends BaseDriverOptions {
    */
   reattachPollMs?: number;
   /**
-   * Upper bound of {@link Driver.close}, in milliseconds.
+   * Upper bound of {@link Driver.close}, in milliseconds: past it, `close` rejects with
+   * `CloseTimeoutError` and a later `close` removes what is left.
    * @default 10000
    */
   closeTimeoutMs?: number;
@@ -59,6 +60,7 @@ export type ReadOnlyMounts = 'auto' | 'copy';
 /** The options with every default applied. */
 export interface ResolvedNativeOptions {
   namespace: string;
+  logger: Logger | undefined;
   root: string;
   defaultPath: string;
   stopGraceMs: number;
@@ -71,9 +73,9 @@ export interface ResolvedNativeOptions {
 export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Validates the options once, at the factory, naming the offending option. */
-export function resolveOptions(options: NativeDriverOptions & { namespace: string }): ResolvedNativeOptions {
-  if (typeof options !== 'object' || options === null) throw new InvalidInputError('options', 'an object', options);
-  validateNamespace(options.namespace);
+export function resolveOptions(given: NativeDriverOptions | undefined): ResolvedNativeOptions {
+  const options = optionsObject(given);
+  const { namespace, logger } = resolveBaseOptions(options);
   const root = options.root ?? join(tmpdir(), 'drivetrain-native');
   if (typeof root !== 'string' || root.trim() === '' || root.includes('\0')) {
     throw new InvalidInputError('options.root', 'a non-empty directory path', root);
@@ -83,27 +85,14 @@ export function resolveOptions(options: NativeDriverOptions & { namespace: strin
     throw new InvalidInputError('options.defaultPath', 'a PATH string without NUL', defaultPath);
   }
   return {
-    namespace: options.namespace,
+    namespace,
+    logger,
     root: resolve(root),
     defaultPath,
-    stopGraceMs: positive(options.stopGraceMs, 'options.stopGraceMs', 2_000),
-    startTimeoutMs: positive(options.startTimeoutMs, 'options.startTimeoutMs', 10_000),
-    reattachPollMs: positive(options.reattachPollMs, 'options.reattachPollMs', 200),
-    closeTimeoutMs: positive(options.closeTimeoutMs, 'options.closeTimeoutMs', 10_000),
-    readOnlyMounts: readOnlyMounts(options.readOnlyMounts),
+    stopGraceMs: positiveInteger(options.stopGraceMs, 'options.stopGraceMs', 2_000),
+    startTimeoutMs: positiveInteger(options.startTimeoutMs, 'options.startTimeoutMs', 10_000),
+    reattachPollMs: positiveInteger(options.reattachPollMs, 'options.reattachPollMs', 200),
+    closeTimeoutMs: positiveInteger(options.closeTimeoutMs, 'options.closeTimeoutMs', 10_000),
+    readOnlyMounts: oneOf(options.readOnlyMounts, 'options.readOnlyMounts', ['auto', 'copy'] as const, 'auto'),
   };
-}
-
-function positive(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0 || value > 2 ** 31 - 1) {
-    throw new InvalidInputError(field, 'a positive integer number of milliseconds', value);
-  }
-  return value;
-}
-
-function readOnlyMounts(value: unknown): ReadOnlyMounts {
-  if (value === undefined) return 'auto';
-  if (value !== 'auto' && value !== 'copy') throw new InvalidInputError('options.readOnlyMounts', '"auto" or "copy"', value);
-  return value;
 }

@@ -1,26 +1,76 @@
 import type { ChildProcess } from 'node:child_process';
 import { Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
-import { posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import type { Writable } from 'node:stream';
 import { abortReason } from '../../src/abort.js';
+import type { DriverLifecycle, StartScope } from '../../src/kit/lifecycle.js';
 import { stdinToReadable } from '../../src/stdin.js';
 import type { ContainerStatus, ExecOptions, OperationOptions, Sandbox } from '../../src/types.js';
-import { validateAbsolutePath, validateCommand, validateEnv } from '../../src/validate.js';
+import { validateAbsolutePath, validateCommand, validateEnv, type ResolvedTask } from '../../src/validate.js';
 import { InvalidInputError } from '../../src/errors.js';
-import { mapPath } from './filesystem.js';
+import { buildTaskTree, mapPath, removeTree } from './filesystem.js';
 import type { Owner } from './filesystem.js';
+import type { ResolvedNativeOptions } from './options.js';
+import { resolveOwner } from './owner.js';
 import { closePipes, plumb, type PipeEnds } from './pipes.js';
 import { exitCodeOf, signalGroup, spawnProcess, stopGroup, type SpawnResult } from './process.js';
+import { isCode } from './record.js';
 import { taskEnv } from './start.js';
 
 /** What a sandbox needs from its driver. */
 export interface SandboxContext {
-  assertOpen(): void;
+  life: DriverLifecycle;
   defaultPath: string;
   stopGraceMs: number;
   /** Removes the sandbox's directory; idempotent. */
   remove(dir: string): Promise<void>;
+}
+
+/** What starting a sandbox needs from the driver. */
+export interface SandboxStart {
+  /** The sandbox's directory: `<root>/<namespace>/sandboxes/<sanitised id>`. */
+  dir: string;
+  volumeDir(name: string): string;
+  options: ResolvedNativeOptions;
+  life: DriverLifecycle;
+  scope: StartScope;
+  /** Stops what runs in the sandbox's directory and removes it. */
+  remove(sandbox: NativeSandbox, dir: string): Promise<void>;
+}
+
+/**
+ * Makes the sandbox's directory tree, or finds the existing one of that ID (`mkdir` is the
+ * lock, as for tasks): the same ID again reuses it.
+ */
+export async function startSandbox(task: Omit<ResolvedTask, 'command'>, start: SandboxStart): Promise<NativeSandbox> {
+  const { dir, options, scope } = start;
+  const owner = resolveOwner(task.user);
+  const fsRoot = join(dir, 'fs');
+  await mkdir(dirname(dir), { recursive: true });
+  let fresh = true;
+  try {
+    await mkdir(dir);
+  } catch (error) {
+    if (!isCode(error, 'EEXIST')) throw error;
+    fresh = false;
+    scope.adopted();
+  }
+  try {
+    if (fresh) {
+      const treeOptions = { ...(owner === undefined ? {} : { owner }), readOnly: options.readOnlyMounts };
+      await buildTaskTree(fsRoot, task.workDir, task.mounts, start.volumeDir, treeOptions);
+    }
+    if (scope.signal.aborted) throw abortReason(scope.signal);
+  } catch (error) {
+    await removeTree(dir).catch(() => {});
+    throw error;
+  }
+  const sandbox: NativeSandbox = new NativeSandbox(
+    { id: task.id, dir, fsRoot, workDir: task.workDir, env: task.env, ...(owner === undefined ? {} : { owner }) },
+    { life: start.life, defaultPath: options.defaultPath, stopGraceMs: options.stopGraceMs, remove: (sandboxDir) => start.remove(sandbox, sandboxDir) },
+  );
+  return sandbox;
 }
 
 /** A sandbox's settings after validation. */
@@ -50,7 +100,7 @@ export class NativeSandbox implements Sandbox {
   }
 
   async exec(command: readonly string[], options: ExecOptions = {}): Promise<ContainerStatus> {
-    this.context.assertOpen();
+    this.context.life.assertOpen();
     const { signal } = options;
     signal?.throwIfAborted();
     if (this.removal !== undefined) return { done: true, exitCode: null, reason: 'Deleted', message: 'the sandbox was cleaned up' };
@@ -104,10 +154,10 @@ export class NativeSandbox implements Sandbox {
 
   async cleanup(options: OperationOptions = {}): Promise<void> {
     options.signal?.throwIfAborted();
-    this.removal ??= (async () => {
+    this.removal ??= this.context.life.cleanup(this.id, 'sandbox', async () => {
       await Promise.all([...this.running].map((child) => (child.pid === undefined ? undefined : stopGroup(child.pid, undefined, this.context.stopGraceMs))));
       await this.context.remove(this.spec.dir);
-    })();
+    });
     await this.removal;
   }
 

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { abortReason } from '../../src/abort.js';
 import { ConflictError, ContainerStartError, StartTimeoutError } from '../../src/errors.js';
 import { LABELS } from '../../src/labels.js';
-import { toLabelValue } from '../../src/names.js';
 import { stdinToReadable } from '../../src/stdin.js';
 import type { ResolvedTask } from '../../src/validate.js';
 import { buildTaskTree, removeTree } from './filesystem.js';
@@ -15,7 +14,7 @@ import { resolveOwner } from './owner.js';
 import { plumb } from './pipes.js';
 import { spawnProcess, startTicksOf } from './process.js';
 import { isCode, readRecord, writeRecord, type TaskRecord } from './record.js';
-import { Wakeup } from './tail.js';
+import { Wakeup } from './logs.js';
 
 /** What starting a task needs from the driver. */
 export interface StartContext {
@@ -35,16 +34,17 @@ export function taskEnv(env: Readonly<Record<string, string>>, defaultPath: stri
  * Creates the task directory and starts the process, unless the directory exists:
  * `mkdir` is the lock, so of any number of racing callers (in any process) exactly
  * one starts the task and the others wait for its record. Resolves once the record
- * names the process (or says it could not start).
+ * names the process (or says it could not start): `true` when this call started it, `false`
+ * when it found the task started by another.
  */
-export async function startTask(dir: string, task: ResolvedTask, context: StartContext, signal: AbortSignal | undefined): Promise<void> {
+export async function startTask(dir: string, task: ResolvedTask, context: StartContext, signal: AbortSignal | undefined): Promise<boolean> {
   try {
     await mkdir(dir);
   } catch (error) {
     if (!isCode(error, 'EEXIST')) throw error;
     const record = await awaitRecord(dir, context.startTimeoutMs, signal);
     if (record.id !== task.id) throw new ConflictError(`task directory ${dir} belongs to task "${record.id}", not "${task.id}"`);
-    return;
+    return false;
   }
   try {
     await launch(dir, task, context, signal);
@@ -54,6 +54,7 @@ export async function startTask(dir: string, task: ResolvedTask, context: StartC
     if (error instanceof Error && error.name === 'InvalidInputError') throw error;
     throw new ContainerStartError('StartError', `task "${task.id}" could not be prepared: ${(error as Error).message}`, { cause: error });
   }
+  return true;
 }
 
 async function launch(dir: string, task: ResolvedTask, context: StartContext, signal: AbortSignal | undefined): Promise<void> {
@@ -69,7 +70,7 @@ async function launch(dir: string, task: ResolvedTask, context: StartContext, si
       ...task.labels,
       [LABELS.managed]: 'true',
       [LABELS.namespace]: context.namespace,
-      [LABELS.taskId]: toLabelValue(task.id),
+      [LABELS.taskId]: task.id,
       [LABELS.role]: 'task',
     },
     status: { done: false, exitCode: null },

@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { abortReason } from '../../src/abort.js';
+import { writeWithBackpressure } from '../../src/kit/write.js';
 import { isCode } from './record.js';
 
 const CHUNK = 64 * 1024;
@@ -32,18 +33,12 @@ class FileTail {
         const { bytesRead } = await handle.read(buffer, 0, CHUNK, this.offset);
         if (bytesRead === 0) return;
         this.offset += bytesRead;
-        await write(this.destination, Buffer.from(buffer.subarray(0, bytesRead)));
+        await writeWithBackpressure(this.destination, Buffer.from(buffer.subarray(0, bytesRead)));
       }
     } finally {
       await handle.close();
     }
   }
-}
-
-function write(destination: Writable, chunk: Buffer): Promise<void> {
-  return new Promise((resolve, reject) => {
-    destination.write(chunk, (error) => (error ? reject(error) : resolve()));
-  });
 }
 
 /** How a follow learns that the task has ended and that something may have changed. */
