@@ -31,17 +31,21 @@ export interface Plumbing {
  * its `stdio: 'pipe'` gives children socket pairs; a FIFO will not do either, since reopening a
  * FIFO for reading blocks once its writer has closed, where a pipe's does not (fs/pipe.c
  * `fifo_open`: only pipefs inodes skip the wait). So one helper shell makes the pipes, each the
- * pipe of a background pipeline `read | cat` kept open by `read` waiting on this process; this
- * process opens the ends it needs through `/proc/<cat>/fd/0` (the same pipe, descriptors of its
- * own) and then lets `read` go. A `cat` of a plain pipe is killed at once; a relay's `cat` runs
- * on in the helper's own process group — not the task's, so that a killed task's last bytes
- * still reach the file — and the helper ends when every relay has. When the task runs as
- * another user, each pipe is given to that user, so that the task may reopen it.
+ * pipe of a background pipeline whose writer is `read`, waiting on this process; this process
+ * opens the ends it needs through `/proc/<reader>/fd/<n>` (the same pipe, descriptors of its own)
+ * and then lets the `read`s go. A plain pipe's reader is another `read` that never touches the
+ * pipe; a relay's reader is `cat`, which runs on in the helper's own process group — not the
+ * task's, so that a killed task's last bytes still reach the file — and the helper ends when
+ * every relay has. When the task runs as another user, each pipe is given to that user, so that
+ * the task may reopen it.
  */
 export async function plumb(dir: string, files: readonly string[], pipes: number, owner?: Owner): Promise<Plumbing> {
   // The helper prints each reader's tag and pid, and waits for them all.
   const relay = (i: number): string => `read _ <&3 | cat >>"$${i + 1}" & echo "r${i} $!"`;
-  const plain = (i: number): string => `read _ <&3 | cat >/dev/null & echo "p${i} $!"`;
+  // A plain pipe's reader waits on this process too and never reads the pipe (a reader that did,
+  // a cat killed once the ends are open, took the first bytes written before it died); it keeps
+  // the pipe as its fd 4, since its `read` takes fd 0 from fd 3.
+  const plain = (i: number): string => `read _ <&3 | read _ 4<&0 <&3 & echo "p${i} $!"`;
   const script = ['exec 3<&0', ...files.map((_, i) => relay(i)), ...Array.from({ length: pipes }, (_, i) => plain(i)), 'wait'].join('\n');
   const helper = spawn('sh', ['-c', script, 'sh', ...files], {
     cwd: dir,
@@ -54,13 +58,12 @@ export async function plumb(dir: string, files: readonly string[], pipes: number
   try {
     const pids = await readerPids(helper, files.length + pipes);
     const relayed: number[] = [];
-    for (let i = 0; i < files.length; i++) relayed.push(await openEnd(pids, `r${i}`, constants.O_WRONLY, owner, opened));
+    for (let i = 0; i < files.length; i++) relayed.push(await openEnd(pids, `r${i}`, 0, constants.O_WRONLY, owner, opened));
     const plainPipes: PipeEnds[] = [];
     for (let i = 0; i < pipes; i++) {
-      const read = await openEnd(pids, `p${i}`, constants.O_RDONLY, owner, opened);
-      plainPipes.push({ read, write: await openEnd(pids, `p${i}`, constants.O_WRONLY, undefined, opened) });
+      const read = await openEnd(pids, `p${i}`, PLAIN_FD, constants.O_RDONLY, owner, opened);
+      plainPipes.push({ read, write: await openEnd(pids, `p${i}`, PLAIN_FD, constants.O_WRONLY, undefined, opened) });
     }
-    for (let i = 0; i < pipes; i++) killQuietly(pids.get(`p${i}`));
     return { relayed, pipes: plainPipes, pid: helper.pid as number, exit };
   } catch (error) {
     for (const fd of opened) closeSync(fd);
@@ -80,9 +83,12 @@ export function closePipes(pipes: readonly PipeEnds[], which: 'read' | 'write' |
   }
 }
 
-async function openEnd(pids: Map<string, number>, tag: string, flags: number, owner: Owner | undefined, opened: number[]): Promise<number> {
-  const path = `/proc/${pids.get(tag)}/fd/0`;
-  // `$!` names the reader as soon as it is forked, maybe before its stdin is the pipe.
+/** The descriptor of a plain pipe's reader that holds the pipe (see the helper's script). */
+const PLAIN_FD = 4;
+
+async function openEnd(pids: Map<string, number>, tag: string, held: number, flags: number, owner: Owner | undefined, opened: number[]): Promise<number> {
+  const path = `/proc/${pids.get(tag)}/fd/${held}`;
+  // `$!` names the reader as soon as it is forked, maybe before that descriptor is the pipe.
   for (let attempt = 0; !isPipe(path); attempt++) {
     if (attempt >= 1000) throw new Error(`${path} did not become a pipe`);
     await new Promise((resolve) => setTimeout(resolve, 1));
@@ -115,13 +121,4 @@ function readerPids(helper: ReturnType<typeof spawn>, count: number): Promise<Ma
       resolve(new Map(lines.map((line) => line.split(' ') as [string, string]).map(([tag, pid]) => [tag, Number(pid)])));
     });
   });
-}
-
-function killQuietly(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    // Gone already.
-  }
 }

@@ -45,4 +45,21 @@ describe('native sandboxes', () => {
     expect(alive(pid)).toBe(false);
     expect((await running).exitCode).toBe(143);
   });
+
+  it('200 execs, 10 at a time, each get their first bytes on both streams', async () => {
+    // The pipes of an exec were once read for a moment by a helper process before it was
+    // killed: with execs started side by side, some lost their first (here: all) output.
+    const driver = await fx.driver();
+    const sandbox = await driver.startSandbox!({ id: fx.id('first'), image: 'busybox' });
+    const lost: string[] = [];
+    const one = async (i: number): Promise<void> => {
+      const stdout = new CollectingWritable();
+      const stderr = new CollectingWritable();
+      await sandbox.exec(['sh', '-c', 'printf "out %s" "$N"; printf "err %s" "$N" >&2'], { env: { N: String(i) }, stdout, stderr });
+      if (stdout.text() !== `out ${i}` || stderr.text() !== `err ${i}`) lost.push(`${i}: ${JSON.stringify(stdout.text())} ${JSON.stringify(stderr.text())}`);
+    };
+    for (let round = 0; round < 20; round++) await Promise.all(Array.from({ length: 10 }, (_, k) => one(round * 10 + k)));
+    expect(lost).toEqual([]);
+    await sandbox.cleanup();
+  });
 });
