@@ -12,6 +12,7 @@ export type GroupName =
   | 'readFiles'
   | 'environment'
   | 'logs'
+  | 'outputBytes'
   | 'workDir'
   | 'enforcement'
   | 'idempotency'

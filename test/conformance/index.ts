@@ -25,6 +25,7 @@ import { idempotencyCases } from './idempotency.js';
 import { imageCases } from './images.js';
 import { invalidInputCases } from './invalid-input.js';
 import { logCases } from './logs.js';
+import { outputBytesCases } from './output-bytes.js';
 import { readFileCases } from './read-files.js';
 import { sandboxCases } from './sandbox.js';
 import { stdinCases } from './stdin.js';
@@ -43,6 +44,7 @@ export const GROUPS: Readonly<Record<GroupName, (h: Harness) => void>> = {
   readFiles: readFileCases,
   environment: environmentCases,
   logs: logCases,
+  outputBytes: outputBytesCases,
   workDir: workDirCases,
   enforcement: enforcementCases,
   idempotency: idempotencyCases,
