@@ -25,6 +25,11 @@ export async function withRetry<T>(
     retryAfterMs?: (error: unknown) => number | undefined;
     signal?: AbortSignal;
     policy?: RetryPolicy;
+    /**
+     * Told of each failure that is to be tried again: the attempt that failed (1 for the
+     * first), how many are left after it and the back-off before the next, in ms.
+     */
+    onRetry?: (error: unknown, attempt: number, retriesLeft: number, delayMs: number) => void;
   },
 ): Promise<T> {
   const policy = options.policy ?? {};
@@ -39,8 +44,9 @@ export async function withRetry<T>(
     signal: options.signal,
     shouldRetry: ({ error }) => retryable(error),
     // A 429's Retry-After is honoured (capped by the longest back-off) before the usual back-off.
-    onFailedAttempt: async ({ error }) => {
+    onFailedAttempt: async ({ error, attemptNumber, retriesLeft, retryDelay }) => {
       if (!retryable(error)) return;
+      if (retriesLeft > 0) options.onRetry?.(error, attemptNumber, retriesLeft, retryDelay);
       const wait = options.retryAfterMs?.(error);
       if (wait !== undefined && wait > 0) await delay(Math.min(wait, maxTimeoutMs), options.signal).catch(() => {});
     },

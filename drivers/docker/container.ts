@@ -22,6 +22,10 @@ export class DockerContainer implements Container {
   }
 
   async status(options: OperationOptions = {}): Promise<ContainerStatus> {
+    return this.ctx.life.exited(this, this.id, await this.inspectStatus(options));
+  }
+
+  private async inspectStatus(options: OperationOptions): Promise<ContainerStatus> {
     this.ctx.assertOpen();
     try {
       const info = await engineCall(this.ctx, this.subject, () => this.ctx.docker().getContainer(this.engineId).inspect({ abortSignal: options.signal }), { signal: options.signal, idempotent: true });
@@ -49,7 +53,7 @@ export class DockerContainer implements Container {
     try {
       await waitUntilStopped(this.ctx, this.engineId, this.subject, options.signal);
     } catch (error) {
-      if (error instanceof ContainerNotFoundError) return { ...DELETED_STATUS };
+      if (error instanceof ContainerNotFoundError) return this.ctx.life.exited(this, this.id, { ...DELETED_STATUS });
       throw error;
     }
     return this.status(options);
@@ -64,7 +68,7 @@ export class DockerContainer implements Container {
   /** Kills and removes the container; already gone is success. Volumes are kept. */
   async cleanup(options: OperationOptions = {}): Promise<void> {
     this.ctx.deadlines.disarm(this.engineId);
-    await removeContainer(this.ctx, this.engineId, options.signal);
+    await this.ctx.life.cleanup(this.id, 'task', () => removeContainer(this.ctx, this.engineId, options.signal));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

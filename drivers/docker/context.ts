@@ -1,7 +1,9 @@
 import type Dockerode from 'dockerode';
 import { withRetry, type RetryPolicy } from '../../src/retry.js';
 import { abortReason, raceAbort } from '../../src/abort.js';
-import { isTransient, normaliseError, type EngineSubject } from './engine-errors.js';
+import type { DriverEvents } from '../../src/kit/events.js';
+import type { DriverLifecycle } from '../../src/kit/lifecycle.js';
+import { isTransient, normaliseError, retryReason, type EngineSubject } from './engine-errors.js';
 import type { ResolvedDockerOptions } from './options.js';
 import type { ImageResolver } from './images.js';
 import type { Deadlines } from './deadlines.js';
@@ -13,6 +15,8 @@ export interface DockerContext {
   /** The Docker client, created on first use. */
   docker(): Dockerode;
   readonly images: ImageResolver;
+  /** The driver's lifecycle: open or closed, its lifetime signal, its events. */
+  readonly life: DriverLifecycle;
   /** Fires when the driver is closed: in-flight operations stop and remove what they made. */
   readonly lifetime: AbortSignal;
   /** Throws `DriverClosedError` once the driver is closed. */
@@ -30,20 +34,28 @@ export interface CallOptions {
 
 /**
  * Runs one dockerode call: transient failures are retried within the driver's
- * retry budget, and whatever still fails is normalised once, here.
+ * retry budget (each retry published with its reason), and whatever still fails is
+ * normalised once, here.
  */
 export function engineCall<T>(ctx: DockerContext, subject: EngineSubject, operation: () => Promise<T>, options: CallOptions = {}): Promise<T> {
-  return callEngine(ctx.options.retry, subject, operation, options);
+  return callEngine(ctx.options.retry, subject, operation, options, ctx.life.events);
 }
 
 /** {@link engineCall} for callers without a driver (e.g. image publishing), under the given retry policy. */
-export async function callEngine<T>(retry: RetryPolicy, subject: EngineSubject, operation: () => Promise<T>, options: CallOptions = {}): Promise<T> {
+export async function callEngine<T>(retry: RetryPolicy, subject: EngineSubject, operation: () => Promise<T>, options: CallOptions = {}, events?: DriverEvents): Promise<T> {
+  const onRetry =
+    events === undefined
+      ? undefined
+      : (error: unknown, attempt: number, retriesLeft: number, delayMs: number): void => {
+          if (events.active('engineRetry')) events.emit('engineRetry', { operation: describeSubject(subject), attempt, reason: retryReason(error), retriesLeft, delayMs });
+        };
   try {
     return await raceAbort(
       withRetry(() => operation(), {
         isTransient: (error) => isTransient(error, options.idempotent ?? false),
         signal: options.signal,
         policy: retry,
+        ...(onRetry === undefined ? {} : { onRetry }),
       }),
       options.signal,
     );
@@ -51,5 +63,23 @@ export async function callEngine<T>(retry: RetryPolicy, subject: EngineSubject, 
     // An abort surfaces as the caller's own reason, whatever it is (not wrapped as an engine error).
     if (options.signal?.aborted) throw abortReason(options.signal);
     throw normaliseError(error, subject);
+  }
+}
+
+/** What a call was about, in words, for the retry events. */
+function describeSubject(subject: EngineSubject): string {
+  switch (subject.kind) {
+    case 'container':
+      return `container of task ${JSON.stringify(subject.taskId)}`;
+    case 'image':
+      return `image ${subject.image}`;
+    case 'volume':
+      return `volume ${subject.name}`;
+    case 'create':
+      return 'container create';
+    case 'start':
+      return 'container start';
+    default:
+      return subject.what;
   }
 }

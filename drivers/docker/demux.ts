@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+import { drained } from '../../src/kit/write.js';
 
 /**
  * Splits Docker's multiplexed stream (8-byte frame headers: stream type, 3 zero bytes,
@@ -44,37 +45,5 @@ export function demuxTo(stdout: Writable | undefined, stderr: Writable | undefin
   return new FrameWritable((stream, payload) => {
     const target = stream === 1 ? stdout : stream === 2 ? stderr : undefined;
     return target !== undefined && payload.length > 0 && !target.write(payload) ? drained(target) : undefined;
-  });
-}
-
-/** Writes `chunk`, resolving at once or when the destination has drained. */
-export function writeRespectingBackpressure(target: Writable, chunk: Buffer): Promise<void> {
-  if (target.destroyed) return Promise.reject(new Error('the output stream was destroyed'));
-  if (target.write(chunk)) return Promise.resolve();
-  return drained(target);
-}
-
-/** Resolves once `target` emits `drain`; rejects when it errors or closes first. */
-export function drained(target: Writable): Promise<void> {
-  if (target.destroyed) return Promise.reject(new Error('the output stream was destroyed'));
-  return new Promise((resolve, reject) => {
-    const onDrain = (): void => {
-      target.off('error', onError);
-      target.off('close', onClose);
-      resolve();
-    };
-    const onError = (error: Error): void => {
-      target.off('drain', onDrain);
-      target.off('close', onClose);
-      reject(error);
-    };
-    const onClose = (): void => {
-      target.off('drain', onDrain);
-      target.off('error', onError);
-      reject(new Error('the output stream was closed'));
-    };
-    target.once('drain', onDrain);
-    target.once('error', onError);
-    target.once('close', onClose);
   });
 }

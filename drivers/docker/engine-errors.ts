@@ -97,3 +97,11 @@ export function normaliseError(error: unknown, subject: EngineSubject): Error {
   }
   return new EngineError(`Docker engine error${status === undefined ? '' : ` ${status}`}: ${message}`, status, { cause: error });
 }
+
+/** Why a failed call is worth another try, in short: `HTTP 503`, `ECONNREFUSED`, … */
+export function retryReason(error: unknown): string {
+  const status = statusCodeOf(error);
+  if (status !== undefined) return `HTTP ${status}`;
+  const code = (error as DockerodeError | undefined)?.code;
+  return typeof code === 'string' ? code : error instanceof Error ? error.name : 'Error';
+}

@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import { ImagePullError } from '../../src/errors.js';
 import { anySignal, raceAbort } from '../../src/abort.js';
 import { isAbortError } from '../../src/abort.js';
+import { since, summarise, type DriverEvents } from '../../src/kit/events.js';
 import { engineMessage, normaliseError, statusCodeOf } from './engine-errors.js';
 import type { PullPolicy } from './options.js';
 
@@ -20,6 +21,7 @@ export class ImageResolver {
     private readonly docker: () => Dockerode,
     readonly policy: PullPolicy,
     private readonly pullTimeoutMs: number,
+    private readonly events: DriverEvents,
   ) {}
 
   /** Whether the engine has the image (one inspect). */
@@ -88,18 +90,32 @@ export class ImageResolver {
   }
 
   private async pullOnce(image: string): Promise<void> {
+    const started = performance.now();
+    this.events.emit('imagePullStart', { image });
+    try {
+      await this.pullWithin(image);
+      this.events.emit('imagePullEnd', { image, durationMs: since(started) });
+    } catch (error) {
+      this.events.emit('imagePullEnd', { image, durationMs: since(started), error: summarise(error) });
+      throw error;
+    }
+  }
+
+  private async pullWithin(image: string): Promise<void> {
     // The shared pull is bounded by the start timeout, not by any one caller's signal.
     const signal = anySignal([], this.pullTimeoutMs);
     try {
       const docker = this.docker();
       const stream = (await docker.pull(image, { abortSignal: signal })) as NodeJS.ReadableStream;
+      const progress = new PullProgress(image, this.events);
       await new Promise<void>((resolve, reject) => {
-        docker.modem.followProgress(stream, (error: Error | null, events: Array<{ error?: string; errorDetail?: { message?: string } }>) => {
+        const onFinished = (error: Error | null, events: PullMessage[]): void => {
           const failed = events?.find((e) => e.error !== undefined || e.errorDetail !== undefined);
           if (error !== null) reject(error);
           else if (failed !== undefined) reject(new ImagePullError(image, 'ErrImagePull', failed.errorDetail?.message ?? failed.error ?? 'pull failed'));
           else resolve();
-        });
+        };
+        docker.modem.followProgress(stream, onFinished, (message: PullMessage) => progress.update(message));
       });
     } catch (error) {
       if (error instanceof ImagePullError) throw error;
@@ -112,5 +128,61 @@ export class ImageResolver {
       }
       throw normalised;
     }
+  }
+}
+
+/** One message of the engine's pull stream. */
+interface PullMessage {
+  id?: string;
+  status?: string;
+  progressDetail?: { current?: number; total?: number };
+  error?: string;
+  errorDetail?: { message?: string };
+}
+
+/** Least time between two progress events of one pull, in ms. */
+const PROGRESS_INTERVAL_MS = 200;
+
+/**
+ * Sums a pull's per-layer progress into `drivetrain:image:pull:progress` events, at most one
+ * per {@link PROGRESS_INTERVAL_MS}: the engine reports each layer several times a second.
+ */
+class PullProgress {
+  /** Per layer: bytes downloaded, bytes in all (0 while unknown), complete. */
+  private readonly layers = new Map<string, { current: number; total: number; done: boolean }>();
+  private lastEmit = 0;
+
+  constructor(
+    private readonly image: string,
+    private readonly events: DriverEvents,
+  ) {}
+
+  update(message: PullMessage): void {
+    // Messages without a layer ID, or naming the tag ("Pulling from library/busybox"), are not a layer's.
+    if (!this.events.active('imagePullProgress') || message.id === undefined || message.status?.startsWith('Pulling from') === true) return;
+    const layer = this.layers.get(message.id) ?? { current: 0, total: 0, done: false };
+    this.layers.set(message.id, layer);
+    const detail = message.progressDetail;
+    if (message.status === 'Downloading' && detail?.current !== undefined) {
+      layer.current = detail.current;
+      if (detail.total !== undefined && detail.total > 0) layer.total = detail.total;
+    }
+    // "Already exists", "Download complete", "Pull complete": nothing more to fetch for this layer.
+    if (message.status !== undefined && /complete|exists/i.test(message.status)) {
+      layer.done = true;
+      layer.current = Math.max(layer.current, layer.total);
+    }
+    const now = performance.now();
+    if (now - this.lastEmit < PROGRESS_INTERVAL_MS) return;
+    this.lastEmit = now;
+    let currentBytes = 0;
+    let totalBytes = 0;
+    let layersDone = 0;
+    for (const each of this.layers.values()) {
+      currentBytes += each.current;
+      totalBytes += each.total;
+      if (each.done) layersDone += 1;
+    }
+    this.events.emit('imagePullProgress', { image: this.image, currentBytes, totalBytes, layersDone, layers: this.layers.size });
   }
 }

@@ -3,7 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { ContainerNotFoundError, EngineError } from '../../src/errors.js';
 import type { LogOptions } from '../../src/types.js';
 import { engineCall, type DockerContext } from './context.js';
-import { drained } from './demux.js';
+import { drained } from '../../src/kit/write.js';
 import type { EngineSubject } from './engine-errors.js';
 import { LineRepair } from './line-repair.js';
 import { logRecords, type LogRecord } from './log-records.js';

@@ -1,6 +1,9 @@
 import type Dockerode from 'dockerode';
+import { InvalidInputError } from '../../src/errors.js';
+import { oneOf, optionsObject, positiveInteger, resolveBaseOptions } from '../../src/kit/options.js';
 import type { RetryPolicy } from '../../src/retry.js';
-import type { BaseDriverOptions } from '../../src/types.js';
+import type { BaseDriverOptions, Logger } from '../../src/types.js';
+import { validateImage } from '../../src/validate.js';
 
 /** When the Docker driver pulls a task's image. */
 export type PullPolicy = 'IfNotPresent' | 'Always' | 'Never';
@@ -42,7 +45,8 @@ export interface DockerDriverOptions extends BaseDriverOptions {
    */
   helperImage?: string;
   /**
-   * Upper bound of {@link Driver.close}, in milliseconds.
+   * Upper bound of {@link Driver.close}, in milliseconds: past it, `close` rejects with
+   * `CloseTimeoutError` and a later `close` removes what is left.
    * @default 30000
    */
   closeTimeoutMs?: number;
@@ -58,6 +62,7 @@ export interface DockerDriverOptions extends BaseDriverOptions {
 /** The options with every default applied. */
 export interface ResolvedDockerOptions {
   namespace: string;
+  logger: Logger | undefined;
   pullPolicy: PullPolicy;
   startTimeoutMs: number;
   networkMode: string | undefined;
@@ -70,3 +75,29 @@ export const DEFAULT_START_TIMEOUT_MS = 120_000;
 export const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
 export const DEFAULT_HELPER_IMAGE = 'busybox';
 export const DEFAULT_RETRY: RetryPolicy = { retries: 3, minTimeoutMs: 100, maxTimeoutMs: 1000, maxRetryTimeMs: 5000 };
+
+/** Validates the options once, at the factory, naming the offending option. */
+export function resolveOptions(given: DockerDriverOptions | undefined): ResolvedDockerOptions & { docker: Dockerode | undefined } {
+  const options = optionsObject(given);
+  const { namespace, logger } = resolveBaseOptions(options);
+  const helperImage = options.helperImage ?? DEFAULT_HELPER_IMAGE;
+  validateImage(helperImage, 'options.helperImage');
+  if (options.networkMode !== undefined && (typeof options.networkMode !== 'string' || options.networkMode.trim() === '')) {
+    throw new InvalidInputError('options.networkMode', 'a Docker network mode such as "none", "host" or a network name', options.networkMode);
+  }
+  const docker = options.docker;
+  if (docker !== undefined && (typeof docker !== 'object' || docker === null || typeof (docker as Dockerode).createContainer !== 'function')) {
+    throw new InvalidInputError('options.docker', 'a Dockerode instance', docker);
+  }
+  return {
+    namespace,
+    logger,
+    pullPolicy: oneOf(options.pullPolicy, 'options.pullPolicy', ['IfNotPresent', 'Always', 'Never'] as const, 'IfNotPresent'),
+    startTimeoutMs: positiveInteger(options.startTimeoutMs, 'options.startTimeoutMs', DEFAULT_START_TIMEOUT_MS),
+    closeTimeoutMs: positiveInteger(options.closeTimeoutMs, 'options.closeTimeoutMs', DEFAULT_CLOSE_TIMEOUT_MS),
+    helperImage,
+    networkMode: options.networkMode,
+    retry: { ...DEFAULT_RETRY, ...options.retry },
+    docker,
+  };
+}

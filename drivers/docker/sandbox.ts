@@ -9,10 +9,12 @@ import type { ContainerStatus, ExecOptions, OperationOptions, Sandbox } from '..
 import { validateAbsolutePath, validateCommand, validateEnv, type ResolvedTask } from '../../src/validate.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { engineCall, type DockerContext } from './context.js';
-import { demuxTo, writeRespectingBackpressure } from './demux.js';
+import { demuxTo } from './demux.js';
+import { writeWithBackpressure } from '../../src/kit/write.js';
+import type { StartScope } from '../../src/kit/lifecycle.js';
 import { sandboxContainerName } from './naming.js';
 import { removeContainer, removeContainerQuietly } from './removal.js';
-import { createWithImage } from './run.js';
+import { createWithImage } from './start.js';
 import { needsWritableScratchDir, prepareScratchDir } from './scratch-dir.js';
 import { containerSpec } from './spec.js';
 import { stdinToReadable } from '../../src/stdin.js';
@@ -22,7 +24,8 @@ import { ensureVolume } from './volumes.js';
 const IDLE_COMMAND = ['sleep', '2147483647'];
 
 /** Starts a sandbox container (or returns the running one of that ID). */
-export async function startSandbox(ctx: DockerContext, task: Omit<ResolvedTask, 'command'>, signal: AbortSignal): Promise<DockerSandbox> {
+export async function startSandbox(ctx: DockerContext, task: Omit<ResolvedTask, 'command'>, scope: StartScope): Promise<DockerSandbox> {
+  const { signal } = scope;
   const name = sandboxContainerName(ctx.namespace, task.id);
   if (ctx.images.policy === 'Always') await ctx.images.pull(task.image, signal);
   for (const mount of task.mounts) await ensureVolume(ctx, mount.volume, undefined, signal);
@@ -37,7 +40,9 @@ export async function startSandbox(ctx: DockerContext, task: Omit<ResolvedTask, 
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
       try {
-        return await adoptSandbox(ctx, task, name, signal);
+        const adopted = await adoptSandbox(ctx, task, name, signal);
+        scope.adopted();
+        return adopted;
       } catch (adoptError) {
         if (!(adoptError instanceof NotFoundError) || round >= 8) throw adoptError;
       }
@@ -122,7 +127,7 @@ export class DockerSandbox implements Sandbox {
   }
 
   async cleanup(options: OperationOptions = {}): Promise<void> {
-    await removeContainer(this.ctx, this.engineId, options.signal);
+    await this.ctx.life.cleanup(this.id, 'sandbox', () => removeContainer(this.ctx, this.engineId, options.signal));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -139,7 +144,7 @@ function resolveWorkDir(base: string, workDir: string): string {
 async function pumpStdinKeepingOutput(connection: Duplex, stdin: NonNullable<ExecOptions['stdin']>): Promise<void> {
   try {
     for await (const chunk of stdinToReadable(stdin)) {
-      await writeRespectingBackpressure(connection, Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
+      await writeWithBackpressure(connection, Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
     }
     connection.end();
   } catch {

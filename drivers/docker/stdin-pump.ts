@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import { stdinToReadable } from '../../src/stdin.js';
 import type { StdinSource } from '../../src/types.js';
-import { writeRespectingBackpressure } from './demux.js';
+import { writeWithBackpressure } from '../../src/kit/write.js';
 
 /** How long the attach connection may linger after stdin was delivered, in milliseconds. */
 const LINGER_MS = 5_000;
@@ -18,7 +18,7 @@ export async function pumpStdin(connection: Duplex, stdin: StdinSource): Promise
   const source = stdinToReadable(stdin);
   try {
     for await (const chunk of source) {
-      await writeRespectingBackpressure(connection, Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
+      await writeWithBackpressure(connection, Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
     }
     await new Promise<void>((resolve) => connection.end(resolve));
     await new Promise<void>((resolve) => {

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
+import { writeWithBackpressure } from '../../src/kit/write.js';
 import tar from 'tar-stream';
 import { DrivetrainError, InvalidInputError } from '../../src/errors.js';
 import { TarConfinement, withoutPaxRecords } from '../../src/tar-confine.js';
@@ -44,7 +45,7 @@ export async function appendEntries(input: unknown, pack: tar.Pack, rename: (hea
         void (async () => {
           for await (const chunk of entry) {
             onChunk?.(chunk as Buffer);
-            if (!sink.write(chunk)) await new Promise<void>((r) => sink.once('drain', () => r()));
+            await writeWithBackpressure(sink as unknown as Writable, chunk as Buffer);
           }
           (sink as unknown as { end(): void }).end();
         })().catch((error: unknown) => reject(asTarError(error, sourceError)));
@@ -70,7 +71,7 @@ function asTarError(error: unknown, sourceError: unknown): unknown {
 
 async function feed(source: Readable, extract: tar.Extract): Promise<void> {
   for await (const chunk of source) {
-    if (!extract.write(chunk as Buffer)) await new Promise<void>((resolve) => extract.once('drain', () => resolve()));
+    await writeWithBackpressure(extract as unknown as Writable, chunk as Buffer);
   }
   (extract as unknown as { end(): void }).end();
 }

@@ -98,6 +98,8 @@ export interface EventPayloads {
     reason: string;
     /** Attempts left after this one. */
     retriesLeft: number;
+    /** The back-off before the next attempt, in ms (a 429's `Retry-After` may add to it). */
+    delayMs: number;
   };
   driverClose: EventBase;
   driverClosed: EventBase & { durationMs: number; error?: ErrorSummary };
@@ -197,7 +199,7 @@ export function describeEvent<N extends EventName>(name: N, event: EventPayloads
     case 'engineRequest':
       return `${String(e.operation)}: ${e.error === undefined ? (e.statusCode === undefined ? 'ok' : String(e.statusCode)) : String(e.error)} in ${ms(e.durationMs)}`;
     case 'engineRetry':
-      return `${String(e.operation)}: attempt ${String(e.attempt)} failed (${String(e.reason)}), trying again (${String(e.retriesLeft)} left)`;
+      return `${String(e.operation)}: attempt ${String(e.attempt)} failed (${String(e.reason)}), trying again in ${ms(e.delayMs)} (${String(e.retriesLeft)} left)`;
     case 'driverClose':
       return `closing namespace ${JSON.stringify(e.namespace)}`;
     case 'driverClosed':

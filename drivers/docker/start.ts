@@ -1,7 +1,8 @@
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
 import { ConflictError, ContainerNotFoundError, ContainerStartError, StartTimeoutError } from '../../src/errors.js';
-import { abortReason, anySignal, delay, isAbortError, raceAbort } from '../../src/abort.js';
+import { abortReason, delay, isAbortError, raceAbort } from '../../src/abort.js';
+import type { StartScope } from '../../src/kit/lifecycle.js';
 import { LABELS } from '../../src/labels.js';
 import type { ResolvedTask } from '../../src/validate.js';
 import { engineCall, type DockerContext } from './context.js';
@@ -24,13 +25,13 @@ import { waitWhileCreated } from './events.js';
 const ADOPT_WINDOW_MS = 10_000;
 
 /**
- * Runs a validated task: create (pulling the image only when the engine lacks it),
+ * Starts a validated task (under the lifecycle's shared start, see `DriverLifecycle.start`): create (pulling the image only when the engine lacks it),
  * attach stdin, start. A name conflict means the task already has a container: it is
  * adopted. Anything that fails after the create removes the container before the
  * error is rethrown.
  */
-export async function runTask(ctx: DockerContext, task: ResolvedTask, signal: AbortSignal | undefined): Promise<DockerContainer> {
-  const opSignal = anySignal([signal, ctx.lifetime]);
+export async function runTask(ctx: DockerContext, task: ResolvedTask, scope: StartScope): Promise<DockerContainer> {
+  const opSignal = scope.signal;
   const name = taskContainerName(ctx.namespace, task.id);
   if (ctx.images.policy === 'Always') await ctx.images.pull(task.image, opSignal);
   for (const mount of task.mounts) await ensureVolume(ctx, mount.volume, undefined, opSignal);
@@ -45,7 +46,10 @@ export async function runTask(ctx: DockerContext, task: ResolvedTask, signal: Ab
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
       const adopted = await adopt(ctx, task.id, name, opSignal);
-      if (adopted !== undefined) return adopted;
+      if (adopted !== undefined) {
+        scope.adopted();
+        return adopted;
+      }
       continue;
     }
     return startCreated(ctx, task, engineId, prepareWorkDir, opSignal);

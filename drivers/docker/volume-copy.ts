@@ -8,7 +8,7 @@ import { LABELS } from '../../src/labels.js';
 import { engineCall, type DockerContext } from './context.js';
 import { baseLabels, volumeName } from './naming.js';
 import { removeContainerQuietly } from './removal.js';
-import { createWithImage } from './run.js';
+import { createWithImage } from './start.js';
 import { appendEntries, confinedEntries, confinedName, packToReadable } from './tar-rewrite.js';
 import { destroyQuietly } from '../../src/tar-input.js';
 
