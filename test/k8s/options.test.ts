@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/errors.js';
 import { loadKubeConfig } from '../../drivers/k8s/kubeconfig.js';
 import { resolveKubernetesNamespace } from '../../drivers/k8s/options.js';
+import { createK8sDriver } from '../../drivers/k8s/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'drivetrain-k8s-options-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -82,6 +83,15 @@ describe('kubeconfig and namespace resolution', () => {
     const given = new KubeConfig();
     given.loadFromFile(second);
     expect(loadKubeConfig({ kubeConfig: given, kubeconfig: first })).toBe(given);
+  });
+
+  // Nothing is contacted until the first operation, so these drivers need no close().
+  it('createK8sDriver without a namespace picks a random one, as createDriver does, and validates a given one', () => {
+    const driver = createK8sDriver({ kubeconfig: first });
+    expect(driver.namespace).toMatch(/^dt-[0-9a-f]{8}$/);
+    expect(createK8sDriver({ kubeconfig: first }).namespace).not.toBe(driver.namespace);
+    expect(createK8sDriver({ kubeconfig: first, namespace: 'ci-7' }).namespace).toBe('ci-7');
+    expect(() => createK8sDriver({ kubeconfig: first, namespace: 'Bad Name' })).toThrow(InvalidInputError);
   });
 
   it('resolves the Kubernetes namespace: option > env > context > default', () => {

@@ -44,11 +44,15 @@ afterAll(async () => {
   await Promise.all([...made].map((id) => docker.getImage(id).remove({ force: true }).catch(() => undefined)));
 });
 
-/** A fresh image (not yet in the engine); `diffIds` replaces the config's layer digests (to make an image the engine refuses). */
-export async function uniqueImage(options: { diffIds?: string[] } = {}): Promise<ImageFixture> {
+/**
+ * A fresh image (not yet in the engine); `diffIds` replaces the config's layer digests (to make
+ * an image the engine refuses); `env` (`NAME=value`) is added to the config's environment.
+ */
+export async function uniqueImage(options: { diffIds?: string[]; env?: string[] } = {}): Promise<ImageFixture> {
   const { config, layer } = await busybox();
   const own = structuredClone(config);
   own.config = { ...own.config, Labels: { 'drivetrain.test/nonce': randomBytes(8).toString('hex') } };
+  if (options.env !== undefined) own.config.Env = [...(own.config.Env ?? []), ...options.env];
   if (options.diffIds !== undefined) own.rootfs = { ...own.rootfs, diff_ids: options.diffIds };
   const bytes = Buffer.from(JSON.stringify(own));
   const id = `sha256:${sha256(bytes)}`;
