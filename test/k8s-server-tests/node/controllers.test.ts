@@ -124,7 +124,7 @@ describe('node controllers', () => {
     await t.waitFor('jobs', short, () => podsOf(`job-name=${short}`).length === 0);
   });
 
-  it('a job past its activeDeadlineSeconds fails with DeadlineExceeded and its pod is stopped', async () => {
+  it('a job past its activeDeadlineSeconds fails with DeadlineExceeded and its pod is stopped', { timeout: 120_000 }, async () => {
     const name = randomName('late');
     await t.apply({
       apiVersion: 'batch/v1',
@@ -132,7 +132,7 @@ describe('node controllers', () => {
       metadata: { name },
       spec: { activeDeadlineSeconds: 1, template: { spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '600'] }] } } },
     });
-    const failed = await t.waitFor('jobs', name, (o) => (o?.status?.conditions ?? []).some((c: any) => c.type === 'Failed'), 15_000);
+    const failed = await t.waitFor('jobs', name, (o) => (o?.status?.conditions ?? []).some((c: any) => c.type === 'Failed'), 60_000);
     expect(failed!.status.conditions.find((c: any) => c.type === 'Failed').reason).toBe('DeadlineExceeded');
     await t.waitFor('jobs', name, () => podsOf(`job-name=${name}`).every((p) => p.status?.phase === 'Failed' || p.metadata.deletionTimestamp));
   });

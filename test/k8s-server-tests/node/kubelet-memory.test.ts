@@ -68,18 +68,18 @@ describe('kubelet on an in-memory store', () => {
     expect(done!.status.containerStatuses[0].state.terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
   });
 
-  it('deletes gracefully: SIGKILL after the grace period, then the pod is removed', async () => {
-    pod('grace', { containers: [{ name: 'main', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '600'] }] });
-    await store.waitFor('pods', ns, 'grace', (o) => o?.status?.phase === 'Running');
+  it('deletes gracefully: SIGKILL after the grace period, then the pod is removed', { timeout: 120_000 }, async () => {
+    // The pod's own grace is an hour: the deletion's 2 s must win. The upper bound is a deadline
+    // that tells 2 s from an hour with room for a loaded machine, not a measure of the kill.
+    pod('grace', { terminationGracePeriodSeconds: 3600, containers: [{ name: 'main', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '600'] }] });
+    await store.waitFor('pods', ns, 'grace', (o) => o?.status?.phase === 'Running', 60_000);
     const started = Date.now();
     store.update('pods', ns, 'grace', (p) => {
       p.metadata.deletionTimestamp = new Date(Date.now() + 2000).toISOString();
       p.metadata.deletionGracePeriodSeconds = 2;
     });
-    await store.waitFor('pods', ns, 'grace', (o) => o === undefined);
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(1900);
-    expect(elapsed).toBeLessThan(8000);
+    await store.waitFor('pods', ns, 'grace', (o) => o === undefined, 60_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1900);
   });
 
   it('waits with CreateContainerConfigError for a missing secret, then runs once it exists', async () => {

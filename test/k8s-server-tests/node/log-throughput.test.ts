@@ -9,9 +9,9 @@ import { DockerFrames, LOG_RECORD_BYTES, type Frame } from '../../k8s-server/nod
 import { busyboxPod, isFinished, randomName, startTestCluster, type TestCluster } from './helpers.js';
 
 /**
- * pods/log of large outputs: complete, exact, and at Docker's pace. The time bounds are
- * floors with lots of room (1 MB/s where Docker reads this machine's logs at 5 to 15 MB/s),
- * so a busy machine passes and only a pathologically slow server fails.
+ * pods/log of large outputs: complete and exact. Each read has a generous deadline (a server
+ * that stalls fails, a busy machine does not); a pace is a figure for benchmarks (`make bench`),
+ * never a bound in a test.
  */
 
 /** An engine client that refuses to attach to containers: the node then reads their logs from the engine's own log. */
@@ -42,16 +42,17 @@ const FLOOD_BYTES = 100_000_000;
 // Through a real pod: 20 MB shows the pace and completeness here; 100 MB end to end through
 // the k8s driver is test/reliability/load.test.ts.
 const POD_FLOOD_BYTES = 20_000_000;
-const MIN_BYTES_PER_MS = 1_000; // 1 MB/s
+/** Deadline of one read of the 20 MB flood: a stalled server fails, a loaded machine does not. */
+const READ_DEADLINE_MS = 120_000;
 const LINE = '0123456789012345678901234567890123456789012345678901234567890123456789\n';
 const LINES_BYTES = 10_000_000;
 const STAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,9})?Z$/;
 
 /** GET pods/{name}/log?query; each chunk of the body goes to `onChunk`. Rejects on a non-200 answer. */
-async function streamLog(name: string, query: string, onChunk: (chunk: Buffer) => void, on: TestCluster = t): Promise<void> {
+async function streamLog(name: string, query: string, onChunk: (chunk: Buffer) => void, on: TestCluster = t, deadlineMs = READ_DEADLINE_MS): Promise<void> {
   const kc = new KubeConfig();
   kc.loadFromFile(on.cluster.kubeconfigPath);
-  const options: https.RequestOptions = { agent: false };
+  const options: https.RequestOptions = { agent: false, signal: AbortSignal.timeout(deadlineMs) };
   await kc.applyToHTTPSOptions(options);
   await new Promise<void>((resolve, reject) => {
     https
@@ -76,9 +77,8 @@ async function readLog(name: string, query = ''): Promise<Buffer> {
 
 const ZEROS = Buffer.alloc(1 << 20);
 
-/** Counts the body's bytes and those that are not NUL, keeping nothing; and the time it took. */
-async function countLog(name: string, query: string, on: TestCluster = t): Promise<{ bytes: number; nonZero: number; ms: number }> {
-  const started = Date.now();
+/** Counts the body's bytes and those that are not NUL, keeping nothing. */
+async function countLog(name: string, query: string, on: TestCluster = t): Promise<{ bytes: number; nonZero: number }> {
   let bytes = 0;
   let nonZero = 0;
   await streamLog(name, query, (chunk) => {
@@ -88,7 +88,7 @@ async function countLog(name: string, query: string, on: TestCluster = t): Promi
       if (!piece.equals(ZEROS.subarray(0, piece.length))) nonZero += piece.filter((byte) => byte !== 0).length;
     }
   }, on);
-  return { bytes, nonZero, ms: Date.now() - started };
+  return { bytes, nonZero };
 }
 
 async function startPod(script: string, container: Record<string, unknown> = {}, on: TestCluster = t): Promise<string> {
@@ -99,15 +99,11 @@ async function startPod(script: string, container: Record<string, unknown> = {},
 }
 
 describe('pods/log of 20 MB without a newline', () => {
-  it('a follow from the start and a plain read deliver every byte, at least at 1 MB/s', { timeout: 300_000 }, async () => {
+  it('a follow from the start and a plain read deliver every byte, each within its deadline', { timeout: 300_000 }, async () => {
     const name = await startPod(`head -c ${POD_FLOOD_BYTES} /dev/zero`);
-    const followed = await countLog(name, 'follow=true');
-    expect(followed).toMatchObject({ bytes: POD_FLOOD_BYTES, nonZero: 0 });
-    expect(followed.ms).toBeLessThan(POD_FLOOD_BYTES / MIN_BYTES_PER_MS);
+    expect(await countLog(name, 'follow=true')).toEqual({ bytes: POD_FLOOD_BYTES, nonZero: 0 });
     await t.waitFor('pods', name, isFinished);
-    const plain = await countLog(name, 'stream=Stdout');
-    expect(plain).toMatchObject({ bytes: POD_FLOOD_BYTES, nonZero: 0 });
-    expect(plain.ms).toBeLessThan(POD_FLOOD_BYTES / MIN_BYTES_PER_MS);
+    expect(await countLog(name, 'stream=Stdout')).toEqual({ bytes: POD_FLOOD_BYTES, nonZero: 0 });
 
     // With timestamps: records of 16 KiB, each with its own timestamp; limitBytes cuts the answer exactly.
     const stamped = await readLog(name, 'timestamps=true&limitBytes=100000');

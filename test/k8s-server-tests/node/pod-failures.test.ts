@@ -112,25 +112,24 @@ describe('pod failures as a kubelet reports them', () => {
     expect(logs.stdout).toBe(`s3cret fast ${name} ${t.namespace} 65534\nfast`);
   });
 
-  it('activeDeadlineSeconds kills the pod: Failed, DeadlineExceeded', async () => {
+  it('activeDeadlineSeconds kills the pod: Failed, DeadlineExceeded', { timeout: 120_000 }, async () => {
     const name = randomName('deadline');
     await t.apply(busyboxPod(name, 'sleep 600', { spec: { activeDeadlineSeconds: 1 } }));
-    const pod = await t.waitFor('pods', name, isFinished, 15_000);
+    const pod = await t.waitFor('pods', name, isFinished, 60_000);
     expect(pod!.status).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
     expect(containerState(pod).terminated.exitCode).toBe(137);
   });
 
-  it('graceful delete with a PID 1 that ignores SIGTERM: gone after the 2 s grace, not 30', async () => {
+  it('graceful delete with a PID 1 that ignores SIGTERM: gone after the 2 s grace, not the pod\'s hour', { timeout: 120_000 }, async () => {
+    // The deadline below tells the 2 s grace from the pod's hour with room for a loaded machine.
     const name = randomName('grace');
-    await t.apply(busyboxPod(name, 'sleep 600', { spec: { terminationGracePeriodSeconds: 30 } }));
-    await t.waitFor('pods', name, (o) => o?.status?.phase === 'Running');
+    await t.apply(busyboxPod(name, 'sleep 600', { spec: { terminationGracePeriodSeconds: 3600 } }));
+    await t.waitFor('pods', name, (o) => o?.status?.phase === 'Running', 60_000);
     const started = Date.now();
     const deleted = await t.kubectl(['delete', 'pod', name, '--grace-period=2']);
     expect(deleted.code).toBe(0);
-    await t.waitFor('pods', name, (o) => o === undefined, 15_000);
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(1_900);
-    expect(elapsed).toBeLessThan(8_000);
+    await t.waitFor('pods', name, (o) => o === undefined, 60_000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
   });
 
   it('OnFailure restarts a failing container with restartCount and lastState', async () => {
