@@ -63,8 +63,11 @@ function parseAction(line: string): string | undefined {
   }
 }
 
-/** How long after a container's exit the engine may still report its OOM kill, in milliseconds. */
-const OOM_EVENT_GRACE_MS = 500;
+/**
+ * How long after a container's exit the engine may still report its OOM kill, in milliseconds:
+ * containerd's OOM event was seen up to 800 ms after the exit on a loaded machine.
+ */
+const OOM_EVENT_GRACE_MS = 2_000;
 
 /**
  * Whether the engine recorded an `oom` event for the container during its run. The
