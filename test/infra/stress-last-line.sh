@@ -5,6 +5,7 @@
 #
 #   bash test/infra/stress-last-line.sh           # or: make stress-last-line
 #   RUNS=50 bash test/infra/stress-last-line.sh
+#   bash test/infra/stress-last-line.sh -t 'on k8s'   # one driver (further arguments go to vitest)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-DRIVETRAIN_STRESS_RUNS=${RUNS:-200} npx vitest run test/reliability/last-line.test.ts
+DRIVETRAIN_STRESS_RUNS=${RUNS:-200} npx vitest run test/reliability/last-line.test.ts "$@"
