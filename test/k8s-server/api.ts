@@ -5,6 +5,7 @@ import type { ContainerLogs } from './node/logs/container-logs.js';
 import type { PodLogOptions } from './pod-log-options.js';
 import type { ClusterProfile } from './profile/profile.js';
 import type { NodePartition } from './faults.js';
+import type { NodeOptions } from './node/kubelet/scheduling.js';
 
 /**
  * The seams inside the local Kubernetes API server: the API part (HTTP, storage,
@@ -83,6 +84,8 @@ export interface ClusterContext {
   instanceId: string;
   /** The single node's name, e.g. `local-node`. */
   nodeName: string;
+  /** The node's extra labels, taints and allocatable resources. @default none, the machine's resources */
+  nodeOptions?: NodeOptions;
   /** The Kubernetes version and feature gates the API server and kubelet reproduce. */
   profile: ClusterProfile;
   /** Whether the node answers the control plane (a lost node's kubelet writes and does nothing). @default always answers */

@@ -5,6 +5,7 @@ import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
+import type { NodeOptions } from './node/kubelet/scheduling.js';
 import type { ClusterComponent, ClusterContext, PodStreams, StartNode } from './api.js';
 import { Auth, type AuthorizationMode } from './auth/auth.js';
 import { startQuotaController } from './admission/quota.js';
@@ -45,6 +46,8 @@ export interface LocalClusterOptions extends ProfileOptions {
    * 1.35 (gate AuthorizePodWebsocketUpgradeCreatePermission). @default false (only `get`, as up to 1.34)
    */
   authorizeUpgradeCreate?: boolean;
+  /** The node's extra labels, taints and allocatable resources, as the scheduler and kubelet see them. @default no taints, the machine's resources */
+  node?: NodeOptions;
 }
 
 /** A running local cluster. */
@@ -143,6 +146,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     stateDir,
     instanceId,
     nodeName: 'local-node',
+    ...(options.node === undefined ? {} : { nodeOptions: options.node }),
     profile,
     partition: faults,
     containerLogs: new ContainerLogs(join(stateDir, 'pod-logs')),

@@ -6,6 +6,7 @@ import { PodWorker, removePodContainers, type Adoptable } from './pod-worker.js'
 import { now } from './status.js';
 import { ExitMonitor } from './exits.js';
 import { releaseVolumes } from './volumes.js';
+import { admissionFailure, nodeModel, unschedulableMessage, type NodeModel } from './scheduling.js';
 
 /**
  * The kubelet gives a pod's containers at least 1 s to stop after SIGTERM, also when the pod
@@ -28,10 +29,12 @@ export class Kubelet {
   private adoptable = new Map<string, Adoptable>();
   private unsubscribe?: () => void;
   private readonly exits: ExitMonitor;
+  private readonly node: NodeModel;
   private stopped = false;
 
   constructor(private readonly ctx: ClusterContext) {
     this.exits = new ExitMonitor(ctx.docker, ctx.instanceId);
+    this.node = nodeModel(ctx.nodeName, ctx.nodeOptions);
   }
 
   async start(): Promise<void> {
@@ -87,6 +90,8 @@ export class Kubelet {
       if (event.resource === 'pods') {
         if (event.type === 'DELETED') this.forget(event.object);
         else this.handle(event.object);
+        // A pod that went away, or ended, frees its resources: pending pods may fit now.
+        if (event.type === 'DELETED' || isTerminal(event.object)) this.retryPending();
       } else if (['persistentvolumeclaims', 'secrets', 'configmaps'].includes(event.resource)) {
         for (const worker of this.workers.values()) worker.kick();
         // A claim that bound may let a pod waiting for it be scheduled.
@@ -118,7 +123,53 @@ export class Kubelet {
     return ready;
   }
 
+  /** Pods not bound to the node yet, tried again (the scheduler's unschedulable queue after a cluster event). */
+  private retryPending(): void {
+    for (const pod of this.ctx.store.list('pods')) if (!pod.spec?.nodeName && !pod.metadata.deletionTimestamp) this.schedule(pod);
+  }
+
+  /** Pods bound to the node that still hold resources (not terminal, not `except`). */
+  private podsOnNode(except: KObject, admittedOnly: boolean): KObject[] {
+    return this.ctx.store
+      .list('pods')
+      .filter((p) => p.spec?.nodeName === this.ctx.nodeName && p.metadata.uid !== except.metadata.uid && !isTerminal(p) && (!admittedOnly || this.workers.has(p.metadata.uid)));
+  }
+
+  /**
+   * A pod the filters keep off the node stays Pending with `PodScheduled=False`,
+   * `Unschedulable` and the FitError message, and a `FailedScheduling` event (once per
+   * message), as the scheduler's failure handler writes them (pkg/scheduler/schedule_one.go
+   * `handleSchedulingFailure`).
+   */
+  private markUnschedulable(pod: KObject, message: string): void {
+    const current = (pod.status?.conditions ?? []).find((c: any) => c.type === 'PodScheduled');
+    if (current?.status === 'False' && current.message === message) return;
+    const updated = this.ctx.store.update('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
+      if (p.metadata.uid !== pod.metadata.uid || p.spec.nodeName) return;
+      p.status ??= {};
+      p.status.phase ??= 'Pending';
+      const conditions = (p.status.conditions ?? []).filter((c: any) => c.type !== 'PodScheduled');
+      p.status.conditions = [...conditions, { type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message, lastProbeTime: null, lastTransitionTime: now() }];
+    });
+    if (updated) this.ctx.recordEvent(updated, 'Warning', 'FailedScheduling', message);
+  }
+
+  /**
+   * The kubelet's admission refused the pod: phase Failed with the reason and "Pod was
+   * rejected: <message>", no container statuses, and a Warning event with the reason
+   * (pkg/kubelet/kubelet.go `rejectPod`).
+   */
+  private reject(pod: KObject, failure: { reason: string; message: string }): void {
+    const updated = this.ctx.store.update('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
+      if (p.metadata.uid !== pod.metadata.uid) return;
+      p.status = { ...(p.status ?? {}), phase: 'Failed', reason: failure.reason, message: `Pod was rejected: ${failure.message}` };
+    });
+    if (updated) this.ctx.recordEvent(updated, 'Warning', failure.reason, failure.message);
+  }
+
   private schedule(pod: KObject): void {
+    const unfit = unschedulableMessage(pod, this.node, this.podsOnNode(pod, false));
+    if (unfit !== undefined) return this.markUnschedulable(pod, unfit);
     if (!this.volumesReady(pod)) return;
     const updated = this.ctx.store.update('pods', pod.metadata.namespace, pod.metadata.name, (p) => {
       if (p.metadata.uid !== pod.metadata.uid || p.spec.nodeName) return;
@@ -159,6 +210,8 @@ export class Kubelet {
       return;
     }
     if (isTerminal(pod)) return;
+    const refused = admissionFailure(pod, this.node, this.podsOnNode(pod, true));
+    if (refused !== undefined) return this.reject(pod, refused);
     worker = new PodWorker(this.ctx, pod, this.adoptable.get(uid) ?? new Map(), this.exits);
     this.adoptable.delete(uid);
     this.workers.set(uid, worker);
