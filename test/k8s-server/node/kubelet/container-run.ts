@@ -4,6 +4,7 @@ import type { ClusterContext, KObject } from '../../api.js';
 import { ensureImage } from './images.js';
 import { pullCredentials } from './pull-secrets.js';
 import { ContainerConfigError, resolveEnv } from './env.js';
+import { verifyRunAsNonRoot } from './security.js';
 import { containerCreateOptions, type VolumeSources } from './spec.js';
 import { backoffMs, type Waker } from './wake.js';
 import { now, type ContainerRecord, type ContainerState } from './status.js';
@@ -92,6 +93,7 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
     record.imageID = image.imageID;
     let options;
     try {
+      await verifyRunAsNonRoot(ctx.docker, env.pod(), spec);
       const envVars = resolveEnv(ctx.store, env.pod(), spec, env.podIP);
       options = containerCreateOptions({ pod: env.pod(), container: spec, instanceId: ctx.instanceId, restartCount: record.restartCount, env: envVars, volumes: env.volumes });
     } catch (error) {

@@ -24,6 +24,8 @@ export function containerCreateOptions(args: {
   const podSecurity = pod.spec.securityContext ?? {};
   const security = { ...podSecurity, ...(container.securityContext ?? {}) };
   const user = security.runAsUser !== undefined ? `${security.runAsUser}${security.runAsGroup !== undefined ? `:${security.runAsGroup}` : ''}` : undefined;
+  // fsGroup and supplementalGroups are the process's supplementary groups (CRI LinuxSandboxSecurityContext).
+  const groups = [...(typeof podSecurity.fsGroup === 'number' ? [podSecurity.fsGroup] : []), ...((podSecurity.supplementalGroups ?? []) as number[])].map(String);
   const limits = container.resources?.limits ?? {};
   const requests = container.resources?.requests ?? {};
   const cpuLimit = parseQuantity(limits.cpu);
@@ -71,6 +73,7 @@ export function containerCreateOptions(args: {
     HostConfig: {
       NetworkMode: 'none',
       Privileged: Boolean(security.privileged),
+      ...(groups.length > 0 ? { GroupAdd: groups } : {}),
       Binds: binds,
       Mounts: mounts,
       ...(cpuLimit ? { NanoCpus: Math.round(cpuLimit * 1e9) } : {}),

@@ -4,6 +4,7 @@ import type { ClusterContext, KObject } from '../../api.js';
 import { NODE_LABELS } from './labels.js';
 import { objectData } from './env.js';
 import type { VolumeSources } from './spec.js';
+import { fsGroupOf, setVolumeOwnership } from './security.js';
 
 /** A volume cannot be set up yet; the pod waits (event FailedMount) and retries. */
 export class VolumePendingError extends Error {
@@ -91,6 +92,15 @@ export async function prepareVolumes(ctx: ClusterContext, pod: KObject): Promise
       sources.set(volume.name, { type: 'bind', source: dir, readOnly: true });
     } else if (volume.hostPath) {
       sources.set(volume.name, { type: 'bind', source: volume.hostPath.path });
+    }
+  }
+  const fsGroup = fsGroupOf(pod);
+  if (fsGroup !== undefined) {
+    for (const source of sources.values()) {
+      if (source.type !== 'volume' || source.readOnly) continue;
+      // The engine is local: its volume's mount point is changed directly (skipped with a remote engine).
+      const mountpoint = await ctx.docker.getVolume(source.source).inspect().then((info) => info.Mountpoint, () => undefined);
+      if (mountpoint !== undefined) await setVolumeOwnership(mountpoint, fsGroup).catch(() => undefined);
     }
   }
   return sources;
