@@ -4,7 +4,7 @@ import type Dockerode from 'dockerode';
 import type { ContainerLogs } from './node/logs/container-logs.js';
 import type { PodLogOptions } from './pod-log-options.js';
 import type { ClusterProfile } from './profile/profile.js';
-import type { NodePartition } from './faults.js';
+import type { NodePartition, RuntimeFaults } from './faults.js';
 import type { NodeOptions } from './node/kubelet/scheduling.js';
 
 /**
@@ -92,6 +92,8 @@ export interface ClusterContext {
   partition?: NodePartition;
   /** The containers' CRI logs (kept across restarts of the node part). */
   containerLogs: ContainerLogs;
+  /** Injected container runtime failures. @default none */
+  runtimeFaults?: RuntimeFaults;
   /** Records a core/v1 Event about `involved` (Scheduled, Pulling, Started, Killing, BackOff, …). */
   recordEvent(involved: KObject, type: 'Normal' | 'Warning', reason: string, message: string): void;
 }

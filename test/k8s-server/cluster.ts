@@ -150,6 +150,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     profile,
     partition: faults,
     containerLogs: new ContainerLogs(join(stateDir, 'pod-logs')),
+    runtimeFaults: faults,
     recordEvent: eventRecorder(() => store),
   };
 

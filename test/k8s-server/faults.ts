@@ -37,6 +37,8 @@ export interface FaultRequest {
   silenceWatches?: boolean;
   /** true: the node is lost (see `Faults.loseNode`); false: it is back. */
   nodeLost?: boolean;
+  /** The next N container creates fail (see `Faults.failContainerCreates`). */
+  failContainerCreates?: number;
 }
 
 /** What the server's open watches offer to faults: cut them, or silence them. */
@@ -47,6 +49,12 @@ export interface OpenWatches {
   silence(): number;
 }
 
+/** Faults of the node's container runtime (read by the kubelet). */
+export interface RuntimeFaults {
+  /** The error the next container create fails with, if one is due (each is used once). */
+  takeCreateFailure(): string | undefined;
+}
+
 /** Whether the node answers the control plane (read by the node part). */
 export interface NodePartition {
   /** The node is cut off: its kubelet writes nothing and acts on nothing. */
@@ -55,8 +63,9 @@ export interface NodePartition {
   onNodeRecovered(listener: () => void): () => void;
 }
 
-export class Faults implements NodePartition {
+export class Faults implements NodePartition, RuntimeFaults {
   private spec: FaultSpec | undefined;
+  private createFailures = 0;
   private lost = false;
   private readonly recoveredListeners = new Set<() => void>();
   /** Latency added to every resource request, in ms. @default 0 */
@@ -77,6 +86,7 @@ export class Faults implements NodePartition {
     this.spec = undefined;
     this.delayMs = 0;
     this.injected = 0;
+    this.createFailures = 0;
     this.recoverNode();
   }
 
@@ -92,6 +102,22 @@ export class Faults implements NodePartition {
    */
   silenceWatches(): number {
     return this.watches.silence();
+  }
+
+  /**
+   * The next `count` container creates fail, as a busy containerd fails them now and then
+   * (`failed to reserve container name …: name … is reserved for …`): the kubelet reports
+   * `CreateContainerError` and tries again after its back-off (10 s, doubling).
+   */
+  failContainerCreates(count: number): void {
+    this.createFailures = count;
+  }
+
+  takeCreateFailure(): string | undefined {
+    if (this.createFailures <= 0) return undefined;
+    this.createFailures -= 1;
+    this.injected++;
+    return 'failed to reserve container name "task": name "task" is reserved for "injected-fault"';
   }
 
   get nodeLost(): boolean {
@@ -148,6 +174,7 @@ export class Faults implements NodePartition {
     if (request.silenceWatches) this.silenceWatches();
     if (request.nodeLost === true) this.loseNode();
     if (request.nodeLost === false) this.recoverNode();
+    if (request.failContainerCreates !== undefined) this.failContainerCreates(Number(request.failContainerCreates));
   }
 
   /** What `GET /debug/faults` shows. */

@@ -104,6 +104,8 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
     }
     let container: Dockerode.Container;
     try {
+      const injected = ctx.runtimeFaults?.takeCreateFailure();
+      if (injected !== undefined) throw new Error(injected);
       // A leftover of the same run (e.g. after a crash between create and start) is replaced.
       await ctx.docker.getContainer(options.name!).remove({ force: true }).catch(() => undefined);
       container = await ctx.docker.createContainer(options);
