@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { V1Affinity, V1LocalObjectReference, V1Pod, V1Toleration } from '@kubernetes/client-node';
+import type { V1Affinity, V1LocalObjectReference, V1Pod, V1ResourceRequirements, V1Toleration } from '@kubernetes/client-node';
 import { InvalidInputError } from '../../src/errors.js';
 import type { BaseDriverOptions } from '../../src/types.js';
 import type { RetryPolicy } from '../../src/retry.js';
@@ -56,8 +56,28 @@ export interface K8sDriverOptions extends BaseDriverOptions {
   accessMode?: 'ReadWriteOnce' | 'ReadWriteMany';
   /** Size of a volume created without `sizeBytes`, in bytes. @default 1073741824 (1 GiB) */
   defaultVolumeSizeBytes?: number;
-  /** Image of the short-lived pods that copy data in and out of volumes (needs `sh` and `tar`). @default 'busybox' */
+  /**
+   * Image of the short-lived pods that copy data in and out of volumes: needs `sh`, `tar`, and
+   * (for copies into volumes on servers without the v5 exec protocol) `dd` with
+   * `iflag=fullblock`. Air-gapped clusters point it at their mirror's copy.
+   * @default env `DRIVETRAIN_K8S_HELPER_IMAGE`, else {@link DEFAULT_HELPER_IMAGE} (busybox 1.37.0, by digest)
+   */
   helperImage?: string;
+  /**
+   * Pod Security the driver's pods are made to pass. `'restricted'`: every pod (tasks,
+   * sandboxes, helpers) runs with `runAsNonRoot`, seccomp `RuntimeDefault`,
+   * `allowPrivilegeEscalation: false` and every capability dropped, so namespaces labelled
+   * `pod-security.kubernetes.io/enforce: restricted` admit them; tasks need an image whose
+   * user is non-root or a numeric `user`, helpers run as 65534:65534; `privileged` is refused.
+   * @default 'none' (the pods ask for nothing; fine up to Pod Security "baseline")
+   */
+  securityProfile?: 'none' | 'restricted';
+  /**
+   * Requests and limits of containers whose task sets no `limits`, and of volume helpers:
+   * namespaces with a ResourceQuota on cpu or memory refuse containers without them.
+   * @default none for tasks and sandboxes; helpers `{ requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: '1', memory: '256Mi' } }`
+   */
+  defaultResources?: V1ResourceRequirements;
   /** Longest wait, in ms, for a pod to be scheduled, pulled and started. @default 300000 (5 min) */
   startTimeoutMs?: number;
   /** Longest time, in ms, a pod may stay in ErrImagePull/ImagePullBackOff before the run fails. @default 120000 (2 min) */
@@ -100,6 +120,7 @@ export interface ResolvedK8sOptions extends Omit<K8sDriverOptions, 'kubeconfig' 
   helperImage: string;
   startTimeoutMs: number;
   pullTimeoutMs: number;
+  securityProfile: 'none' | 'restricted';
   livenessIntervalMs: number;
   nodeLostTimeoutMs: number;
   splitLogStreams: 'auto' | 'never';
@@ -118,7 +139,7 @@ export function resolveKubernetesNamespace(option: string | undefined, kc: KubeC
 }
 
 /** Validates the options (except the KubeConfig) once and applies defaults. */
-export function resolveOptions(options: K8sDriverOptions & { namespace: string }, kubernetesNamespace: string): ResolvedK8sOptions {
+export function resolveOptions(options: K8sDriverOptions & { namespace: string }, kubernetesNamespace: string, env: NodeJS.ProcessEnv = process.env): ResolvedK8sOptions {
   const positive = (field: keyof K8sDriverOptions, fallback: number): number => {
     const value = options[field];
     if (value === undefined) return fallback;
@@ -142,6 +163,9 @@ export function resolveOptions(options: K8sDriverOptions & { namespace: string }
   if (options.imagePullSecrets !== undefined && !Array.isArray(options.imagePullSecrets)) {
     throw new InvalidInputError('options.imagePullSecrets', 'an array of Secret names', options.imagePullSecrets);
   }
+  if (options.defaultResources !== undefined && (typeof options.defaultResources !== 'object' || options.defaultResources === null || Array.isArray(options.defaultResources))) {
+    throw new InvalidInputError('options.defaultResources', 'a resource requirements object { requests?, limits? }', options.defaultResources);
+  }
   return {
     ...options,
     kubernetesNamespace,
@@ -149,7 +173,8 @@ export function resolveOptions(options: K8sDriverOptions & { namespace: string }
     imagePullPolicy: oneOf('imagePullPolicy', ['Always', 'IfNotPresent', 'Never'] as const, 'IfNotPresent'),
     accessMode: oneOf('accessMode', ['ReadWriteOnce', 'ReadWriteMany'] as const, 'ReadWriteOnce'),
     defaultVolumeSizeBytes: positive('defaultVolumeSizeBytes', 2 ** 30),
-    helperImage: options.helperImage ?? 'busybox',
+    helperImage: helperImageOf(options.helperImage, env),
+    securityProfile: oneOf('securityProfile', ['none', 'restricted'] as const, 'none'),
     startTimeoutMs: positive('startTimeoutMs', 300_000),
     pullTimeoutMs: positive('pullTimeoutMs', 120_000),
     livenessIntervalMs: positive('livenessIntervalMs', 90_000),
@@ -157,6 +182,20 @@ export function resolveOptions(options: K8sDriverOptions & { namespace: string }
     splitLogStreams: oneOf('splitLogStreams', ['auto', 'never'] as const, 'auto'),
     ttlSecondsAfterFinished: options.ttlSecondsAfterFinished === undefined ? undefined : positive('ttlSecondsAfterFinished', 0),
   };
+}
+
+/**
+ * The default image of volume helpers: busybox 1.37.0 from Docker Hub, fully qualified and
+ * pinned by its manifest list digest (docker-library/repo-info `repos/busybox/remote/1.37.0.md`),
+ * so every cluster runs the same bytes whatever its default registry or mirror rewriting.
+ */
+export const DEFAULT_HELPER_IMAGE = 'docker.io/library/busybox:1.37.0@sha256:9db7b59979c38555a39def84a31fb98b5296952f9e3afd4f6f11f05b07adfab0';
+
+/** The helper image: the option, else `DRIVETRAIN_K8S_HELPER_IMAGE`, else the pinned default. */
+function helperImageOf(option: unknown, env: NodeJS.ProcessEnv): string {
+  if (option === undefined) return env.DRIVETRAIN_K8S_HELPER_IMAGE || DEFAULT_HELPER_IMAGE;
+  if (typeof option !== 'string' || option.trim() === '') throw new InvalidInputError('options.helperImage', 'an image reference', option);
+  return option;
 }
 
 /** `imagePullSecrets` in the pod's shape. */

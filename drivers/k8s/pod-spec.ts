@@ -1,9 +1,9 @@
-import type { V1Container, V1EnvVar, V1Job, V1Pod, V1PodSpec, V1SecurityContext, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import { InvalidInputError } from '../../src/errors.js';
+import type { V1Container, V1EnvVar, V1Job, V1Pod, V1PodSpec, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { ResolvedTask } from '../../src/validate.js';
 import type { ResourceRole } from '../../src/labels.js';
 import { claimName, objectLabels, TASK_CONTAINER, taskAnnotations, taskObjectName } from './naming.js';
-import { pullSecretRefs, type ResolvedK8sOptions } from './options.js';
+import type { ResolvedK8sOptions } from './options.js';
+import { applyPodTemplate, optional, securityContextsFor, sharedPodSpec } from './pod-shell.js';
 import { resourcesFor } from './quantity.js';
 
 /**
@@ -33,21 +33,6 @@ export const IDLE_COMMAND: readonly string[] = ['sh', '-c', "trap 'exit 0' TERM 
  */
 export function escapeExpansion(value: string): string {
   return value.replaceAll('$', '$$$$');
-}
-
-/** `uid[:gid]` as a pod security context; a user name is rejected: Kubernetes needs numeric IDs. */
-export function securityContextFor(user: string | undefined, privileged: boolean): V1SecurityContext | undefined {
-  const context: V1SecurityContext = {};
-  if (user !== undefined) {
-    const match = /^(\d+)(?::(\d+))?$/.exec(user);
-    if (match === null) {
-      throw new InvalidInputError('task.user', 'a numeric "uid" or "uid:gid" (Kubernetes runs containers by numeric IDs only; look the name up in the image\'s /etc/passwd)', user);
-    }
-    context.runAsUser = Number(match[1]);
-    if (match[2] !== undefined) context.runAsGroup = Number(match[2]);
-  }
-  if (privileged) context.privileged = true;
-  return Object.keys(context).length === 0 ? undefined : context;
 }
 
 /** The task's environment, then the Secret-backed variables (which win on a name clash). */
@@ -86,7 +71,9 @@ export function volumesFor(task: Pick<ResolvedTask, 'mounts' | 'workDir' | 'defa
 /** The Pod of a task or sandbox. */
 export function buildPod(task: Omit<ResolvedTask, 'command'>, purpose: PodPurpose, options: ResolvedK8sOptions): V1Pod {
   const { volumes, mounts } = volumesFor(task, options.namespace);
-  const resources = resourcesFor(task.limits);
+  const limits = resourcesFor(task.limits);
+  const resources = Object.keys(limits).length > 0 ? limits : options.defaultResources;
+  const security = securityContextsFor(task.user, task.privileged ?? false, options);
   const container: V1Container = {
     name: TASK_CONTAINER,
     image: task.image,
@@ -95,8 +82,8 @@ export function buildPod(task: Omit<ResolvedTask, 'command'>, purpose: PodPurpos
     env: envFor(task.env, options),
     workingDir: task.workDir,
     ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),
-    ...(Object.keys(resources).length > 0 ? { resources } : {}),
-    ...optional('securityContext', securityContextFor(task.user, task.privileged ?? false)),
+    ...optional('resources', resources),
+    ...optional('securityContext', security.container),
     // Only a task with stdin gets one: a process reading an attached-but-idle stdin would block forever.
     ...(purpose.stdin ? { stdin: true, stdinOnce: true } : {}),
   };
@@ -104,16 +91,9 @@ export function buildPod(task: Omit<ResolvedTask, 'command'>, purpose: PodPurpos
     restartPolicy: 'Never',
     containers: [container],
     ...(volumes.length > 0 ? { volumes } : {}),
-    terminationGracePeriodSeconds: DEFAULT_GRACE_SECONDS,
-    automountServiceAccountToken: options.serviceAccountName !== undefined,
+    ...sharedPodSpec(options),
+    ...optional('securityContext', security.pod),
     ...optional('activeDeadlineSeconds', purpose.timeoutMs === undefined ? undefined : Math.max(1, Math.ceil(purpose.timeoutMs / 1000))),
-    ...optional('imagePullSecrets', pullSecretRefs(options.imagePullSecrets)),
-    ...optional('serviceAccountName', options.serviceAccountName),
-    ...optional('nodeSelector', options.nodeSelector === undefined ? undefined : { ...options.nodeSelector }),
-    ...optional('tolerations', options.tolerations === undefined ? undefined : [...options.tolerations]),
-    ...optional('affinity', options.affinity),
-    ...optional('priorityClassName', options.priorityClassName),
-    ...optional('runtimeClassName', options.runtimeClassName),
   };
   const pod: V1Pod = {
     apiVersion: 'v1',
@@ -126,22 +106,57 @@ export function buildPod(task: Omit<ResolvedTask, 'command'>, purpose: PodPurpos
     },
     spec,
   };
-  return options.podTemplate === undefined ? pod : withGraceFloor(deepMerge(pod, options.podTemplate) as V1Pod);
+  return applyPodTemplate(pod, options.podTemplate, TASK_CONTAINER);
 }
+
+/** The user of volume helpers under `securityProfile: 'restricted'` (nobody), and the group their volumes are handed to. */
+export const RESTRICTED_HELPER_USER = '65534:65534';
 
 /**
- * The grace period of the driver's pods, in seconds. Deletions use the pod's own grace, so
- * it is never 0: a delete with grace 0 is a force delete (the API object goes at once, the
- * process may run on), see `pods.ts` `deletePod`. Sandboxes and helpers trap TERM and exit at
- * once; a task's process gets this long after SIGTERM, as `docker stop -t 1`.
+ * Requests and limits of a helper's container when `defaultResources` is not set: small,
+ * and present, so namespaces with a cpu/memory ResourceQuota admit it.
  */
-export const DEFAULT_GRACE_SECONDS = 1;
+export const HELPER_RESOURCES: V1ResourceRequirements = { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: '1', memory: '256Mi' } };
 
-/** A `podTemplate` may lengthen the grace period, not make deletions forced (a negative one is the API server's to refuse). */
-function withGraceFloor(pod: V1Pod): V1Pod {
-  if (pod.spec === undefined || pod.spec.terminationGracePeriodSeconds !== 0) return pod;
-  return { ...pod, spec: { ...pod.spec, terminationGracePeriodSeconds: DEFAULT_GRACE_SECONDS } };
+/**
+ * The pod of a volume helper: the idle loop with the claim at `mountPath`, the same
+ * scheduling, identity, security profile and `podTemplate` as tasks (it must land and be
+ * admitted where they do).
+ */
+export function buildHelperPod(name: string, volume: string, mount: { path: string; readOnly: boolean }, options: ResolvedK8sOptions): V1Pod {
+  const security = securityContextsFor(options.securityProfile === 'restricted' ? RESTRICTED_HELPER_USER : undefined, false, options);
+  const pod: V1Pod = {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name,
+      namespace: options.kubernetesNamespace,
+      labels: { ...options.labels, ...objectLabels(options.namespace, 'helper', { volume }) },
+      ...(options.annotations === undefined ? {} : { annotations: { ...options.annotations } }),
+    },
+    spec: {
+      restartPolicy: 'Never',
+      containers: [
+        {
+          name: HELPER_CONTAINER,
+          image: options.helperImage,
+          imagePullPolicy: options.imagePullPolicy,
+          command: IDLE_COMMAND.map(escapeExpansion),
+          volumeMounts: [{ name: 'data', mountPath: mount.path, readOnly: mount.readOnly }],
+          resources: options.defaultResources ?? HELPER_RESOURCES,
+          ...optional('securityContext', security.container),
+        },
+      ],
+      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claimName(options.namespace, volume), readOnly: mount.readOnly } }],
+      ...sharedPodSpec(options),
+      ...optional('securityContext', security.pod),
+    },
+  };
+  return applyPodTemplate(pod, options.podTemplate, HELPER_CONTAINER);
 }
+
+/** The name of a volume helper's container. */
+export const HELPER_CONTAINER = 'helper';
 
 /** The batch/v1 Job around a task pod: no retries, optional TTL. */
 export function buildJob(pod: V1Pod, options: Pick<ResolvedK8sOptions, 'ttlSecondsAfterFinished'>): V1Job {
@@ -157,20 +172,4 @@ export function buildJob(pod: V1Pod, options: Pick<ResolvedK8sOptions, 'ttlSecon
       template: { metadata: { labels: metadata.labels, annotations: metadata.annotations }, spec: pod.spec },
     },
   };
-}
-
-/** `override` merged into `base`: plain objects recursively, everything else (arrays included) replaced. */
-export function deepMerge(base: unknown, override: unknown): unknown {
-  if (!isPlainObject(base) || !isPlainObject(override)) return override === undefined ? base : override;
-  const merged: Record<string, unknown> = { ...base };
-  for (const [key, value] of Object.entries(override)) merged[key] = deepMerge(base[key], value);
-  return merged;
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function optional<K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> {
-  return value === undefined ? {} : ({ [key]: value } as Record<K, V>);
 }

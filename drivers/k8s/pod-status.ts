@@ -1,6 +1,7 @@
 import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import type { ContainerStatus } from '../../src/types.js';
 import { TASK_CONTAINER } from './naming.js';
+import { isPermanentPullFailure } from './pull-errors.js';
 
 /**
  * Pure mapping of pod objects to drivetrain statuses. Exit codes come only from the
@@ -10,8 +11,12 @@ import { TASK_CONTAINER } from './naming.js';
 /** The status of a task whose pod is gone (deleted by someone, or by cleanup). */
 export const DELETED: ContainerStatus = Object.freeze({ done: true, exitCode: null, reason: 'Deleted', message: 'the pod was deleted' });
 
-/** Waiting reasons after which the container can never start, whatever the wait. */
-export const FATAL_WAITING_REASONS: ReadonlySet<string> = new Set(['InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'CreateContainerError', 'RunContainerError']);
+/**
+ * Waiting reasons after which the container can never start, whatever the wait.
+ * `CreateContainerError` is not one: kubelets retry it with back-off (a runtime that could not
+ * create the container now may later), so it is waited out until the start timeout.
+ */
+export const FATAL_WAITING_REASONS: ReadonlySet<string> = new Set(['InvalidImageName', 'ErrImageNeverPull', 'CreateContainerConfigError', 'RunContainerError']);
 /** Waiting reasons of a pull that may still succeed (bounded by the pull timeout). */
 export const PULL_WAITING_REASONS: ReadonlySet<string> = new Set(['ErrImagePull', 'ImagePullBackOff']);
 const IMAGE_REASONS: ReadonlySet<string> = new Set(['InvalidImageName', 'ErrImageNeverPull', ...PULL_WAITING_REASONS]);
@@ -114,9 +119,21 @@ export function failedToStart(pod: V1Pod): boolean {
   return reason !== undefined && START_FAILURE_REASONS.has(reason);
 }
 
+/**
+ * True when the kubelet refused the pod before running anything (its admission: `OutOfcpu`,
+ * `OutOfmemory`, `NodeAffinity`, `UnexpectedAdmissionError`, …): phase Failed with a reason and
+ * no container that ever ran (pkg/kubelet/kubelet.go `rejectPod`). A pod that only ran out of
+ * its own deadline before starting is not refused: it timed out (`DeadlineExceeded`).
+ */
+export function rejectedAtAdmission(pod: V1Pod): boolean {
+  if (pod.status?.phase !== 'Failed' || pod.status.reason === undefined || pod.status.reason === 'DeadlineExceeded') return false;
+  const state = taskContainerStatus(pod)?.state;
+  return state?.running === undefined && state?.terminated === undefined;
+}
+
 /** True once the task's process has started (or already ended). */
 export function hasStarted(pod: V1Pod): boolean {
-  if (failedToStart(pod)) return false;
+  if (failedToStart(pod) || rejectedAtAdmission(pod)) return false;
   const state = taskContainerStatus(pod)?.state;
   return state?.running !== undefined || state?.terminated !== undefined || pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed';
 }
@@ -130,19 +147,32 @@ export interface StartProblem {
 
 /**
  * Whether a pod that has not started should be given up on, given how long it has been
- * waiting (`elapsedMs`) and how long its image pull has been failing (`pullFailingMs`).
+ * waiting (`elapsedMs`), how long its image pull has been failing (`pullFailingMs`) and the
+ * last pull error seen (`pullError`: the `ErrImagePull` message, which `ImagePullBackOff`
+ * does not repeat). A pull the registry refused for good fails at once.
  */
-export function startProblem(pod: V1Pod, elapsedMs: number, pullFailingMs: number | undefined, limits: { startTimeoutMs: number; pullTimeoutMs: number }): StartProblem | undefined {
+export function startProblem(
+  pod: V1Pod,
+  elapsedMs: number,
+  pullFailingMs: number | undefined,
+  limits: { startTimeoutMs: number; pullTimeoutMs: number },
+  pullError?: string,
+): StartProblem | undefined {
   if (failedToStart(pod)) {
     const terminated = taskContainerStatus(pod)?.state?.terminated;
     return { kind: 'start', reason: terminated?.reason ?? 'StartError', message: terminated?.message ?? 'the runtime could not start the process' };
   }
+  if (rejectedAtAdmission(pod)) return { kind: 'start', reason: pod.status?.reason ?? 'Rejected', message: pod.status?.message ?? 'the kubelet refused the pod' };
   if (hasStarted(pod)) return undefined;
   const waiting = taskContainerStatus(pod)?.state?.waiting;
   const reason = waiting?.reason;
   const message = waiting?.message ?? reason ?? '';
   if (reason !== undefined && FATAL_WAITING_REASONS.has(reason)) {
     return { kind: IMAGE_REASONS.has(reason) ? 'image' : 'start', reason, message };
+  }
+  if (reason !== undefined && PULL_WAITING_REASONS.has(reason)) {
+    const cause = reason === 'ErrImagePull' ? message : pullError;
+    if (isPermanentPullFailure(cause)) return { kind: 'image', reason, message: cause ?? message };
   }
   if (reason !== undefined && PULL_WAITING_REASONS.has(reason) && pullFailingMs !== undefined && pullFailingMs >= limits.pullTimeoutMs) {
     return { kind: 'image', reason, message: `${message} (still failing after ${limits.pullTimeoutMs} ms)` };

@@ -35,6 +35,9 @@ export async function waitForStart(ctx: K8sContext, target: StartTarget, signal?
   let pullFailingSince: number | undefined;
   let lastPod: V1Pod | undefined;
   let lastReported = '';
+  // The last ErrImagePull message: ImagePullBackOff does not repeat it.
+  let pullError: string | undefined;
+  let pullErrorFromEvents = false;
   const report = (pod: V1Pod): void => {
     const waiting = waitingReason(pod);
     const key = waiting === undefined ? '' : `${waiting.reason}\n${waiting.message ?? ''}`;
@@ -42,7 +45,7 @@ export async function waitForStart(ctx: K8sContext, target: StartTarget, signal?
     lastReported = key;
     publishStartWaiting({ driver: 'k8s', taskId: target.taskId, ...waiting });
   };
-  type Outcome = { pod: V1Pod } | { problem: StartProblem } | { recheck: true };
+  type Outcome = { pod: V1Pod } | { problem: StartProblem } | { recheck: true } | { readEvents: true };
   const decide = (pod: V1Pod | undefined): Outcome | undefined => {
     if (pod === undefined) throw new ContainerStartError('Deleted', `pod "${name}" was deleted before its container started`);
     lastPod = pod;
@@ -51,7 +54,11 @@ export async function waitForStart(ctx: K8sContext, target: StartTarget, signal?
     const now = Date.now();
     const failingBefore = pullFailingSince;
     pullFailingSince = isPullFailing(pod) ? (pullFailingSince ?? now) : undefined;
-    const problem = startProblem(pod, now - startedAt, pullFailingSince === undefined ? undefined : now - pullFailingSince, { startTimeoutMs, pullTimeoutMs });
+    const waiting = taskContainerStatus(pod)?.state?.waiting;
+    if (waiting?.reason === 'ErrImagePull' && waiting.message !== undefined) pullError = waiting.message;
+    const problem = startProblem(pod, now - startedAt, pullFailingSince === undefined ? undefined : now - pullFailingSince, { startTimeoutMs, pullTimeoutMs }, pullError);
+    // A back-off whose pull error this wait never saw: the kubelet's Failed event has it.
+    if (problem === undefined && waiting?.reason === 'ImagePullBackOff' && pullError === undefined && !pullErrorFromEvents) return { readEvents: true };
     if (problem !== undefined) return { problem };
     // A pull just started failing: re-arm the timer for the (shorter) pull timeout.
     return failingBefore === undefined && pullFailingSince !== undefined ? { recheck: true } : undefined;
@@ -71,6 +78,11 @@ export async function waitForStart(ctx: K8sContext, target: StartTarget, signal?
       continue;
     }
     if ('recheck' in outcome) continue;
+    if ('readEvents' in outcome) {
+      pullErrorFromEvents = true;
+      pullError = (await recentEvents(ctx, name)).reverse().find((event) => event.startsWith('Failed: Failed to pull image'));
+      continue;
+    }
     if ('pod' in outcome) return outcome.pod;
     const problem = outcome.problem;
     const events = await recentEvents(ctx, name);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { abortReason, anySignal } from '../../src/abort.js';
 import { PassThrough, type Readable } from 'node:stream';
-import type { V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
+import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { ConflictError, EngineError, InvalidInputError, NotFoundError } from '../../src/errors.js';
 import { LABELS } from '../../src/labels.js';
 import { toLabelValue } from '../../src/names.js';
@@ -10,7 +10,7 @@ import { validateVolumeName } from '../../src/validate.js';
 import { isAlreadyExists, isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
 import { claimName, helperPodName, objectLabels } from './naming.js';
-import { DEFAULT_GRACE_SECONDS, escapeExpansion, IDLE_COMMAND } from './pod-spec.js';
+import { buildHelperPod, HELPER_CONTAINER } from './pod-spec.js';
 import { waitForStart } from './start-wait.js';
 import { bytesToQuantity, quantityToBytes } from './quantity.js';
 import { execInPod } from './remote.js';
@@ -99,19 +99,7 @@ export function volumeNameOf(ref: VolumeRef): string {
 async function withHelper<T>(ctx: K8sContext, volume: string, readOnly: boolean, signal: AbortSignal | undefined, work: (pod: string) => Promise<T>): Promise<T> {
   await ensureVolume(ctx, volume, undefined, signal);
   const name = helperPodName(ctx.options.namespace, randomBytes(4).toString('hex'));
-  const pod: V1Pod = {
-    apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: ctx.ns, labels: { ...ctx.options.labels, ...objectLabels(ctx.options.namespace, 'helper', { volume }) } },
-    spec: {
-      restartPolicy: 'Never',
-      terminationGracePeriodSeconds: DEFAULT_GRACE_SECONDS,
-      automountServiceAccountToken: false,
-      containers: [{ name: 'helper', image: ctx.options.helperImage, imagePullPolicy: ctx.options.imagePullPolicy, command: IDLE_COMMAND.map(escapeExpansion), volumeMounts: [{ name: 'data', mountPath: DATA, readOnly }] }],
-      volumes: [{ name: 'data', persistentVolumeClaim: { claimName: claimName(ctx.options.namespace, volume), readOnly } }],
-      ...(ctx.options.imagePullSecrets === undefined ? {} : { imagePullSecrets: ctx.options.imagePullSecrets.map((n) => ({ name: n })) }),
-    },
-  };
+  const pod = buildHelperPod(name, volume, { path: DATA, readOnly }, ctx.options);
   try {
     await ctx.call(`create helper pod "${name}"`, () => ctx.core.createNamespacedPod({ namespace: ctx.ns, body: pod }), signal);
     await waitForStart(ctx, { pod: name, image: ctx.options.helperImage }, signal);
@@ -147,7 +135,7 @@ export async function copyToVolume(ctx: K8sContext, ref: VolumeRef, archive: Rea
     await withHelper(ctx, volume, false, anySignal([signal, refusal.signal]), async (pod) => {
       const stderr = new CollectText();
       const command = ['sh', '-c', EXTRACT_SCRIPT, `${DATA}/.drivetrain-incoming-${id}`, `.drivetrain-complete-${id}`];
-      const status = await execInPod(ctx, { namespace: ctx.ns, pod, container: 'helper' }, command, { stdin: confinedTar.stream, stderr, signal: anySignal([signal, refusal.signal]) });
+      const status = await execInPod(ctx, { namespace: ctx.ns, pod, container: HELPER_CONTAINER }, command, { stdin: confinedTar.stream, stderr, signal: anySignal([signal, refusal.signal]) });
       if (status.exitCode !== 0) throw new EngineError(`extracting into volume "${volume}" failed (${status.reason ?? `exit ${status.exitCode}`}): ${stderr.text().trim()}`, undefined);
     });
   } catch (error) {
@@ -188,7 +176,7 @@ export async function readFromVolume(ctx: K8sContext, ref: VolumeRef, paths: rea
     failed = reject;
   });
   void withHelper(ctx, volume, true, signal, async (pod) => {
-    const target = { namespace: ctx.ns, pod, container: 'helper' };
+    const target = { namespace: ctx.ns, pod, container: HELPER_CONTAINER };
     if (relative.length > 0) {
       // Checked first, so a missing path rejects the call instead of truncating the stream.
       const missing = new CollectText();

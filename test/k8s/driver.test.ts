@@ -9,6 +9,7 @@ import { CollectingWritable, readLogs } from '../../src/logs.js';
 import type { Driver } from '../../src/types.js';
 import { createK8sDriver, doctor, type K8sDriver, type K8sDriverOptions } from '../../drivers/k8s/index.js';
 import { claimName, taskObjectName } from '../../drivers/k8s/naming.js';
+import { dockerConfigJson, REGISTRY_BUSYBOX } from '../infra/registry.js';
 
 const kubeconfig = inject('kubeconfig');
 const drivers: Driver[] = [];
@@ -169,6 +170,66 @@ describe('k8s driver against the cluster', () => {
     expect(error).toBeInstanceOf(StartTimeoutError);
     expect(Date.now() - started).toBeLessThan(15_000);
     await expect(driver.getContainer(id)).rejects.toBeInstanceOf(ContainerNotFoundError);
+  }, TIMEOUT);
+
+  it('works with a WaitForFirstConsumer class: the helper is the first consumer, then tasks one after another', async () => {
+    const driver = newDriver({ storageClassName: 'wait-for-first-consumer' });
+    await driver.createVolume('late');
+    const claim = await core.readNamespacedPersistentVolumeClaim({ name: claimName(driver.namespace, 'late'), namespace: k8sNamespace });
+    // Nothing waits for the claim to bind: no pod has used it yet.
+    expect(claim.status?.phase).toBe('Pending');
+    const archive = pack();
+    archive.entry({ name: 'seed.txt' }, 'seed\n');
+    archive.finalize();
+    await driver.copyToVolume('late', Readable.from(archive as unknown as AsyncIterable<Buffer>));
+    const first = await driver.runContainer(task('wffc-1', ['sh', '-c', 'cat /v/seed.txt; echo one >> /v/log'], { mounts: [{ volume: 'late', path: '/v' }] }));
+    expect(await first.wait()).toMatchObject({ exitCode: 0 });
+    const second = await driver.runContainer(task('wffc-2', ['sh', '-c', 'echo two >> /v/log; cat /v/log'], { mounts: [{ volume: 'late', path: '/v' }] }));
+    expect(await second.wait()).toMatchObject({ exitCode: 0 });
+    expect((await readLogs(first)).stdout).toBe('seed\n');
+    expect((await readLogs(second)).stdout).toBe('one\ntwo\n');
+    const entries = await readTar(await driver.readFilesFromVolume('late', ['log']));
+    expect(entries.get('log')?.toString()).toBe('one\ntwo\n');
+  }, TIMEOUT);
+
+  it('fails at once when the kubelet refuses the pod (admission), and waits out an unschedulable one to its start timeout', async () => {
+    // Bound to the node by its creator, bypassing the scheduler: the kubelet's admission judges it.
+    const bound = { spec: { nodeName: 'local-node' } } as unknown as K8sDriverOptions['podTemplate'];
+    const selector = newDriver({ podTemplate: { spec: { nodeName: 'local-node', nodeSelector: { 'drivetrain.test/pool': 'none' } } } as unknown as K8sDriverOptions['podTemplate'] });
+    const started = Date.now();
+    const affinity = await selector.runContainer(task('rejected', ['true'])).catch((e: unknown) => e);
+    expect(affinity).toBeInstanceOf(ContainerStartError);
+    expect(affinity).toMatchObject({ reason: 'NodeAffinity', message: expect.stringContaining("Pod was rejected: Predicate NodeAffinity failed") });
+    const cpu = await newDriver({ podTemplate: bound }).runContainer(task('too-big', ['true'], { limits: { cpuShares: 262_144 } })).catch((e: unknown) => e);
+    expect(cpu).toMatchObject({ name: 'ContainerStartError', reason: 'OutOfcpu', message: expect.stringContaining("Node didn't have enough resource: cpu") });
+    // At once: nowhere near the default start timeout (5 min).
+    expect(Date.now() - started).toBeLessThan(60_000);
+    await expect(selector.getContainer('rejected')).rejects.toBeInstanceOf(ContainerNotFoundError);
+    // Through the scheduler the same pod never binds: it waits, Unschedulable, until the start timeout.
+    const waited = await newDriver({ startTimeoutMs: 3000 }).runContainer(task('unschedulable', ['true'], { limits: { cpuShares: 262_144 } })).catch((e: unknown) => e);
+    expect(waited).toBeInstanceOf(StartTimeoutError);
+    expect((waited as Error).message).toMatch(/Insufficient cpu/);
+  }, TIMEOUT);
+
+  it('tells pull errors the registry gives for good from ones worth waiting out', async () => {
+    const secret = `regcred-${randomBytes(3).toString('hex')}`;
+    await core.createNamespacedSecret({ namespace: k8sNamespace, body: { metadata: { name: secret }, type: 'kubernetes.io/dockerconfigjson', data: { '.dockerconfigjson': Buffer.from(dockerConfigJson()).toString('base64') } } });
+    const driver = newDriver({ imagePullPolicy: 'Always', imagePullSecrets: [secret] });
+    // A missing tag in a registry that answers: ImagePullError long before the 2 min pull budget.
+    const missing = await driver.runContainer(task('missing-tag', ['true'], { image: `${REGISTRY_BUSYBOX.replace(':latest', '')}:no-such-tag` }), { signal: AbortSignal.timeout(60_000) }).catch((e: unknown) => e);
+    expect(missing).toBeInstanceOf(ImagePullError);
+    expect((missing as Error).message).toMatch(/manifest unknown/);
+    expect((missing as Error).message).not.toMatch(/still failing after/);
+    // No credentials for a registry that wants them: the same.
+    const unauthorised = await newDriver({ imagePullPolicy: 'Always' }).runContainer(task('no-credentials', ['true'], { image: REGISTRY_BUSYBOX }), { signal: AbortSignal.timeout(60_000) }).catch((e: unknown) => e);
+    expect(unauthorised).toBeInstanceOf(ImagePullError);
+    expect((unauthorised as Error).message).toMatch(/no basic auth credentials|unauthorized|authentication required/);
+    // Nobody listening: worth retrying, so the pull budget is spent first.
+    const refused = await newDriver({ pullTimeoutMs: 3000 }).runContainer(task('refused', ['true'], { image: '127.0.0.1:1/busybox:latest' })).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ImagePullError);
+    expect((refused as Error).message).toMatch(/connection refused/);
+    expect((refused as Error).message).toMatch(/still failing after 3000 ms/);
+    await core.deleteNamespacedSecret({ name: secret, namespace: k8sNamespace });
   }, TIMEOUT);
 
   it('sizes claims with exact quantities', async () => {

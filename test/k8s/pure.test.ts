@@ -3,9 +3,10 @@ import type { V1Pod } from '@kubernetes/client-node';
 import { InvalidInputError } from '../../src/errors.js';
 import { validateTask } from '../../src/validate.js';
 import { claimName, taskObjectName } from '../../drivers/k8s/naming.js';
-import { buildJob, buildPod, deepMerge, securityContextFor } from '../../drivers/k8s/pod-spec.js';
+import { buildHelperPod, buildJob, buildPod } from '../../drivers/k8s/pod-spec.js';
+import { deepMerge, securityContextsFor } from '../../drivers/k8s/pod-shell.js';
 import { bytesToQuantity, cpuSharesToMillicores, quantityToBytes, resourcesFor } from '../../drivers/k8s/quantity.js';
-import { resolveOptions } from '../../drivers/k8s/options.js';
+import { DEFAULT_HELPER_IMAGE, resolveOptions } from '../../drivers/k8s/options.js';
 import { startProblem, toContainerStatus } from '../../drivers/k8s/pod-status.js';
 import { execStatus } from '../../drivers/k8s/remote.js';
 import { sandboxExecArgv } from '../../drivers/k8s/sandbox.js';
@@ -98,11 +99,45 @@ describe('pod spec', () => {
     const withInput = buildPod(task, { role: 'task', command: ['cat'], stdin: true }, options);
     expect(withInput.spec?.containers[0]).toMatchObject({ stdin: true, stdinOnce: true });
   });
-  it('maps numeric users and rejects names', () => {
-    expect(securityContextFor('1000:2000', false)).toEqual({ runAsUser: 1000, runAsGroup: 2000 });
-    expect(securityContextFor('65534', true)).toEqual({ runAsUser: 65534, privileged: true });
-    expect(() => securityContextFor('nobody', false)).toThrow(InvalidInputError);
-    expect(() => securityContextFor('nobody', false)).toThrow(/task\.user.*numeric/);
+  it('maps numeric users (fsGroup from the group, else the user) and rejects names', () => {
+    const none = { securityProfile: 'none' } as const;
+    expect(securityContextsFor('1000:2000', false, none)).toEqual({ container: { runAsUser: 1000, runAsGroup: 2000 }, pod: { fsGroup: 2000 } });
+    expect(securityContextsFor('65534', true, none)).toEqual({ container: { runAsUser: 65534, privileged: true }, pod: { fsGroup: 65534 } });
+    expect(securityContextsFor(undefined, false, none)).toEqual({});
+    expect(() => securityContextsFor('nobody', false, none)).toThrow(InvalidInputError);
+    expect(() => securityContextsFor('nobody', false, none)).toThrow(/task\.user.*numeric/);
+  });
+  it('securityProfile restricted: what Pod Security "restricted" asks of every pod, and no privileged task', () => {
+    const restricted = resolveOptions({ namespace: 'ns1', securityProfile: 'restricted' }, 'default');
+    const p = buildPod(validateTask({ id: 'r', image: 'busybox', command: ['true'], user: '1000' }), { role: 'task', command: ['true'], stdin: false }, restricted);
+    expect(p.spec?.securityContext).toEqual({ fsGroup: 1000, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(p.spec?.containers[0]?.securityContext).toEqual({ runAsUser: 1000, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, runAsNonRoot: true });
+    const helper = buildHelperPod('h', 'v', { path: '/data', readOnly: false }, restricted);
+    expect(helper.spec?.securityContext).toEqual({ fsGroup: 65534, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } });
+    expect(helper.spec?.containers[0]?.securityContext).toMatchObject({ runAsUser: 65534, runAsGroup: 65534, allowPrivilegeEscalation: false });
+    expect(() => buildPod(validateTask({ id: 'p', image: 'busybox', command: ['true'], privileged: true }), { role: 'task', command: ['true'], stdin: false }, restricted)).toThrow(/task\.privileged/);
+  });
+  it('gives helpers the tasks\' scheduling, identity and podTemplate, and resources a quota admits', () => {
+    const shaped = resolveOptions(
+      {
+        namespace: 'ns1',
+        nodeSelector: { pool: 'ci' },
+        tolerations: [{ key: 'dedicated', operator: 'Exists' }],
+        imagePullSecrets: ['reg'],
+        serviceAccountName: 'builder',
+        podTemplate: { spec: { priorityClassName: 'batch', containers: [{ name: 'task', image: 'ignored-for-helpers', env: [{ name: 'HTTP_PROXY', value: 'p' }] }, { name: 'sidecar', image: 'side' }] } as never },
+        helperImage: 'registry.local/busybox:1',
+      },
+      'default',
+    );
+    const helper = buildHelperPod('h', 'v', { path: '/data', readOnly: true }, shaped);
+    expect(helper.spec).toMatchObject({ nodeSelector: { pool: 'ci' }, tolerations: [{ key: 'dedicated', operator: 'Exists' }], imagePullSecrets: [{ name: 'reg' }], serviceAccountName: 'builder', priorityClassName: 'batch' });
+    expect(helper.spec?.containers.map((c) => [c.name, c.image])).toEqual([['helper', 'registry.local/busybox:1'], ['sidecar', 'side']]);
+    expect(helper.spec?.containers[0]).toMatchObject({ env: [{ name: 'HTTP_PROXY', value: 'p' }], resources: { requests: { cpu: '50m', memory: '32Mi' }, limits: { cpu: '1', memory: '256Mi' } } });
+    const p = buildPod(task, { role: 'task', command: ['true'], stdin: false }, shaped);
+    // Merged by name, not replaced: the task's own fields stay, the template's are added.
+    expect(p.spec?.containers.map((c) => [c.name, c.image])).toEqual([['task', 'ignored-for-helpers'], ['sidecar', 'side']]);
+    expect(p.spec?.containers[0]).toMatchObject({ command: ['true'], env: [{ name: 'HTTP_PROXY', value: 'p' }] });
   });
   it('applies secret env, pod shaping options and the podTemplate last', () => {
     const shaped = resolveOptions({ namespace: 'ns1', secretEnv: { TOKEN: { secret: 's', key: 'k' } }, nodeSelector: { disk: 'ssd' }, imagePullSecrets: ['reg'], podTemplate: { spec: { priorityClassName: 'high', containers: [] } as never, metadata: { labels: { extra: 'y' } } } }, 'default');
@@ -125,9 +160,18 @@ describe('pod spec', () => {
     expect(job.metadata?.name).toBe(pod.metadata?.name);
     expect(job.spec?.template.metadata?.annotations?.['drivetrain.dev/task-id']).toBe('T_1');
   });
+  it('defaults the helper image to a fully qualified image pinned by digest; the env or the option replace it', () => {
+    expect(resolveOptions({ namespace: 'n' }, 'default', {}).helperImage).toBe(DEFAULT_HELPER_IMAGE);
+    expect(DEFAULT_HELPER_IMAGE).toMatch(/^docker\.io\/library\/busybox:[0-9.]+@sha256:[0-9a-f]{64}$/);
+    expect(resolveOptions({ namespace: 'n' }, 'default', { DRIVETRAIN_K8S_HELPER_IMAGE: 'mirror.local/busybox:1' }).helperImage).toBe('mirror.local/busybox:1');
+    expect(resolveOptions({ namespace: 'n', helperImage: 'own/busybox:2' }, 'default', { DRIVETRAIN_K8S_HELPER_IMAGE: 'x' }).helperImage).toBe('own/busybox:2');
+    expect(() => resolveOptions({ namespace: 'n', helperImage: ' ' }, 'default', {})).toThrow(/options\.helperImage/);
+  });
   it('rejects bad options naming the field', () => {
     expect(() => resolveOptions({ namespace: 'n', mode: 'deployment' as never }, 'default')).toThrow(/options\.mode/);
     expect(() => resolveOptions({ namespace: 'n', startTimeoutMs: -1 }, 'default')).toThrow(/options\.startTimeoutMs/);
+    expect(() => resolveOptions({ namespace: 'n', securityProfile: 'baseline' as never }, 'default')).toThrow(/options\.securityProfile/);
+    expect(() => resolveOptions({ namespace: 'n', splitLogStreams: 'yes' as never }, 'default')).toThrow(/options\.splitLogStreams/);
   });
 });
 

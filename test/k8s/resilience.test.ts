@@ -1,4 +1,6 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { PassThrough } from 'node:stream';
+import { START_WAITING_CHANNEL, type StartWaitingEvent } from '../../src/diagnostics.js';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { testNamespace } from '../setup/test-run.js';
 import { rmSync } from 'node:fs';
@@ -184,6 +186,22 @@ describe('k8s driver under faults', () => {
     expect(await following).toEqual({ streams: 'combined' });
     expect(stdout.text()).toBe(Array.from({ length: 30 }, (_, i) => `line ${i}\n`).join(''));
     expect(stderr.text()).toBe('');
+  }, TIMEOUT);
+
+  it('waits out a CreateContainerError (kubelets retry it) and says so on drivetrain:start:waiting', async () => {
+    const driver = newDriver();
+    const heard: StartWaitingEvent[] = [];
+    const listen = (message: unknown): void => void heard.push(message as StartWaitingEvent);
+    subscribe(START_WAITING_CHANNEL, listen);
+    try {
+      cluster.faults.failContainerCreates(1);
+      const container = await driver.runContainer({ id: 'create-retried', image: 'busybox', command: ['sh', '-c', 'echo created'] }, { signal: AbortSignal.timeout(60_000) });
+      expect(await container.wait()).toMatchObject({ done: true, exitCode: 0 });
+      expect((await readLogs(container)).stdout).toBe('created\n');
+      expect(heard).toContainEqual(expect.objectContaining({ driver: 'k8s', taskId: 'create-retried', reason: 'CreateContainerError', message: expect.stringContaining('failed to reserve container name') }));
+    } finally {
+      unsubscribe(START_WAITING_CHANNEL, listen);
+    }
   }, TIMEOUT);
 });
 

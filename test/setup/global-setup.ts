@@ -32,6 +32,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('clusterControlUrl', '');
     return async () => {};
   }
+  // The k8s driver's default helper image is pinned upstream and nothing here reaches it:
+  // helpers run the local busybox (workers and the processes they start inherit this).
+  process.env.DRIVETRAIN_K8S_HELPER_IMAGE ??= 'busybox';
   const cluster = await startLocalCluster(sharedProfile(process.env));
   const control = await startControlServer(cluster);
   project.provide('kubeconfig', cluster.kubeconfigPath);
