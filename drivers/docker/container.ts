@@ -1,6 +1,6 @@
 import { ContainerNotFoundError } from '../../src/errors.js';
 import type { Container, ContainerStatus, LogOptions, LogResult, OperationOptions } from '../../src/types.js';
-import { engineCall, type DockerContext } from './context.js';
+import { quickEngineCall, type DockerContext } from './context.js';
 import { sawOomEvent } from './events.js';
 import { deliverLogs } from './logs.js';
 import { removeContainer } from './removal.js';
@@ -28,7 +28,7 @@ export class DockerContainer implements Container {
   private async inspectStatus(options: OperationOptions): Promise<ContainerStatus> {
     this.ctx.assertOpen();
     try {
-      const info = await engineCall(this.ctx, this.subject, () => this.ctx.docker().getContainer(this.engineId).inspect({ abortSignal: options.signal }), { signal: options.signal, idempotent: true });
+      const info = await quickEngineCall(this.ctx, this.subject, (signal) => this.ctx.docker().getContainer(this.engineId).inspect({ abortSignal: signal }), { signal: options.signal });
       const status = statusFromInspect(info, this.ctx.deadlines.hasFired(this.engineId));
       if (status.exitCode === 137 && status.reason === 'Error' && (info.HostConfig.Memory ?? 0) > 0) {
         // A SIGKILL under a memory limit: the OOM flag may lag behind the exit.

@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import { withRetry, type RetryPolicy } from '../../src/retry.js';
-import { abortReason, raceAbort } from '../../src/abort.js';
+import { abortReason, anySignal, raceAbort } from '../../src/abort.js';
 import type { DriverEvents } from '../../src/kit/events.js';
 import type { DriverLifecycle } from '../../src/kit/lifecycle.js';
 import { isTransient, normaliseError, retryReason, type EngineSubject } from './engine-errors.js';
@@ -82,4 +82,32 @@ function describeSubject(subject: EngineSubject): string {
     default:
       return subject.what;
   }
+}
+
+/**
+ * {@link engineCall} of a call a live engine answers at once (an inspect). An answer that
+ * does not come within `livenessIntervalMs` means a half-open connection (a pooled
+ * keep-alive socket whose packets vanish): the request is dropped, which drops its socket,
+ * and retried on a fresh connection like any lost connection; once the retries are spent
+ * the caller gets `EngineUnavailableError`.
+ */
+export function quickEngineCall<T>(ctx: DockerContext, subject: EngineSubject, operation: (signal: AbortSignal) => Promise<T>, options: CallOptions = {}): Promise<T> {
+  const boundMs = ctx.options.livenessIntervalMs;
+  return engineCall(
+    ctx,
+    subject,
+    async () => {
+      const bound = new AbortController();
+      const timer = setTimeout(() => bound.abort(), boundMs);
+      try {
+        return await operation(anySignal([options.signal, bound.signal]));
+      } catch (error) {
+        if (!bound.signal.aborted || options.signal?.aborted === true) throw error;
+        throw Object.assign(new Error(`no answer within ${boundMs} ms (livenessIntervalMs): a half-open connection`), { code: 'ETIMEDOUT', cause: error });
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    { ...options, idempotent: true },
+  );
 }

@@ -1,12 +1,16 @@
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ContainerNotFoundError, EngineError } from '../../src/errors.js';
+import { ContainerNotFoundError, EngineError, EngineUnavailableError } from '../../src/errors.js';
 import type { LogOptions } from '../../src/types.js';
-import { engineCall, type DockerContext } from './context.js';
+import { engineCall, quickEngineCall, type DockerContext } from './context.js';
 import { drained } from '../../src/kit/write.js';
 import type { EngineSubject } from './engine-errors.js';
 import { LineRepair } from './line-repair.js';
 import { logRecords, type LogRecord } from './log-records.js';
+import { watchSilence } from './silence.js';
+
+/** Reads in a row that may go silent (half-open connections) before the engine is given up. */
+const MAX_SILENT_READS = 3;
 
 /**
  * Writes a container's output to `stdout` and `stderr`, byte for byte, the last byte
@@ -21,14 +25,40 @@ import { logRecords, type LogRecord } from './log-records.js';
  * messages written last (moby/moby#43860), while a read of a stopped container's log is
  * complete — the engine drains the log copier and closes the log before it marks the
  * container stopped (daemon/monitor.go, handleContainerExit → Container.Reset).
+ *
+ * A read that brings nothing for `livenessIntervalMs` is checked: a follow of a running
+ * container may be quiet; a follow of a stopped one, or a plain read, that is silent sits
+ * on a half-open connection. It is dropped and read again on a fresh connection, the
+ * messages already delivered skipped, so the output arrives whole; after
+ * {@link MAX_SILENT_READS} silent reads in a row the call rejects with
+ * `EngineUnavailableError`.
  */
 export async function deliverLogs(ctx: DockerContext, engineId: string, subject: EngineSubject, options: LogOptions): Promise<void> {
   const delivery = new Delivery(options.stdout, options.stderr);
   let follow = options.follow === true && (await isRunning(ctx, engineId, subject, options.signal));
-  const read = async (): Promise<void> => {
+  const readOnce = async (): Promise<void> => {
     delivery.startRead();
     const source = await openLogStream(ctx, engineId, subject, follow, options.signal);
-    await pipeline(source, logRecords((record) => delivery.accept(record)), options.signal === undefined ? {} : { signal: options.signal });
+    const silence = watchSilence(source, ctx.options.livenessIntervalMs, subject.kind === 'container' ? `the log of task "${subject.taskId}"` : 'a container log', async (signal) =>
+      follow && (await isRunning(ctx, engineId, subject, signal)) ? 'quiet' : 'lost',
+    );
+    try {
+      await pipeline(source, logRecords((record) => delivery.accept(record)), options.signal === undefined ? {} : { signal: options.signal });
+    } catch (error) {
+      throw silence.tripped ?? error;
+    } finally {
+      silence.stop();
+    }
+  };
+  const read = async (): Promise<void> => {
+    for (let silent = 1; ; silent++) {
+      try {
+        return await readOnce();
+      } catch (error) {
+        if (!(error instanceof EngineUnavailableError) || silent >= MAX_SILENT_READS || options.signal?.aborted === true) throw error;
+        follow = follow && (await isRunning(ctx, engineId, subject, options.signal));
+      }
+    }
   };
   await read();
   while (follow) {
@@ -97,7 +127,7 @@ class Delivery {
 }
 
 async function isRunning(ctx: DockerContext, engineId: string, subject: EngineSubject, signal: AbortSignal | undefined): Promise<boolean> {
-  const info = await engineCall(ctx, subject, () => ctx.docker().getContainer(engineId).inspect({ abortSignal: signal }), { signal, idempotent: true });
+  const info = await quickEngineCall(ctx, subject, (bounded) => ctx.docker().getContainer(engineId).inspect({ abortSignal: bounded }), { signal });
   return info.State.Running === true;
 }
 

@@ -57,6 +57,17 @@ export interface DockerDriverOptions extends BaseDriverOptions {
    * @default { retries: 3, minTimeoutMs: 100, maxTimeoutMs: 1000, maxRetryTimeMs: 5000 }
    */
   retry?: RetryPolicy;
+  /**
+   * Liveness of the connection to the engine, in ms. A quick call (an inspect) not
+   * answered within this long is taken for a half-open connection (packets silently
+   * dropped, nothing closed): it is dropped and retried on a fresh connection within
+   * {@link retry}, then reported as `EngineUnavailableError`. `wait()` also inspects its
+   * container at this interval (the wait API's long poll may be silently lost), and a
+   * follow or an exec silent for this long checks its container or exec (see
+   * docs/drivers/docker.md, "Half-open connections").
+   * @default 5000
+   */
+  livenessIntervalMs?: number;
 }
 
 /** The options with every default applied. */
@@ -69,10 +80,12 @@ export interface ResolvedDockerOptions {
   helperImage: string;
   closeTimeoutMs: number;
   retry: RetryPolicy;
+  livenessIntervalMs: number;
 }
 
 export const DEFAULT_START_TIMEOUT_MS = 120_000;
 export const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+export const DEFAULT_LIVENESS_INTERVAL_MS = 5_000;
 export const DEFAULT_HELPER_IMAGE = 'busybox';
 export const DEFAULT_RETRY: RetryPolicy = { retries: 3, minTimeoutMs: 100, maxTimeoutMs: 1000, maxRetryTimeMs: 5000 };
 
@@ -95,6 +108,7 @@ export function resolveOptions(given: DockerDriverOptions | undefined): Resolved
     pullPolicy: oneOf(options.pullPolicy, 'options.pullPolicy', ['IfNotPresent', 'Always', 'Never'] as const, 'IfNotPresent'),
     startTimeoutMs: positiveInteger(options.startTimeoutMs, 'options.startTimeoutMs', DEFAULT_START_TIMEOUT_MS),
     closeTimeoutMs: positiveInteger(options.closeTimeoutMs, 'options.closeTimeoutMs', DEFAULT_CLOSE_TIMEOUT_MS),
+    livenessIntervalMs: positiveInteger(options.livenessIntervalMs, 'options.livenessIntervalMs', DEFAULT_LIVENESS_INTERVAL_MS),
     helperImage,
     networkMode: options.networkMode,
     retry: { ...DEFAULT_RETRY, ...options.retry },

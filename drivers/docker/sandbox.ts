@@ -7,8 +7,8 @@ import { delay } from '../../src/abort.js';
 import { LABELS } from '../../src/labels.js';
 import type { ContainerStatus, ExecOptions, OperationOptions, Sandbox } from '../../src/types.js';
 import { validateAbsolutePath, validateCommand, validateEnv, type ResolvedTask } from '../../src/validate.js';
-import { InvalidInputError } from '../../src/errors.js';
-import { engineCall, type DockerContext } from './context.js';
+import { EngineUnavailableError, InvalidInputError } from '../../src/errors.js';
+import { engineCall, quickEngineCall, type DockerContext } from './context.js';
 import { demuxTo } from './demux.js';
 import { writeWithBackpressure } from '../../src/kit/write.js';
 import type { StartScope } from '../../src/kit/lifecycle.js';
@@ -19,6 +19,7 @@ import { needsWritableScratchDir, prepareScratchDir } from './scratch-dir.js';
 import { containerSpec } from './spec.js';
 import { stdinToReadable } from '../../src/stdin.js';
 import { ensureVolume } from './volumes.js';
+import { watchSilence } from './silence.js';
 
 /** What the sandbox's PID 1 runs: it idles; Docker's init (`Init: true`) makes it stop at once on removal. */
 const IDLE_COMMAND = ['sleep', '2147483647'];
@@ -87,6 +88,13 @@ export class DockerSandbox implements Sandbox {
   /**
    * Runs `command` and resolves with its exit code, read from the engine's exec
    * inspect once the output stream ended. A non-zero code is a status, not an error.
+   *
+   * An exec's stream silent for `livenessIntervalMs` is checked with an inspect of the exec:
+   * a running command may be quiet; an ended one whose stream is still open, or an engine
+   * that does not answer, means a half-open connection. The command's output is then lost
+   * (the engine keeps none of an exec's), so the status is `reason: 'StreamLost'` with
+   * `exitCode: null` and a message naming the condition — never the command's exit code,
+   * which would pass partial output off as a result.
    */
   async exec(command: readonly string[], options: ExecOptions = {}): Promise<ContainerStatus> {
     this.ctx.assertOpen();
@@ -105,22 +113,32 @@ export class DockerSandbox implements Sandbox {
       Tty: false,
     };
     if (this.task.user !== undefined) execSpec.User = this.task.user;
-    const exec = await engineCall(this.ctx, subject, () => this.ctx.docker().getContainer(this.engineId).exec(execSpec), { signal });
-    const connection = (await engineCall(this.ctx, { kind: 'start' }, () => exec.start({ hijack: true, stdin: options.stdin !== undefined, Detach: false, Tty: false }), { signal })) as unknown as Duplex;
+    // An exec instance that is never started is harmless: its creation is safe to repeat.
+    const exec = await quickEngineCall(this.ctx, subject, (bounded) => this.ctx.docker().getContainer(this.engineId).exec({ ...execSpec, abortSignal: bounded }), { signal });
+    const connection = await startExec(this.ctx, exec, options.stdin !== undefined, signal);
     const onAbort = (): void => {
       connection.destroy();
     };
     signal?.addEventListener('abort', onAbort, { once: true });
+    const silence = watchSilence(connection, this.ctx.options.livenessIntervalMs, `exec in sandbox "${this.id}"`, async (bounded) => {
+      const state = await quickEngineCall(this.ctx, subject, (inner) => exec.inspect({ abortSignal: inner }), { signal: bounded });
+      return state.Running ? 'quiet' : 'lost';
+    });
     try {
       const output = pipeline(connection, demuxTo(options.stdout, options.stderr));
       if (options.stdin !== undefined) void pumpStdinKeepingOutput(connection, options.stdin);
       await output;
       signal?.throwIfAborted();
+    } catch (error) {
+      signal?.throwIfAborted();
+      if (silence.tripped === undefined) throw error;
+      return { done: true, exitCode: null, reason: 'StreamLost', message: silence.tripped.message };
     } finally {
+      silence.stop();
       signal?.removeEventListener('abort', onAbort);
       connection.destroy();
     }
-    const info = await engineCall(this.ctx, subject, () => exec.inspect(), { signal, idempotent: true });
+    const info = await quickEngineCall(this.ctx, subject, (bounded) => exec.inspect({ abortSignal: bounded }), { signal });
     if (info.Running) return { done: false, exitCode: null, reason: 'Running' };
     if (info.ExitCode === null || info.ExitCode === undefined) return { done: true, exitCode: null, reason: 'Unknown', message: 'the engine reported no exit code' };
     return { done: true, exitCode: info.ExitCode, reason: info.ExitCode === 0 ? 'Completed' : 'Error' };
@@ -132,6 +150,29 @@ export class DockerSandbox implements Sandbox {
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.cleanup();
+  }
+}
+
+/**
+ * Starts an exec and returns its hijacked connection. The engine answers a start at once;
+ * no answer within `livenessIntervalMs` is a half-open connection and rejects with
+ * `EngineUnavailableError`. A start is never repeated: the first may have reached the engine.
+ */
+async function startExec(ctx: DockerContext, exec: Dockerode.Exec, stdin: boolean, signal: AbortSignal | undefined): Promise<Duplex> {
+  const answered = new AbortController();
+  const timer = setTimeout(() => answered.abort(), ctx.options.livenessIntervalMs);
+  const onAbort = (): void => answered.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return (await engineCall(ctx, { kind: 'start' }, () => exec.start({ hijack: true, stdin, Detach: false, Tty: false, abortSignal: answered.signal }), { signal })) as unknown as Duplex;
+  } catch (error) {
+    if (answered.signal.aborted && signal?.aborted !== true) {
+      throw new EngineUnavailableError(`the Docker engine did not answer the start of an exec within ${ctx.options.livenessIntervalMs} ms (livenessIntervalMs): a half-open connection`, { cause: error });
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', onAbort);
   }
 }
 
