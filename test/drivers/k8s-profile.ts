@@ -1,4 +1,4 @@
-import { createK8sDriver, type K8sDriver } from '../../drivers/k8s/index.js';
+import { createK8sDriver, type K8sDriver, type K8sDriverOptions } from '../../drivers/k8s/index.js';
 import { taskObjectName } from '../../drivers/k8s/naming.js';
 import { readLogs } from '../../src/logs.js';
 import type { LocalCluster, LocalClusterOptions } from '../k8s-server/cluster.js';
@@ -30,23 +30,27 @@ export async function testProfile(label: string, profile: LocalClusterOptions): 
 
 /**
  * Runs one task writing to both streams, reads its logs once, and returns the result with the
- * `stream` values the driver's log reads sent (the one-off probe's invalid value left out).
+ * `stream` values the driver's log reads sent and whether it sent its one-off probe (a read
+ * with an invalid `stream` value).
  */
-export async function logsAndStreamsSent(cluster: LocalCluster): Promise<{ result: Awaited<ReturnType<typeof readLogs>>; streamsSent: string[] }> {
-  const driver = createK8sDriver({ namespace: testNamespace('cs'), kubeconfig: cluster.kubeconfigPath }) as K8sDriver;
+export async function logsAndStreamsSent(
+  cluster: LocalCluster,
+  options: Pick<K8sDriverOptions, 'splitLogStreams'> = {},
+): Promise<{ result: Awaited<ReturnType<typeof readLogs>>; streamsSent: string[]; probed: boolean }> {
+  const driver = createK8sDriver({ namespace: testNamespace('cs'), kubeconfig: cluster.kubeconfigPath, ...options }) as K8sDriver;
   try {
     const container = await driver.runContainer({ id: 'streams', image: 'busybox', command: ['sh', '-c', 'echo out; echo err >&2'] });
     await container.wait();
     const pod = `/pods/${taskObjectName(driver.namespace, 'streams')}/log`;
     const before = cluster.metrics.recent('get', 'pods').length;
     const result = await readLogs(container);
-    const streamsSent = cluster.metrics
+    const sent = cluster.metrics
       .recent('get', 'pods')
       .slice(before)
       .map((request) => new URL(request.requestURI, 'https://x'))
-      .filter((url) => url.pathname.endsWith(pod) && url.searchParams.has('stream') && url.searchParams.get('stream') !== 'DrivetrainProbe')
+      .filter((url) => url.pathname.endsWith(pod) && url.searchParams.has('stream'))
       .map((url) => url.searchParams.get('stream') as string);
-    return { result, streamsSent };
+    return { result, streamsSent: sent.filter((stream) => stream !== 'DrivetrainProbe'), probed: sent.includes('DrivetrainProbe') };
   } finally {
     await driver.close();
   }
