@@ -1,4 +1,5 @@
 import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { DriverLifecycle } from '../../src/kit/lifecycle.js';
 import { callApi } from './api-errors.js';
 import { namespaceSelector } from './naming.js';
 import type { ResolvedK8sOptions } from './options.js';
@@ -17,12 +18,14 @@ export interface K8sContext {
   readonly watcher: PodWatcher;
   /** The exec/attach subprotocol the API server negotiates (learnt once). */
   readonly execProtocol: ExecProtocol;
+  /** The driver's lifecycle: open or closed, its lifetime signal, its events. */
+  readonly life: DriverLifecycle;
   /** One API request with retries and error normalisation (see `callApi`). */
   call<T>(what: string, request: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
 
 /** Creates the clients and the (not yet started) informer. */
-export function createContext(kc: KubeConfig, options: ResolvedK8sOptions): K8sContext {
+export function createContext(kc: KubeConfig, options: ResolvedK8sOptions, life: DriverLifecycle): K8sContext {
   const core = kc.makeApiClient(CoreV1Api);
   const ns = options.kubernetesNamespace;
   return {
@@ -34,6 +37,7 @@ export function createContext(kc: KubeConfig, options: ResolvedK8sOptions): K8sC
     ns,
     watcher: new PodWatcher({ kc, core, kubernetesNamespace: ns, labelSelector: namespaceSelector(options.namespace), idleTimeoutMs: options.livenessIntervalMs, retry: options.retry }),
     execProtocol: new ExecProtocol(kc),
+    life,
     call: (what, request, signal) => callApi(what, request, { signal, policy: options.retry }),
   };
 }

@@ -1,11 +1,12 @@
-import { setMaxListeners } from 'node:events';
 import type { Readable } from 'node:stream';
 import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
-import { anySignal, delay } from '../../src/abort.js';
-import { ContainerNotFoundError, DriverClosedError, InvalidInputError } from '../../src/errors.js';
+import { delay } from '../../src/abort.js';
+import { ContainerNotFoundError, InvalidInputError } from '../../src/errors.js';
+import { DriverLifecycle } from '../../src/kit/lifecycle.js';
+import { validateSizeBytes, volumeNameOf } from '../../src/kit/volumes.js';
 import { LABELS, TASK_ID_ANNOTATION } from '../../src/labels.js';
 import type { Container, CreateVolumeOptions, Driver, OperationOptions, Sandbox, SandboxTask, Task, Volume, VolumeRef } from '../../src/types.js';
-import { validateSandboxTask, validateTask, validateTaskId } from '../../src/validate.js';
+import { validateSandboxTask, validateTask, validateTaskId, validateVolumeName } from '../../src/validate.js';
 import { createContext, type K8sContext } from './context.js';
 import { deleteJob, findJobPod, readJob } from './jobs.js';
 import { namespaceSelector, taskObjectName } from './naming.js';
@@ -14,19 +15,16 @@ import { buildPod, IDLE_COMMAND } from './pod-spec.js';
 import { deletePod, getPod, lostRule } from './pods.js';
 import { isLost } from './pod-status.js';
 import { K8sSandbox } from './sandbox.js';
-import { feedStdin, startTask } from './task-start.js';
-import { TaskContainer } from './task-container.js';
+import { feedStdin, startTask } from './start.js';
+import { TaskContainer } from './container.js';
 import { LogStreamSupport } from './log-streams.js';
-import { copyToVolume, deleteClaim, ensureVolume, readFromVolume } from './volumes.js';
+import { copyToVolume, readFromVolume } from './volume-copy.js';
+import { deleteClaim, ensureVolume } from './volumes.js';
 import { execInWorkload, type WorkloadExecOptions } from './workload.js';
 import { deletePullSecrets, ensurePullSecret } from './pull-secrets.js';
 import type { RegistryCredentials } from '../../src/credentials.js';
 import type { ContainerStatus } from '../../src/types.js';
 import { FULL_CAPABILITIES } from '../../src/capabilities.js';
-
-
-/** Longest wait of `close` for deleted objects to disappear, in ms. */
-const CLOSE_WAIT_MS = 60_000;
 
 /** The Kubernetes driver: tasks as Pods (or Jobs), volumes as PersistentVolumeClaims. */
 export class K8sDriver implements Driver {
@@ -34,18 +32,12 @@ export class K8sDriver implements Driver {
   readonly capabilities = FULL_CAPABILITIES;
   private readonly ctx: K8sContext;
   private readonly logSupport: LogStreamSupport;
-  /** Aborts everything in flight when the driver closes. */
-  private readonly lifetime = new AbortController();
-  private readonly starting = new Map<string, Promise<Container>>();
-  private closing: Promise<void> | undefined;
-  /** Set by the first `close`: no new work is accepted after it, even if that close failed. */
-  private closed = false;
+  private readonly life: DriverLifecycle;
 
   constructor(kc: KubeConfig, private readonly options: ResolvedK8sOptions) {
-    this.ctx = createContext(kc, options);
+    this.life = new DriverLifecycle({ driver: this.name, namespace: options.namespace, closeTimeoutMs: options.closeTimeoutMs, logger: options.logger, reap: (signal) => this.reap(signal) });
+    this.ctx = createContext(kc, options, this.life);
     this.logSupport = new LogStreamSupport(options.splitLogStreams);
-    // Every attached stdin and start listens to this one signal: many listeners are expected.
-    setMaxListeners(Number.POSITIVE_INFINITY, this.lifetime.signal);
   }
 
   get namespace(): string {
@@ -58,32 +50,24 @@ export class K8sDriver implements Driver {
   }
 
   async runContainer(task: Task, options: OperationOptions = {}): Promise<Container> {
-    this.assertOpen();
+    this.life.assertOpen();
     const resolved = validateTask(task);
     const pod = buildPod(resolved, { role: 'task', command: resolved.command, stdin: resolved.stdin !== undefined, timeoutMs: resolved.timeoutMs }, this.options);
     // Concurrent calls with one ID in this process share one start (and one stdin attach).
-    const inFlight = this.starting.get(resolved.id);
-    if (inFlight !== undefined) return inFlight;
-    const signal = anySignal([options.signal, this.lifetime.signal]);
-    const start = (async (): Promise<Container> => {
-      for (const mount of resolved.mounts) await ensureVolume(this.ctx, mount.volume, undefined, signal);
-      const started = await startTask(this.ctx, pod, resolved.id, 'task', resolved.image, signal);
+    return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, async (scope) => {
+      for (const mount of resolved.mounts) await ensureVolume(this.ctx, mount.volume, undefined, scope.signal);
+      const started = await startTask(this.ctx, pod, resolved.id, 'task', resolved.image, scope.signal);
+      if (!started.created) scope.adopted();
       if (started.created && resolved.stdin !== undefined) {
         // Streamed in the background: the process reads it as it goes.
-        feedStdin(this.ctx, started.podName, resolved.stdin, this.lifetime.signal).catch(() => {});
+        feedStdin(this.ctx, started.podName, resolved.stdin, this.life.lifetime).catch(() => {});
       }
       return new TaskContainer(this.ctx, resolved.id, started.podName, this.logSupport, started.jobName);
-    })();
-    this.starting.set(resolved.id, start);
-    try {
-      return await start;
-    } finally {
-      this.starting.delete(resolved.id);
-    }
+    });
   }
 
   async getContainer(id: string, options: OperationOptions = {}): Promise<Container> {
-    this.assertOpen();
+    this.life.assertOpen();
     validateTaskId(id, 'id');
     const name = taskObjectName(this.namespace, id);
     if (this.options.mode === 'job') {
@@ -101,35 +85,38 @@ export class K8sDriver implements Driver {
   }
 
   async createVolume(name: string, options: CreateVolumeOptions = {}): Promise<Volume> {
-    this.assertOpen();
-    return ensureVolume(this.ctx, name, options.sizeBytes, options.signal);
+    this.life.assertOpen();
+    validateVolumeName(name, 'name');
+    return ensureVolume(this.ctx, name, validateSizeBytes(options.sizeBytes), this.life.scope(options.signal));
   }
 
   async copyToVolume(volume: VolumeRef, tar: Readable, options: OperationOptions = {}): Promise<void> {
-    this.assertOpen();
+    this.life.assertOpen();
     if (tar === null || typeof tar !== 'object' || typeof (tar as Readable).pipe !== 'function') throw new InvalidInputError('tar', 'a Readable tar stream', tar);
-    await copyToVolume(this.ctx, volume, tar, anySignal([options.signal, this.lifetime.signal]));
+    await copyToVolume(this.ctx, volumeNameOf(volume), tar, this.life.scope(options.signal));
   }
 
   async copyFromVolume(volume: VolumeRef, options: OperationOptions = {}): Promise<Readable> {
-    this.assertOpen();
-    return readFromVolume(this.ctx, volume, undefined, anySignal([options.signal, this.lifetime.signal]));
+    this.life.assertOpen();
+    return readFromVolume(this.ctx, volumeNameOf(volume), undefined, this.life.scope(options.signal));
   }
 
   async readFilesFromVolume(volume: VolumeRef, paths: readonly string[], options: OperationOptions = {}): Promise<Readable> {
-    this.assertOpen();
+    this.life.assertOpen();
     if (!Array.isArray(paths)) throw new InvalidInputError('paths', 'an array of paths relative to the volume root', paths);
-    return readFromVolume(this.ctx, volume, paths, anySignal([options.signal, this.lifetime.signal]));
+    return readFromVolume(this.ctx, volumeNameOf(volume), paths, this.life.scope(options.signal));
   }
 
   async startSandbox(task: SandboxTask, options: OperationOptions = {}): Promise<Sandbox> {
-    this.assertOpen();
+    this.life.assertOpen();
     const resolved = validateSandboxTask(task);
     const pod = buildPod(resolved, { role: 'sandbox', command: IDLE_COMMAND, stdin: false }, this.options);
-    const signal = anySignal([options.signal, this.lifetime.signal]);
-    for (const mount of resolved.mounts) await ensureVolume(this.ctx, mount.volume, undefined, signal);
-    const started = await startTask(this.ctx, pod, resolved.id, 'sandbox', resolved.image, signal);
-    return new K8sSandbox(this.ctx, resolved.id, started.podName, resolved.workDir);
+    return this.life.start({ taskId: resolved.id, role: 'sandbox', image: resolved.image }, options.signal, async (scope) => {
+      for (const mount of resolved.mounts) await ensureVolume(this.ctx, mount.volume, undefined, scope.signal);
+      const started = await startTask(this.ctx, pod, resolved.id, 'sandbox', resolved.image, scope.signal);
+      if (!started.created) scope.adopted();
+      return new K8sSandbox(this.ctx, resolved.id, started.podName, resolved.workDir);
+    });
   }
 
   /**
@@ -137,7 +124,7 @@ export class K8sDriver implements Driver {
    * ready pod of `deployment` or `labelSelector`. See {@link WorkloadExecOptions}.
    */
   async execInWorkload(options: WorkloadExecOptions): Promise<ContainerStatus> {
-    this.assertOpen();
+    this.life.assertOpen();
     return execInWorkload(this.ctx, options);
   }
 
@@ -149,32 +136,25 @@ export class K8sDriver implements Driver {
    * `ConflictError`. Labelled with the namespace: `close` deletes it.
    */
   async createPullSecret(name: string, credentials: RegistryCredentials | readonly RegistryCredentials[], options: OperationOptions = {}): Promise<void> {
-    this.assertOpen();
-    await ensurePullSecret(this.ctx, name, credentials, anySignal([options.signal, this.lifetime.signal]));
+    this.life.assertOpen();
+    await ensurePullSecret(this.ctx, name, credentials, this.life.scope(options.signal));
   }
 
   /**
-   * Aborts everything in flight and reaps the namespace. Concurrent calls share one run; a
-   * run that failed (e.g. its signal aborted) is forgotten, so a later call reaps again.
+   * Aborts everything in flight and deletes everything labelled with the namespace (any
+   * instance's), waiting until it is gone; bounded by `closeTimeoutMs` (see `DriverLifecycle`
+   * for how calls share a sweep and what a failed one leaves).
    */
   close(options: OperationOptions = {}): Promise<void> {
-    this.closed = true;
-    if (this.closing !== undefined) return this.closing;
-    const run = this.reapAll(options.signal);
-    this.closing = run;
-    run.catch(() => {
-      if (this.closing === run) this.closing = undefined;
-    });
-    return run;
+    return this.life.close(options);
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
-  /** Deletes everything labelled with this drivetrain namespace (any instance's), then waits, bounded, until it is gone. */
-  private async reapAll(signal?: AbortSignal): Promise<void> {
-    this.lifetime.abort(new DriverClosedError(this.name));
+  /** Deletes everything labelled with this drivetrain namespace, then waits until it is gone; `signal` is the close's bound. */
+  private async reap(signal: AbortSignal): Promise<void> {
     const ctx = this.ctx;
     const labelSelector = namespaceSelector(this.namespace);
     const listAll = async (): Promise<{ jobs: string[]; pods: V1Pod[]; claims: string[] }> => {
@@ -188,10 +168,9 @@ export class K8sDriver implements Driver {
     };
     try {
       await deletePullSecrets(ctx, labelSelector, signal);
-      const deadline = Date.now() + CLOSE_WAIT_MS;
       for (;;) {
         const left = await listAll();
-        if (left.jobs.length + left.pods.length + left.claims.length === 0 || Date.now() > deadline) break;
+        if (left.jobs.length + left.pods.length + left.claims.length === 0) break;
         await Promise.all(left.jobs.map((name) => deleteJob(ctx, name, signal).catch(() => {})));
         await Promise.all(left.pods.map((pod) => reapPod(ctx, pod, signal).catch(() => {})));
         await Promise.all(left.claims.map((name) => deleteClaim(ctx, name, signal).catch(() => {})));
@@ -201,10 +180,6 @@ export class K8sDriver implements Driver {
     } finally {
       await ctx.watcher.stop();
     }
-  }
-
-  private assertOpen(): void {
-    if (this.closed) throw new DriverClosedError(this.name);
   }
 }
 

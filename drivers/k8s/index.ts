@@ -1,5 +1,5 @@
-import { randomNamespace, type DriverFactory } from '../../src/registry.js';
-import { validateNamespace } from '../../src/validate.js';
+import { optionsObject, resolveBaseOptions } from '../../src/kit/options.js';
+import type { DriverFactory } from '../../src/types.js';
 import { K8sDriver } from './driver.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { resolveKubernetesNamespace, resolveOptions, type K8sDriverOptions } from './options.js';
@@ -10,13 +10,12 @@ import { resolveKubernetesNamespace, resolveOptions, type K8sDriverOptions } fro
  * {@link K8sDriver} it returns, so its own methods (`createPullSecret`, `execInWorkload`)
  * need no cast.
  */
-export function createK8sDriver(options: K8sDriverOptions = {}): K8sDriver {
-  const o: K8sDriverOptions = options ?? {};
-  const namespace = o.namespace ?? randomNamespace();
-  validateNamespace(namespace);
-  const kc = loadKubeConfig(o);
-  const kubernetesNamespace = resolveKubernetesNamespace(o.kubernetesNamespace, kc);
-  return new K8sDriver(kc, resolveOptions({ ...o, namespace }, kubernetesNamespace));
+export function createK8sDriver(given?: K8sDriverOptions): K8sDriver {
+  const options = optionsObject(given);
+  const base = resolveBaseOptions(options);
+  const kc = loadKubeConfig(options);
+  const kubernetesNamespace = resolveKubernetesNamespace(options.kubernetesNamespace, kc);
+  return new K8sDriver(kc, resolveOptions({ ...options, ...base }, kubernetesNamespace));
 }
 
 // The registry's factory shape: a compile-time check that this function fits it.

@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { delay, raceAbort } from '../../src/abort.js';
+import { writeWithBackpressure } from '../../src/kit/write.js';
 import { withRetry, type RetryPolicy } from '../../src/retry.js';
 import { isTransient, normaliseError, retryAfterMs, statusCodeOf } from './api-errors.js';
 import { kubeGet } from './http-stream.js';
@@ -184,16 +185,8 @@ function logPath(source: { namespace: string; pod: string }): string {
   return `/api/v1/namespaces/${encodeURIComponent(source.namespace)}/pods/${encodeURIComponent(source.pod)}/log`;
 }
 
+/** Hands `chunk` on with back-pressure (kit); nothing to hand on, or no destination, is done at once. */
 function write(destination: Writable | undefined, chunk: Buffer): Promise<void> {
-  if (destination === undefined || chunk.length === 0 || destination.destroyed) return Promise.resolve();
-  if (destination.write(chunk)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      destination.off('drain', done);
-      destination.off('close', done);
-      resolve();
-    };
-    destination.once('drain', done);
-    destination.once('close', done);
-  });
+  if (destination === undefined || chunk.length === 0) return Promise.resolve();
+  return writeWithBackpressure(destination, chunk);
 }

@@ -1,7 +1,8 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { V1Affinity, V1LocalObjectReference, V1Pod, V1ResourceRequirements, V1Toleration } from '@kubernetes/client-node';
 import { InvalidInputError } from '../../src/errors.js';
-import type { BaseDriverOptions } from '../../src/types.js';
+import { oneOf as oneOfAllowed, positiveInteger } from '../../src/kit/options.js';
+import type { BaseDriverOptions, Logger } from '../../src/types.js';
 import type { RetryPolicy } from '../../src/retry.js';
 
 /** Where a secret-backed environment variable comes from. */
@@ -107,11 +108,19 @@ export interface K8sDriverOptions extends BaseDriverOptions {
    * `cleanup`/`close` force-delete it, as `kubectl delete --force` would. In ms. @default 60000
    */
   nodeLostTimeoutMs?: number;
+  /**
+   * Upper bound of {@link Driver.close}, in milliseconds: past it, `close` rejects with
+   * `CloseTimeoutError` and a later `close` removes what is left (pods may take their grace
+   * period to go).
+   * @default 60000
+   */
+  closeTimeoutMs?: number;
 }
 
 /** Options after validation, defaults applied. */
 export interface ResolvedK8sOptions extends Omit<K8sDriverOptions, 'kubeconfig' | 'kubeConfig' | 'context'> {
   namespace: string;
+  logger: Logger | undefined;
   kubernetesNamespace: string;
   mode: 'pod' | 'job';
   imagePullPolicy: 'Always' | 'IfNotPresent' | 'Never';
@@ -124,6 +133,7 @@ export interface ResolvedK8sOptions extends Omit<K8sDriverOptions, 'kubeconfig' 
   livenessIntervalMs: number;
   nodeLostTimeoutMs: number;
   splitLogStreams: 'auto' | 'never';
+  closeTimeoutMs: number;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -140,18 +150,9 @@ export function resolveKubernetesNamespace(option: string | undefined, kc: KubeC
 
 /** Validates the options (except the KubeConfig) once and applies defaults. */
 export function resolveOptions(options: K8sDriverOptions & { namespace: string }, kubernetesNamespace: string, env: NodeJS.ProcessEnv = process.env): ResolvedK8sOptions {
-  const positive = (field: keyof K8sDriverOptions, fallback: number): number => {
-    const value = options[field];
-    if (value === undefined) return fallback;
-    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) throw new InvalidInputError(`options.${field}`, 'a positive integer', value);
-    return value;
-  };
-  const oneOf = <T extends string>(field: keyof K8sDriverOptions, allowed: readonly T[], fallback: T): T => {
-    const value = options[field];
-    if (value === undefined) return fallback;
-    if (!allowed.includes(value as T)) throw new InvalidInputError(`options.${field}`, `one of ${allowed.join(', ')}`, value);
-    return value as T;
-  };
+  // The kit's checks, by option name; a name ending in `Ms` counts milliseconds (and must fit a timer).
+  const positive = (field: keyof K8sDriverOptions, fallback: number): number => positiveInteger(options[field], `options.${field}`, fallback, unitOf(field));
+  const oneOf = <T extends string>(field: keyof K8sDriverOptions, allowed: readonly T[], fallback: T): T => oneOfAllowed(options[field], `options.${field}`, allowed, fallback);
   for (const key of Object.keys(options.labels ?? {})) {
     if (key.startsWith('drivetrain.')) throw new InvalidInputError(`options.labels[${JSON.stringify(key)}]`, 'a key not starting with "drivetrain." (reserved)', key);
   }
@@ -168,6 +169,7 @@ export function resolveOptions(options: K8sDriverOptions & { namespace: string }
   }
   return {
     ...options,
+    logger: options.logger,
     kubernetesNamespace,
     mode: oneOf('mode', ['pod', 'job'] as const, 'pod'),
     imagePullPolicy: oneOf('imagePullPolicy', ['Always', 'IfNotPresent', 'Never'] as const, 'IfNotPresent'),
@@ -180,6 +182,7 @@ export function resolveOptions(options: K8sDriverOptions & { namespace: string }
     livenessIntervalMs: positive('livenessIntervalMs', 90_000),
     nodeLostTimeoutMs: positive('nodeLostTimeoutMs', 60_000),
     splitLogStreams: oneOf('splitLogStreams', ['auto', 'never'] as const, 'auto'),
+    closeTimeoutMs: positive('closeTimeoutMs', 60_000),
     ttlSecondsAfterFinished: options.ttlSecondsAfterFinished === undefined ? undefined : positive('ttlSecondsAfterFinished', 0),
   };
 }
@@ -196,6 +199,11 @@ function helperImageOf(option: unknown, env: NodeJS.ProcessEnv): string {
   if (option === undefined) return env.DRIVETRAIN_K8S_HELPER_IMAGE || DEFAULT_HELPER_IMAGE;
   if (typeof option !== 'string' || option.trim() === '') throw new InvalidInputError('options.helperImage', 'an image reference', option);
   return option;
+}
+
+function unitOf(field: string): 'milliseconds' | 'bytes' | 'seconds' {
+  if (field.endsWith('Ms')) return 'milliseconds';
+  return field.endsWith('Bytes') ? 'bytes' : 'seconds';
 }
 
 /** `imagePullSecrets` in the pod's shape. */

@@ -2,6 +2,7 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import { Attach, Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
 import type WebSocket from 'ws';
 import { abortReason, delay } from '../../src/abort.js';
+import { relayTo } from '../../src/kit/write.js';
 import { stdinToReadable } from '../../src/stdin.js';
 import type { ContainerStatus, StdinSource } from '../../src/types.js';
 import { normaliseError } from './api-errors.js';
@@ -168,15 +169,4 @@ async function pumpInput(source: Readable, relay: PassThrough, socket: WebSocket
     if (!framed) relay.end();
     else if (socket.readyState === OPEN) relay.write('0\n');
   }
-}
-
-/** A Writable that forwards to `target` (if any) with back-pressure and never ends it. */
-export function relayTo(target: Writable | undefined): Writable {
-  return new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      if (target === undefined || target.destroyed) return callback();
-      if (target.write(chunk)) return callback();
-      target.once('drain', () => callback());
-    },
-  });
 }

@@ -5,7 +5,7 @@ import { isWellFormedText, validateCommand, validateEnv } from '../../src/valida
 import type { K8sContext } from './context.js';
 import { TASK_CONTAINER } from './naming.js';
 import { execInPod } from './remote.js';
-import { removePod } from './task-container.js';
+import { removePod } from './container.js';
 
 /**
  * The argv that runs `command` in `workDir` with `env` added, without ever joining
@@ -51,7 +51,7 @@ export class K8sSandbox implements Sandbox {
   }
 
   async cleanup(options: OperationOptions = {}): Promise<void> {
-    await removePod(this.ctx, this.podName, options.signal);
+    await this.ctx.life.cleanup(this.id, 'sandbox', () => removePod(this.ctx, this.podName, options.signal));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -35,12 +35,13 @@ export function drained(target: Writable): Promise<void> {
 
 /**
  * A Writable that hands every chunk on to `target` with back-pressure and never ends it (a
- * caller's stdout outlives one task's output); without a target, chunks are dropped.
+ * caller's stdout outlives one task's output); without a target, or once the caller destroyed
+ * it (it takes no more), chunks are dropped: the task's own output is not failed by that.
  */
 export function relayTo(target: Writable | undefined): Writable {
   return new Writable({
     write(chunk: Buffer, _encoding, callback) {
-      if (target === undefined) return callback();
+      if (target === undefined || target.destroyed) return callback();
       writeWithBackpressure(target, chunk).then(() => callback(), callback);
     },
   });

@@ -1,7 +1,7 @@
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import type { Harness } from './harness.js';
-import { expectOutput, readOutput, runToEnd, sh } from './helpers.js';
+import { expectOutput, finish, readOutput, runToEnd, sh } from './helpers.js';
 
 /** One task ID is one run: under races and across driver instances. */
 export function idempotencyCases(h: Harness): void {
@@ -20,6 +20,21 @@ export function idempotencyCases(h: Harness): void {
       expect((await readOutput(containers[14]!, h.signal())).stdout).toBe('ran\n');
       const counter = await runToEnd(driver, h.task(h.taskId('race-count'), sh('wc -l < c/runs'), { mounts: [{ volume, path: 'c' }] }), h.signal());
       expect(counter.stdout.trim()).toBe('1');
+    }, h.caseTimeoutMs);
+
+    it("a caller that gives up is rejected alone: another caller of the same start gets the task, run once", async () => {
+      const driver = h.driver();
+      const id = h.taskId('shared');
+      const task = h.task(id, sh('echo shared'));
+      const first = new AbortController();
+      const reason = new Error('the first caller gave up');
+      const given = driver.runContainer(task, { signal: first.signal });
+      const kept = driver.runContainer(task, { signal: h.signal() });
+      first.abort(reason);
+      await expect(given).rejects.toBe(reason);
+      const result = await finish(await kept, h.signal());
+      expect(result.status).toMatchObject({ done: true, exitCode: 0 });
+      expect(result.stdout).toBe('shared\n');
     }, h.caseTimeoutMs);
 
     it('a fresh driver of the same namespace reattaches: same status and logs', async () => {

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { AppsV1Api, KubeConfig, CoreV1Api, Watch, type V1Pod } from '@kubernetes/client-node';
 import { extract, pack } from 'tar-stream';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { ConflictError, ContainerNotFoundError, ContainerStartError, DriverClosedError, ImagePullError, InvalidInputError, NotFoundError, StartTimeoutError } from '../../src/errors.js';
+import { CloseTimeoutError, ConflictError, ContainerNotFoundError, ContainerStartError, DriverClosedError, ImagePullError, InvalidInputError, NotFoundError, StartTimeoutError } from '../../src/errors.js';
 import { CollectingWritable, readLogs } from '../../src/logs.js';
 import type { Driver } from '../../src/types.js';
 import { createK8sDriver, doctor, type K8sDriver, type K8sDriverOptions } from '../../drivers/k8s/index.js';
@@ -51,6 +51,19 @@ describe('k8s driver against the cluster', () => {
     const found = await other.getContainer(id);
     expect(await found.status()).toEqual({ done: false, exitCode: null });
     await expect(other.getContainer(`${id}-nope`)).rejects.toBeInstanceOf(ContainerNotFoundError);
+  }, TIMEOUT);
+
+  it('close is bounded by closeTimeoutMs: past it CloseTimeoutError, and a later close removes what is left', async () => {
+    const driver = newDriver({ closeTimeoutMs: 1 });
+    // Its own close cannot finish within 1 ms: the later driver below closes the namespace.
+    drivers.splice(drivers.indexOf(driver), 1);
+    await driver.runContainer(task(`bound-${randomBytes(3).toString('hex')}`, ['sleep', '30']));
+    const error = await driver.close().then(() => undefined, (caught: unknown) => caught);
+    expect(error).toBeInstanceOf(CloseTimeoutError);
+    expect(error).toMatchObject({ code: 'ERR_CLOSE_TIMEOUT', namespace: driver.namespace, timeoutMs: 1 });
+    await newDriver({ namespace: driver.namespace }).close();
+    const pods = await core.listNamespacedPod({ namespace: k8sNamespace, labelSelector: `drivetrain.dev/namespace=${driver.namespace}` });
+    expect(pods.items).toEqual([]);
   }, TIMEOUT);
 
   it('adopts across instances and refuses a name taken by another purpose', async () => {

@@ -25,13 +25,13 @@ export class TaskContainer implements Container {
   ) {}
 
   async status(options: OperationOptions = {}): Promise<ContainerStatus> {
-    return toContainerStatus(await getPod(this.ctx, this.podName, options.signal), lostRule(this.ctx));
+    return this.ctx.life.exited(this, this.id, toContainerStatus(await getPod(this.ctx, this.podName, options.signal), lostRule(this.ctx)));
   }
 
   /** Resolves on informer events; a pod stuck terminating is re-checked when it is due to count as lost. */
-  wait(options: OperationOptions = {}): Promise<ContainerStatus> {
+  async wait(options: OperationOptions = {}): Promise<ContainerStatus> {
     const ctx = this.ctx;
-    return watchPod(
+    const status = await watchPod(
       ctx,
       this.podName,
       (pod) => {
@@ -41,6 +41,7 @@ export class TaskContainer implements Container {
       options.signal,
       (pod) => (pod === undefined ? undefined : lostAt(pod, ctx.options.nodeLostTimeoutMs)),
     );
+    return ctx.life.exited(this, this.id, status);
   }
 
   async logs(options: LogOptions = {}): Promise<LogResult> {
@@ -59,8 +60,10 @@ export class TaskContainer implements Container {
   }
 
   async cleanup(options: OperationOptions = {}): Promise<void> {
-    if (this.jobName !== undefined) await deleteJob(this.ctx, this.jobName, options.signal);
-    await removePod(this.ctx, this.podName, options.signal);
+    await this.ctx.life.cleanup(this.id, 'task', async () => {
+      if (this.jobName !== undefined) await deleteJob(this.ctx, this.jobName, options.signal);
+      await removePod(this.ctx, this.podName, options.signal);
+    });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

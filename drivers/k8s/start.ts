@@ -12,7 +12,7 @@ import { toContainerStatus } from './pod-status.js';
 import { readPod } from './pods.js';
 import { waitForStart } from './start-wait.js';
 import { attachStdin } from './remote.js';
-import { removePod } from './task-container.js';
+import { removePod } from './container.js';
 import { StartTimeoutError } from '../../src/errors.js';
 
 /**
