@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import Dockerode from 'dockerode';
@@ -57,4 +57,22 @@ export async function clusterLeftovers(kubeconfig: string, namespace: string): P
     core.listSecretForAllNamespaces({ labelSelector }).then((list) => ['secret', list.items] as const),
   ]);
   return lists.flatMap(([kind, items]) => items.map((item) => `${kind}/${item.metadata?.namespace}/${item.metadata?.name}`));
+}
+
+/** The result of one kubectl run. */
+export interface KubectlRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs kubectl (1.32, installed) with `kubeconfig` and a discovery cache of its own, as an operator would. */
+export function kubectl(kubeconfig: string, args: readonly string[], options: { input?: string } = {}): Promise<KubectlRun> {
+  const env = { ...process.env, KUBECONFIG: kubeconfig, KUBECACHEDIR: join(dirname(kubeconfig), 'kubectl-cache') };
+  return new Promise((resolve) => {
+    const child = execFile('kubectl', [...args], { env, timeout: 45_000 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : -1, stdout, stderr });
+    });
+    child.stdin?.end(options.input ?? '');
+  });
 }
