@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
 import { useLocalCluster } from '../setup/local-cluster.js';
 import { ROOT } from './harness.js';
+import { describeComponentExecutor } from './component-executor.js';
 import { describeJobScheduler } from './job-scheduler.js';
 import { describeNixExecutor } from './nix-executor.js';
 import { describeOrchestraRunner } from './orchestra-runner.js';
@@ -29,3 +30,4 @@ describe('examples', () => {
 describeOrchestraRunner(() => cluster.kubeconfigPath);
 describeNixExecutor(() => cluster.kubeconfigPath);
 describeJobScheduler(() => cluster);
+describeComponentExecutor(() => cluster);
