@@ -8,6 +8,7 @@ import type { ContainerStatus, StdinSource } from '../../src/types.js';
 import { normaliseError } from './api-errors.js';
 import { KubeWebSocket } from './ws-connect.js';
 import { V5_PROTOCOL, type ExecProtocol, type ExecTarget } from './exec-protocol.js';
+import { END_FRAME, frame, framedCommand } from './stdin-frames.js';
 
 /**
  * Exec and attach over client-node's WebSocket channels. The caller's output streams
@@ -51,16 +52,16 @@ export interface ExecConnection {
  *
  * With input, the end of the input must reach the process while the socket stays open for
  * the output and the exit status. v5 ends stdin with a CLOSE frame; below v5 the only end is
- * closing the socket, which loses both. There the command is wrapped: a shell reads the input
- * in frames (`<length>\n<bytes>`, `0\n` at the end) and pipes the bytes into the command,
- * whose stdin then ends at the end frame (see {@link UNFRAME_SCRIPT}); the socket stays open.
+ * closing the socket, which loses both. There the input goes in frames to a wrapper that pipes
+ * it into the command, whose stdin ends at the end frame (see {@link framedCommand}); the
+ * socket stays open.
  */
 export async function execInPod(connection: ExecConnection, target: ExecTarget, command: readonly string[], streams: RemoteStreams): Promise<ContainerStatus> {
   const { kc } = connection;
   const signal = streams.signal;
   signal?.throwIfAborted();
   const framed = streams.stdin !== undefined && (await connection.execProtocol.of(target, signal)) !== V5_PROTOCOL;
-  const argv = framed ? ['sh', '-c', UNFRAME_SCRIPT, 'drivetrain-stdin', ...command] : [...command];
+  const argv = framed ? framedCommand(command) : [...command];
   const stdout = relayTo(streams.stdout);
   const stderr = relayTo(streams.stderr);
   const stdin = streams.stdin === undefined ? null : new PassThrough();
@@ -129,24 +130,6 @@ export async function attachStdin(kc: KubeConfig, target: { namespace: string; p
 }
 
 /**
- * The wrapper of a command whose input comes framed (exec with input below v5): `$@` is the
- * command. Each frame is a decimal length on its own line, then that many bytes, copied
- * with `dd` (`iflag=fullblock`: a pipe may hand over fewer bytes per read); `0` ends the
- * input, and the command's stdin with it. The shell's `read` takes the length line byte by
- * byte, never reading into the bytes after it. The exit status is the command's own.
- */
-export const UNFRAME_SCRIPT = [
-  'unframe() {',
-  '  while IFS= read -r n; do',
-  '    case $n in 0) return 0 ;; ""|*[!0-9]*) return 1 ;; esac',
-  '    dd bs="$n" count=1 iflag=fullblock 2>/dev/null || return 1',
-  '  done',
-  '  return 1',
-  '}',
-  'unframe | "$@"',
-].join('\n');
-
-/**
  * Copies `source` into `relay` in bounded pieces, pausing while the socket's send buffer is
  * full. Unframed, the relay ends with the input (client-node then ends stdin); framed, each
  * piece goes as one frame and the end is the `0` frame: the relay, and so the socket, stays
@@ -159,7 +142,7 @@ async function pumpInput(source: Readable, relay: PassThrough, socket: WebSocket
       for (let offset = 0; offset < bytes.length; offset += STDIN_PIECE) {
         if (socket.readyState !== OPEN) return;
         const piece = bytes.subarray(offset, offset + STDIN_PIECE);
-        relay.write(framed ? Buffer.concat([Buffer.from(`${piece.length}\n`), piece]) : piece);
+        relay.write(framed ? frame(piece) : piece);
         while (socket.readyState === OPEN && socket.bufferedAmount > SOCKET_HIGH_WATER) await delay(5);
       }
     }
@@ -167,6 +150,6 @@ async function pumpInput(source: Readable, relay: PassThrough, socket: WebSocket
     // A failing input source ends the input early; the process sees EOF.
   } finally {
     if (!framed) relay.end();
-    else if (socket.readyState === OPEN) relay.write('0\n');
+    else if (socket.readyState === OPEN) relay.write(END_FRAME);
   }
 }
