@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -16,9 +16,18 @@ export interface FramedOutcome {
 export interface FramedRunOptions {
   /** Send the end frame after the pieces. false: the input stays open, as a caller's stream that never ends. @default true */
   end?: boolean;
-  /** Put a `dd` without `iflag` (POSIX's) first in PATH. @default false */
-  posixDd?: boolean;
+  /** Whose `sh` and `dd` run the wrapper. @default 'host' */
+  tools?: FramedTools;
 }
+
+/**
+ * `host`: this machine's (dash, GNU coreutils); `busybox`: busybox's applets alone, as in the
+ * busybox image; `posix-dd`: the host's with a `dd` that refuses `iflag`, as POSIX's has none.
+ */
+export type FramedTools = 'host' | 'busybox' | 'posix-dd';
+
+/** The applets the cases use, for the busybox PATH. */
+const BUSYBOX_APPLETS = ['sh', 'dd', 'cat', 'head', 'wc', 'printf', 'echo', 'kill', 'md5sum'];
 
 /** Runs `command` under the wrapper, its input `pieces` sent as frames. */
 export type FramedRunner = (command: string[], pieces: readonly Uint8Array[], options?: FramedRunOptions) => Promise<FramedOutcome>;
@@ -27,20 +36,28 @@ export type FramedRunner = (command: string[], pieces: readonly Uint8Array[], op
 const DEADLINE_MS = 30_000;
 
 /**
- * The framed-input wrapper (exec with input below v5) run by this machine's `sh` and `dd`,
- * fed as the driver feeds it. Call at a test file's top level: the `dd` shim's directory
- * is removed after the file's tests.
+ * The framed-input wrapper (exec with input below v5) run on this machine, fed as the driver
+ * feeds it. Call at a test file's top level: the PATH directories it makes are removed after
+ * the file's tests.
  */
 export function useFramedRunner(): FramedRunner {
-  const shimDir = mkdtempSync(join(tmpdir(), 'drivetrain-dd-'));
-  writeFileSync(join(shimDir, 'dd'), '#!/bin/sh\ncase "$*" in *iflag*) echo "dd: unknown operand" >&2; exit 1 ;; esac\nexec /bin/dd "$@"\n');
-  chmodSync(join(shimDir, 'dd'), 0o755);
-  afterAll(() => rmSync(shimDir, { recursive: true, force: true }));
+  const root = mkdtempSync(join(tmpdir(), 'drivetrain-framed-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  const posixDd = join(root, 'posix-dd');
+  mkdirSync(posixDd);
+  writeFileSync(join(posixDd, 'dd'), '#!/bin/sh\ncase "$*" in *iflag*) echo "dd: unknown operand" >&2; exit 1 ;; esac\nexec /bin/dd "$@"\n');
+  chmodSync(join(posixDd, 'dd'), 0o755);
+  const busybox = join(root, 'busybox');
+  mkdirSync(busybox);
+  const busyboxBinary = execFileSync('sh', ['-c', 'command -v busybox'], { encoding: 'utf8' }).trim();
+  for (const applet of BUSYBOX_APPLETS) symlinkSync(busyboxBinary, join(busybox, applet));
+  const paths: Record<FramedTools, string> = { host: process.env.PATH ?? '/usr/bin:/bin', busybox, 'posix-dd': `${posixDd}:${process.env.PATH ?? '/usr/bin:/bin'}` };
 
   return async (command, pieces, options = {}) => {
     const [program, ...args] = framedCommand(command);
-    const env = options.posixDd === true ? { ...process.env, PATH: `${shimDir}:${process.env.PATH ?? ''}` } : process.env;
-    const child = spawn(program as string, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const PATH = paths[options.tools ?? 'host'];
+    // Node looks `sh` up in this PATH.
+    const child = spawn(program as string, args, { env: { PATH }, stdio: ['pipe', 'pipe', 'pipe'] });
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
