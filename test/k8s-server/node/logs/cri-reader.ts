@@ -24,6 +24,8 @@ const NEWLINE = 0x0a;
 /** Resolves when the response can take more (or the client left). */
 function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
+    // Gone already: its 'close' came before this wait, and no 'drain' will.
+    if (res.destroyed) return resolve();
     const done = () => {
       res.off('drain', done);
       res.off('close', done);
@@ -71,7 +73,8 @@ export async function serveCriLog(writer: CriLogWriter, options: CriReadOptions,
   const file = await open(writer.path, 'r');
   let offset = options.tail !== undefined ? await tailOffset(file, writer.size, options.tail) : 0;
   let written = 0;
-  let gone = false;
+  // The client may have left while the file was being opened: its 'close' came already.
+  let gone = res.destroyed;
   const wake = new Set<() => void>();
   const notify = () => {
     for (const resolve of [...wake]) resolve();
