@@ -15,9 +15,6 @@ export const LABELS = {
   volume: 'drivetrain.dev/volume',
 } as const;
 
-/** Annotation that keeps the raw, unsanitised task ID where labels cannot. */
-export const TASK_ID_ANNOTATION = 'drivetrain.dev/task-id';
-
 /** Prefix reserved for drivetrain's own labels; user labels may not use it. */
 export const RESERVED_LABEL_PREFIX = 'drivetrain.';
 

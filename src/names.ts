@@ -35,19 +35,16 @@ export function toDnsLabel(raw: string, maxLength = 63): string {
   return withHash(cleaned, raw, maxLength, /-+$/);
 }
 
-/**
- * `raw` as a Kubernetes label value (`[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`, at most 63
- * characters, case kept). Unchanged input is returned as is; otherwise (and when it already
- * ends in `-` and ten hex digits) `-<hash of raw>` is appended.
- */
-export function toLabelValue(raw: string, maxLength = 63): string {
-  if (raw === '') return '';
-  const cleaned = raw.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
-  if (cleaned === raw && raw.length <= maxLength && !LOOKS_HASHED.test(raw)) return raw;
-  return withHash(cleaned, raw, maxLength, /[^A-Za-z0-9]+$/);
+/** Whether `raw` ends like a hashed name (`-` and ten hex digits): such input is hashed even when valid as it is. */
+export function looksHashed(raw: string): boolean {
+  return LOOKS_HASHED.test(raw);
 }
 
-function withHash(cleaned: string, raw: string, maxLength: number, trailing: RegExp): string {
+/**
+ * `cleaned` (what is left of `raw` once sanitised), cut to fit `maxLength` with `-<hash of raw>`
+ * appended; `trailing` is what may not end the cut part.
+ */
+export function withHash(cleaned: string, raw: string, maxLength: number, trailing: RegExp): string {
   const hash = shortHash(raw);
   const room = maxLength - HASH_LENGTH - 1;
   const head = cleaned.slice(0, Math.max(0, room)).replace(trailing, '');

@@ -1,19 +1,25 @@
-import { randomBytes } from 'node:crypto';
 import { ConflictError, InvalidInputError } from './errors.js';
-import type { BaseDriverOptions, Driver } from './types.js';
+import { randomNamespace } from './kit/options.js';
+import type { BaseDriverOptions, DoctorOptions, DoctorReport, Driver, DriverEntry, DriverFactory, DriverOptionsByName } from './types.js';
 import { validateNamespace } from './validate.js';
 
-/** Makes a driver from its options; `namespace` is always set (a random one when the caller gave none). */
-export type DriverFactory<O extends BaseDriverOptions = BaseDriverOptions> = (options: O & { namespace: string }) => Driver | Promise<Driver>;
+export type { DriverFactory } from './types.js';
+export { randomNamespace } from './kit/options.js';
 
-const factories = new Map<string, DriverFactory<any>>();
-
-// Built-in drivers are imported on first use, so `import 'drivetrain'` loads no SDK.
-const builtIns: Record<string, () => Promise<DriverFactory<any>>> = {
-  docker: async () => (await import('../drivers/docker/index.js')).createDockerDriver,
-  native: async () => (await import('../drivers/native/index.js')).createNativeDriver,
-  k8s: async () => (await import('../drivers/k8s/index.js')).createK8sDriver,
+/**
+ * The built-in drivers' entry points, by name: the modules the package exports as
+ * `drivetrain/docker`, `drivetrain/native` and `drivetrain/k8s` (package.json `exports`; a
+ * test keeps the two in step). Each is imported only when its driver is first asked for, so
+ * `import 'drivetrain'` loads no driver and no SDK, and no driver imports this registry.
+ */
+export const BUILT_IN_ENTRY_POINTS: Readonly<Record<string, string>> = {
+  docker: '../drivers/docker/index.js',
+  native: '../drivers/native/index.js',
+  k8s: '../drivers/k8s/index.js',
 };
+
+const registered = new Map<string, DriverEntry<any>>();
+const loaded = new Map<string, Promise<DriverEntry<any>>>();
 
 /**
  * Registers a driver under `name`. Registering a name twice (a built-in one included)
@@ -24,35 +30,68 @@ export function registerDriver<O extends BaseDriverOptions>(name: string, factor
     throw new InvalidInputError('name', 'a driver name of lower-case letters, digits and "-"', name);
   }
   if (typeof factory !== 'function') throw new InvalidInputError('factory', 'a function returning a Driver', factory);
-  if (factories.has(name) || name in builtIns) {
+  if (registered.has(name) || name in BUILT_IN_ENTRY_POINTS) {
     throw new ConflictError(`a driver named "${name}" is already registered; choose another name`);
   }
-  factories.set(name, factory);
+  registered.set(name, { create: factory });
 }
 
 /** The names `createDriver` accepts, built-in ones first. */
 export function listDrivers(): string[] {
-  return [...Object.keys(builtIns), ...factories.keys()];
+  return [...Object.keys(BUILT_IN_ENTRY_POINTS), ...registered.keys()];
 }
 
-/** A random drivetrain namespace: `dt-` and 8 hex characters. */
-export function randomNamespace(): string {
-  return `dt-${randomBytes(4).toString('hex')}`;
-}
-
-/** Options of {@link createDriver}: the chosen driver's options, `namespace` included. */
+/** Options of {@link createDriver} for a name it has no options type for: `namespace`, and the driver's own. */
 export type CreateDriverOptions = BaseDriverOptions & Record<string, unknown>;
 
 /**
  * Creates a driver by name: `docker`, `native`, `k8s`, or one registered with
- * {@link registerDriver}. An unknown name throws {@link InvalidInputError} listing the known ones.
+ * {@link registerDriver}. The options type follows the name (`DriverOptionsByName`, filled in
+ * by each driver's entry point). An unknown name throws {@link InvalidInputError} listing the known ones.
  */
+export function createDriver<N extends keyof DriverOptionsByName>(name: N, options?: DriverOptionsByName[N]): Promise<Driver>;
+export function createDriver<N extends string>(name: N extends keyof DriverOptionsByName ? never : N, options?: CreateDriverOptions): Promise<Driver>;
 export async function createDriver(name: string, options: CreateDriverOptions = {}): Promise<Driver> {
   const namespace = options.namespace ?? randomNamespace();
   validateNamespace(namespace);
-  const factory = factories.get(name) ?? (await builtIns[name]?.());
-  if (factory === undefined) {
+  const entry = await driverEntry(name);
+  return entry.create({ ...options, namespace });
+}
+
+/**
+ * The driver's own checks of its environment (`drivetrain doctor`), or `undefined` when the
+ * driver has none. Loads the driver's entry point, never an SDK of another driver.
+ */
+export async function doctorOf(name: string): Promise<((options?: DoctorOptions) => Promise<DoctorReport>) | undefined> {
+  return (await driverEntry(name)).doctor;
+}
+
+/** Whether the driver's engine answers (quickly); a driver that says nothing of it is taken as available. */
+export async function driverAvailable(name: string, options?: DoctorOptions): Promise<boolean> {
+  const entry = await driverEntry(name);
+  return entry.available === undefined ? true : entry.available(options);
+}
+
+/** The entry of a registered or built-in driver; a built-in one is imported once, on first use. */
+async function driverEntry(name: string): Promise<DriverEntry<any>> {
+  const own = registered.get(name);
+  if (own !== undefined) return own;
+  const specifier = typeof name === 'string' && Object.hasOwn(BUILT_IN_ENTRY_POINTS, name) ? BUILT_IN_ENTRY_POINTS[name] : undefined;
+  if (specifier === undefined) {
     throw new InvalidInputError('name', `one of the registered drivers: ${listDrivers().join(', ')}`, name);
   }
-  return factory({ ...options, namespace });
+  let entry = loaded.get(name);
+  if (entry === undefined) {
+    entry = importEntry(specifier);
+    loaded.set(name, entry);
+    // A failed import (a missing SDK) is tried again next time.
+    entry.catch(() => loaded.delete(name));
+  }
+  return entry;
+}
+
+async function importEntry(specifier: string): Promise<DriverEntry<any>> {
+  const module = (await import(specifier)) as { driverEntry?: DriverEntry<any> };
+  if (module.driverEntry === undefined) throw new TypeError(`${specifier} exports no driverEntry`);
+  return module.driverEntry;
 }

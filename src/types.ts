@@ -267,3 +267,49 @@ export interface Logger {
 
 /** Makes a driver from its options; `namespace` is always set (a random one when the caller gave none). */
 export type DriverFactory<O extends BaseDriverOptions = BaseDriverOptions> = (options: O & { namespace: string }) => Driver | Promise<Driver>;
+
+/** One line of a driver's doctor report. `ok: null` means it could not be verified. */
+export interface DoctorCheck {
+  name: string;
+  ok: boolean | null;
+  detail: string;
+}
+
+/** What a driver's `doctor` found. `ok` is false when any check failed (unverifiable checks do not fail it). */
+export interface DoctorReport {
+  ok: boolean;
+  checks: DoctorCheck[];
+  /** Where the checks looked, in words (`server https://…`, `engine unix:///var/run/docker.sock`), when known. */
+  where?: string;
+  /**
+   * The check that stopped the others (no engine, no kubeconfig): when set, it is the whole
+   * report, the rest could not even be tried.
+   */
+  blockedBy?: DoctorCheck;
+}
+
+/** Options of a driver's `doctor` and `available`. */
+export interface DoctorOptions {
+  /** How long each engine call may take, in milliseconds. @default 5000 */
+  timeoutMs?: number;
+}
+
+/**
+ * What a driver's entry point (`drivetrain/docker`, …) gives the registry, as its export
+ * `driverEntry`: the factory, and optionally the driver's own checks of its environment.
+ * The registry loads an entry point only when its driver is first asked for.
+ */
+export interface DriverEntry<O extends BaseDriverOptions = BaseDriverOptions> {
+  create: DriverFactory<O>;
+  /** Checks that the driver's environment works (the CLI's `drivetrain doctor --driver NAME`). */
+  doctor?: (options?: DoctorOptions) => Promise<DoctorReport>;
+  /** Whether the driver's engine answers, quickly (the CLI's default driver is the first that does). */
+  available?: (options?: DoctorOptions) => Promise<boolean>;
+}
+
+/**
+ * Options of each driver by name, for `createDriver(name, options)`: each driver's entry point
+ * adds its own name (module augmentation), so the options type follows the name wherever that
+ * driver's types are loaded, e.g. `import type {} from 'drivetrain/docker'`.
+ */
+export interface DriverOptionsByName {}

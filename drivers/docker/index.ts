@@ -2,7 +2,8 @@
  * The Docker driver: runs each task as a Docker container through the engine API
  * (dockerode). See `docs/drivers/docker.md`.
  */
-import type { DriverFactory } from '../../src/types.js';
+import type { DriverEntry, DriverFactory } from '../../src/types.js';
+import { available, doctor } from './doctor.js';
 import { DockerDriver } from './driver.js';
 import { resolveOptions, type DockerDriverOptions } from './options.js';
 
@@ -20,6 +21,17 @@ export const createDockerDriver = ((options?: DockerDriverOptions): DockerDriver
   const { docker, ...resolved } = resolveOptions(options);
   return new DockerDriver(resolved, docker);
 }) satisfies DriverFactory<DockerDriverOptions>;
+
+/** What the registry loads (`createDriver('docker')`, `drivetrain doctor`, the CLI's default driver). */
+export const driverEntry: DriverEntry<DockerDriverOptions> = { create: createDockerDriver, doctor, available };
+
+declare module '../../src/types.js' {
+  interface DriverOptionsByName {
+    docker: DockerDriverOptions;
+  }
+}
+
+export { available, doctor } from './doctor.js';
 
 export { loadImage, type LoadImageOptions, type LoadedImage } from './image-load.js';
 export { pushImage, tagImage, type PushImageOptions, type PushedImage, type PushProgress, type TagImageOptions } from './image-push.js';

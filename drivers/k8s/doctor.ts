@@ -1,22 +1,16 @@
 import { AuthorizationV1Api, VersionApi, type KubeConfig } from '@kubernetes/client-node';
 import { messageWithCause, statusCodeOf } from './api-errors.js';
 import { loadKubeConfig } from './kubeconfig.js';
+import type { DoctorCheck, DoctorReport as BaseDoctorReport } from '../../src/types.js';
 import { resolveKubernetesNamespace, type K8sDriverOptions } from './options.js';
 
-/** One line of the doctor's report. `ok: null` means it could not be verified. */
-export interface DoctorCheck {
-  name: string;
-  ok: boolean | null;
-  detail: string;
-}
+export type { DoctorCheck } from '../../src/types.js';
 
-/** What `doctor` found. `ok` is false when any check failed (unverifiable checks do not fail it). */
-export interface DoctorReport {
-  ok: boolean;
+/** What `doctor` found (see the contract's `DoctorReport`), with where it looked. */
+export interface DoctorReport extends BaseDoctorReport {
   context?: string;
   server?: string;
   kubernetesNamespace?: string;
-  checks: DoctorCheck[];
 }
 
 /** The API permissions the driver uses, as [group, resource, subresource, verbs]. */
@@ -45,16 +39,24 @@ export async function doctor(options: K8sDriverOptions = {}): Promise<DoctorRepo
     namespace = resolveKubernetesNamespace(options.kubernetesNamespace, kc);
     checks.push({ name: 'kubeconfig', ok: true, detail: `context "${kc.getCurrentContext()}", server ${kc.getCurrentCluster()?.server}` });
   } catch (error) {
-    checks.push({ name: 'kubeconfig', ok: false, detail: messageWithCause(error) });
-    return { ok: false, checks };
+    const blockedBy: DoctorCheck = { name: 'kubeconfig', ok: false, detail: messageWithCause(error) };
+    checks.push(blockedBy);
+    return { ok: false, checks, blockedBy };
   }
-  const report: DoctorReport = { ok: true, context: kc.getCurrentContext(), server: kc.getCurrentCluster()?.server, kubernetesNamespace: namespace, checks };
+  const server = kc.getCurrentCluster()?.server;
+  const where = [['server', server], ['context', kc.getCurrentContext()], ['namespace', namespace]]
+    .filter(([, value]) => value !== undefined)
+    .map(([key, value]) => `${key} ${value}`)
+    .join(', ');
+  const report: DoctorReport = { ok: true, context: kc.getCurrentContext(), server, kubernetesNamespace: namespace, checks, where };
   try {
     const version = await kc.makeApiClient(VersionApi).getCode();
     checks.push({ name: 'reachability', ok: true, detail: `API server ${version.gitVersion}` });
   } catch (error) {
-    checks.push({ name: 'reachability', ok: false, detail: `GET /version failed: ${messageWithCause(error)}` });
+    const blockedBy: DoctorCheck = { name: 'reachability', ok: false, detail: `GET /version failed: ${messageWithCause(error)}` };
+    checks.push(blockedBy);
     report.ok = false;
+    report.blockedBy = blockedBy;
     return report;
   }
   const authorization = kc.makeApiClient(AuthorizationV1Api);

@@ -1,6 +1,7 @@
 import { optionsObject, resolveBaseOptions } from '../../src/kit/options.js';
-import type { DriverFactory } from '../../src/types.js';
+import type { DriverEntry, DriverFactory } from '../../src/types.js';
 import { K8sDriver } from './driver.js';
+import { doctor } from './doctor.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { resolveKubernetesNamespace, resolveOptions, type K8sDriverOptions } from './options.js';
 
@@ -21,7 +22,17 @@ export function createK8sDriver(given?: K8sDriverOptions): K8sDriver {
 // The registry's factory shape: a compile-time check that this function fits it.
 createK8sDriver satisfies DriverFactory<K8sDriverOptions>;
 
+/** What the registry loads (`createDriver('k8s')`, `drivetrain doctor --driver k8s`). */
+export const driverEntry: DriverEntry<K8sDriverOptions> = { create: createK8sDriver, doctor: () => doctor() };
+
+declare module '../../src/types.js' {
+  interface DriverOptionsByName {
+    k8s: K8sDriverOptions;
+  }
+}
+
 export { K8sDriver } from './driver.js';
+export { TASK_ID_ANNOTATION, toLabelValue } from './naming.js';
 export { doctor, REQUIRED_PERMISSIONS, type DoctorCheck, type DoctorReport } from './doctor.js';
 export type { K8sDriverOptions, SecretEnvSource } from './options.js';
 export type { WorkloadExecOptions } from './workload.js';

@@ -1,6 +1,6 @@
 import type { V1Job, V1Pod } from '@kubernetes/client-node';
-import { TASK_ID_ANNOTATION, LABELS } from '../../src/labels.js';
-import { toLabelValue } from '../../src/names.js';
+import { LABELS } from '../../src/labels.js';
+import { TASK_ID_ANNOTATION, toLabelValue } from './naming.js';
 import { abortReason } from '../../src/abort.js';
 import { isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';

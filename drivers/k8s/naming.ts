@@ -1,5 +1,5 @@
-import { LABELS, TASK_ID_ANNOTATION, type ResourceRole } from '../../src/labels.js';
-import { toDnsLabel, toLabelValue } from '../../src/names.js';
+import { LABELS, type ResourceRole } from '../../src/labels.js';
+import { looksHashed, toDnsLabel, withHash } from '../../src/names.js';
 
 /**
  * Names and labels of the Kubernetes objects the driver makes. Every name is one
@@ -9,6 +9,21 @@ import { toDnsLabel, toLabelValue } from '../../src/names.js';
  * names of two namespaces never meet, and a helper's part (which holds `--`) never meets
  * a task's.
  */
+
+/** Annotation that keeps the raw, unsanitised task ID, which label values cannot always hold. */
+export const TASK_ID_ANNOTATION = 'drivetrain.dev/task-id';
+
+/**
+ * `raw` as a Kubernetes label value (`[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?`, at most 63
+ * characters, case kept). Unchanged input is returned as is; otherwise (and when it already
+ * ends in `-` and ten hex digits) `-<hash of raw>` is appended, so two inputs never share a value.
+ */
+export function toLabelValue(raw: string, maxLength = 63): string {
+  if (raw === '') return '';
+  const cleaned = raw.replace(/[^A-Za-z0-9_.-]+/g, '-').replace(/^[^A-Za-z0-9]+|[^A-Za-z0-9]+$/g, '');
+  if (cleaned === raw && raw.length <= maxLength && !looksHashed(raw)) return raw;
+  return withHash(cleaned, raw, maxLength, /[^A-Za-z0-9]+$/);
+}
 
 /** Longest object name: a DNS-1123 label. */
 const MAX_NAME = 63;

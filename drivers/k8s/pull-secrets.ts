@@ -2,10 +2,9 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { toDockerConfigJson, type RegistryCredentials } from '../../src/credentials.js';
 import { ConflictError, EngineError, InvalidInputError } from '../../src/errors.js';
 import { LABELS } from '../../src/labels.js';
-import { toLabelValue } from '../../src/names.js';
 import { isAlreadyExists, isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
-import { objectLabels } from './naming.js';
+import { objectLabels, toLabelValue } from './naming.js';
 
 /**
  * Image pull Secrets (`kubernetes.io/dockerconfigjson`, key `.dockerconfigjson`, as

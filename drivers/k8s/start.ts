@@ -1,12 +1,12 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { delay } from '../../src/abort.js';
 import { ConflictError, DrivetrainError } from '../../src/errors.js';
-import { LABELS, TASK_ID_ANNOTATION, type ResourceRole } from '../../src/labels.js';
+import { LABELS, type ResourceRole } from '../../src/labels.js';
 import type { StdinSource } from '../../src/types.js';
 import { isAlreadyExists } from './api-errors.js';
 import type { K8sContext } from './context.js';
 import { deleteJob, findJobPod, readJob } from './jobs.js';
-import { TASK_CONTAINER } from './naming.js';
+import { TASK_CONTAINER, TASK_ID_ANNOTATION } from './naming.js';
 import { buildJob } from './pod-spec.js';
 import { toContainerStatus } from './pod-status.js';
 import { readPod } from './pods.js';

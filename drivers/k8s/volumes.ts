@@ -2,12 +2,11 @@ import type { V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { ConflictError } from '../../src/errors.js';
 import { validateSizeBytes } from '../../src/kit/volumes.js';
 import { LABELS } from '../../src/labels.js';
-import { toLabelValue } from '../../src/names.js';
 import type { OperationOptions, Volume } from '../../src/types.js';
 import { validateVolumeName } from '../../src/validate.js';
 import { isAlreadyExists, isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
-import { claimName, objectLabels } from './naming.js';
+import { claimName, objectLabels, toLabelValue } from './naming.js';
 import { bytesToQuantity, quantityToBytes } from './quantity.js';
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { shortHash, toDnsLabel, toLabelValue, defaultWorkDir } from '../../src/names.js';
+import { shortHash, toDnsLabel, defaultWorkDir } from '../../src/names.js';
+import { toLabelValue } from '../../drivers/k8s/naming.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/;

@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ConflictError, InvalidInputError } from '../../src/errors.js';
-import { createDriver, listDrivers, randomNamespace, registerDriver } from '../../src/registry.js';
+import { BUILT_IN_ENTRY_POINTS, createDriver, listDrivers, randomNamespace, registerDriver } from '../../src/registry.js';
 import type { Driver } from '../../src/types.js';
 
 function fakeDriver(name: string, namespace: string): Driver {
@@ -46,5 +47,29 @@ describe('driver registry', () => {
 
   it('rejects an invalid namespace before creating anything', async () => {
     await expect(createDriver('native', { namespace: 'Bad_NS' })).rejects.toMatchObject({ name: 'InvalidInputError', field: 'options.namespace' });
+  });
+
+  it("loads each built-in driver from the entry point the package exports under its name", () => {
+    const exports = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { exports: Record<string, { default: string }> }).exports;
+    for (const [name, specifier] of Object.entries(BUILT_IN_ENTRY_POINTS)) {
+      // The registry is dist/src/registry.js in the package: its specifier, resolved from there, is the subpath's file.
+      expect(new URL(specifier, 'file:///pkg/dist/src/registry.js').pathname, name).toBe(new URL(exports[`./${name}`]!.default, 'file:///pkg/').pathname);
+    }
+  });
+
+  it('creates a built-in driver by name, its options typed by the name', async () => {
+    const driver = await createDriver('native', { stopGraceMs: 500 });
+    expect(driver.name).toBe('native');
+    await driver.close();
+    // Checked by the type checker: each name takes its own driver's options only.
+    const typed = (): void => {
+      // @ts-expect-error pullPolicy is not one of Docker's
+      void createDriver('docker', { pullPolicy: 'Sometimes' });
+      // @ts-expect-error stopGraceMs is an option of the native driver, not of k8s
+      void createDriver('k8s', { stopGraceMs: 5 });
+      void createDriver('docker', { pullPolicy: 'Never' });
+      void createDriver('k8s', { mode: 'job' });
+    };
+    expect(typeof typed).toBe('function');
   });
 });
