@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
 import { useLocalCluster } from '../setup/local-cluster.js';
 import { ROOT } from './harness.js';
+import { describeActRunner } from './act-runner.js';
 import { describeComponentExecutor } from './component-executor.js';
 import { describeJobScheduler } from './job-scheduler.js';
 import { describeNixExecutor } from './nix-executor.js';
@@ -15,7 +16,8 @@ import { describeOrchestraRunner } from './orchestra-runner.js';
  * production clusters do: the examples use its administrator's kubeconfig, except where an
  * engine runs as a service account under a minimal Role.
  */
-const cluster = await useLocalCluster({ ...DRIVER_CLUSTER, authorizationMode: 'RBAC' });
+// Its node is a self-hosted runner's (the act-runner example's runs-on).
+const cluster = await useLocalCluster({ ...DRIVER_CLUSTER, authorizationMode: 'RBAC', node: { labels: { 'node-type': 'self-hosted' } } });
 
 describe('examples', () => {
   it('type-check against the published types (package.json "exports" into the built dist)', async () => {
@@ -31,3 +33,4 @@ describeOrchestraRunner(() => cluster.kubeconfigPath);
 describeNixExecutor(() => cluster.kubeconfigPath);
 describeJobScheduler(() => cluster);
 describeComponentExecutor(() => cluster);
+describeActRunner(() => cluster);

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, KubeConfig, Watch, type V1Job, type V1Pod } from '@kubernetes/client-node';
 import Dockerode from 'dockerode';
 import { LABELS } from '../../src/labels.js';
 
@@ -75,4 +75,27 @@ export function kubectl(kubeconfig: string, args: readonly string[], options: { 
     });
     child.stdin?.end(options.input ?? '');
   });
+}
+
+/** Every Job and pod created in a Kubernetes namespace while `during` runs, as a watch delivers them. */
+export async function watchCreated<T>(kubeconfig: string, k8sNamespace: string, during: () => Promise<T>): Promise<{ result: T; jobs: V1Job[]; pods: V1Pod[] }> {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfig);
+  const jobs = new Map<string, V1Job>();
+  const pods = new Map<string, V1Pod>();
+  const watch = new Watch(kc);
+  const collect = <O extends { metadata?: { uid?: string } }>(into: Map<string, O>) => (type: string, object: O) => {
+    if (type === 'ADDED' && object.metadata?.uid !== undefined) into.set(object.metadata.uid, object);
+  };
+  const ignore = () => {};
+  const watches = await Promise.all([
+    watch.watch(`/apis/batch/v1/namespaces/${k8sNamespace}/jobs`, {}, collect(jobs), ignore),
+    watch.watch(`/api/v1/namespaces/${k8sNamespace}/pods`, {}, collect(pods), ignore),
+  ]);
+  try {
+    const result = await during();
+    return { result, jobs: [...jobs.values()], pods: [...pods.values()] };
+  } finally {
+    for (const each of watches) each.abort();
+  }
 }

@@ -2,34 +2,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig, Watch, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { LocalCluster } from '../k8s-server/cluster.js';
 import { testNamespace } from '../setup/test-run.js';
-import { clusterLeftovers, kubectl, ROOT, runExample } from './harness.js';
-
-/** Every Job and pod created in a Kubernetes namespace while `during` runs, as a watch delivers them. */
-async function watchCreated<T>(kubeconfig: string, k8sNamespace: string, during: () => Promise<T>): Promise<{ result: T; jobs: V1Job[]; pods: V1Pod[] }> {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfig);
-  const jobs = new Map<string, V1Job>();
-  const pods = new Map<string, V1Pod>();
-  const watch = new Watch(kc);
-  const collect = <O extends { metadata?: { uid?: string } }>(into: Map<string, O>) => (type: string, object: O) => {
-    if (type === 'ADDED' && object.metadata?.uid !== undefined) into.set(object.metadata.uid, object);
-  };
-  const ignore = () => {};
-  const watches = await Promise.all([
-    watch.watch(`/apis/batch/v1/namespaces/${k8sNamespace}/jobs`, {}, collect(jobs), ignore),
-    watch.watch(`/api/v1/namespaces/${k8sNamespace}/pods`, {}, collect(pods), ignore),
-  ]);
-  try {
-    const result = await during();
-    return { result, jobs: [...jobs.values()], pods: [...pods.values()] };
-  } finally {
-    for (const each of watches) each.abort();
-  }
-}
+import { clusterLeftovers, kubectl, ROOT, runExample, watchCreated } from './harness.js';
 
 /**
  * examples/job-scheduler: attempts run as Kubernetes Jobs by a scheduler whose service account
