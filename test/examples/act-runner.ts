@@ -7,7 +7,7 @@ import { LABELS } from '../../src/labels.js';
 import { LOCAL_REGISTRY, REGISTRY_BUSYBOX } from '../infra/registry.js';
 import type { LocalCluster } from '../k8s-server/cluster.js';
 import { testNamespace } from '../setup/test-run.js';
-import { clusterLeftovers, dockerLeftovers, kubectl, ROOT, runExample, watchCreated } from './harness.js';
+import { clusterLeftovers, dockerLeftovers, EXAMPLE_TIMEOUT_MS, kubectl, ROOT, runExample, watchCreated } from './harness.js';
 
 /** What every run of the example's workflow prints after its first line. */
 const JOBS = [
@@ -45,7 +45,7 @@ const JOBS = [
  * from the local registry through an image pull Secret, and `runs-on` as the pods' nodeSelector.
  */
 export function describeActRunner(cluster: () => LocalCluster): void {
-  describe.concurrent('examples/act-runner', () => {
+  describe.concurrent('examples/act-runner', { timeout: EXAMPLE_TIMEOUT_MS }, () => {
     it('runs the workflow on docker: the tool cache shared between jobs, a fresh workspace each, nothing left', async () => {
       const namespace = testNamespace('ex-act');
       const run = await runExample('act-runner', ['--driver', 'docker', '--namespace', namespace]);

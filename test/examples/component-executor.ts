@@ -5,7 +5,7 @@ import { AppsV1Api, CoreV1Api, KubeConfig, Watch, type V1Container, type V1Pod }
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCluster } from '../k8s-server/cluster.js';
 import { testNamespace } from '../setup/test-run.js';
-import { ROOT, runExample } from './harness.js';
+import { EXAMPLE_TIMEOUT_MS, ROOT, runExample } from './harness.js';
 
 /** A container that idles and ends at once on the SIGTERM of its pod's deletion. */
 const idle = (name: string): V1Container => ({ name, image: 'busybox', command: ['sh', '-c', "trap 'exit 0' TERM; while :; do sleep 3600 & wait $!; done"], env: [{ name: 'CONTAINER', value: name }] });
@@ -15,7 +15,7 @@ function podsUntil(kc: KubeConfig, namespace: string, done: (pods: V1Pod[]) => b
   const pods = new Map<string, V1Pod>();
   return new Promise((resolve, reject) => {
     let request: AbortController | undefined;
-    const timer = setTimeout(() => finish(new Error(`pods of ${namespace} not as expected within 60 s`)), 60_000);
+    const timer = setTimeout(() => finish(new Error(`pods of ${namespace} not as expected within 180 s`)), 180_000);
     const finish = (error?: Error) => {
       clearTimeout(timer);
       request?.abort();
@@ -40,7 +40,7 @@ const ready = (pod: V1Pod) => pod.status?.conditions?.some((c) => c.type === 'Re
  * precedence, and each error case with what to check.
  */
 export function describeComponentExecutor(cluster: () => LocalCluster): void {
-  describe.concurrent('examples/component-executor', () => {
+  describe.concurrent('examples/component-executor', { timeout: EXAMPLE_TIMEOUT_MS }, () => {
     const namespace = testNamespace('ex-emb');
     const dir = mkdtempSync(join(tmpdir(), 'component-executor-test-'));
     const baseConfig = JSON.parse(readFileSync(join(ROOT, 'examples', 'component-executor', 'emb.config.json'), 'utf8'));
@@ -73,7 +73,7 @@ export function describeComponentExecutor(cluster: () => LocalCluster): void {
       ]);
       const app = (pod: V1Pod) => pod.metadata?.labels?.app;
       await podsUntil(kc, namespace, (pods) => ['api', 'web'].every((name) => pods.some((pod) => app(pod) === name && ready(pod))) && pods.some((pod) => app(pod) === 'worker'));
-    }, 90_000);
+    }, EXAMPLE_TIMEOUT_MS);
     afterAll(async () => {
       await core?.deleteNamespace({ name: namespace });
     });

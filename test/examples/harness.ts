@@ -14,6 +14,12 @@ import { LABELS } from '../../src/labels.js';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
+/**
+ * The deadline of one example's test: a few runs of its program, each bounded by
+ * {@link runExample}'s own timeout, on a machine that may be loaded many times over.
+ */
+export const EXAMPLE_TIMEOUT_MS = 240_000;
+
 /** How a program ended and what it printed. */
 export interface ProgramRun {
   code: number;

@@ -6,7 +6,7 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { LocalCluster } from '../k8s-server/cluster.js';
 import { testNamespace } from '../setup/test-run.js';
-import { clusterLeftovers, kubectl, ROOT, runExample, watchCreated } from './harness.js';
+import { clusterLeftovers, EXAMPLE_TIMEOUT_MS, kubectl, ROOT, runExample, watchCreated } from './harness.js';
 
 /**
  * examples/job-scheduler: attempts run as Kubernetes Jobs by a scheduler whose service account
@@ -14,7 +14,7 @@ import { clusterLeftovers, kubectl, ROOT, runExample, watchCreated } from './har
  * each attempt's logs kept as an artifact; a retry submitted again after a restart adopting its Job.
  */
 export function describeJobScheduler(cluster: () => LocalCluster): void {
-  describe.concurrent('examples/job-scheduler', () => {
+  describe.concurrent('examples/job-scheduler', { timeout: EXAMPLE_TIMEOUT_MS }, () => {
     it('runs attempts as Jobs under the minimal Role, with tokens by secretKeyRef, logs as artifacts, a re-submission adopting its Job, and leaves nothing', async () => {
       const admin = cluster().kubeconfigPath;
       const k8sNamespace = testNamespace('ex-jobs');

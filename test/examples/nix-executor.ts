@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { LOCAL_REGISTRY } from '../infra/registry.js';
 import { dockerSaveArchive, gzip, registryRequest, uniqueImage } from '../publish/fixtures.js';
 import { testNamespace } from '../setup/test-run.js';
-import { clusterLeftovers, dockerLeftovers, runExample } from './harness.js';
+import { clusterLeftovers, dockerLeftovers, EXAMPLE_TIMEOUT_MS, runExample } from './harness.js';
 
 /** The executor image as Nix's dockerTools builds it: a gzip `docker save` archive, here busybox with its own build stamp. */
 let archive: Promise<{ path: string; id: string; build: string }> | undefined;
@@ -30,7 +30,7 @@ const CREDENTIALS = { REGISTRY_USERNAME: LOCAL_REGISTRY.username, REGISTRY_PASSW
  * pod-ready timeout and a refused push as the engine sees them; nothing left behind.
  */
 export function describeNixExecutor(kubeconfig: () => string): void {
-  describe.concurrent('examples/nix-executor', () => {
+  describe.concurrent('examples/nix-executor', { timeout: EXAMPLE_TIMEOUT_MS }, () => {
     for (const driver of ['docker', 'k8s'] as const) {
       for (const mode of ['shared', 'dedicated'] as const) {
         it(`runs a workflow in ${mode} mode on ${driver}: parallel jobs in their own directories, an artifact passed on, nothing left`, async () => {

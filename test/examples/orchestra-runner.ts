@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { testNamespace } from '../setup/test-run.js';
-import { clusterLeftovers, dockerLeftovers, runExample } from './harness.js';
+import { clusterLeftovers, dockerLeftovers, EXAMPLE_TIMEOUT_MS, runExample } from './harness.js';
 
 /** What a by-hand run of the Orchestra-style pipeline prints, the namespace aside. */
 const SUMMARY = [
@@ -32,7 +32,7 @@ const LOGS: Record<string, string> = {
  * by task ID from a fresh driver that adopts the finished task, and close() reaping it all.
  */
 export function describeOrchestraRunner(kubeconfig: () => string): void {
-  describe.concurrent('examples/orchestra-runner', () => {
+  describe.concurrent('examples/orchestra-runner', { timeout: EXAMPLE_TIMEOUT_MS }, () => {
     for (const driver of ['docker', 'k8s'] as const) {
       it(`runs the pipeline on ${driver}, re-runs a step by task ID without running it twice, and leaves nothing behind`, async () => {
         const namespace = testNamespace('ex-orch');
