@@ -28,9 +28,11 @@ log "stress-ng --cpu $workers started ($(nproc) cores)"
 
 for run in $(seq 1 "$runs"); do
   log "make test, run $run of $runs (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+  started=$SECONDS
   if ! make test; then
-    log "run $run of $runs failed (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+    log "run $run of $runs failed after $((SECONDS - started)) s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
     exit 1
   fi
+  log "run $run of $runs passed in $((SECONDS - started)) s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 done
 log "make test passed $runs times in a row under load (load average $(cut -d' ' -f1-3 /proc/loadavg))"
