@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { Transform, type Readable } from 'node:stream';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { busyboxPod, containerState, isFinished, randomName, startTestCluster, type TestCluster } from './helpers.js';
@@ -11,6 +12,38 @@ beforeAll(async () => {
 afterAll(async () => {
   await t?.stop();
 });
+
+/** An engine client that never tells of an OOM kill: `oom` events dropped, `State.OOMKilled` always false. */
+function oomDeafDocker(): Dockerode {
+  const engine = new Dockerode();
+  const getEvents = engine.getEvents.bind(engine);
+  engine.getEvents = (async (options: object) => {
+    const events = (await getEvents(options as never)) as unknown as Readable;
+    let pending = '';
+    const kept = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        pending += chunk.toString('utf8');
+        const lines = pending.split('\n');
+        pending = lines.pop() ?? '';
+        callback(null, lines.filter((line) => !/"(Action|status)":"oom"/.test(line)).map((line) => `${line}\n`).join(''));
+      },
+    });
+    events.on('error', (error) => kept.destroy(error));
+    kept.on('close', () => events.destroy());
+    return events.pipe(kept);
+  }) as typeof engine.getEvents;
+  const getContainer = engine.getContainer.bind(engine);
+  engine.getContainer = (id: string) => {
+    const container = getContainer(id);
+    const inspect = container.inspect.bind(container);
+    container.inspect = (async (...args: unknown[]) => {
+      const info = await (inspect as (...a: unknown[]) => Promise<Dockerode.ContainerInspectInfo>)(...args);
+      return { ...info, State: { ...info.State, OOMKilled: false } };
+    }) as typeof container.inspect;
+    return container;
+  };
+  return engine;
+}
 
 const waitingReason = (reason: string) => (o: any) => containerState(o)?.waiting?.reason === reason;
 
@@ -34,6 +67,21 @@ describe('pod failures as a kubelet reports them', () => {
       expect(pods.map((pod) => containerState(pod).terminated.reason)).toEqual(names.map(() => 'OOMKilled'));
     } finally {
       for (const hog of hogs) hog.kill('SIGKILL');
+    }
+  });
+
+  it('an OOM kill the engine never hears of (no oom event, OOMKilled false) is still reported OOMKilled', { timeout: 180_000 }, async () => {
+    // What a loaded machine does now and then: the kill comes before containerd watches the new
+    // cgroup, so the engine neither sends an `oom` event nor marks the container. Made certain
+    // here by an engine client that hides both; the kernel's own report remains.
+    const deaf = await startTestCluster({ docker: oomDeafDocker() });
+    try {
+      const name = randomName('oom');
+      await deaf.apply(busyboxPod(name, 'head -c 67108864 /dev/zero | tail > /dev/null', { container: { resources: { limits: { memory: '16Mi' } } } }));
+      const pod = await deaf.waitFor('pods', name, isFinished, 120_000);
+      expect(containerState(pod).terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
+    } finally {
+      await deaf.stop();
     }
   });
 
