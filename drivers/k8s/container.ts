@@ -55,6 +55,7 @@ export class TaskContainer implements Container {
       waitForStart: (s?: AbortSignal) => watchPod(ctx, this.podName, (pod) => (pod === undefined ? false : hasStarted(pod) ? true : toContainerStatus(pod, lostRule(ctx)).done ? false : undefined), s),
       hasEnded: async (s?: AbortSignal) => toContainerStatus(await readPod(ctx, this.podName, s), lostRule(ctx)).done,
       retry: ctx.options.retry,
+      idleTimeoutMs: ctx.options.livenessIntervalMs,
     };
     return readPodLogs(source, { stdout: options.stdout, stderr: options.stderr, follow: options.follow === true, support: this.logSupport, signal });
   }

@@ -9,8 +9,11 @@ import { EngineUnavailableError } from '../../src/errors.js';
  * settings. Used for pod logs, where client-node's Log helper cannot send the `stream`
  * parameter nor report how a follow ended. Resolves with the response once its headers
  * arrive; a non-2xx answer rejects with `{ statusCode, body }` (the Status JSON when given).
+ * With `idleTimeoutMs`, a connection that brings nothing for that long (before or after the
+ * headers) is destroyed with an `ETIMEDOUT` error, as a half-open connection (packets
+ * dropped, nothing closed) would otherwise never end; the response stream fails with it.
  */
-export async function kubeGet(kc: KubeConfig, path: string, query: Record<string, string>, signal?: AbortSignal): Promise<IncomingMessage> {
+export async function kubeGet(kc: KubeConfig, path: string, query: Record<string, string>, signal?: AbortSignal, idleTimeoutMs?: number): Promise<IncomingMessage> {
   const cluster = kc.getCurrentCluster();
   if (cluster === null) throw new EngineUnavailableError('the kubeconfig has no current cluster');
   const url = new URL(cluster.server.replace(/\/$/, '') + path);
@@ -38,6 +41,9 @@ export async function kubeGet(kc: KubeConfig, path: string, query: Record<string
       });
     });
     req.on('error', (error) => reject(signal?.aborted ? abortReason(signal) : error));
+    if (idleTimeoutMs !== undefined) {
+      req.setTimeout(idleTimeoutMs, () => req.destroy(Object.assign(new Error(`nothing from the API server for ${idleTimeoutMs} ms on GET ${path}: a half-open connection`), { code: 'ETIMEDOUT' })));
+    }
     req.end();
   });
 }

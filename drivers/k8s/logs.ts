@@ -13,7 +13,8 @@ import type { LogResult } from '../../src/types.js';
  * Pod logs. Without follow: one GET per stream. With follow: a live stream that ends
  * when the container has terminated and everything was delivered, reconnecting after a
  * dropped connection from the last timestamp seen (`timestamps=true` + `sinceTime`,
- * boundary lines de-duplicated).
+ * boundary lines de-duplicated). A connection silent for `idleTimeoutMs` counts as dropped
+ * (half-open: packets lost, nothing closed).
  *
  * stdout and stderr are read apart with `stream=Stdout|Stderr` (KEP-3288) when the
  * server honours it; otherwise the combined log goes to stdout (see `LogStreamSupport`).
@@ -31,6 +32,12 @@ export interface LogSource {
   hasEnded(signal?: AbortSignal): Promise<boolean>;
   /** Retries of a plain read. @default withRetry's defaults */
   retry?: RetryPolicy;
+  /**
+   * A read that brings nothing for this long (ms) is taken for a half-open connection and
+   * dropped: a follow resumes from its last timestamp, a plain read is retried. A follow of a
+   * quiet container is thus re-opened at this interval. @default no limit
+   */
+  idleTimeoutMs?: number;
 }
 
 /** Destinations and mode of one read. */
@@ -97,7 +104,7 @@ async function readOnce(source: LogSource, stream: string | undefined, destinati
   const attempt = async (): Promise<void> => {
     let response;
     try {
-      response = await kubeGet(source.kc, logPath(source), query, signal);
+      response = await kubeGet(source.kc, logPath(source), query, signal, source.idleTimeoutMs);
     } catch (error) {
       // 400: the container has not started yet (no output so far); 404: the pod is gone.
       const status = statusCodeOf(error);
@@ -133,7 +140,7 @@ async function followStream(source: LogSource, stream: string | undefined, desti
     lines.reconnect();
     let response;
     try {
-      response = await kubeGet(source.kc, logPath(source), query, signal);
+      response = await kubeGet(source.kc, logPath(source), query, signal, source.idleTimeoutMs);
     } catch (error) {
       signal?.throwIfAborted();
       const status = statusCodeOf(error);
@@ -173,7 +180,7 @@ async function finalRead(source: LogSource, stream: string | undefined, destinat
   if (lines.resumeFrom !== undefined) query.sinceTime = lines.resumeFrom;
   let response;
   try {
-    response = await kubeGet(source.kc, logPath(source), query, signal);
+    response = await kubeGet(source.kc, logPath(source), query, signal, source.idleTimeoutMs);
   } catch {
     return; // best effort: the follow already delivered everything it saw
   }

@@ -45,6 +45,8 @@ export interface RemoteStreams {
 export interface ExecConnection {
   kc: KubeConfig;
   execProtocol: ExecProtocol;
+  /** The driver's options; `livenessIntervalMs` paces the socket's pings. @default no pings */
+  options?: { readonly livenessIntervalMs: number };
 }
 
 /**
@@ -80,6 +82,7 @@ export async function execInPod(connection: ExecConnection, target: ExecTarget, 
     throw abortReason(signal);
   }
   if (stdin !== null && streams.stdin !== undefined) void pumpInput(stdinToReadable(streams.stdin), stdin, socket, framed);
+  const liveness = connection.options === undefined ? undefined : watchLiveness(socket, connection.options.livenessIntervalMs);
   return new Promise<ContainerStatus>((resolve, reject) => {
     const onAbort = (): void => {
       socket.terminate();
@@ -88,9 +91,49 @@ export async function execInPod(connection: ExecConnection, target: ExecTarget, 
     signal?.addEventListener('abort', onAbort, { once: true });
     socket.on('close', () => {
       signal?.removeEventListener('abort', onAbort);
-      resolve(execStatus(reported));
+      liveness?.stop();
+      resolve(liveness?.lost === true ? { ...execStatus(undefined), message: liveness.message } : execStatus(reported));
     });
   });
+}
+
+/**
+ * Pings a quiet exec socket: after `intervalMs` without a frame a ping goes out, and when
+ * another interval passes without a frame or its pong, the connection is taken for
+ * half-open (packets dropped, nothing closed) and terminated. A WebSocket peer answers a
+ * ping with a pong (RFC 6455, section 5.5.2), so a live API server always answers.
+ */
+function watchLiveness(socket: WebSocket, intervalMs: number): { readonly lost: boolean; readonly message: string; stop(): void } {
+  // Intervals in a row without a frame or a pong: at 1 a ping goes out, at 2 the socket is lost.
+  let quiet = 0;
+  let lost = false;
+  const hear = (): void => {
+    quiet = 0;
+  };
+  socket.on('message', hear);
+  socket.on('pong', hear);
+  const timer = setInterval(() => {
+    if (socket.readyState !== OPEN) return;
+    quiet += 1;
+    if (quiet === 1) {
+      socket.ping();
+    } else {
+      lost = true;
+      socket.terminate();
+    }
+  }, intervalMs);
+  timer.unref();
+  return {
+    get lost() {
+      return lost;
+    },
+    message: `no answer from the API server for ${intervalMs} ms and none to a ping (livenessIntervalMs): the connection is half-open; the command's exit status and the rest of its output are unknown`,
+    stop() {
+      clearInterval(timer);
+      socket.off('message', hear);
+      socket.off('pong', hear);
+    },
+  };
 }
 
 /**

@@ -1,0 +1,102 @@
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createK8sDriver, type K8sDriver } from '../../drivers/k8s/index.js';
+import { TASK_CONTAINER } from '../../drivers/k8s/naming.js';
+import { CollectingWritable } from '../../src/logs.js';
+import { startLocalCluster, type LocalCluster } from '../k8s-server/cluster.js';
+import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
+import { testNamespace } from '../setup/test-run.js';
+import { docker, sh, until } from './drivers.js';
+import { SilencingProxy } from './silencing-proxy.js';
+
+// A cluster of this file's own (its connections are silenced and it is restarted), reached by
+// the driver through a proxy that can make connections half-open; the tests release their
+// tasks through the node's Docker engine, past the API server.
+const LIVENESS_MS = 1_000;
+let cluster: LocalCluster;
+let proxy: SilencingProxy;
+
+beforeAll(async () => {
+  cluster = await startLocalCluster(DRIVER_CLUSTER);
+  proxy = await SilencingProxy.start({ port: Number(new URL(cluster.url).port) }, { port: 0 });
+});
+afterAll(async () => {
+  await proxy?.close();
+  await cluster?.stop({ removeContainers: true });
+});
+
+/** A driver whose API server is the proxy (the server's certificate names 127.0.0.1, so TLS holds). */
+function proxiedDriver(): K8sDriver {
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(cluster.kubeconfigPath);
+  const current = kubeConfig.getCurrentCluster();
+  if (current === null) throw new Error('the local kubeconfig has no cluster');
+  const port = (proxy.address as { port: number }).port;
+  kubeConfig.clusters = kubeConfig.clusters.map((c) => (c.name === current.name ? { ...c, server: `https://127.0.0.1:${port}` } : c));
+  return createK8sDriver({ kubeConfig, namespace: testNamespace('khalf'), livenessIntervalMs: LIVENESS_MS, retry: { retries: 2, maxRetryTimeMs: 3_000 } });
+}
+
+async function withDriver(body: (driver: K8sDriver) => Promise<void>): Promise<void> {
+  const driver = proxiedDriver();
+  try {
+    await body(driver);
+  } finally {
+    // The network is back for the driver's own cleanup.
+    proxy.reset();
+    await driver.close({ signal: AbortSignal.timeout(60_000) });
+  }
+}
+
+/** Runs `sh -c script` in a pod's task container through the node's Docker engine. */
+async function execInNode(podName: string, script: string): Promise<void> {
+  const [found] = await docker.listContainers({ filters: { label: [`drivetrain-local-k8s/pod-name=${podName}`, `drivetrain-local-k8s/container-name=${TASK_CONTAINER}`] } });
+  if (found === undefined) throw new Error(`no running container of pod ${podName}`);
+  const exec = await docker.getContainer(found.Id).exec({ Cmd: sh(script) });
+  await exec.start({ Detach: true });
+}
+
+/** Prints `first`, waits for /tmp/go, prints `second` and exits 4. */
+const GATED = 'echo first; until [ -e /tmp/go ]; do sleep 0.05; done; echo second; exit 4';
+
+describe('k8s driver over half-open connections to the API server', () => {
+  it('wait(): the watch and every open connection go silent; the exit is still seen', async () => {
+    await withDriver(async (driver) => {
+      const signal = AbortSignal.timeout(90_000);
+      const container = await driver.runContainer({ id: 'wait', image: 'busybox', command: sh(GATED) }, { signal });
+      const waited = container.wait({ signal });
+      expect(proxy.silenceOpen()).toBeGreaterThan(0);
+      await execInNode((container as unknown as { podName: string }).podName, 'touch /tmp/go');
+      expect(await waited).toMatchObject({ done: true, exitCode: 4 });
+    });
+  }, 120_000);
+
+  it('a follow goes silent: resumed from its last timestamp, every line once', async () => {
+    await withDriver(async (driver) => {
+      const signal = AbortSignal.timeout(90_000);
+      const container = await driver.runContainer({ id: 'follow', image: 'busybox', command: sh(GATED) }, { signal });
+      const stdout = new CollectingWritable();
+      const following = container.logs({ stdout, follow: true, signal });
+      await until(async () => stdout.text() === 'first\n', 30_000, 'the first line');
+      expect(proxy.silenceOpen()).toBeGreaterThan(0);
+      await execInNode((container as unknown as { podName: string }).podName, 'touch /tmp/go');
+      await following;
+      expect(stdout.text()).toBe('first\nsecond\n');
+    });
+  }, 120_000);
+
+  it('exec: its WebSocket goes silent; an unanswered ping ends it with StreamLost, no exit code', async () => {
+    await withDriver(async (driver) => {
+      const signal = AbortSignal.timeout(90_000);
+      const sandbox = await driver.startSandbox({ id: 'exec', image: 'busybox' }, { signal });
+      const stdout = new CollectingWritable();
+      const executed = sandbox.exec(sh('echo first; sleep 600'), { stdout, signal });
+      await until(async () => stdout.text() === 'first\n', 30_000, 'the first line');
+      expect(proxy.silenceOpen()).toBeGreaterThan(0);
+      const status = await executed;
+      expect(status).toMatchObject({ done: true, exitCode: null, reason: 'StreamLost' });
+      expect(status.message).toMatch(/half-open/);
+      // The next exec, on a fresh connection, works.
+      expect(await sandbox.exec(sh('exit 3'), { signal })).toMatchObject({ exitCode: 3 });
+    });
+  }, 120_000);
+});
