@@ -1,6 +1,7 @@
 import type { ClusterContext, KObject, StoreEvent } from '../../api.js';
 import { NODE_LABELS } from '../kubelet/labels.js';
 import { claimVolumeName, makeWorldWritable } from '../kubelet/volumes.js';
+import { parseQuantity } from '../kubelet/quantity.js';
 import { isActivePod, later, Timers } from './shared.js';
 
 const PROTECTION = 'kubernetes.io/pvc-protection';
@@ -90,7 +91,11 @@ export class PvcController {
     }
     const volume = claimVolumeName(claim);
     void this.ctx.docker
-      .createVolume({ Name: volume, Labels: { [NODE_LABELS.instance]: this.ctx.instanceId, [NODE_LABELS.namespace]: namespace ?? 'default', [NODE_LABELS.claim]: name } })
+      .createVolume({
+        Name: volume,
+        Labels: { [NODE_LABELS.instance]: this.ctx.instanceId, [NODE_LABELS.namespace]: namespace ?? 'default', [NODE_LABELS.claim]: name },
+        ...this.driverOptions(claim),
+      })
       .then(() => makeWorldWritable(this.ctx, volume))
       .then(() => {
         const bound = this.ctx.store.update('persistentvolumeclaims', namespace, name, (c) => {
@@ -112,6 +117,21 @@ export class PvcController {
         if (bound) this.ctx.recordEvent(bound, 'Normal', 'ProvisioningSucceeded', `Successfully provisioned volume pvc-${bound.metadata.uid}`);
       })
       .catch((error: Error) => this.ctx.recordEvent(claim, 'Warning', 'ProvisioningFailed', error.message));
+  }
+
+  /**
+   * How this provisioner makes a claim's Docker volume. StorageClass `parameters` belong to
+   * the provisioner (storage.k8s.io/v1 StorageClass: "parameters holds the parameters for the
+   * provisioner that should create volumes of this storage class"); this one reads `medium`:
+   * `Memory` backs the claim with a tmpfs of exactly its requested storage (as emptyDir's
+   * `medium: Memory`), so that a volume can really be full. Docker keeps a tmpfs volume's
+   * content only while some container mounts it.
+   */
+  private driverOptions(claim: KObject): { DriverOpts?: Record<string, string> } {
+    const storageClass = this.ctx.store.get('storageclasses', undefined, claim.spec?.storageClassName ?? '');
+    if ((storageClass?.parameters as { medium?: string } | undefined)?.medium !== 'Memory') return {};
+    const bytes = parseQuantity(claim.spec?.resources?.requests?.storage);
+    return { DriverOpts: { type: 'tmpfs', device: 'tmpfs', o: bytes === undefined ? 'mode=1777' : `size=${Math.ceil(bytes)},mode=1777` } };
   }
 
   stop(): void {
