@@ -61,14 +61,18 @@ export function confineTar(source: Readable, completeMarker: string): ConfinedTa
     pack.entry({ name: completeMarker, type: 'file', size: 0 }, '');
     pack.finalize();
   });
+  // Set when the reader went away first: the parser's failure is then ours, not the archive's.
+  let stopped = false;
   pipeline(source, extract).catch((error: unknown) => {
+    if (stopped) return;
     refuse(error instanceof InvalidInputError ? error : new InvalidInputError('tar', 'a valid tar stream', undefined, { cause: error }));
   });
   pack.on('error', () => {});
-  // Output gone before the whole archive was parsed (the copy failed or was aborted): the
-  // caller's source is released and the parser stops.
+  // Output gone before the whole archive was parsed (the copy failed or was aborted, the
+  // exec was lost): the caller's source is released and the parser stops, refusing nothing.
   output.once('close', () => {
     if (parsed) return;
+    stopped = true;
     source.destroy();
     extract.destroy();
     pack.destroy();

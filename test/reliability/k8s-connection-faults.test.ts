@@ -1,8 +1,15 @@
+import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
+import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createK8sDriver, type K8sDriver } from '../../drivers/k8s/index.js';
-import { TASK_CONTAINER } from '../../drivers/k8s/naming.js';
+import { claimName, TASK_CONTAINER } from '../../drivers/k8s/naming.js';
+import { EngineError } from '../../src/errors.js';
 import { CollectingWritable } from '../../src/logs.js';
+import { readTar } from '../conformance/helpers.js';
 import { startLocalCluster, type LocalCluster } from '../k8s-server/cluster.js';
 import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
 import { testNamespace } from '../setup/test-run.js';
@@ -100,3 +107,79 @@ describe('k8s driver over half-open connections to the API server', () => {
     });
   }, 120_000);
 });
+
+describe('k8s driver across an API server restart in the middle of an operation', () => {
+  it('exec: the restart cuts its stream; it completes or reports StreamLost, never an invented exit code', async () => {
+    await withDriver(async (driver) => {
+      const signal = AbortSignal.timeout(90_000);
+      const sandbox = await driver.startSandbox({ id: 'exec-restart', image: 'busybox' }, { signal });
+      const stdout = new CollectingWritable();
+      const executed = sandbox.exec(sh(GATED), { stdout, signal });
+      await until(async () => stdout.text() === 'first\n', 30_000, 'the first line');
+      await cluster.restart();
+      await execInNode((sandbox as unknown as { podName: string }).podName, 'touch /tmp/go');
+      const status = await executed;
+      if (status.exitCode === 4) expect(stdout.text()).toBe('first\nsecond\n');
+      else expect(status).toMatchObject({ done: true, exitCode: null, reason: 'StreamLost' });
+      // The restarted server takes the next exec.
+      expect(await sandbox.exec(sh('exit 3'), { signal })).toMatchObject({ exitCode: 3 });
+    });
+  }, 120_000);
+
+  it('copyToVolume: the restart cuts the copy; it fails typed and the volume keeps its old content only, or it completes whole', async () => {
+    await withDriver(async (driver) => {
+      const signal = AbortSignal.timeout(90_000);
+      await driver.copyToVolume('data', tarOf([['old.txt', Buffer.from('old\n')]]), { signal });
+      const files: Array<[string, Buffer]> = [
+        ['a.bin', randomBytes(2 * 1024 * 1024)],
+        ['b.bin', randomBytes(2 * 1024 * 1024)],
+      ];
+      const archive = await tarBytes(files);
+      // The first MiB goes at once; the rest only after the restart.
+      const source = new PassThrough();
+      source.write(archive.subarray(0, 1024 * 1024));
+      const copying = driver.copyToVolume('data', source, { signal }).then(
+        () => 'completed' as const,
+        (error: unknown) => error,
+      );
+      // The helper's tar is extracting: its staging directory in the claim's Docker volume holds a file.
+      await until(async () => (await stagedFiles(driver.namespace, 'data')) > 0, 60_000, 'the helper to extract the first MiB');
+      await cluster.restart();
+      source.end(archive.subarray(1024 * 1024));
+      const outcome = await copying;
+      const content = await readTar(await driver.copyFromVolume('data', { signal }));
+      expect(content.get('old.txt')?.content.toString()).toBe('old\n');
+      if (outcome === 'completed') {
+        for (const [name, bytes] of files) expect(content.get(name)?.content.equals(bytes)).toBe(true);
+      } else {
+        // The exec was lost: an engine failure, not a fault of the caller's archive.
+        expect(outcome).toBeInstanceOf(EngineError);
+        expect((outcome as Error).message).toMatch(/StreamLost/);
+        // Extracted into a staging directory and merged only when whole: nothing of it arrived.
+        expect([...content.keys()].filter((name) => name.endsWith('.bin'))).toEqual([]);
+      }
+    });
+  }, 120_000);
+});
+
+function tarOf(files: ReadonlyArray<[string, Buffer]>): Readable {
+  const archive = pack();
+  for (const [name, bytes] of files) archive.entry({ name, type: 'file', mode: 0o644 }, bytes);
+  archive.finalize();
+  return archive as unknown as Readable;
+}
+
+async function tarBytes(files: ReadonlyArray<[string, Buffer]>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of tarOf(files)) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+/** Files in the staging directories (`.drivetrain-incoming-*`) of a volume's claim, read from its Docker volume on the host. */
+async function stagedFiles(namespace: string, volume: string): Promise<number> {
+  const { Volumes } = await docker.listVolumes({ filters: { label: [`drivetrain-local-k8s/claim=${claimName(namespace, volume)}`] } });
+  const mountpoint = Volumes?.[0]?.Mountpoint;
+  if (mountpoint === undefined) return 0;
+  const staging = readdirSync(mountpoint).filter((name) => name.startsWith('.drivetrain-incoming-'));
+  return staging.reduce((count, dir) => count + readdirSync(join(mountpoint, dir)).length, 0);
+}
