@@ -19,6 +19,8 @@ export { LABELS } from './labels.js';
 export { validateTask, validateSandboxTask, validateVolumeName, validateNamespace } from './validate.js';
 export type { ResolvedTask, ResolvedMount } from './validate.js';
 export { FULL_CAPABILITIES } from './capabilities.js';
+export { CHANNELS, describeEvent } from './kit/events.js';
+export type { ErrorSummary, EventName, EventPayloads } from './kit/events.js';
 export { START_WAITING_CHANNEL } from './diagnostics.js';
 export type { StartWaitingEvent } from './diagnostics.js';
 export { toDockerConfigJson, validateCredentials } from './credentials.js';

@@ -112,13 +112,26 @@ export function isNotFound(error: unknown): boolean {
 }
 
 /** Runs one API request: transient failures retried on a bounded budget, the rest normalised at once. */
-export async function callApi<T>(what: string, request: () => Promise<T>, options: { signal?: AbortSignal; policy?: RetryPolicy } = {}): Promise<T> {
+export async function callApi<T>(
+  what: string,
+  request: () => Promise<T>,
+  options: { signal?: AbortSignal; policy?: RetryPolicy; onRetry?: (error: unknown, attempt: number, retriesLeft: number, delayMs: number) => void } = {},
+): Promise<T> {
   options.signal?.throwIfAborted();
   try {
-    return await raceAbort(withRetry(() => request(), { isTransient, retryAfterMs, signal: options.signal, policy: options.policy }), options.signal);
+    const retry = { isTransient, retryAfterMs, signal: options.signal, policy: options.policy, ...(options.onRetry === undefined ? {} : { onRetry: options.onRetry }) };
+    return await raceAbort(withRetry(() => request(), retry), options.signal);
   } catch (error) {
     // An abort surfaces as the caller's own reason, untouched.
     if (options.signal?.aborted) throw abortReason(options.signal);
     throw normaliseError(error, what);
   }
+}
+
+/** Why a failed request is worth another try, in short: `HTTP 429`, `HTTP 503`, `ECONNRESET`, … */
+export function retryReason(error: unknown): string {
+  const status = statusCodeOf(error);
+  if (status !== undefined) return `HTTP ${status}`;
+  const code = (error as { code?: unknown } | null)?.code ?? ((error as { cause?: { code?: unknown } } | null)?.cause?.code);
+  return typeof code === 'string' ? code : error instanceof Error ? error.name : 'Error';
 }

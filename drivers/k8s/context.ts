@@ -1,6 +1,7 @@
 import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
 import type { DriverLifecycle } from '../../src/kit/lifecycle.js';
-import { callApi } from './api-errors.js';
+import { since } from '../../src/kit/events.js';
+import { callApi, retryReason, statusCodeOf } from './api-errors.js';
 import { namespaceSelector } from './naming.js';
 import type { ResolvedK8sOptions } from './options.js';
 import { PodWatcher } from './pod-watch.js';
@@ -38,6 +39,27 @@ export function createContext(kc: KubeConfig, options: ResolvedK8sOptions, life:
     watcher: new PodWatcher({ kc, core, kubernetesNamespace: ns, labelSelector: namespaceSelector(options.namespace), idleTimeoutMs: options.livenessIntervalMs, retry: options.retry }),
     execProtocol: new ExecProtocol(kc),
     life,
-    call: (what, request, signal) => callApi(what, request, { signal, policy: options.retry }),
+    call: <T>(what: string, request: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
+      const { events } = life;
+      // Each attempt is timed on `drivetrain:engine:request`; each retry published with its reason.
+      const timed = (): Promise<T> => {
+        if (!events.active('engineRequest')) return request();
+        const started = performance.now();
+        return request().then(
+          (value) => {
+            events.emit('engineRequest', { operation: what, durationMs: since(started) });
+            return value;
+          },
+          (error: unknown) => {
+            const status = statusCodeOf(error);
+            events.emit('engineRequest', { operation: what, durationMs: since(started), ...(status === undefined ? {} : { statusCode: status }), error: retryReason(error) });
+            throw error;
+          },
+        );
+      };
+      const onRetry = (error: unknown, attempt: number, retriesLeft: number, delayMs: number): void =>
+        events.emit('engineRetry', { operation: what, attempt, reason: retryReason(error), retriesLeft, delayMs });
+      return callApi(what, timed, { signal, policy: options.retry, onRetry });
+    },
   };
 }

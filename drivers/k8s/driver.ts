@@ -56,7 +56,7 @@ export class K8sDriver implements Driver {
     // Concurrent calls with one ID in this process share one start (and one stdin attach).
     return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, async (scope) => {
       for (const mount of resolved.mounts) await ensureVolume(this.ctx, mount.volume, undefined, scope.signal);
-      const started = await startTask(this.ctx, pod, resolved.id, 'task', resolved.image, scope.signal);
+      const started = await startTask(this.ctx, pod, resolved.id, 'task', resolved.image, scope.signal, scope.waiting);
       if (!started.created) scope.adopted();
       if (started.created && resolved.stdin !== undefined) {
         // Streamed in the background: the process reads it as it goes.
@@ -113,7 +113,7 @@ export class K8sDriver implements Driver {
     const pod = buildPod(resolved, { role: 'sandbox', command: IDLE_COMMAND, stdin: false }, this.options);
     return this.life.start({ taskId: resolved.id, role: 'sandbox', image: resolved.image }, options.signal, async (scope) => {
       for (const mount of resolved.mounts) await ensureVolume(this.ctx, mount.volume, undefined, scope.signal);
-      const started = await startTask(this.ctx, pod, resolved.id, 'sandbox', resolved.image, scope.signal);
+      const started = await startTask(this.ctx, pod, resolved.id, 'sandbox', resolved.image, scope.signal, scope.waiting);
       if (!started.created) scope.adopted();
       return new K8sSandbox(this.ctx, resolved.id, started.podName, resolved.workDir);
     });

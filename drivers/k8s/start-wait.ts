@@ -1,5 +1,4 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { publishStartWaiting } from '../../src/diagnostics.js';
 import { ContainerStartError, ImagePullError, StartTimeoutError } from '../../src/errors.js';
 import type { K8sContext } from './context.js';
 import { hasStarted, isPullFailing, startProblem, taskContainerStatus, type StartProblem } from './pod-status.js';
@@ -9,8 +8,8 @@ import { recentEvents, watchPod } from './pods.js';
 export interface StartTarget {
   pod: string;
   image: string;
-  /** The task it runs, for the `drivetrain:start:waiting` events; helpers have none. */
-  taskId?: string;
+  /** Told each new reason the pod is waiting for (a task's start publishes it as `drivetrain:task:waiting`); helpers have none. */
+  waiting?: (reason: string, message?: string) => void;
 }
 
 /** Why a pod that has not started is waiting: its container's waiting reason, else an unschedulable condition. */
@@ -26,7 +25,7 @@ export function waitingReason(pod: V1Pod): { reason: string; message?: string } 
  * Waits until the pod's task container has started (or already ended). A pod that can
  * never start, stays in a failing pull past the pull timeout, or is not running by the
  * start timeout is deleted and the typed error (with the pod's recent events) thrown.
- * Each change of the waiting reason is published on `drivetrain:start:waiting`.
+ * Each change of the waiting reason is told to `target.waiting`.
  */
 export async function waitForStart(ctx: K8sContext, target: StartTarget, signal?: AbortSignal): Promise<V1Pod> {
   const { pod: name, image } = target;
@@ -41,9 +40,9 @@ export async function waitForStart(ctx: K8sContext, target: StartTarget, signal?
   const report = (pod: V1Pod): void => {
     const waiting = waitingReason(pod);
     const key = waiting === undefined ? '' : `${waiting.reason}\n${waiting.message ?? ''}`;
-    if (waiting === undefined || key === lastReported || target.taskId === undefined) return;
+    if (waiting === undefined || key === lastReported || target.waiting === undefined) return;
     lastReported = key;
-    publishStartWaiting({ driver: 'k8s', taskId: target.taskId, ...waiting });
+    target.waiting(waiting.reason, waiting.message);
   };
   type Outcome = { pod: V1Pod } | { problem: StartProblem } | { recheck: true } | { readEvents: true };
   const decide = (pod: V1Pod | undefined): Outcome | undefined => {

@@ -10,7 +10,7 @@ import { TASK_CONTAINER, TASK_ID_ANNOTATION } from './naming.js';
 import { buildJob } from './pod-spec.js';
 import { toContainerStatus } from './pod-status.js';
 import { readPod } from './pods.js';
-import { waitForStart } from './start-wait.js';
+import { waitForStart, type StartTarget } from './start-wait.js';
 import { attachStdin } from './remote.js';
 import { removePod } from './container.js';
 import { StartTimeoutError } from '../../src/errors.js';
@@ -54,14 +54,15 @@ async function createOrAdoptPod(ctx: K8sContext, pod: V1Pod, taskId: string, rol
 }
 
 /** Creates (or adopts) the task's pod or Job and waits until the process has started. */
-export async function startTask(ctx: K8sContext, pod: V1Pod, taskId: string, role: ResourceRole, image: string, signal?: AbortSignal): Promise<StartedTask> {
+/** `waiting` hears each new reason the pod is waiting for (the lifecycle's `drivetrain:task:waiting`). */
+export async function startTask(ctx: K8sContext, pod: V1Pod, taskId: string, role: ResourceRole, image: string, signal?: AbortSignal, waiting?: StartTarget['waiting']): Promise<StartedTask> {
   const name = pod.metadata?.name as string;
-  if (ctx.options.mode === 'job' && role === 'task') return startJob(ctx, pod, taskId, image, signal);
+  if (ctx.options.mode === 'job' && role === 'task') return startJob(ctx, pod, taskId, image, signal, waiting);
   signal?.throwIfAborted();
   const created = await createOrAdoptPod(ctx, pod, taskId, role, signal);
   try {
     signal?.throwIfAborted();
-    await waitForStart(ctx, { pod: name, image, taskId }, signal);
+    await waitForStart(ctx, { pod: name, image, ...(waiting === undefined ? {} : { waiting }) }, signal);
   } catch (error) {
     if (created || error instanceof DrivetrainError) await removePod(ctx, name).catch(() => {});
     throw error;
@@ -69,7 +70,7 @@ export async function startTask(ctx: K8sContext, pod: V1Pod, taskId: string, rol
   return { podName: name, created };
 }
 
-async function startJob(ctx: K8sContext, pod: V1Pod, taskId: string, image: string, signal?: AbortSignal): Promise<StartedTask> {
+async function startJob(ctx: K8sContext, pod: V1Pod, taskId: string, image: string, signal?: AbortSignal, waiting?: StartTarget['waiting']): Promise<StartedTask> {
   const job = buildJob(pod, ctx.options);
   const name = job.metadata?.name as string;
   let created = true;
@@ -88,7 +89,7 @@ async function startJob(ctx: K8sContext, pod: V1Pod, taskId: string, image: stri
     signal?.throwIfAborted();
     const podName = await findJobPod(ctx, taskId, ctx.options.startTimeoutMs, signal);
     if (podName === undefined) throw new StartTimeoutError(`job "${name}" made no pod within ${ctx.options.startTimeoutMs} ms`, ctx.options.startTimeoutMs);
-    await waitForStart(ctx, { pod: podName, image, taskId }, signal);
+    await waitForStart(ctx, { pod: podName, image, ...(waiting === undefined ? {} : { waiting }) }, signal);
     return { podName, jobName: name, created };
   } catch (error) {
     await deleteJob(ctx, name).catch(() => {});

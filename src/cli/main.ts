@@ -10,6 +10,7 @@ import { doctorCommand } from './doctor.js';
 import { EXIT } from './exit-codes.js';
 import { packageVersion } from './package-root.js';
 import { reportError } from './report-error.js';
+import { printEvents, takeVerbose } from './events.js';
 import { runCommand } from './run.js';
 import { UsageError } from './usage.js';
 
@@ -25,7 +26,9 @@ Commands:
   demo         run \`echo hello\` through the best available driver
 
 Run \`drivetrain <command> --help\` for a command's options; \`drivetrain --version\`
-prints the version.
+prints the version. With --verbose (before or after the command), every command prints
+what the driver does on stderr: starts, waits, exits, removals, image pulls, engine
+requests and retries (docs/events.md).
 
 Exit codes: 0 ok; 1 a command failed; 2 bad usage; 125 a task could not run;
 130/143 interrupted by SIGINT/SIGTERM; 141 output closed; \`run\` otherwise
@@ -42,7 +45,9 @@ const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
 
 /** Runs the CLI on `argv` (without `node` and the script) and resolves with the exit code. */
 export async function main(argv: readonly string[]): Promise<number> {
-  const [command, ...rest] = argv;
+  const given = takeVerbose(argv);
+  const [command, ...rest] = given.argv;
+  const stopPrinting = given.verbose ? printEvents(process.stderr) : undefined;
   try {
     if (command === undefined) throw new UsageError('missing command', MAIN_USAGE);
     if (command === '--help' || command === '-h' || command === 'help') {
@@ -61,6 +66,8 @@ export async function main(argv: readonly string[]): Promise<number> {
     return await run(rest);
   } catch (error) {
     return reportError(error);
+  } finally {
+    stopPrinting?.();
   }
 }
 

@@ -29,7 +29,10 @@ Options:
   --pull-timeout SECONDS
                        k8s: give up when an image pull keeps failing for SECONDS
                        (default 120; other drivers bound pulls with --start-timeout)
+  --verbose            print what the driver does on stderr (starts, pulls, engine requests, …)
   -h, --help           show this help
+
+On a terminal, image pulls show their progress on stderr.
 
 Environment: DOCKER_HOST (docker); KUBECONFIG, DRIVETRAIN_K8S_NAMESPACE (k8s);
 DRIVETRAIN_NAMESPACE_PREFIX (the random namespace).

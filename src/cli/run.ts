@@ -6,6 +6,7 @@ import { reportError } from './report-error.js';
 import { RUN_USAGE, flagError, parseRunArgs } from './run-args.js';
 import { runTaskToEnd } from './run-task.js';
 import { reportStartWaiting } from './start-waiting.js';
+import { showPullProgress } from './events.js';
 
 /** Reasons worth a line on stderr even when the task has an exit code. */
 const NOTABLE_REASONS = new Set(['OOMKilled', 'DeadlineExceeded']);
@@ -21,6 +22,7 @@ export async function runCommand(args: readonly string[]): Promise<number> {
   }
   const interrupts = watchInterrupts();
   const stopReporting = reportStartWaiting(process.stderr);
+  const stopProgress = showPullProgress(process.stderr);
   try {
     const driverName = parsed.driver ?? (await defaultDriverName());
     const status = await runTaskToEnd(
@@ -37,6 +39,7 @@ export async function runCommand(args: readonly string[]): Promise<number> {
     return reportError(flagError(error, parsed) ?? error, EXIT.couldNotRun);
   } finally {
     stopReporting();
+    stopProgress();
     interrupts.dispose();
   }
 }

@@ -20,6 +20,27 @@ describe('drivetrain run --driver native', { timeout: 150_000 }, () => {
     expect(result.stdoutBytes.toString('hex')).toBe(Buffer.from('\xff\xfe\x00abc\nlast', 'latin1').toString('hex'));
   });
 
+  it('prints what the driver does on stderr with --verbose (before or after the command), never an env value; nothing without it', async () => {
+    const namespace = testNamespace('cli');
+    const secret = 'verbose-secret-value';
+    const verbose = await runCli(['--verbose', 'run', '--driver', 'native', '--namespace', namespace, '--id', 'told', '-e', `TOKEN=${secret}`, 'busybox', '--', 'sh', '-c', 'echo out']);
+    expect(verbose).toMatchObject({ code: 0, stdout: 'out\n' });
+    const lines = verbose.stderr.split('\n').filter((line) => line !== '');
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        `drivetrain: [native ${namespace}] task "told" starting (image busybox)`,
+        expect.stringMatching(new RegExp(`^drivetrain: \\[native ${namespace}\\] task "told" started in \\d+ ms$`)),
+        `drivetrain: [native ${namespace}] task "told" ended with exit code 0 (Completed)`,
+        expect.stringMatching(new RegExp(`^drivetrain: \\[native ${namespace}\\] task "told" removed in \\d+ ms$`)),
+      ]),
+    );
+    expect(verbose.stderr).not.toContain(secret);
+    const after = await runCli(['run', '--driver', 'native', '--verbose', 'busybox', '--', 'sh', '-c', 'echo --verbose']);
+    expect(after).toMatchObject({ code: 0, stdout: '--verbose\n' });
+    expect(after.stderr).toMatch(/ended with exit code 0.*\n.*removed in .*\n.*closing namespace/);
+    expect((await run('busybox', '--', 'true')).stderr).toBe('');
+  });
+
   it('keeps stdout and stderr apart', async () => {
     const result = await run('busybox', '--', 'sh', '-c', 'echo to-out; echo to-err >&2');
     expect(result.code).toBe(0);
