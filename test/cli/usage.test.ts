@@ -28,7 +28,8 @@ describe('drivetrain --help and usage errors', { timeout: 150_000 }, () => {
   it.each([
     [[], 'missing command'],
     [['frobnicate'], 'unknown command "frobnicate"'],
-    [['--verbose'], 'unknown option "--verbose"'],
+    [['--quiet'], 'unknown option "--quiet"'],
+    [['--verbose'], 'missing command'],
     [['run', '--bogus', 'busybox', '--', 'true'], "Unknown option '--bogus'"],
     [['run'], 'missing IMAGE'],
     [['run', 'busybox'], 'missing COMMAND'],
