@@ -4,6 +4,7 @@ import { startBenchCluster, type BenchCluster } from '../bench/k8s-bench.js';
 import { measureP3 } from '../bench/p3-api-requests.js';
 import { measureP4K8s } from '../bench/p4-exit-delay-k8s.js';
 import { measureP7 } from '../bench/p7-k8s-roundtrip.js';
+import { measureP8 } from '../bench/p8-exec-input.js';
 
 // The Kubernetes measures with tiny sizes, on a local cluster of their own (as the bench does).
 describe('bench measures on the local Kubernetes API server, tiny sizes', () => {
@@ -60,5 +61,15 @@ describe('bench measures on the local Kubernetes API server, tiny sizes', () => 
     expect(latency!.subject.value.median).toBeLessThan(floor!.baseline!.value.median);
     expect(podsOf([namespace])).toEqual([]);
     // Room for one retried kubectl run (a hung one is given up after 30 s).
+  }, 120_000);
+
+  it('P8 compares exec input throughput, framed on 1.28 and v5 on 1.30 (clusters of its own)', async () => {
+    const [row] = await measureP8({ namespace: benchNamespace('p8'), sizeMiB: 1, rounds: 1 });
+    for (const series of [row!.subject, row!.baseline!]) {
+      expect(series.value.n).toBe(1);
+      expect(series.value.median).toBeGreaterThan(0);
+    }
+    expect(row!.subject.label).toMatch(/framed/);
+    expect(Number.isFinite(row!.ratio)).toBe(true);
   }, 120_000);
 });

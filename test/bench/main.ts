@@ -1,5 +1,5 @@
 /**
- * `make bench`: runs the performance measures P1–P7, each side by side with its
+ * `make bench`: runs the performance measures P1–P8, each side by side with its
  * baseline in the same run, prints the table and writes `docs/performance.md`.
  *
  *   node --import tsx test/bench/main.ts [--only P1,P5] [--quick] [--no-write]

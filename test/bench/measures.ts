@@ -7,6 +7,7 @@ import { measureP6 } from './p6-memory.js';
 import { measureP3 } from './p3-api-requests.js';
 import { measureP4K8s } from './p4-exit-delay-k8s.js';
 import { measureP7 } from './p7-k8s-roundtrip.js';
+import { measureP8 } from './p8-exec-input.js';
 import type { BenchCluster } from './k8s-bench.js';
 import type { BenchRow } from './row.js';
 
@@ -85,5 +86,11 @@ export const MEASURES: readonly MeasureEntry[] = [
     title: 'Kubernetes round trip vs kubectl run',
     full: async (env) => measureP7(await env.cluster()),
     quick: async (env) => measureP7(await env.cluster(), { rounds: 2 }),
+  },
+  {
+    id: 'P8',
+    title: 'exec input throughput: framed (v4, 1.28) vs v5 (1.30)',
+    full: () => measureP8(),
+    quick: () => measureP8({ sizeMiB: 4, rounds: 2 }),
   },
 ];

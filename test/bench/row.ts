@@ -9,7 +9,7 @@ export interface Series {
 
 /** One line of the benchmark table. */
 export interface BenchRow {
-  /** The measure's ID, `P1` … `P7`. */
+  /** The measure's ID, `P1` … `P8`. */
   id: string;
   /** The size of this row: tasks, concurrency, bytes, … e.g. `20 sequential`. */
   scale: string;
