@@ -17,30 +17,16 @@ const docker = new Dockerode();
 
 const busybox = (name: string, script: string, extra: Record<string, unknown> = {}) => ({ name, image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', script], ...extra });
 
-/** A pod with a sidecar init container (`restartPolicy: Always`) that never exits by itself. */
-async function sidecarPod(c: ProfileCluster): Promise<string> {
-  const name = randomName('side');
-  await c.core.createNamespacedPod({
-    namespace: c.namespace,
-    body: {
-      metadata: { name },
-      spec: {
-        restartPolicy: 'Never',
-        terminationGracePeriodSeconds: 1,
-        initContainers: [busybox('side', 'echo side; sleep 600', { restartPolicy: 'Always' }) as never],
-        containers: [busybox('main', 'echo main') as never],
-      },
-    },
-  });
-  return name;
-}
+/** A pod with a sidecar init container (`restartPolicy: Always`) that never exits by itself, once `until` holds. */
+const sidecarPod = (c: ProfileCluster, until: (pod: KObject | undefined) => boolean) =>
+  c.runPod('echo main', until, { spec: { terminationGracePeriodSeconds: 1, initContainers: [busybox('side', 'echo side; sleep 600', { restartPolicy: 'Always' })] } });
 
 const stateOf = (pod: KObject | undefined, list: 'initContainerStatuses' | 'containerStatuses', container: string) => pod?.status?.[list]?.find((s: any) => s.name === container)?.state;
+const sideRunning = (pod: KObject | undefined) => stateOf(pod, 'initContainerStatuses', 'side')?.running !== undefined;
 
 describe('sidecar init containers by version', () => {
   it('1.29+: the sidecar starts, the main container runs beside it, the pod succeeds and the sidecar is stopped', async () => {
-    const name = await sidecarPod(v129);
-    const pod = (await v129.waitFor('pods', name, isFinished))!;
+    const pod = await sidecarPod(v129, isFinished);
     expect(pod.spec.initContainers[0].restartPolicy).toBe('Always');
     expect(pod.status.phase).toBe('Succeeded');
     expect(stateOf(pod, 'containerStatuses', 'main').terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
@@ -50,16 +36,14 @@ describe('sidecar init containers by version', () => {
   });
 
   it('1.28: the field is dropped, so it runs as an ordinary init container and the main container waits', async () => {
-    const name = await sidecarPod(v128);
-    const pod = (await v128.waitFor('pods', name, (o) => stateOf(o, 'initContainerStatuses', 'side')?.running !== undefined))!;
+    const pod = await sidecarPod(v128, sideRunning);
     expect(pod.spec.initContainers[0]).not.toHaveProperty('restartPolicy');
     expect(stateOf(pod, 'containerStatuses', 'main')).toEqual({ waiting: { reason: 'PodInitializing' } });
     expect(pod.status.phase).toBe('Pending');
   });
 
   it('a 1.29 API server keeps the field, but a 1.28 kubelet runs it as an ordinary init container', async () => {
-    const name = await sidecarPod(skewed);
-    const pod = (await skewed.waitFor('pods', name, (o) => stateOf(o, 'initContainerStatuses', 'side')?.running !== undefined))!;
+    const pod = await sidecarPod(skewed, sideRunning);
     expect(pod.spec.initContainers[0].restartPolicy).toBe('Always');
     expect(stateOf(pod, 'containerStatuses', 'main')).toEqual({ waiting: { reason: 'PodInitializing' } });
   });
@@ -80,21 +64,11 @@ describe('sidecar init containers by version', () => {
 });
 
 describe('pod status fields by version', () => {
-  const withMount = async (c: ProfileCluster) => {
-    const name = randomName('st');
-    await c.core.createNamespacedPod({
-      namespace: c.namespace,
-      body: {
-        metadata: { name },
-        spec: {
-          restartPolicy: 'Never',
-          volumes: [{ name: 'scratch', emptyDir: {} }, { name: 'conf', emptyDir: {} }],
-          containers: [busybox('main', 'true', { volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }, { name: 'conf', mountPath: '/conf', readOnly: true }] }) as never],
-        },
-      },
+  const withMount = (c: ProfileCluster) =>
+    c.runPod('true', isFinished, {
+      container: { volumeMounts: [{ name: 'scratch', mountPath: '/scratch' }, { name: 'conf', mountPath: '/conf', readOnly: true }] },
+      spec: { volumes: [{ name: 'scratch', emptyDir: {} }, { name: 'conf', emptyDir: {} }] },
     });
-    return (await c.waitFor('pods', name, isFinished))!;
-  };
 
   it('PodReadyToStartContainers and hostIPs from 1.29, containerStatuses[].volumeMounts from 1.31', async () => {
     const [p128, p130, p131] = await Promise.all([withMount(v128), withMount(v130), withMount(v131)]);
