@@ -58,7 +58,8 @@ export const errors = {
   invalid: (kind: string, name: string, causes: StatusCause[], group?: string) => {
     const parts = causes.map((c) => `${c.field}: ${c.message}`);
     const joined = parts.length === 1 ? parts[0] : `[${parts.join(', ')}]`;
-    return statusError(422, 'Invalid', `${kind} "${name}" is invalid: ${joined}`, { name, ...(group ? { group } : {}), kind, causes });
+    // apimachinery errors.NewInvalid: the message names the GroupKind (`Job.batch`, `Role.rbac.authorization.k8s.io`).
+    return statusError(422, 'Invalid', `${group ? `${kind}.${group}` : kind} "${name}" is invalid: ${joined}`, { name, ...(group ? { group } : {}), kind, causes });
   },
   badRequest: (message: string) => statusError(400, 'BadRequest', message),
   forbidden: (resource: string, name: string, why: string, group?: string) =>

@@ -87,6 +87,24 @@ describe('Pod Security admission', () => {
     );
   });
 
+  it('namespace labels that do not parse are refused on create, and on update when they change', async () => {
+    const name = randomName('adm');
+    const refused = await statusOf(h.core.createNamespace({ body: { metadata: { name, labels: { 'pod-security.kubernetes.io/enforce': 'strict', 'pod-security.kubernetes.io/warn-version': 'v2' } } } }));
+    expect(refused).toMatchObject({
+      code: 422,
+      reason: 'Invalid',
+      message:
+        `Namespace "${name}" is invalid: [metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "strict": must be one of privileged, baseline, restricted, ` +
+        'metadata.labels[pod-security.kubernetes.io/warn-version]: Invalid value: "v2": must be "latest" or "v1.x"]',
+      details: { name, kind: 'Namespace' },
+    });
+    const ns = await namespace({ 'pod-security.kubernetes.io/enforce-version': 'v1.30' });
+    const labelled = await kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=strict']);
+    expect(labelled.code).not.toBe(0);
+    expect(labelled.stderr).toContain(`The Namespace "${ns}" is invalid: metadata.labels[pod-security.kubernetes.io/enforce]: Invalid value: "strict": must be one of privileged, baseline, restricted`);
+    expect((await kubectl(['label', 'namespace', ns, 'pod-security.kubernetes.io/enforce=baseline'])).code).toBe(0);
+  });
+
   it('warn: the pod is created and kubectl prints the warning; kubectl run into a restricted namespace is refused', async () => {
     const warned = await namespace({ 'pod-security.kubernetes.io/warn': 'restricted' });
     const run = await kubectl(['-n', warned, 'run', 'w', '--image=busybox', '--restart=Never', '--', 'true']);

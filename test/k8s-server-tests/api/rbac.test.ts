@@ -209,6 +209,43 @@ describe('RBAC decisions', () => {
   });
 });
 
+describe('RBAC objects', () => {
+  const ref = (kind: string, name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind, name });
+
+  it('rules need verbs, and API groups and resources or (cluster roles only) non-resource URLs; names are path segments', async () => {
+    const ns = await createNamespace(core(admin));
+    const role = await statusOf(
+      rbac(admin).createNamespacedRole({ namespace: ns, body: { metadata: { name: 'system:bad' }, rules: [{ apiGroups: [''], resources: ['pods'], verbs: [] }, { nonResourceURLs: ['/healthz'], verbs: ['get'] }, { verbs: ['get'] }] } }),
+    );
+    expect(role).toMatchObject({ code: 422, reason: 'Invalid', details: { name: 'system:bad', group: 'rbac.authorization.k8s.io', kind: 'Role' } });
+    expect(role.message).toBe(
+      'Role.rbac.authorization.k8s.io "system:bad" is invalid: [rules[0].verbs: Required value: verbs must contain at least one value, ' +
+        'rules[1].nonResourceURLs: Invalid value: ["/healthz"]: namespaced rules cannot apply to non-resource URLs, ' +
+        'rules[2].apiGroups: Required value: resource rules must supply at least one api group, rules[2].resources: Required value: resource rules must supply at least one resource]',
+    );
+    const mixed = await statusOf(rbac(admin).createClusterRole({ body: { metadata: { name: `mixed-${ns}` }, rules: [{ nonResourceURLs: ['/healthz'], apiGroups: [''], resources: ['pods'], verbs: ['get'] }] } }));
+    expect(mixed.message).toBe(`ClusterRole.rbac.authorization.k8s.io "mixed-${ns}" is invalid: rules[0].nonResourceURLs: Invalid value: ["/healthz"]: rules cannot apply to both regular resources and non-resource URLs`);
+    const created = await rbac(admin).createClusterRole({ body: { metadata: { name: `system:health-${ns}` }, rules: [{ nonResourceURLs: ['/healthz'], verbs: ['get'] }] } });
+    expect(created.metadata?.name).toBe(`system:health-${ns}`);
+  });
+
+  it('bindings: roleRef of an RBAC kind (ClusterRole only for cluster bindings) that cannot change; subjects checked, API groups defaulted', async () => {
+    const ns = await createNamespace(core(admin));
+    const cluster = await statusOf(rbac(admin).createClusterRoleBinding({ body: { metadata: { name: `b-${ns}` }, roleRef: ref('Role', 'x'), subjects: [{ kind: 'ServiceAccount', name: 'sa' } as k8s.RbacV1Subject] } }));
+    expect(cluster.message).toBe(
+      `ClusterRoleBinding.rbac.authorization.k8s.io "b-${ns}" is invalid: [roleRef.kind: Unsupported value: "Role": supported values: "ClusterRole", subjects[0].namespace: Required value]`,
+    );
+    const subject = await statusOf(rbac(admin).createNamespacedRoleBinding({ namespace: ns, body: { metadata: { name: 'b' }, roleRef: ref('Role', 'x'), subjects: [{ kind: 'Robot', name: 'r' } as k8s.RbacV1Subject] } }));
+    expect(subject.message).toBe(`RoleBinding.rbac.authorization.k8s.io "b" is invalid: subjects[0].kind: Unsupported value: "Robot": supported values: "ServiceAccount", "User", "Group"`);
+    const binding = await rbac(admin).createNamespacedRoleBinding({ namespace: ns, body: { metadata: { name: 'b' }, roleRef: { kind: 'Role', name: 'x' } as k8s.V1RoleRef, subjects: [{ kind: 'User', name: 'dana' } as k8s.RbacV1Subject] } });
+    expect(binding.roleRef).toEqual(ref('Role', 'x'));
+    expect(binding.subjects).toEqual([{ kind: 'User', name: 'dana', apiGroup: 'rbac.authorization.k8s.io' }]);
+    const changed = await statusOf(rbac(admin).replaceNamespacedRoleBinding({ namespace: ns, name: 'b', body: { ...binding, roleRef: ref('ClusterRole', 'view') } }));
+    expect(changed).toMatchObject({ code: 422, reason: 'Invalid' });
+    expect(changed.message).toBe(`RoleBinding.rbac.authorization.k8s.io "b" is invalid: roleRef: Invalid value: {"APIGroup":"rbac.authorization.k8s.io","Kind":"ClusterRole","Name":"view"}: cannot change roleRef`);
+  });
+});
+
 describe('kubectl against RBAC', () => {
   it('create role / rolebinding, auth can-i (also --as, impersonation) and can-i --list', async () => {
     const ns = await createNamespace(core(admin));

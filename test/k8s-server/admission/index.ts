@@ -1,7 +1,8 @@
 import type { KObject, StoreApi } from '../api.js';
 import { forbidden } from '../auth/forbidden.js';
 import { generatedName } from '../store/store.js';
-import { namespacePolicy, podSecurityViolations, policyName } from './pod-security.js';
+import { errors } from '../status.js';
+import { namespacePolicy, podSecurityViolations, policyLabelErrors, policyName } from './pod-security.js';
 import { admitPodQuota } from './quota.js';
 
 /**
@@ -22,6 +23,19 @@ function templateOf(resource: string, object: KObject): { metadata?: any; spec?:
 }
 
 /**
+ * PodSecurity's check of a namespace create or update (admission/admission.go
+ * `ValidateNamespace`): its Pod Security labels must parse, on update only when they changed
+ * (`invalidResponse`: 422 Invalid, kind Namespace).
+ */
+export function admitNamespace(next: KObject, previous?: KObject): void {
+  const causes = policyLabelErrors(next.metadata.labels);
+  if (causes.length === 0) return;
+  const before = previous ? policyLabelErrors(previous.metadata.labels) : [];
+  if (previous && JSON.stringify(before) === JSON.stringify(causes)) return;
+  throw errors.invalid('Namespace', next.metadata.name ?? '', causes);
+}
+
+/**
  * Admits a create: throws the 403 of a refusal, returns the warnings to send
  * (`Warning` headers). `dryRun` checks without charging quota.
  */
@@ -29,6 +43,7 @@ export function admitCreate(store: StoreApi, resource: string, object: KObject, 
   const namespace = object.metadata.namespace ? store.get('namespaces', undefined, object.metadata.namespace) : undefined;
   const policy = namespacePolicy(namespace);
   const warnings: string[] = [];
+  if (resource === 'namespaces') admitNamespace(object);
   if (resource === 'pods') {
     const name = object.metadata.name ?? '';
     // admission.go EvaluatePod with enforce=true.

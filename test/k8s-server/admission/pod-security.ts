@@ -1,4 +1,5 @@
 import type { KObject } from '../api.js';
+import type { StatusCause } from '../status.js';
 
 /**
  * Pod Security admission as the built-in PodSecurity plugin applies it from namespace
@@ -235,16 +236,41 @@ export function namespacePolicy(namespace: KObject | undefined): { enforce: Leve
   };
   const version = (key: string) => {
     const value = labels[`pod-security.kubernetes.io/${key}-version`];
-    return value !== undefined && /^v1\.\d+$/.test(value) ? value : 'latest';
+    return value !== undefined && /^v1\.(0|[1-9]\d*)$/.test(value) ? value : 'latest';
   };
   const enforce: LevelVersion = { level: level('enforce', 'restricted') ?? 'privileged', version: version('enforce') };
   let warn: LevelVersion = { level: level('warn', 'privileged') ?? 'privileged', version: version('warn') };
   const hasWarn = labels['pod-security.kubernetes.io/warn'] !== undefined;
   const hasWarnVersion = labels['pod-security.kubernetes.io/warn-version'] !== undefined;
-  if (!hasWarn && labels['pod-security.kubernetes.io/enforce'] !== undefined && rank(enforce.level) > rank(warn.level)) {
+  // Warn defaults to a stricter enforce level (since 1.26, kubernetes/kubernetes#113491), but
+  // not to an enforce level that failed to parse.
+  const hasEnforce = (LEVELS as Array<string | undefined>).includes(labels['pod-security.kubernetes.io/enforce']);
+  if (!hasWarn && hasEnforce && rank(enforce.level) > rank(warn.level)) {
     warn = { level: enforce.level, version: hasWarnVersion ? warn.version : enforce.version };
   }
   return { enforce, warn };
+}
+
+const MODES = ['enforce', 'audit', 'warn'] as const;
+
+/**
+ * The errors of a namespace's Pod Security labels, in PolicyToEvaluate's order (each mode's
+ * level, then its version): field.Invalid on `metadata.labels[<label>]`, worded as
+ * api/helpers.go `ParseLevel` and `ParseVersion` word them.
+ */
+export function policyLabelErrors(labels: Record<string, string> | undefined): StatusCause[] {
+  const causes: StatusCause[] = [];
+  const invalid = (label: string, detail: string) => {
+    const key = `pod-security.kubernetes.io/${label}`;
+    causes.push({ reason: 'FieldValueInvalid', field: `metadata.labels[${key}]`, message: `Invalid value: ${JSON.stringify(labels![key])}: ${detail}` });
+  };
+  for (const mode of MODES) {
+    const level = labels?.[`pod-security.kubernetes.io/${mode}`];
+    if (level !== undefined && !(LEVELS as string[]).includes(level)) invalid(mode, `must be one of ${LEVELS.join(', ')}`);
+    const version = labels?.[`pod-security.kubernetes.io/${mode}-version`];
+    if (version !== undefined && version !== 'latest' && !/^v1\.(0|[1-9]\d*)$/.test(version)) invalid(`${mode}-version`, 'must be "latest" or "v1.x"');
+  }
+  return causes;
 }
 
 export const policyName = (p: LevelVersion) => `${p.level}:${p.version}`;

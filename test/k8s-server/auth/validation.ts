@@ -31,7 +31,7 @@ export function rbacNameProblems(resource: string, name: string): string[] | und
   return ['/', '%'].filter((c) => name.includes(c)).map((c) => `may not contain '${c}'`);
 }
 
-/** `ValidatePolicyRule`. */
+/** `validatePolicyRule`. */
 function checkRule(causes: Causes, field: string, rule: any, namespaced: boolean): void {
   const list = (value: unknown) => (Array.isArray(value) ? value : []);
   if (list(rule?.verbs).length === 0) causes.required(`${field}.verbs`, 'verbs must contain at least one value');
@@ -46,7 +46,7 @@ function checkRule(causes: Causes, field: string, rule: any, namespaced: boolean
   if (list(rule?.resources).length === 0) causes.required(`${field}.resources`, 'resource rules must supply at least one resource');
 }
 
-/** `ValidateRoleBindingSubject`. */
+/** `validateRoleBindingSubject`. */
 function checkSubject(causes: Causes, field: string, subject: any, namespaced: boolean): void {
   if (!subject?.name) causes.required(`${field}.name`);
   switch (subject?.kind) {
@@ -81,5 +81,8 @@ export function checkRbacObject(resource: string, object: any, causes: Causes): 
 /** `ValidateRoleBindingUpdate`: the role a binding grants cannot change. */
 export function checkRbacUpdate(resource: string, before: any, after: any, causes: Causes): void {
   if (resource !== 'rolebindings' && resource !== 'clusterrolebindings') return;
-  if (canonical(before.roleRef) !== canonical(after.roleRef)) causes.invalid('roleRef', after.roleRef, 'cannot change roleRef');
+  if (canonical(before.roleRef) === canonical(after.roleRef)) return;
+  // The value is the internal rbac.RoleRef, which field.Error prints with json.Marshal: no JSON tags.
+  const ref = after.roleRef ?? {};
+  causes.invalid('roleRef', { APIGroup: ref.apiGroup ?? '', Kind: ref.kind ?? '', Name: ref.name ?? '' }, 'cannot change roleRef');
 }

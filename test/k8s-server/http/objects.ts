@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { admitWithIdentity, defaultObject, defaultSpec } from '../admission.js';
 import { applyProfileFields } from '../profile/fields.js';
-import { admitCreate, assignGeneratedName, warningHeader } from '../admission/index.js';
+import { admitCreate, admitNamespace, assignGeneratedName, warningHeader } from '../admission/index.js';
 import type { KObject } from '../api.js';
 import { groupVersion } from '../resources.js';
 import { parseFieldSelector } from '../store/selectors.js';
@@ -150,6 +150,7 @@ function writeUpdate(ctx: HttpContext, route: Route, res: ServerResponse, curren
   if (wanted && wanted !== current.metadata.resourceVersion) throw errors.conflict(route.info.plural, current.metadata.name, group(route));
   const next = mergeForUpdate(route, current, incoming);
   if (route.subresource !== 'status') validateUpdate(route.info, current, next);
+  if (route.info.plural === 'namespaces' && route.subresource === undefined) admitNamespace(next, current);
   if (isDryRun(route.query)) {
     sendJson(res, 200, next);
     return;
