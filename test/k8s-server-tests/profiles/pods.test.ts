@@ -117,6 +117,15 @@ describe('deletion', () => {
     expect(await killed).toEqual(['15', '9']);
   });
 
+  it("a pod's own terminationGracePeriodSeconds of 0, deleted without a grace period, is a force delete too", async () => {
+    const pod = await v131.runPod('sleep 600', isRunning);
+    expect(pod.spec.terminationGracePeriodSeconds).toBe(0);
+    const killed = signals(v131, pod);
+    await v131.core.deleteNamespacedPod({ namespace: v131.namespace, name: pod.metadata.name });
+    expect(v131.cluster.store.get('pods', v131.namespace, pod.metadata.name)).toBeUndefined();
+    expect(await killed).toEqual(['15', '9']);
+  });
+
   it('grace > 0 is graceful: deletionTimestamp set, the object stays until its containers stopped', async () => {
     const pod = await v131.runPod("trap 'exit 0' TERM; while true; do sleep 0.1; done", isRunning);
     const deleted = await v131.core.deleteNamespacedPod({ namespace: v131.namespace, name: pod.metadata.name, gracePeriodSeconds: 30 });

@@ -61,9 +61,13 @@ function deleteOne(ctx: HttpContext, route: Route, object: KObject, options: Del
 
   if (plural === 'pods') {
     const terminal = object.status?.phase === 'Succeeded' || object.status?.phase === 'Failed';
+    // pkg/registry/core/pod/strategy.go CheckGracefulDelete: the option, else the pod's own
+    // period; 0 when unscheduled or ended. A period of 0 without finalizers removes the object
+    // at once (apiserver registry/generic/registry/store.go Delete), a force delete whatever
+    // asked for it: the node still stops the containers (SIGTERM, SIGKILL a second later).
     let grace = options.gracePeriodSeconds ?? object.spec?.terminationGracePeriodSeconds ?? 30;
     if (!object.spec?.nodeName || terminal) grace = 0;
-    if (grace === 0 && !object.metadata.finalizers?.length && (!object.spec?.nodeName || terminal || options.gracePeriodSeconds === 0)) {
+    if (grace === 0 && !object.metadata.finalizers?.length) {
       return { object: ctx.store.remove(plural, ns, name) ?? object, removed: true };
     }
     return finish(markDeleted(grace));
