@@ -3,7 +3,10 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { StatusError } from '../../status.js';
 
-/** What the kubelet's WebSocket streaming server accepts (pkg/kubelet/cri/streaming/remotecommand/websocket.go createWebSocketStreams). */
+/**
+ * What the kubelet's WebSocket streaming server accepts (pkg/kubelet/cri/streaming/remotecommand/
+ * websocket.go createWebSocketStreams, now under staging/src/k8s.io/kubelet/pkg/cri/streaming).
+ */
 const KUBELET_PROTOCOLS = ['channel.k8s.io', 'base64.channel.k8s.io', 'v4.channel.k8s.io', 'v4.base64.channel.k8s.io'];
 const V5 = 'v5.channel.k8s.io';
 
@@ -20,7 +23,7 @@ export function offeredProtocols(req: IncomingMessage): string[] {
  * subresources.go ExecREST.Connect, apiserver pkg/util/proxy/streamtranslator.go). Any other
  * request is proxied to the kubelet, whose WebSocket server takes the first offered protocol
  * it knows, in the client's order, and no protocol at all as the old binary one
- * (apimachinery wsstream/conn.go handshake).
+ * (wsstream conn.go handshake).
  */
 export function negotiateProtocol(offered: string[], translateV5: boolean): string | undefined {
   if (translateV5 && offered.includes(V5)) return V5;
