@@ -137,7 +137,7 @@ describe('RBAC decisions', () => {
     const ns = await createNamespace(core(admin));
     const other = await createNamespace(core(admin));
     const name = SA(ns, 'reader');
-    await grant(ns, 'reader', [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }, { apiGroups: [''], resources: ['configmaps'], verbs: ['get'], resourceNames: ['allowed'] }], { kind: 'ServiceAccount', name: 'reader' });
+    await grant(ns, 'reader', [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] }, { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'list'], resourceNames: ['allowed'] }], { kind: 'ServiceAccount', name: 'reader' });
     await core(admin).createNamespacedPod({ namespace: ns, body: podBody('p1') });
     await core(admin).createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'allowed' } } });
     await core(admin).createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'other' } } });
@@ -148,6 +148,9 @@ describe('RBAC decisions', () => {
     expect((await statusOf(core(kc).listNamespacedPod({ namespace: other }))).code).toBe(403);
     expect((await core(kc).readNamespacedConfigMap({ namespace: ns, name: 'allowed' })).metadata?.name).toBe('allowed');
     expect((await statusOf(core(kc).readNamespacedConfigMap({ namespace: ns, name: 'other' }))).code).toBe(403);
+    // A list naming one object by fieldSelector is authorized as that object (requestinfo.go NewRequestInfo).
+    expect((await core(kc).listNamespacedConfigMap({ namespace: ns, fieldSelector: 'metadata.name=allowed' })).items.map((c) => c.metadata?.name)).toEqual(['allowed']);
+    expect((await statusOf(core(kc).listNamespacedConfigMap({ namespace: ns }))).code).toBe(403);
     // Not found is only told to whoever may read: the authorizer runs first.
     expect((await statusOf(core(kc).readNamespacedPod({ namespace: ns, name: 'absent' }))).code).toBe(404);
   });

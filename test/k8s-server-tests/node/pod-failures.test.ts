@@ -168,6 +168,22 @@ describe('pod failures as a kubelet reports them', () => {
     expect(containerState(pod).terminated.exitCode).toBe(137);
   });
 
+  it('a container still waiting when the deadline ends the pod is reported ContainerStatusUnknown, 137', { timeout: 120_000 }, async () => {
+    const name = randomName('unknown');
+    const blocked = { name: 'blocked', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['true'], env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'absent', key: 'token' } } }] };
+    const pod = busyboxPod(name, 'sleep 600', { spec: { activeDeadlineSeconds: 2 } }) as any;
+    pod.spec.containers.push(blocked);
+    await t.apply(pod);
+    const stateOf = (o: any, container: string) => o?.status?.containerStatuses?.find((c: any) => c.name === container)?.state;
+    await t.waitFor('pods', name, (o) => stateOf(o, 'blocked')?.waiting?.reason === 'CreateContainerConfigError' && stateOf(o, 'main')?.running !== undefined);
+    const ended = await t.waitFor('pods', name, isFinished, 60_000);
+    expect(ended!.status.reason).toBe('DeadlineExceeded');
+    expect(stateOf(ended, 'blocked')).toEqual({
+      terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', startedAt: null, finishedAt: null },
+    });
+    expect(stateOf(ended, 'main').terminated).toMatchObject({ exitCode: 137, reason: 'Error' });
+  });
+
   it('graceful delete with a PID 1 that ignores SIGTERM: gone after the 2 s grace, not the pod\'s hour', { timeout: 120_000 }, async () => {
     // The deadline below tells the 2 s grace from the pod's hour with room for a loaded machine.
     const name = randomName('grace');
