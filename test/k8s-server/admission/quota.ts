@@ -83,7 +83,8 @@ export function syncQuotas(store: StoreApi, namespace?: string): void {
  * Admits a new pod against every quota of its namespace, as `checkRequest` does with the
  * quotas' `status.hard` (a quota the controller has not synced yet does not apply): first
  * each container must name the compute resources a quota limits ("failed quota: … must
- * specify …"), then used plus requested must stay within hard ("exceeded quota: …");
+ * specify …"), then used plus requested must stay within hard ("exceeded quota: …", the
+ * exceeded resources only, each list as `prettyPrint` sorts and prints it);
  * then the usage is charged. Returns the reason of a refusal, or undefined.
  */
 export function admitPodQuota(store: StoreApi, pod: KObject): string | undefined {

@@ -7,7 +7,7 @@ import { SYSTEM_MASTERS, type UserInfo } from './user.js';
 /**
  * Static bearer tokens, kept in `<stateDir>/tokens.csv` in kube-apiserver's
  * `--token-auth-file` format (`token,user,uid,"group1,group2"`, read as
- * k8s.io/apiserver/plugin/pkg/authenticator/token/tokenfile/tokenfile.go reads it),
+ * k8s.io/apiserver/plugin/pkg/authenticator/token/tokenfile/tokenfile.go `NewCSV` reads it),
  * so a restarted server knows the same users and the file can be edited by hand.
  */
 

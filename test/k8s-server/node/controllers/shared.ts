@@ -39,7 +39,7 @@ export class Timers {
 /**
  * Passes a pod a controller is about to create through the API server's admission
  * (PodSecurity, ResourceQuota). A refusal becomes the controller's Warning event
- * FailedCreate "Error creating: …" (pkg/controller/controller_utils.go) and false.
+ * FailedCreate "Error creating: …" (pkg/controller/controller_utils.go `CreatePods`) and false.
  */
 export function admitControllerPod(ctx: ClusterContext, owner: KObject, pod: KObject): boolean {
   assignGeneratedName(pod);

@@ -93,7 +93,9 @@ function isLocalRegistry(image: string): boolean {
 
 /**
  * Makes the image available following the container's imagePullPolicy, reporting
- * the kubelet events (Pulling/Pulled/Failed) through `event`.
+ * the kubelet events (Pulling/Pulled/Failed) through `event`: pkg/kubelet/images/
+ * image_manager.go `EnsureImageExists`, `shouldPullImage` (when to pull) and
+ * `evalCRIPullErr` (ErrImagePull with the CRI error as its message).
  */
 export async function ensureImage(
   docker: Dockerode,

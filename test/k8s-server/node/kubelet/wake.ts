@@ -28,7 +28,10 @@ export class Waker {
   }
 }
 
-/** Kubelet back-off: 10 s doubling up to 5 min (`attempt` starts at 1). */
+/**
+ * Kubelet back-off: 10 s doubling up to 5 min (`attempt` starts at 1): pkg/kubelet/kubelet.go
+ * `backOffPeriod` and `MaxContainerBackOff`, as the image and container back-offs use them.
+ */
 export function backoffMs(attempt: number, initialMs = 10_000, capMs = 300_000): number {
   return Math.min(capMs, initialMs * 2 ** Math.max(0, attempt - 1));
 }
