@@ -149,25 +149,18 @@ export function clientNodeChecks(options: LocalClusterOptions = {}): void {
       expect(phases).toEqual(['Pending', 'Running', 'Succeeded']);
     });
 
-    it('the exit reaches the store within 100 ms of the engine reporting it', async () => {
+    it('the exit the engine reports reaches the store with its code', async () => {
+      // How soon is a figure (make bench, P4 exit delay on k8s), not asserted here: a loaded
+      // machine delays both sides alike.
       const name = randomName('fast');
       const docker = new Dockerode();
-      // The engine's own `die` event is the reference: the node adds at most a few ms to it.
       const events = await docker.getEvents({ filters: { type: ['container'], event: ['die'], label: [`drivetrain-local-k8s/pod-name=${name}`] } });
-      const engineSaw = new Promise<number>((resolve) => events.once('data', () => resolve(Date.now())));
-      const storeSaw = new Promise<number>((resolve) => {
-        const unsubscribe = t.cluster.store.subscribe((event) => {
-          if (event.object.metadata.name === name && isFinished(event.object)) {
-            unsubscribe();
-            resolve(Date.now());
-          }
-        });
-      });
+      const engineSaw = new Promise<string>((resolve) => events.once('data', (chunk: Buffer) => resolve(JSON.parse(chunk.toString().split('\n')[0]!).Actor.Attributes.exitCode)));
       await t.apply(busyboxPod(name, 'sleep 0.3; exit 6'));
-      const [engine, store] = await Promise.all([engineSaw, storeSaw]);
+      const [engineExit, pod] = await Promise.all([engineSaw, t.waitFor('pods', name, isFinished)]);
       (events as unknown as { destroy(): void }).destroy();
-      expect(store - engine).toBeLessThan(100);
-      expect(containerState(t.cluster.store.get('pods', t.namespace, name)).terminated.exitCode).toBe(6);
+      expect(engineExit).toBe('6');
+      expect(containerState(pod).terminated.exitCode).toBe(6);
     });
 
     describe('pod subresource errors, as a kubelet words them', () => {
