@@ -94,4 +94,23 @@ describe('pods/attach input while the engine stream is set up', () => {
     const logs = await t.kubectl(['logs', name]);
     expect(logs.stdout).toBe(lines.join(''));
   });
+
+  it('8 MiB of input ended by closing the socket all reach the process: the engine stream is kept until it ends', { timeout: 120_000 }, async () => {
+    const name = randomName('av4big');
+    await t.apply(busyboxPod(name, 'wc -c', { container: { stdin: true, stdinOnce: true }, spec: { terminationGracePeriodSeconds: 0 } }));
+    await t.waitFor('pods', name, (o) => o?.status?.phase === 'Running');
+    const url = `${t.cluster.url.replace('https', 'wss')}/api/v1/namespaces/${t.namespace}/pods/${name}/attach?container=main&stdin=true&stdout=true`;
+    const options: WebSocket.ClientOptions = {};
+    await kc.applyToHTTPSOptions(options);
+    const ws = new WebSocket(url, ['v4.channel.k8s.io'], options);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    const chunk = Buffer.concat([Buffer.from([0]), Buffer.alloc(64 * 1024, 'y')]);
+    for (let i = 0; i < 128; i++) ws.send(chunk);
+    ws.close();
+    await t.waitFor('pods', name, isFinished, 90_000);
+    expect((await t.kubectl(['logs', name])).stdout.trim()).toBe(String(128 * 64 * 1024));
+  });
 });
