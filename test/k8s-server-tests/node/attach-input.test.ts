@@ -45,6 +45,22 @@ afterAll(async () => {
   await t?.stop();
 });
 
+/** A running pod whose one container reads stdin (`stdinOnce`), attached to over v4.channel.k8s.io. */
+async function attachOverV4(script: string): Promise<{ name: string; ws: WebSocket }> {
+  const name = randomName('av4');
+  await t.apply(busyboxPod(name, script, { container: { stdin: true, stdinOnce: true }, spec: { terminationGracePeriodSeconds: 0 } }));
+  await t.waitFor('pods', name, (o) => o?.status?.phase === 'Running');
+  const url = `${t.cluster.url.replace('https', 'wss')}/api/v1/namespaces/${t.namespace}/pods/${name}/attach?container=main&stdin=true&stdout=true`;
+  const options: WebSocket.ClientOptions = {};
+  await kc.applyToHTTPSOptions(options);
+  const ws = new WebSocket(url, ['v4.channel.k8s.io'], options);
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  return { name, ws };
+}
+
 describe('pods/attach input while the engine stream is set up', () => {
   it('reaches the process whole and in order, before its end', async () => {
     const name = randomName('ai');
@@ -74,17 +90,7 @@ describe('pods/attach input while the engine stream is set up', () => {
   });
 
   it('a client that ends its input by closing the socket (no v5 CLOSE frame) still delivers every byte, then EOF', async () => {
-    const name = randomName('av4');
-    await t.apply(busyboxPod(name, 'cat', { container: { stdin: true, stdinOnce: true }, spec: { terminationGracePeriodSeconds: 0 } }));
-    await t.waitFor('pods', name, (o) => o?.status?.phase === 'Running');
-    const url = `${t.cluster.url.replace('https', 'wss')}/api/v1/namespaces/${t.namespace}/pods/${name}/attach?container=main&stdin=true&stdout=true`;
-    const options: WebSocket.ClientOptions = {};
-    await kc.applyToHTTPSOptions(options);
-    const ws = new WebSocket(url, ['v4.channel.k8s.io'], options);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
+    const { name, ws } = await attachOverV4('cat');
     expect(ws.protocol).toBe('v4.channel.k8s.io');
     const lines = Array.from({ length: 200 }, (_, i) => `line ${i} ${'x'.repeat(500)}\n`);
     for (const line of lines) ws.send(Buffer.concat([Buffer.from([0]), Buffer.from(line)]));
@@ -96,17 +102,7 @@ describe('pods/attach input while the engine stream is set up', () => {
   });
 
   it('8 MiB of input ended by closing the socket all reach the process: the engine stream is kept until it ends', { timeout: 120_000 }, async () => {
-    const name = randomName('av4big');
-    await t.apply(busyboxPod(name, 'wc -c', { container: { stdin: true, stdinOnce: true }, spec: { terminationGracePeriodSeconds: 0 } }));
-    await t.waitFor('pods', name, (o) => o?.status?.phase === 'Running');
-    const url = `${t.cluster.url.replace('https', 'wss')}/api/v1/namespaces/${t.namespace}/pods/${name}/attach?container=main&stdin=true&stdout=true`;
-    const options: WebSocket.ClientOptions = {};
-    await kc.applyToHTTPSOptions(options);
-    const ws = new WebSocket(url, ['v4.channel.k8s.io'], options);
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
+    const { name, ws } = await attachOverV4('wc -c');
     const chunk = Buffer.concat([Buffer.from([0]), Buffer.alloc(64 * 1024, 'y')]);
     for (let i = 0; i < 128; i++) ws.send(chunk);
     ws.close();
