@@ -171,7 +171,8 @@ describe('pod failures as a kubelet reports them', () => {
   it('a container still waiting when the deadline ends the pod is reported ContainerStatusUnknown, 137', { timeout: 120_000 }, async () => {
     const name = randomName('unknown');
     const blocked = { name: 'blocked', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['true'], env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'absent', key: 'token' } } }] };
-    const pod = busyboxPod(name, 'sleep 600', { spec: { activeDeadlineSeconds: 2 } }) as any;
+    // Long enough for 'main' to be running before the deadline, also on a loaded machine.
+    const pod = busyboxPod(name, 'sleep 600', { spec: { activeDeadlineSeconds: 10 } }) as any;
     pod.spec.containers.push(blocked);
     await t.apply(pod);
     const stateOf = (o: any, container: string) => o?.status?.containerStatuses?.find((c: any) => c.name === container)?.state;
