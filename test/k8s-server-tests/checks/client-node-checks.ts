@@ -5,7 +5,9 @@ import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingWritable } from '../../../src/logs.js';
 import type { LocalClusterOptions } from '../../k8s-server/cluster.js';
+import { NODE_LABELS } from '../../k8s-server/node/kubelet/labels.js';
 import { resolveProfile } from '../../k8s-server/profile/profile.js';
+import { eventually } from '../../support/poll.js';
 import { busyboxPod, containerState, isFinished, randomName, startTestCluster, type TestCluster } from '../node/helpers.js';
 
 /**
@@ -44,6 +46,14 @@ export function clientNodeChecks(options: LocalClusterOptions = {}): void {
     await t.apply(busyboxPod(name, script, { ...extra, spec: { terminationGracePeriodSeconds: 0, ...(extra.spec ?? {}) } }));
     await t.waitFor('pods', name, (o) => o?.status?.phase === 'Running');
     return name;
+  }
+
+  /** Creates `file` in the pod's main container, through the engine (not the API under test). */
+  async function touchInPod(name: string, file: string): Promise<void> {
+    const docker = new Dockerode();
+    const [main] = await docker.listContainers({ filters: { label: [`${NODE_LABELS.pod}=${name}`, `${NODE_LABELS.container}=main`] } });
+    const exec = await docker.getContainer(main!.Id).exec({ Cmd: ['touch', file] });
+    await exec.start({ Detach: true });
   }
 
   describe(`client-node against ${server.version} (${profile.describe()})`, () => {
@@ -92,13 +102,19 @@ export function clientNodeChecks(options: LocalClusterOptions = {}): void {
       expect(containerState(done).terminated.exitCode).toBe(0);
     });
 
-    it('Log: follow until exit; stream=Stdout|Stderr split the output where the version has it', async () => {
-      // stdout and stderr reach the engine through separate pipes: a pause keeps their order certain.
-      const name = await runningPod('echo one; sleep 0.1; echo two >&2; sleep 0.3; echo three');
+    it('Log: follow until exit; stream=Stdout|Stderr split the output where the version has it', { timeout: 120_000 }, async () => {
+      // stdout and stderr reach the engine through separate pipes, so no pause makes their order
+      // certain on a loaded machine: each next line is written only once the follow has seen the
+      // one before (the task is released through the engine).
+      const name = await runningPod('echo one; until [ -e /tmp/two ]; do sleep 0.05; done; echo two >&2; until [ -e /tmp/three ]; do sleep 0.05; done; echo three');
       const out = new CollectingWritable();
       // The response body is piped into `out`: it finishes when the server ends the followed log.
       const ended = new Promise<void>((resolve) => out.on('finish', () => resolve()));
       await new k8s.Log(kc).log(t.namespace, name, 'main', out, { follow: true });
+      await eventually(() => out.text() === 'one\n', 30_000, 'the first line followed');
+      await touchInPod(name, '/tmp/two');
+      await eventually(() => out.text() === 'one\ntwo\n', 30_000, 'the second line followed');
+      await touchInPod(name, '/tmp/three');
       await ended;
       expect(out.text()).toBe('one\ntwo\nthree\n');
       await t.waitFor('pods', name, isFinished);
