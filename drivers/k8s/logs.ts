@@ -53,6 +53,13 @@ export interface LogRead {
 const RECONNECT_DELAY_MS = 200;
 
 /**
+ * How many liveness intervals (`idleTimeoutMs`) a follow's reconnects may go without an
+ * answer (connection refused or reset, no headers in time, 5xx) before the follow gives up
+ * with `EngineUnavailableError`: an API server restart takes far less.
+ */
+const UNANSWERED_INTERVALS = 3;
+
+/**
  * Reads the logs as asked and says how: the streams apart, or the combined log to `stdout`
  * (never also to `stderr`). Destinations are written with back-pressure and never ended.
  */
@@ -133,6 +140,8 @@ async function readOnce(source: LogSource, stream: string | undefined, destinati
 
 /** Follows one stream (or the combined log) to the container's end; `lines` carries where it got to. */
 async function followStream(source: LogSource, stream: string | undefined, destination: Writable | undefined, lines: TimestampedLines, signal?: AbortSignal): Promise<void> {
+  // Since when reconnects get no answer at all: an API server gone (or silent) for good ends the follow.
+  let unansweredSince: number | undefined;
   for (;;) {
     signal?.throwIfAborted();
     const query: Record<string, string> = { container: source.container, follow: 'true', timestamps: 'true', ...(stream === undefined ? {} : { stream }) };
@@ -152,10 +161,13 @@ async function followStream(source: LogSource, stream: string | undefined, desti
         continue;
       }
       if (isStreamRefusal(error, stream)) throw new SplitStreamsRefused(error);
-      if (!isTransient(error)) throw normaliseError(error, `follow logs of pod "${source.pod}"`);
+      unansweredSince ??= Date.now();
+      const givenUp = source.idleTimeoutMs !== undefined && Date.now() - unansweredSince > UNANSWERED_INTERVALS * source.idleTimeoutMs;
+      if (!isTransient(error) || givenUp) throw normaliseError(error, `follow logs of pod "${source.pod}"`);
       await delay(RECONNECT_DELAY_MS, signal);
       continue;
     }
+    unansweredSince = undefined;
     let dropped = false;
     try {
       for await (const chunk of response) await write(destination, lines.push(chunk as Buffer));

@@ -1,6 +1,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import type { LostPodRule } from './pod-status.js';
-import { abortReason } from '../../src/abort.js';
+import { abortReason, anySignal } from '../../src/abort.js';
+import { EngineUnavailableError } from '../../src/errors.js';
 import { isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
 
@@ -44,6 +45,9 @@ export async function deletePod(ctx: K8sContext, name: string, signal?: AbortSig
   }
 }
 
+/** Liveness reads of one pod in a row that may fail (unanswered, unreachable) before a wait gives up. */
+const MAX_FAILED_READS = 3;
+
 /** The lost-node rule of this driver, now (see `toContainerStatus`). */
 export function lostRule(ctx: K8sContext): LostPodRule {
   return { now: Date.now(), nodeLostTimeoutMs: ctx.options.nodeLostTimeoutMs };
@@ -54,6 +58,9 @@ export function lostRule(ctx: K8sContext): LostPodRule {
  * of that pod (`undefined` pod = deleted), whenever the cache re-lists, and — so that a
  * silent watch connection cannot stall it — on a fresh GET of the pod every liveness
  * interval (and at `recheckAt(pod)`, when that is sooner: a time-based decision).
+ * Each read must be answered within the interval (a half-open connection answers nothing);
+ * after {@link MAX_FAILED_READS} failed reads in a row, with no event between them, the
+ * wait rejects with `EngineUnavailableError`.
  */
 export function watchPod<T>(
   ctx: K8sContext,
@@ -69,6 +76,7 @@ export function watchPod<T>(
     let timer: NodeJS.Timeout | undefined;
     let lastPod: V1Pod | undefined;
     let seen = false;
+    let failedReads = 0;
     const finish = (fn: () => void): void => {
       if (settled) return;
       settled = true;
@@ -81,6 +89,7 @@ export function watchPod<T>(
       if (settled) return;
       lastPod = pod;
       seen = true;
+      failedReads = 0;
       try {
         const answer = decide(pod);
         if (answer !== undefined) return finish(() => resolve(answer));
@@ -105,7 +114,8 @@ export function watchPod<T>(
         return;
       }
       checking = true;
-      read(ctx, name, signal).then(
+      const answered = anySignal([signal], ctx.options.livenessIntervalMs);
+      read(ctx, name, answered).then(
         (pod) => {
           checking = false;
           consider(pod);
@@ -117,9 +127,12 @@ export function watchPod<T>(
         (error: unknown) => {
           checking = false;
           if (signal?.aborted) return finish(() => reject(error));
+          const failure = answered.aborted
+            ? new EngineUnavailableError(`the API server did not answer a read of pod "${name}" within ${ctx.options.livenessIntervalMs} ms (livenessIntervalMs): a half-open connection or a server that is gone`, { cause: error })
+            : error;
           // A failed liveness read is not fatal: events, or the next read, will tell.
-          if (seen) return schedule();
-          finish(() => reject(error));
+          if (seen && ++failedReads < MAX_FAILED_READS) return schedule();
+          finish(() => reject(failure));
         },
       );
     };

@@ -7,7 +7,7 @@ import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createK8sDriver, type K8sDriver } from '../../drivers/k8s/index.js';
 import { claimName, TASK_CONTAINER } from '../../drivers/k8s/naming.js';
-import { EngineError } from '../../src/errors.js';
+import { EngineError, EngineUnavailableError } from '../../src/errors.js';
 import { CollectingWritable } from '../../src/logs.js';
 import { readTar } from '../conformance/helpers.js';
 import { startLocalCluster, type LocalCluster } from '../k8s-server/cluster.js';
@@ -104,6 +104,26 @@ describe('k8s driver over half-open connections to the API server', () => {
       expect(status.message).toMatch(/half-open/);
       // The next exec, on a fresh connection, works.
       expect(await sandbox.exec(sh('exit 3'), { signal })).toMatchObject({ exitCode: 3 });
+    });
+  }, 120_000);
+});
+
+describe('k8s driver with an API server silent for good (every connection, old and new)', () => {
+  it('wait(), a follow and an exec end with a typed error or StreamLost, never a hang', async () => {
+    await withDriver(async (driver) => {
+      const signal = AbortSignal.timeout(90_000);
+      const container = await driver.runContainer({ id: 'gone', image: 'busybox', command: sh('echo first; sleep 600') }, { signal });
+      const sandbox = await driver.startSandbox({ id: 'gone-exec', image: 'busybox' }, { signal });
+      const stdout = new CollectingWritable();
+      const following = container.logs({ stdout, follow: true, signal }).catch((error: unknown) => error);
+      const execOut = new CollectingWritable();
+      const executed = sandbox.exec(sh('echo first; sleep 600'), { stdout: execOut, signal });
+      await until(async () => stdout.text() === 'first\n' && execOut.text() === 'first\n', 30_000, 'the first lines');
+      const waited = container.wait({ signal }).catch((error: unknown) => error);
+      proxy.silenceAll();
+      expect(await waited).toBeInstanceOf(EngineUnavailableError);
+      expect(await following).toBeInstanceOf(EngineUnavailableError);
+      expect(await executed).toMatchObject({ done: true, exitCode: null, reason: 'StreamLost' });
     });
   }, 120_000);
 });
