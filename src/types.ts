@@ -232,7 +232,11 @@ export interface ExecOptions extends OperationOptions {
 export interface Sandbox extends AsyncDisposable {
   /** The task ID it was started for. */
   readonly id: string;
-  /** Runs `command` (no shell) and resolves with its status; a non-zero exit is a status, not an exception. */
+  /**
+   * Runs `command` (no shell) and resolves with its status; a non-zero exit is a status, not an
+   * exception. A stream lost before the command reported its exit (an API server restart, a
+   * half-open connection) resolves `{ done: true, exitCode: null, reason: 'StreamLost' }`.
+   */
   exec(command: readonly string[], options?: ExecOptions): Promise<ContainerStatus>;
   /** Stops and removes the sandbox at once; idempotent. */
   cleanup(options?: OperationOptions): Promise<void>;
