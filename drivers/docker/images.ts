@@ -132,7 +132,7 @@ export class ImageResolver {
 }
 
 /** One message of the engine's pull stream. */
-interface PullMessage {
+export interface PullMessage {
   id?: string;
   status?: string;
   progressDetail?: { current?: number; total?: number };
@@ -147,16 +147,19 @@ const PROGRESS_INTERVAL_MS = 200;
  * Sums a pull's per-layer progress into `drivetrain:image:pull:progress` events, at most one
  * per {@link PROGRESS_INTERVAL_MS}: the engine reports each layer several times a second.
  */
-class PullProgress {
+export class PullProgress {
   /** Per layer: bytes downloaded, bytes in all (0 while unknown), complete. */
   private readonly layers = new Map<string, { current: number; total: number; done: boolean }>();
   private lastEmit = 0;
 
+  /** @param now the clock of the throttle, in ms (`performance.now` by default). */
   constructor(
     private readonly image: string,
     private readonly events: DriverEvents,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
+  /** Takes one message of the engine's pull stream. */
   update(message: PullMessage): void {
     // Messages without a layer ID, or naming the tag ("Pulling from library/busybox"), are not a layer's.
     if (!this.events.active('imagePullProgress') || message.id === undefined || message.status?.startsWith('Pulling from') === true) return;
@@ -172,7 +175,7 @@ class PullProgress {
       layer.done = true;
       layer.current = Math.max(layer.current, layer.total);
     }
-    const now = performance.now();
+    const now = this.now();
     if (now - this.lastEmit < PROGRESS_INTERVAL_MS) return;
     this.lastEmit = now;
     let currentBytes = 0;
