@@ -35,7 +35,16 @@ class CheckingWritable extends Writable {
 /** stdout of the burst task: 2000 numbered lines, then a last line written just before the exit, without a newline. */
 const BURST = `${Array.from({ length: 2000 }, (_, i) => `${i + 1}\n`).join('')}the last line, no newline`;
 
-async function followFromStart(driver: Driver, script: string, stdout: Writable, stderr: Writable, budgetMs: number): Promise<void> {
+async function followFromStart(driver: Driver, script: string, stdout: Writable, stderr: Writable, budgetMs: number, run: number): Promise<void> {
+  try {
+    await followOnce(driver, script, stdout, stderr, budgetMs);
+  } catch (error) {
+    // Which run of the series failed, and how: a deadline is not a loss.
+    throw new Error(`run ${run} of ${RUNS}: ${(error as Error).message}`, { cause: error });
+  }
+}
+
+async function followOnce(driver: Driver, script: string, stdout: Writable, stderr: Writable, budgetMs: number): Promise<void> {
   const signal = AbortSignal.timeout(budgetMs);
   const container = await driver.runContainer({ id: randomId('last'), image: 'busybox', command: sh(script) }, { signal });
   await container.logs({ stdout, stderr, follow: true, signal });
@@ -49,7 +58,7 @@ describe.each(ALL_DRIVERS)('the last line arrives on $name', (under: DriverUnder
     for (let run = 1; run <= RUNS; run++) {
       const stdout = new CollectingWritable();
       const stderr = new CollectingWritable();
-      await followFromStart(driver, "seq 1 2000; printf 'the last line, no newline'; printf 'err, no newline' >&2", stdout, stderr, under.budgetMs);
+      await followFromStart(driver, "seq 1 2000; printf 'the last line, no newline'; printf 'err, no newline' >&2", stdout, stderr, under.budgetMs, run);
       expect({ run, stdout: stdout.text(), stderr: stderr.text() }).toEqual({ run, stdout: BURST, stderr: 'err, no newline' });
     }
   });
@@ -58,7 +67,7 @@ describe.each(ALL_DRIVERS)('the last line arrives on $name', (under: DriverUnder
     const driver = openDriver(under, testNamespace('rlf'));
     for (let run = 1; run <= FLOOD_RUNS; run++) {
       const stdout = new CheckingWritable(0x78);
-      await followFromStart(driver, `head -c ${FLOOD_BYTES} /dev/zero | tr '\\000' x`, stdout, new CollectingWritable(), under.budgetMs * 2);
+      await followFromStart(driver, `head -c ${FLOOD_BYTES} /dev/zero | tr '\\000' x`, stdout, new CollectingWritable(), under.budgetMs * 2, run);
       expect({ run, bytes: stdout.bytes, others: stdout.others }).toEqual({ run, bytes: FLOOD_BYTES, others: 0 });
     }
   });
