@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import Dockerode from 'dockerode';
+import { Readable } from 'node:stream';
+import { pack } from 'tar-stream';
 import { afterEach, inject } from 'vitest';
 import { createDockerDriver } from '../../drivers/docker/index.js';
 import { createK8sDriver } from '../../drivers/k8s/index.js';
@@ -97,4 +99,12 @@ export async function until(probe: () => Promise<boolean>, timeoutMs: number, wh
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** A tar stream of regular files, `[name, bytes]` in order. */
+export function tarOfFiles(files: ReadonlyArray<[string, Buffer]>): Readable {
+  const archive = pack();
+  for (const [name, bytes] of files) archive.entry({ name, type: 'file', mode: 0o644 }, bytes);
+  archive.finalize();
+  return archive as unknown as Readable;
 }

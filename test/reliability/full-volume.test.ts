@@ -3,9 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { KubeConfig, StorageV1Api } from '@kubernetes/client-node';
-import { pack } from 'tar-stream';
 import { afterAll, describe, expect, it, inject } from 'vitest';
 import { createDockerDriver } from '../../drivers/docker/index.js';
 import { baseLabels, volumeName } from '../../drivers/docker/naming.js';
@@ -16,7 +14,7 @@ import { LABELS } from '../../src/labels.js';
 import type { Driver } from '../../src/types.js';
 import { readTar } from '../conformance/helpers.js';
 import { testNamespace } from '../setup/test-run.js';
-import { docker } from './drivers.js';
+import { docker, tarOfFiles } from './drivers.js';
 
 // A volume of 1 MiB (a tmpfs) receives an archive of 3 MiB: the copy must fail with a typed
 // error and never resolve as if it had succeeded; the volume takes a small archive afterwards.
@@ -100,7 +98,7 @@ describe.each(setups)('a full volume during copyToVolume: %s', (_name, setUp) =>
     const { driver, volume } = small;
     const signal = AbortSignal.timeout(90_000);
     const big = randomBytes(3 * SIZE);
-    const outcome = await driver.copyToVolume!(volume, tarOf([['before.txt', Buffer.from('before\n')], ['big.bin', big]]), { signal }).then(
+    const outcome = await driver.copyToVolume!(volume, tarOfFiles([['before.txt', Buffer.from('before\n')], ['big.bin', big]]), { signal }).then(
       () => 'resolved',
       (error: unknown) => error,
     );
@@ -115,14 +113,7 @@ describe.each(setups)('a full volume during copyToVolume: %s', (_name, setUp) =>
     } else {
       // Nothing of the failed copy is left (k8s extracts into a staging directory it removes; a
       // Docker tmpfs volume is empty once unmounted): a copy that fits succeeds.
-      await driver.copyToVolume!(volume, tarOf([['after.txt', Buffer.from('after\n')]]), { signal });
+      await driver.copyToVolume!(volume, tarOfFiles([['after.txt', Buffer.from('after\n')]]), { signal });
     }
   }, 120_000);
 });
-
-function tarOf(files: ReadonlyArray<[string, Buffer]>): Readable {
-  const archive = pack();
-  for (const [name, bytes] of files) archive.entry({ name, type: 'file', mode: 0o644 }, bytes);
-  archive.finalize();
-  return archive as unknown as Readable;
-}

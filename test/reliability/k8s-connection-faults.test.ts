@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { KubeConfig } from '@kubernetes/client-node';
-import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createK8sDriver, type K8sDriver } from '../../drivers/k8s/index.js';
 import { claimName, TASK_CONTAINER } from '../../drivers/k8s/naming.js';
@@ -13,7 +12,7 @@ import { readTar } from '../conformance/helpers.js';
 import { startLocalCluster, type LocalCluster } from '../k8s-server/cluster.js';
 import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
 import { testNamespace } from '../setup/test-run.js';
-import { docker, sh, until } from './drivers.js';
+import { docker, sh, tarOfFiles, until } from './drivers.js';
 import { SilencingProxy } from './silencing-proxy.js';
 
 // A cluster of this file's own (its connections are silenced and it is restarted), reached by
@@ -149,7 +148,7 @@ describe('k8s driver across an API server restart in the middle of an operation'
   it('copyToVolume: the restart cuts the copy; it fails typed and the volume keeps its old content only, or it completes whole', async () => {
     await withDriver(async (driver) => {
       const signal = AbortSignal.timeout(90_000);
-      await driver.copyToVolume('data', tarOf([['old.txt', Buffer.from('old\n')]]), { signal });
+      await driver.copyToVolume('data', tarOfFiles([['old.txt', Buffer.from('old\n')]]), { signal });
       const files: Array<[string, Buffer]> = [
         ['a.bin', randomBytes(2 * 1024 * 1024)],
         ['b.bin', randomBytes(2 * 1024 * 1024)],
@@ -182,16 +181,9 @@ describe('k8s driver across an API server restart in the middle of an operation'
   }, 120_000);
 });
 
-function tarOf(files: ReadonlyArray<[string, Buffer]>): Readable {
-  const archive = pack();
-  for (const [name, bytes] of files) archive.entry({ name, type: 'file', mode: 0o644 }, bytes);
-  archive.finalize();
-  return archive as unknown as Readable;
-}
-
 async function tarBytes(files: ReadonlyArray<[string, Buffer]>): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of tarOf(files)) chunks.push(chunk as Buffer);
+  for await (const chunk of tarOfFiles(files)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
 }
 
