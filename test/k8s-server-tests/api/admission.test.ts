@@ -136,6 +136,10 @@ describe('ResourceQuota', () => {
     expect(await quotaStatus(ns)).toEqual({ hard: { pods: '2', cpu: '1', memory: '1Gi' }, used: { pods: '0', cpu: '0', memory: '0' } });
     expect((await statusOf(h.core.createNamespacedPod({ namespace: ns, body: pod('bare') }))).message).toBe('pods "bare" is forbidden: failed quota: compute: must specify cpu for: main; memory for: main');
     expect((await statusOf(h.core.createNamespacedPod({ namespace: ns, body: pod('half', '500m') }))).message).toBe('pods "half" is forbidden: failed quota: compute: must specify memory for: main');
+    // A dry run is judged by quota as well, and charges nothing.
+    expect((await statusOf(h.core.createNamespacedPod({ namespace: ns, body: pod('bare'), dryRun: 'All' }))).message).toBe('pods "bare" is forbidden: failed quota: compute: must specify cpu for: main; memory for: main');
+    await h.core.createNamespacedPod({ namespace: ns, body: pod('dry', '500m', '100Mi'), dryRun: 'All' });
+    expect((await quotaStatus(ns))?.used).toEqual({ pods: '0', cpu: '0', memory: '0' });
     await h.core.createNamespacedPod({ namespace: ns, body: pod('p1', '500m', '100Mi') });
     expect((await statusOf(h.core.createNamespacedPod({ namespace: ns, body: pod('big', '600m', '100Mi') }))).message).toBe('pods "big" is forbidden: exceeded quota: compute, requested: cpu=600m, used: cpu=500m, limited: cpu=1');
     await h.core.createNamespacedPod({ namespace: ns, body: pod('p2', '500m', '100Mi') });

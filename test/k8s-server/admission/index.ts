@@ -37,7 +37,7 @@ export function admitNamespace(next: KObject, previous?: KObject): void {
 
 /**
  * Admits a create: throws the 403 of a refusal, returns the warnings to send
- * (`Warning` headers). `dryRun` checks without charging quota.
+ * (`Warning` headers). A `dryRun` is checked as any create, quota included, without charging it.
  */
 export function admitCreate(store: StoreApi, resource: string, object: KObject, dryRun = false): string[] {
   const namespace = object.metadata.namespace ? store.get('namespaces', undefined, object.metadata.namespace) : undefined;
@@ -51,10 +51,8 @@ export function admitCreate(store: StoreApi, resource: string, object: KObject, 
     if (violation) throw forbidden('', 'pods', name, `violates PodSecurity ${JSON.stringify(policyName(policy.enforce))}: ${violation}`);
     const warning = podSecurityViolations(policy.warn.level, object.metadata, object.spec);
     if (warning) warnings.push(`would violate PodSecurity ${JSON.stringify(policyName(policy.warn))}: ${warning}`);
-    if (!dryRun) {
-      const refused = admitPodQuota(store, object);
-      if (refused) throw forbidden('', 'pods', name, refused);
-    }
+    const refused = admitPodQuota(store, object, dryRun);
+    if (refused) throw forbidden('', 'pods', name, refused);
     return warnings;
   }
   const template = templateOf(resource, object);

@@ -85,9 +85,12 @@ export function syncQuotas(store: StoreApi, namespace?: string): void {
  * each container must name the compute resources a quota limits ("failed quota: … must
  * specify …"), then used plus requested must stay within hard ("exceeded quota: …", the
  * exceeded resources only, each list as `prettyPrint` sorts and prints it);
- * then the usage is charged. Returns the reason of a refusal, or undefined.
+ * then the usage is charged, but for a dry run, which is checked all the same
+ * (apiserver admission/plugin/resourcequota/controller.go `checkQuotas`: "Don't update quota
+ * for admissionAttributes that correspond to dry-run requests", after `checkRequest`).
+ * Returns the reason of a refusal, or undefined.
  */
-export function admitPodQuota(store: StoreApi, pod: KObject): string | undefined {
+export function admitPodQuota(store: StoreApi, pod: KObject, dryRun = false): string | undefined {
   const quotas = store.list('resourcequotas', pod.metadata.namespace).sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
   const interesting: Array<{ quota: KObject; keys: string[] }> = [];
   for (const quota of quotas) {
@@ -123,6 +126,7 @@ export function admitPodQuota(store: StoreApi, pod: KObject): string | undefined
     }
     charges.push([quota, Object.fromEntries(asked.map((k) => [k, format(after[k]!)]))]);
   }
+  if (dryRun) return undefined;
   // The plugin writes the new usage before the object is stored; the controller corrects it later.
   for (const [quota, used] of charges) {
     store.update('resourcequotas', quota.metadata.namespace, quota.metadata.name, (q) => {
