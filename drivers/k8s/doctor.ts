@@ -1,10 +1,13 @@
-import { AuthorizationV1Api, VersionApi, type KubeConfig } from '@kubernetes/client-node';
-import { messageWithCause, statusCodeOf } from './api-errors.js';
-import { loadKubeConfig } from './kubeconfig.js';
+import { VersionApi, type KubeConfig } from '@kubernetes/client-node';
 import type { DoctorCheck, DoctorReport as BaseDoctorReport } from '../../src/types.js';
-import { resolveKubernetesNamespace, type K8sDriverOptions } from './options.js';
+import { messageWithCause } from './api-errors.js';
+import { execProtocolCheck, logStreamsCheck, podAdmissionCheck, storageClassCheck } from './doctor-cluster.js';
+import { permissionChecks } from './doctor-permissions.js';
+import { loadKubeConfig } from './kubeconfig.js';
+import { resolveKubernetesNamespace, resolveOptions, type K8sDriverOptions, type ResolvedK8sOptions } from './options.js';
 
 export type { DoctorCheck } from '../../src/types.js';
+export { REQUIRED_PERMISSIONS, type Permission } from './doctor-permissions.js';
 
 /** What `doctor` found (see the contract's `DoctorReport`), with where it looked. */
 export interface DoctorReport extends BaseDoctorReport {
@@ -13,73 +16,76 @@ export interface DoctorReport extends BaseDoctorReport {
   kubernetesNamespace?: string;
 }
 
-/** The API permissions the driver uses, as [group, resource, subresource, verbs]. */
-export const REQUIRED_PERMISSIONS: ReadonlyArray<readonly [string, string, string, readonly string[]]> = [
-  ['', 'pods', '', ['create', 'get', 'list', 'watch', 'delete']],
-  ['', 'pods', 'log', ['get']],
-  ['', 'pods', 'exec', ['create']],
-  ['', 'pods', 'attach', ['create']],
-  ['', 'persistentvolumeclaims', '', ['create', 'get', 'list', 'delete']],
-  ['', 'events', '', ['list']],
-  ['batch', 'jobs', '', ['create', 'get', 'list', 'delete']],
-];
+/** How the Kubernetes `doctor` runs. */
+export interface K8sDoctorOptions {
+  signal?: AbortSignal;
+  /**
+   * Longest wait for the probe sandbox (scheduled, pulled, started, one exec), in ms.
+   * @default 60000
+   */
+  probeTimeoutMs?: number;
+}
+
+/** A check that stops the others: it is the report's `blockedBy`, and the report ends there. */
+function blocked(report: DoctorReport, check: DoctorCheck): DoctorReport {
+  report.checks.push(check);
+  report.ok = false;
+  report.blockedBy = check;
+  return report;
+}
 
 /**
- * Checks that the driver can work with these options: the kubeconfig loads, the API
- * server answers `/version`, and (through SelfSubjectAccessReview) the RBAC verbs the
- * driver needs are allowed in the Kubernetes namespace. Never throws: problems are
- * reported. A server without SelfSubjectAccessReview yields `ok: null` ("cannot verify").
+ * Checks that the driver can work with these options, in this order: the kubeconfig loads
+ * (`kubeconfig`); the options are valid (`options`); the API server answers `/version`
+ * (`reachability`, with the server's version); whether pods/log serves split streams
+ * (`log streams`); the StorageClass volumes get and its binding mode (`storage class`); the
+ * namespace's Pod Security level, and whether admission takes the driver's pods
+ * (`pod security`, a dry-run create); each permission the driver uses
+ * (SelfSubjectAccessReview; see docs/rbac.md); and the exec/attach subprotocol, negotiated in
+ * a probe sandbox that is removed after (`exec protocol`). Never throws (but for an aborted
+ * `signal`): problems are reported, each failing line saying what to do.
  */
-export async function doctor(options: K8sDriverOptions = {}): Promise<DoctorReport> {
-  const checks: DoctorCheck[] = [];
+export async function doctor(options: K8sDriverOptions = {}, run: K8sDoctorOptions = {}): Promise<DoctorReport> {
+  const { signal } = run;
   let kc: KubeConfig;
-  let namespace: string;
+  let kubernetesNamespace: string;
   try {
     kc = loadKubeConfig(options);
-    namespace = resolveKubernetesNamespace(options.kubernetesNamespace, kc);
-    checks.push({ name: 'kubeconfig', ok: true, detail: `context "${kc.getCurrentContext()}", server ${kc.getCurrentCluster()?.server}` });
+    kubernetesNamespace = resolveKubernetesNamespace(options.kubernetesNamespace, kc);
   } catch (error) {
-    const blockedBy: DoctorCheck = { name: 'kubeconfig', ok: false, detail: messageWithCause(error) };
-    checks.push(blockedBy);
-    return { ok: false, checks, blockedBy };
+    return blocked({ ok: false, checks: [] }, { name: 'kubeconfig', ok: false, detail: messageWithCause(error) });
   }
+  const checks: DoctorCheck[] = [{ name: 'kubeconfig', ok: true, detail: `context "${kc.getCurrentContext()}", server ${kc.getCurrentCluster()?.server}` }];
   const server = kc.getCurrentCluster()?.server;
-  const where = [['server', server], ['context', kc.getCurrentContext()], ['namespace', namespace]]
+  const where = [['server', server], ['context', kc.getCurrentContext()], ['namespace', kubernetesNamespace]]
     .filter(([, value]) => value !== undefined)
     .map(([key, value]) => `${key} ${value}`)
     .join(', ');
-  const report: DoctorReport = { ok: true, context: kc.getCurrentContext(), server, kubernetesNamespace: namespace, checks, where };
+  const report: DoctorReport = { ok: true, context: kc.getCurrentContext(), server, kubernetesNamespace, checks, where };
+  let resolved: ResolvedK8sOptions;
+  try {
+    resolved = resolveOptions({ ...options, namespace: options.namespace ?? 'doctor' }, kubernetesNamespace);
+  } catch (error) {
+    return blocked(report, { name: 'options', ok: false, detail: messageWithCause(error) });
+  }
   try {
     const version = await kc.makeApiClient(VersionApi).getCode();
     checks.push({ name: 'reachability', ok: true, detail: `API server ${version.gitVersion}` });
   } catch (error) {
-    const blockedBy: DoctorCheck = { name: 'reachability', ok: false, detail: `GET /version failed: ${messageWithCause(error)}` };
-    checks.push(blockedBy);
-    report.ok = false;
-    report.blockedBy = blockedBy;
-    return report;
+    signal?.throwIfAborted();
+    return blocked(report, { name: 'reachability', ok: false, detail: `GET /version failed: ${messageWithCause(error)}` });
   }
-  const authorization = kc.makeApiClient(AuthorizationV1Api);
-  for (const [group, resource, subresource, verbs] of REQUIRED_PERMISSIONS) {
-    for (const verb of verbs) {
-      const name = `${verb} ${group === '' ? '' : `${group}/`}${resource}${subresource === '' ? '' : `/${subresource}`}`;
-      try {
-        const review = await authorization.createSelfSubjectAccessReview({
-          body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace, verb, group, resource, ...(subresource === '' ? {} : { subresource }) } } },
-        });
-        const allowed = review.status?.allowed === true;
-        checks.push({ name, ok: allowed, detail: allowed ? 'allowed' : `denied${review.status?.reason ? `: ${review.status.reason}` : ''} (see docs/rbac.md)` });
-        if (!allowed) report.ok = false;
-      } catch (error) {
-        const status = statusCodeOf(error);
-        if (status === 404 || status === 405 || status === 501) {
-          checks.push({ name, ok: null, detail: 'cannot verify: the server does not offer SelfSubjectAccessReview' });
-        } else {
-          checks.push({ name, ok: false, detail: `access review failed: ${messageWithCause(error)}` });
-          report.ok = false;
-        }
-      }
-    }
-  }
+  checks.push(await logStreamsCheck(kc, resolved, signal));
+  checks.push(await storageClassCheck(kc, resolved, signal));
+  const admission = await podAdmissionCheck(kc, resolved, signal);
+  checks.push(admission);
+  const permissions = await permissionChecks(kc, kubernetesNamespace, signal);
+  checks.push(...permissions);
+  // The probe sandbox needs pods and exec, and admission: where they are refused, other lines say so already.
+  const denied = permissions.filter((check) => check.ok === false && /pods( |\/exec)/.test(`${check.name} `)).map((check) => check.name);
+  if (denied.length > 0) checks.push({ name: 'exec protocol', ok: null, detail: `not checked without ${denied.join(', ')}` });
+  else if (admission.ok === false) checks.push({ name: 'exec protocol', ok: null, detail: "not checked: the driver's pods are refused (see pod security)" });
+  else checks.push(await execProtocolCheck(kc, resolved, run.probeTimeoutMs ?? 60_000, signal));
+  report.ok = checks.every((check) => check.ok !== false);
   return report;
 }

@@ -49,6 +49,15 @@ export class K8sDriver implements Driver {
     return this.ctx.ns;
   }
 
+  /**
+   * The exec/attach subprotocol the API server negotiated with this driver (`v5.channel.k8s.io`
+   * where stdin can be closed, `v4.channel.k8s.io` on 1.28/1.29), once an exec has run;
+   * `undefined` before.
+   */
+  get execProtocol(): string | undefined {
+    return this.ctx.execProtocol.current;
+  }
+
   async runContainer(task: Task, options: OperationOptions = {}): Promise<Container> {
     this.life.assertOpen();
     const resolved = validateTask(task);

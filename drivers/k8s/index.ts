@@ -33,6 +33,6 @@ declare module '../../src/types.js' {
 
 export { K8sDriver } from './driver.js';
 export { TASK_ID_ANNOTATION, toLabelValue } from './naming.js';
-export { doctor, REQUIRED_PERMISSIONS, type DoctorCheck, type DoctorReport } from './doctor.js';
+export { doctor, REQUIRED_PERMISSIONS, type DoctorCheck, type DoctorReport, type K8sDoctorOptions, type Permission } from './doctor.js';
 export type { K8sDriverOptions, SecretEnvSource } from './options.js';
 export type { WorkloadExecOptions } from './workload.js';

@@ -13,7 +13,8 @@ export interface KubeConfigSource {
 
 /**
  * Loads the KubeConfig: `kubeConfig` > `kubeconfig` path > `KUBECONFIG` > `~/.kube/config` >
- * in-cluster service account. Nothing is contacted here.
+ * in-cluster service account (in a pod: `KUBERNETES_SERVICE_HOST` set); none of them is an
+ * InvalidInputError. Nothing is contacted here.
  */
 export function loadKubeConfig(options: KubeConfigSource, env: NodeJS.ProcessEnv = process.env): KubeConfig {
   let kc: KubeConfig;
@@ -30,11 +31,14 @@ export function loadKubeConfig(options: KubeConfigSource, env: NodeJS.ProcessEnv
     const files = env.KUBECONFIG.split(delimiter).filter((file) => file !== '' && existsSync(file));
     if (files.length === 0) throw new InvalidInputError('KUBECONFIG', 'a list of existing kubeconfig files', env.KUBECONFIG);
     kc = mergeKubeconfigFiles(files);
-  } else if (existsSync(join(homedir(), '.kube', 'config'))) {
-    kc = mergeKubeconfigFiles([join(homedir(), '.kube', 'config')]);
-  } else {
+  } else if (existsSync(join(homeOf(env), '.kube', 'config'))) {
+    kc = mergeKubeconfigFiles([join(homeOf(env), '.kube', 'config')]);
+  } else if ((env.KUBERNETES_SERVICE_HOST ?? '') !== '') {
     kc = new KubeConfig();
     kc.loadFromCluster();
+  } else {
+    // Outside a pod, client-node's in-cluster config would name server https://undefined:undefined.
+    throw new InvalidInputError('kubeconfig', "a kubeconfig: KUBECONFIG, ~/.kube/config, or a pod's service account (KUBERNETES_SERVICE_HOST)");
   }
   if (options.context !== undefined) {
     if (kc.getContextObject(options.context) === null) {
@@ -44,6 +48,11 @@ export function loadKubeConfig(options: KubeConfigSource, env: NodeJS.ProcessEnv
   }
   if (kc.getCurrentCluster() === null) throw new InvalidInputError('kubeconfig', 'a kubeconfig whose current context names a cluster');
   return kc;
+}
+
+/** The home directory as `os.homedir()` finds it (HOME, else USERPROFILE, else the system's), read from `env`. */
+function homeOf(env: NodeJS.ProcessEnv): string {
+  return env.HOME || env.USERPROFILE || homedir();
 }
 
 /**

@@ -8,7 +8,8 @@ export const DOCTOR_USAGE = `Usage: drivetrain doctor [--driver docker|k8s]
 
 Checks that a driver's environment works.
   docker (default)  the engine answers, its version, whether the busybox test image is present
-  k8s               the Kubernetes driver's own checks: kubeconfig, API server, permissions
+  k8s               the Kubernetes driver's own checks: kubeconfig, API server version, log
+                    streams, storage class, Pod Security, permissions, exec protocol
 
 Options:
   --driver NAME     docker or k8s (default: docker)

@@ -49,6 +49,13 @@ describe('drivetrain doctor and demo', { timeout: 150_000 }, () => {
     expect(result.stdout).toMatch(/^FAIL reachability: GET \/version failed: .*\(server https:\/\/127\.0\.0\.1:1, context ctx, namespace default\)\n$/);
   });
 
+  it('doctor --driver k8s without any kubeconfig (outside a pod) prints one line saying where one is looked for', async () => {
+    const home = join(scratch, 'empty-home');
+    const result = await runCli(['doctor', '--driver', 'k8s'], { env: { KUBECONFIG: '', HOME: home, USERPROFILE: home, KUBERNETES_SERVICE_HOST: '' } });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toBe("FAIL kubeconfig: invalid kubeconfig: expected a kubeconfig: KUBECONFIG, ~/.kube/config, or a pod's service account (KUBERNETES_SERVICE_HOST)\n");
+  });
+
   it('doctor --driver k8s says once that permissions cannot be verified on a server without SelfSubjectAccessReview', async () => {
     // An API server that answers /version and nothing else: every access review is a 404.
     const server = createServer((request, response) => {

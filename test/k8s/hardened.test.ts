@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { pack } from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createK8sDriver, type K8sDriver, type K8sDriverOptions } from '../../drivers/k8s/index.js';
+import { createK8sDriver, doctor, type DoctorReport, type K8sDriver, type K8sDriverOptions } from '../../drivers/k8s/index.js';
 import { CollectingWritable, readLogs } from '../../src/logs.js';
 import { readTar } from '../conformance/helpers.js';
 import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
@@ -79,4 +79,45 @@ describe('hardened clusters', () => {
     expect(await task.wait()).toMatchObject({ done: true, exitCode: 0 });
     expect((await readLogs(task)).stdout).toBe('1000\n');
   }, 120_000);
+
+  it('doctor names what a hardened namespace refuses and what to set, and passes once it is set', async () => {
+    const namespace = `hardened-${randomBytes(4).toString('hex')}`;
+    await core.createNamespace({ body: { metadata: { name: namespace, labels: { 'pod-security.kubernetes.io/enforce': 'restricted' } } } });
+    const line = (report: DoctorReport, name: string) => report.checks.find((check) => check.name === name);
+    try {
+      const plain = await doctor({ kubeconfig: cluster.kubeconfigPath, kubernetesNamespace: namespace }, { probeTimeoutMs: 3000 });
+      expect(plain.ok).toBe(false);
+      expect(line(plain, 'pod security')).toMatchObject({ ok: false, detail: expect.stringMatching(/^namespace "hardened-[0-9a-f]+" enforces Pod Security "restricted"; a task pod is refused: .*violates PodSecurity.*; set securityProfile: 'restricted'/) });
+      expect(line(plain, 'exec protocol')).toMatchObject({ ok: null, detail: "not checked: the driver's pods are refused (see pod security)" });
+      expect(line(plain, 'storage class')).toMatchObject({ ok: true, detail: expect.stringMatching(/^default "standard"/) });
+
+      await core.createNamespacedResourceQuota({ namespace, body: { metadata: { name: 'compute' }, spec: { hard: { cpu: '4', memory: '2Gi' } } } });
+      const noResources = await doctor({ kubeconfig: cluster.kubeconfigPath, kubernetesNamespace: namespace, securityProfile: 'restricted', ...pool }, { probeTimeoutMs: 3000 });
+      expect(line(noResources, 'pod security')).toMatchObject({ ok: false, detail: expect.stringMatching(/a task pod is refused: .*must specify.*; set defaultResources/) });
+
+      // Admitted, but the node's taint is not tolerated: the probe sandbox never schedules, and the line says where to look.
+      const resources = { requests: { cpu: '100m', memory: '64Mi' }, limits: { cpu: '500m', memory: '128Mi' } };
+      const untolerated = await doctor({ kubeconfig: cluster.kubeconfigPath, kubernetesNamespace: namespace, securityProfile: 'restricted', defaultResources: resources }, { probeTimeoutMs: 3000 });
+      expect(line(untolerated, 'pod security')).toMatchObject({ ok: true });
+      expect(line(untolerated, 'exec protocol')).toMatchObject({ ok: false, detail: expect.stringContaining('within 3000 ms; check that the image can be pulled (helperImage, DRIVETRAIN_K8S_HELPER_IMAGE) and the scheduling options (nodeSelector, tolerations)') });
+
+      const hardened = await doctor({
+        kubeconfig: cluster.kubeconfigPath,
+        kubernetesNamespace: namespace,
+        securityProfile: 'restricted',
+        defaultResources: resources,
+        storageClassName: 'wait-for-first-consumer',
+        ...pool,
+      });
+      expect(hardened.checks.filter((check) => check.ok !== true)).toEqual([]);
+      expect(line(hardened, 'pod security')?.detail).toContain('task and volume helper pods are admitted (dry run)');
+      expect(line(hardened, 'storage class')?.detail).toMatch(/^"wait-for-first-consumer" \(provisioner .*, volumeBindingMode WaitForFirstConsumer: a claim binds where its first pod is scheduled/);
+      expect(line(hardened, 'exec protocol')?.detail).toMatch(/^v5\.channel\.k8s\.io/);
+
+      const missingClass = await doctor({ kubeconfig: cluster.kubeconfigPath, kubernetesNamespace: namespace, storageClassName: 'no-such-class' }, { probeTimeoutMs: 1000 });
+      expect(line(missingClass, 'storage class')).toMatchObject({ ok: false, detail: expect.stringContaining('StorageClass "no-such-class" (options.storageClassName) does not exist') });
+    } finally {
+      await core.deleteNamespace({ name: namespace });
+    }
+  }, 180_000);
 });

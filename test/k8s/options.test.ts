@@ -79,6 +79,13 @@ describe('kubeconfig and namespace resolution', () => {
     expect(() => loadKubeConfig({ context: 'three' }, { KUBECONFIG: [first, second].join(delimiter) })).toThrow(/options\.context.*one, two/);
   });
 
+  it('without any kubeconfig outside a pod, says where one is looked for (never a server named "undefined")', () => {
+    const home = join(dir, 'empty-home');
+    const nowhere = { HOME: home, USERPROFILE: home, KUBECONFIG: '', KUBERNETES_SERVICE_HOST: '' };
+    expect(() => loadKubeConfig({}, nowhere)).toThrow(InvalidInputError);
+    expect(() => loadKubeConfig({}, nowhere)).toThrow(/^invalid kubeconfig: expected a kubeconfig: KUBECONFIG, ~\/\.kube\/config, or a pod's service account \(KUBERNETES_SERVICE_HOST\)$/);
+  });
+
   it('prefers a KubeConfig object over any path', () => {
     const given = new KubeConfig();
     given.loadFromFile(second);
