@@ -72,10 +72,9 @@ export function toContainerStatus(pod: V1Pod | undefined, lost?: LostPodRule): C
   const podReason = pod.status?.reason;
   const container = taskContainerStatus(pod);
   const terminated = container?.state?.terminated;
-  if (terminated !== undefined && START_FAILURE_REASONS.has(terminated.reason ?? '')) {
-    // The runtime's 128 is not the process's code: no process ran.
-    return withDetail({ done: true, exitCode: null }, terminated.reason, terminated.message);
-  }
+  // The runtime's 128 is not the process's code: no process ran.
+  const neverRan = terminated !== undefined && START_FAILURE_REASONS.has(terminated.reason ?? '');
+  if (neverRan && !deadlineExceeded(pod)) return withDetail({ done: true, exitCode: null }, terminated.reason, terminated.message);
   const phase = pod.status?.phase;
   const terminal = phase === 'Failed' || phase === 'Succeeded';
   // The pod's phase (and its reason: DeadlineExceeded, Evicted) is final only once the phase is;
@@ -84,7 +83,7 @@ export function toContainerStatus(pod: V1Pod | undefined, lost?: LostPodRule): C
     // A pod-level reason (DeadlineExceeded, Evicted) explains the end better than the container's "Error".
     const reason = podReason ?? terminated.reason;
     // The kubelet's 137 for a container it lost track of is a placeholder, not the process's code.
-    const exitCode = terminated.reason === LOST_CONTAINER_REASON ? null : terminated.exitCode;
+    const exitCode = terminated.reason === LOST_CONTAINER_REASON || neverRan ? null : terminated.exitCode;
     return withDetail({ done: true, exitCode }, reason, terminated.message ?? pod.status?.message);
   }
   if (terminal && terminated === undefined) {
@@ -113,8 +112,18 @@ export const LOST_CONTAINER_REASON = 'ContainerStatusUnknown';
 /** Terminated reasons that mean the runtime could not start the process (its "exit code" is the runtime's). */
 export const START_FAILURE_REASONS: ReadonlySet<string> = new Set(['ContainerCannotRun', 'StartError']);
 
-/** True when the container ended without its process ever running. */
+/**
+ * True when the pod's own deadline (`activeDeadlineSeconds`) ended it: it timed out, whatever
+ * its container reports (a deadline that passes while the container is being started leaves
+ * the runtime's start failure in its status).
+ */
+function deadlineExceeded(pod: V1Pod): boolean {
+  return pod.status?.phase === 'Failed' && pod.status.reason === 'DeadlineExceeded';
+}
+
+/** True when the container ended without its process ever running (and not because the pod's deadline stopped it). */
 export function failedToStart(pod: V1Pod): boolean {
+  if (deadlineExceeded(pod)) return false;
   const reason = taskContainerStatus(pod)?.state?.terminated?.reason;
   return reason !== undefined && START_FAILURE_REASONS.has(reason);
 }

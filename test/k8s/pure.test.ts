@@ -7,7 +7,7 @@ import { buildHelperPod, buildJob, buildPod } from '../../drivers/k8s/pod-spec.j
 import { deepMerge, securityContextsFor } from '../../drivers/k8s/pod-shell.js';
 import { bytesToQuantity, cpuSharesToMillicores, quantityToBytes, resourcesFor } from '../../drivers/k8s/quantity.js';
 import { DEFAULT_HELPER_IMAGE, resolveOptions } from '../../drivers/k8s/options.js';
-import { startProblem, toContainerStatus } from '../../drivers/k8s/pod-status.js';
+import { hasStarted, startProblem, toContainerStatus } from '../../drivers/k8s/pod-status.js';
 import { execStatus } from '../../drivers/k8s/remote.js';
 import { sandboxExecArgv } from '../../drivers/k8s/sandbox.js';
 import { TimestampedLines, timestampKey } from '../../drivers/k8s/timestamped-lines.js';
@@ -191,6 +191,11 @@ describe('status mapping', () => {
     expect(toContainerStatus(podWith({ phase: 'Failed', containerStatuses: [{ name: 'task', state: { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'lost' } } } as never] }))).toEqual({ done: true, exitCode: null, reason: 'ContainerStatusUnknown', message: 'lost' });
     expect(toContainerStatus(podWith({ phase: 'Failed', reason: 'DeadlineExceeded', containerStatuses: [{ name: 'task', state: { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown' } } } as never] }))).toMatchObject({ done: true, exitCode: null, reason: 'DeadlineExceeded' });
     expect(toContainerStatus(podWith({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'too long', containerStatuses: [{ name: 'task', state: { terminated: { exitCode: 137, reason: 'Error' } } } as never] }))).toMatchObject({ done: true, exitCode: 137, reason: 'DeadlineExceeded' });
+    // The deadline passed while the container was being started: a timeout, not a start failure.
+    const lateStart = podWith({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline', containerStatuses: [{ name: 'task', state: { terminated: { exitCode: 128, reason: 'ContainerCannotRun', message: 'container is marked for removal and cannot be started' } } } as never] });
+    expect(toContainerStatus(lateStart)).toMatchObject({ done: true, exitCode: null, reason: 'DeadlineExceeded' });
+    expect(hasStarted(lateStart)).toBe(true);
+    expect(startProblem(lateStart, 0, undefined, { startTimeoutMs: 1000, pullTimeoutMs: 1000 })).toBeUndefined();
     expect(toContainerStatus(podWith({ phase: 'Failed', reason: 'Evicted' }))).toMatchObject({ done: true, exitCode: null, reason: 'Evicted' });
     expect(toContainerStatus(undefined)).toMatchObject({ done: true, exitCode: null, reason: 'Deleted' });
     expect(toContainerStatus(podWith({ phase: 'Running', containerStatuses: [{ name: 'task', state: { running: {} } } as never] }))).toEqual({ done: false, exitCode: null });
