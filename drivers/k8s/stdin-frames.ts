@@ -49,7 +49,10 @@ const READER_SCRIPT = [
  * When the command ends it stops the reader, which may still be waiting for input that will
  * not come (a pipeline lasts until all its members end), and exits with the command's status
  * (a command killed by a signal: 128 + the signal's number, as the runtime reports it
- * unwrapped). The reader's errors go nowhere: stderr is the command's alone.
+ * unwrapped). The shells' own stderr goes to /dev/null (a shell reports a child killed by a
+ * signal there: "Killed"); the exec's stderr waits on fd 3 and is the command's fd 2 alone
+ * (fd 3 is closed for the command and for the reader, which must not hold the exec's output
+ * open).
  */
 const WRAPPER_SCRIPT = [
   'reader=$1',
