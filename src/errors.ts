@@ -178,6 +178,20 @@ export class CloseTimeoutError extends DrivetrainError {
   }
 }
 
+/**
+ * A driver's SDK is not installed: the SDKs are optional peer dependencies of the package,
+ * installed by whoever uses that driver (`npm install dockerode`).
+ */
+export class MissingDependencyError extends DrivetrainError {
+  override name = 'MissingDependencyError';
+  /** The npm package to install, e.g. `dockerode`, `@kubernetes/client-node`. */
+  readonly packageName: string;
+  constructor(what: string, packageName: string, options: { cause?: unknown } = {}) {
+    super(`${what} needs the package "${packageName}", which is not installed: npm install ${packageName}`, { code: 'ERR_MISSING_DEPENDENCY', ...options });
+    this.packageName = packageName;
+  }
+}
+
 /** Short, safe description of a received value: never prints long strings whole. */
 function describe(value: unknown): string {
   if (typeof value === 'string') {

@@ -1,4 +1,5 @@
-import { ConflictError, InvalidInputError } from './errors.js';
+import { createRequire } from 'node:module';
+import { ConflictError, InvalidInputError, MissingDependencyError } from './errors.js';
 import { randomNamespace } from './kit/options.js';
 import type { BaseDriverOptions, DoctorOptions, DoctorReport, Driver, DriverEntry, DriverFactory, DriverOptionsByName } from './types.js';
 import { validateNamespace } from './validate.js';
@@ -16,6 +17,16 @@ export const BUILT_IN_ENTRY_POINTS: Readonly<Record<string, string>> = {
   docker: '../drivers/docker/index.js',
   native: '../drivers/native/index.js',
   k8s: '../drivers/k8s/index.js',
+};
+
+/**
+ * The SDK each built-in driver imports: an optional peer dependency of the package, which
+ * whoever uses that driver installs. When it is missing, the driver is refused with
+ * {@link MissingDependencyError} naming it.
+ */
+const BUILT_IN_SDKS: Readonly<Record<string, string>> = {
+  docker: 'dockerode',
+  k8s: '@kubernetes/client-node',
 };
 
 const registered = new Map<string, DriverEntry<any>>();
@@ -82,7 +93,7 @@ async function driverEntry(name: string): Promise<DriverEntry<any>> {
   }
   let entry = loaded.get(name);
   if (entry === undefined) {
-    entry = importEntry(specifier);
+    entry = importEntry(name, specifier);
     loaded.set(name, entry);
     // A failed import (a missing SDK) is tried again next time.
     entry.catch(() => loaded.delete(name));
@@ -90,8 +101,22 @@ async function driverEntry(name: string): Promise<DriverEntry<any>> {
   return entry;
 }
 
-async function importEntry(specifier: string): Promise<DriverEntry<any>> {
-  const module = (await import(specifier)) as { driverEntry?: DriverEntry<any> };
+async function importEntry(name: string, specifier: string): Promise<DriverEntry<any>> {
+  const module = (await import(specifier).catch((error: unknown) => {
+    const sdk = BUILT_IN_SDKS[name];
+    if (sdk !== undefined && !resolvable(`${sdk}/package.json`)) throw new MissingDependencyError(`the ${name} driver`, sdk, { cause: error });
+    throw error;
+  })) as { driverEntry?: DriverEntry<any> };
   if (module.driverEntry === undefined) throw new TypeError(`${specifier} exports no driverEntry`);
   return module.driverEntry;
+}
+
+/** Whether `specifier` resolves from the package, as its drivers' imports of it would. */
+function resolvable(specifier: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(specifier);
+    return true;
+  } catch {
+    return false;
+  }
 }
