@@ -48,6 +48,7 @@ describe('drivetrain --help and usage errors', { timeout: 150_000 }, () => {
     [['run', '--id'], "argument missing"],
     [['cleanup'], 'missing --namespace'],
     [['conformance'], 'missing --driver'],
+    [['conformance', '--driver', 'nomad'], 'unknown driver "nomad"'],
     [['doctor', '--driver', 'native'], 'unknown driver "native"'],
     [['demo', 'extra'], 'Unexpected argument'],
   ])('%j is a usage error (exit 2) saying what was wrong', async (args, message) => {

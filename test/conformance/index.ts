@@ -11,7 +11,12 @@
  * Every case gets a fresh driver of a random namespace and closes it afterwards, and uses
  * random task IDs, so test files run concurrently. Cases a driver cannot support are
  * skipped through its `capabilities` only, with a title that says why.
+ *
+ * It runs inside the caller's own vitest (an optional peer dependency of the package):
+ * the reference below makes a TypeScript project without vitest fail to compile against
+ * these declarations (unless it skips checking them), not only fail when it runs.
  */
+/// <reference types="vitest" preserve="true" />
 import { describe, it } from 'vitest';
 import type { DriverCapabilities } from '../../src/types.js';
 import { closeCases } from './close.js';

@@ -4,6 +4,7 @@ import { readLogs } from '../../src/logs.js';
 import type { LocalCluster, LocalClusterOptions } from '../k8s-server/cluster.js';
 import { testDriver } from '../conformance/index.js';
 import type { GroupName } from '../conformance/harness.js';
+import { DRIVER_SETTINGS } from '../conformance/run/settings.js';
 import { useLocalCluster } from '../setup/local-cluster.js';
 import { testNamespace } from '../setup/test-run.js';
 
@@ -21,8 +22,8 @@ export async function testProfile(label: string, profile: LocalClusterOptions): 
   testDriver({
     name: `k8s ${label}`,
     namespace: () => testNamespace('cp'),
-    create: (namespace) => createK8sDriver({ namespace, kubeconfig: cluster.kubeconfigPath, pullTimeoutMs: 15_000 }),
-    timeoutMs: 120_000,
+    ...DRIVER_SETTINGS.k8s.suite,
+    create: (namespace) => createK8sDriver({ ...DRIVER_SETTINGS.k8s.options, namespace, kubeconfig: cluster.kubeconfigPath }),
     only: PROFILE_GROUPS,
   });
   return cluster;

@@ -1,6 +1,7 @@
 import { inject } from 'vitest';
 import { createK8sDriver } from '../../drivers/k8s/index.js';
 import { testDriver } from '../conformance/index.js';
+import { DRIVER_SETTINGS } from '../conformance/run/settings.js';
 import { testNamespace } from '../setup/test-run.js';
 
 // `make conformance DRIVER=k8s` with KUBECONFIG set targets a real cluster; otherwise the
@@ -10,9 +11,7 @@ const kubeconfig = realCluster ? (process.env.KUBECONFIG as string) : inject('ku
 
 testDriver({
   name: 'k8s',
-  // A missing image fails after 15 s of ErrImagePull/ImagePullBackOff rather than the default 2 min.
+  ...DRIVER_SETTINGS.k8s.suite,
   namespace: () => testNamespace('ct'),
-  create: (namespace) => createK8sDriver({ namespace, kubeconfig, pullTimeoutMs: 15_000 }),
-  // Pods are scheduled, pulled and started: give every case more room than on Docker.
-  timeoutMs: 120_000,
+  create: (namespace) => createK8sDriver({ ...DRIVER_SETTINGS.k8s.options, namespace, kubeconfig }),
 });
