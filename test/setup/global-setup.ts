@@ -1,7 +1,5 @@
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { LABELS } from '../../src/labels.js';
 import type { StoreApi } from '../k8s-server/api.js';
@@ -9,42 +7,72 @@ import { startLocalCluster } from '../k8s-server/cluster.js';
 import { startControlServer } from '../k8s-server/control.js';
 import { profileOptionsFromEnv, type ProfileOptions } from '../k8s-server/profile/profile.js';
 import { DRIVER_CLUSTER } from './driver-cluster.js';
+import { ensureEngine } from './engine.js';
 import { establishTestRun } from './test-run.js';
 
+/** What the projects that drive the drivers get: the suite's Kubernetes cluster. */
+interface SharedCluster {
+  kubeconfig: string;
+  clusterUrl: string;
+  clusterControlUrl: string;
+  stop(): Promise<void>;
+}
+
+const SHARED = Symbol.for('drivetrain.test.sharedCluster');
+type SharedState = { users: number; cluster: Promise<SharedCluster> };
+
 /**
- * Runs once before the whole suite: makes sure a Docker engine answers and the
- * local `busybox` test image exists (installing and starting them on a fresh
- * machine), so Docker tests never skip for lack of an engine. Then starts one local
- * Kubernetes API server for the whole run and provides its kubeconfig, URL and
- * control endpoint (see test/setup/provided.d.ts) — unless the k8s conformance run
- * targets a real cluster through KUBECONFIG. First of all it sets the run's tag, which
- * every test namespace carries (test/setup/test-run.ts).
+ * Global setup of the projects that drive the drivers (drivers, integration). First it sets
+ * the run's tag, which every test namespace carries (test/setup/test-run.ts); then it makes
+ * sure the Docker engine and the busybox test image are there (test/setup/engine.ts) and
+ * provides the kubeconfig, URL and control endpoint (test/setup/provided.d.ts) of one local
+ * Kubernetes API server, shared by every project of the run and stopped after the last —
+ * unless the k8s conformance run targets a real cluster through KUBECONFIG. The native
+ * conformance run (`DRIVETRAIN_CONFORMANCE_DRIVER=native`) needs neither engine nor cluster.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const runTag = establishTestRun();
-  const script = fileURLToPath(new URL('../infra/setup.sh', import.meta.url));
-  execFileSync('bash', [script], { stdio: 'inherit' });
-
-  const realCluster = process.env.DRIVETRAIN_CONFORMANCE_DRIVER === 'k8s' && !!process.env.KUBECONFIG;
-  if (realCluster) {
-    project.provide('kubeconfig', process.env.KUBECONFIG!);
-    project.provide('clusterUrl', '');
-    project.provide('clusterControlUrl', '');
-    return async () => {};
+  const driver = process.env.DRIVETRAIN_CONFORMANCE_DRIVER;
+  if (driver === 'native') return provide(project, { kubeconfig: '', clusterUrl: '', clusterControlUrl: '', stop: async () => {} });
+  ensureEngine();
+  if (driver === 'k8s' && (process.env.KUBECONFIG ?? '') !== '') {
+    return provide(project, { kubeconfig: process.env.KUBECONFIG!, clusterUrl: '', clusterControlUrl: '', stop: async () => {} });
   }
   // The k8s driver's default helper image is pinned upstream and nothing here reaches it:
   // helpers run the local busybox (workers and the processes they start inherit this).
   process.env.DRIVETRAIN_K8S_HELPER_IMAGE ??= 'busybox';
+  const state = globalThis as { [SHARED]?: SharedState };
+  const shared = (state[SHARED] ??= { users: 0, cluster: startSharedCluster(runTag) });
+  shared.users += 1;
+  const teardown = provide(project, await shared.cluster);
+  return async () => {
+    shared.users -= 1;
+    if (shared.users > 0) return;
+    delete state[SHARED];
+    await teardown();
+  };
+}
+
+function provide(project: TestProject, cluster: SharedCluster): () => Promise<void> {
+  project.provide('kubeconfig', cluster.kubeconfig);
+  project.provide('clusterUrl', cluster.clusterUrl);
+  project.provide('clusterControlUrl', cluster.clusterControlUrl);
+  return cluster.stop;
+}
+
+async function startSharedCluster(runTag: string): Promise<SharedCluster> {
   const cluster = await startLocalCluster(sharedProfile(process.env));
   const control = await startControlServer(cluster);
-  project.provide('kubeconfig', cluster.kubeconfigPath);
-  project.provide('clusterUrl', cluster.url);
-  project.provide('clusterControlUrl', control.url);
-  return async () => {
-    await control.close();
-    reportLeftovers(cluster.store, runTag);
-    await cluster.stop({ removeContainers: true });
-    rmSync(cluster.stateDir, { recursive: true, force: true });
+  return {
+    kubeconfig: cluster.kubeconfigPath,
+    clusterUrl: cluster.url,
+    clusterControlUrl: control.url,
+    stop: async () => {
+      await control.close();
+      reportLeftovers(cluster.store, runTag);
+      await cluster.stop({ removeContainers: true });
+      rmSync(cluster.stateDir, { recursive: true, force: true });
+    },
   };
 }
 

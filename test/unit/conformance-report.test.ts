@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { caseRows, formatTable } from '../../src/cli/conformance-report.js';
-import { runCli } from './helpers.js';
 
 /** The shape vitest's `--reporter=json` writes (trimmed to what the CLI reads). */
 const REPORT = {
@@ -19,7 +18,7 @@ const REPORT = {
   ],
 };
 
-describe('drivetrain conformance', () => {
+describe('drivetrain conformance: the report', () => {
   it('turns a vitest JSON report into rows', () => {
     expect(caseRows(REPORT)).toEqual([
       { name: 'native > happy path > echo', result: 'passed', durationMs: 12.4 },
@@ -37,11 +36,5 @@ describe('drivetrain conformance', () => {
     expect(table).toMatch(/native > happy path > echo\s+passed\s+12 ms/);
     expect(table).toMatch(/native > exit codes > 3\s+failed\s+40 ms\n {4}AssertionError: expected 0 to be 3/);
     expect(table).toContain('1 passed, 2 failed, 1 other, 4 total');
-  });
-
-  it('rejects an unknown driver before running anything', async () => {
-    const result = await runCli(['conformance', '--driver', 'nomad']);
-    expect(result.code).toBe(2);
-    expect(result.stderr).toContain('unknown driver "nomad"');
   });
 });
