@@ -11,11 +11,18 @@ const UNIT = [
   'test/publish/credentials.test.ts',
 ];
 
+/** Each driver's own tests (image publishing included) and the conformance suite against each. */
+const DRIVERS = ['test/drivers/**/*.test.ts', 'test/docker/**/*.test.ts', 'test/native/**/*.test.ts', 'test/k8s/**/*.test.ts', 'test/publish/**/*.test.ts'];
+
+/** The local Kubernetes API server's own tests: they start the clusters they test. */
+const CLUSTER = ['test/k8s-server-tests/**/*.test.ts'];
+
 /**
- * Four projects (docs/testing.md): `unit`; `drivers`, each driver's own tests (image
- * publishing included) and the conformance suite against it; `integration`, the CLI, the package as installed, the README,
- * reliability and the benchmarks' smoke tests; `cluster`, the local Kubernetes API server's own.
- * `drivers` and `integration` share one engine check and one local cluster (test/setup/global-setup.ts).
+ * Four projects (docs/testing.md): `unit`, `drivers`, `cluster`, and `integration`, which
+ * takes every other test file (the CLI, the package as installed, the README and examples,
+ * reliability, the benchmarks' smoke tests), so that no test falls outside a project.
+ * `drivers` and `integration` share one engine check and one local cluster
+ * (test/setup/global-setup.ts); `cluster` needs only the engine; `unit` has no global setup.
  */
 export default defineConfig({
   test: {
@@ -28,25 +35,12 @@ export default defineConfig({
     projects: [
       // An engine nobody answers at: a unit test that reaches for Docker fails here, not later.
       { extends: true, test: { name: 'unit', include: UNIT, env: { DOCKER_HOST: 'unix:///nonexistent/unit-tests-need-no-engine.sock' } } },
+      { extends: true, test: { name: 'drivers', include: DRIVERS, exclude: UNIT, globalSetup: ['test/setup/global-setup.ts'] } },
+      { extends: true, test: { name: 'cluster', include: CLUSTER, globalSetup: ['test/setup/engine-setup.ts'] } },
       {
         extends: true,
-        test: {
-          name: 'drivers',
-          include: ['test/drivers/**/*.test.ts', 'test/docker/**/*.test.ts', 'test/native/**/*.test.ts', 'test/k8s/**/*.test.ts', 'test/publish/**/*.test.ts'],
-          exclude: UNIT,
-          globalSetup: ['test/setup/global-setup.ts'],
-        },
+        test: { name: 'integration', include: ['test/**/*.test.ts'], exclude: [...UNIT, ...DRIVERS, ...CLUSTER, '**/node_modules/**'], globalSetup: ['test/setup/global-setup.ts'] },
       },
-      {
-        extends: true,
-        test: {
-          name: 'integration',
-          include: ['test/cli/**/*.test.ts', 'test/package/**/*.test.ts', 'test/readme/**/*.test.ts', 'test/reliability/**/*.test.ts', 'test/bench-smoke/**/*.test.ts'],
-          exclude: UNIT,
-          globalSetup: ['test/setup/global-setup.ts'],
-        },
-      },
-      { extends: true, test: { name: 'cluster', include: ['test/k8s-server-tests/**/*.test.ts'], globalSetup: ['test/setup/engine-setup.ts'] } },
     ],
   },
 });
