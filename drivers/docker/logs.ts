@@ -45,6 +45,8 @@ export async function deliverLogs(ctx: DockerContext, engineId: string, subject:
     try {
       await pipeline(source, logRecords((record) => delivery.accept(record)), options.signal === undefined ? {} : { signal: options.signal });
     } catch (error) {
+      // An abort cuts the engine's response first (ECONNRESET): the caller gets its own reason.
+      options.signal?.throwIfAborted();
       throw silence.tripped ?? error;
     } finally {
       silence.stop();
