@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { extract, pack } from 'tar-stream';
+import { extract } from 'tar-stream';
 import { expect } from 'vitest';
 import { CollectingWritable } from '../../src/logs.js';
 import type { Container, ContainerStatus, Driver, LogResult, Task } from '../../src/types.js';
@@ -88,17 +88,6 @@ export async function expectRejection<E extends Error>(promise: Promise<unknown>
   return outcome.error as E;
 }
 
-/** Calls `probe` every `intervalMs` until it returns a value other than `undefined`, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined>, timeoutMs: number, what: string, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs).unref());
-  }
-}
-
 /**
  * Asserts that `actual` (what `pwd` printed in a task) is the task's view of the absolute
  * path `expected`. Drivers that run from an image (`capabilities.enforces.image`) show it
@@ -149,18 +138,6 @@ export async function readTar(stream: Readable): Promise<Map<string, TarEntry>> 
   stream.pipe(parser);
   await done;
   return entries;
-}
-
-/** A tar stream of `entries` (directories end in `/`; files carry their bytes). */
-export function writeTar(entries: ReadonlyArray<readonly [name: string, content?: Buffer]>): Readable {
-  const archive = pack();
-  for (const [name, content] of entries) {
-    if (name.endsWith('/')) archive.entry({ name, type: 'directory', mode: 0o755 });
-    else archive.entry({ name, type: 'file', mode: 0o644 }, content ?? Buffer.alloc(0));
-  }
-  archive.finalize();
-  // tar-stream's streams are streamx ones: hand drivers a Node.js Readable.
-  return Readable.from(archive as AsyncIterable<Buffer>, { objectMode: false });
 }
 
 /** The files and directories of a tar map, file contents as text, for readable assertions. */

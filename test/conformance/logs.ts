@@ -2,7 +2,8 @@ import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { CollectingWritable } from '../../src/logs.js';
 import type { Harness } from './harness.js';
-import { eventually, expectOutput, readOutput, runToEnd, sh } from './helpers.js';
+import { expectOutput, readOutput, runToEnd, sh } from './helpers.js';
+import { eventually } from '../support/poll.js';
 
 /** Output is kept per stream, can be followed live, and read again after exit. */
 export function logCases(h: Harness): void {

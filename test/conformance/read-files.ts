@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../src/errors.js';
 import type { Driver } from '../../src/types.js';
 import type { Harness } from './harness.js';
-import { describeTar, readTar, runToEnd, sh, writeTar } from './helpers.js';
+import { tarOf } from '../support/tar.js';
+import { describeTar, readTar, runToEnd, sh } from './helpers.js';
 
 /** Files come out of (and go into) volumes as tar streams relative to the volume root. */
 export function readFileCases(h: Harness): void {
@@ -59,7 +60,7 @@ export function readFileCases(h: Harness): void {
         const small = Buffer.from([0, 255, 10, 13, 0]);
         await driver.copyToVolume!(
           volume,
-          writeTar([['bin.dat', binary], ['a/', undefined], ['a/b/', undefined], ['a/b/c/', undefined], ['a/b/c/deep.bin', small], ['empty/', undefined], ['zero.txt', Buffer.alloc(0)]]),
+          tarOf([{ name: 'bin.dat', content: binary }, { name: 'a/' }, { name: 'a/b/' }, { name: 'a/b/c/' }, { name: 'a/b/c/deep.bin', content: small }, { name: 'empty/' }, { name: 'zero.txt', content: Buffer.alloc(0) }]),
           { signal: h.signal() },
         );
         const entries = await readTar(await driver.copyFromVolume!(volume, { signal: h.signal() }));

@@ -1,7 +1,9 @@
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ContainerNotFoundError } from '../../src/errors.js';
 import type { Harness } from './harness.js';
-import { eventually, sh } from './helpers.js';
+import { sh } from './helpers.js';
+import { eventually } from '../support/poll.js';
 
 /** Deadlines and abort signals end work promptly and leave nothing behind. */
 export function timeoutCases(h: Harness): void {
@@ -73,6 +75,24 @@ export function timeoutCases(h: Harness): void {
       const started = Date.now();
       await expect(container.wait({ signal: controller.signal })).rejects.toMatchObject({ name: 'AbortError' });
       expect(Date.now() - started).toBeLessThan(h.scaled(5_000));
+      expect(await container.status({ signal: h.signal() })).toMatchObject({ done: false, exitCode: null });
+      await container.cleanup({ signal: h.signal() });
+    }, h.caseTimeoutMs);
+
+    it('a follow aborted mid-stream rejects promptly with the reason, and the task keeps running', async () => {
+      const container = await h.driver().runContainer(h.task(h.taskId('abort-follow'), sh('while true; do echo tick; sleep 0.1; done')), { signal: h.signal() });
+      const controller = new AbortController();
+      const reason = new Error('reader gone');
+      // The first bytes prove the follow is live; then the reader gives up.
+      const stdout = new PassThrough();
+      let abortedAt = 0;
+      stdout.on('data', () => {
+        if (abortedAt !== 0) return;
+        abortedAt = Date.now();
+        controller.abort(reason);
+      });
+      await expect(container.logs({ stdout, follow: true, signal: controller.signal })).rejects.toBe(reason);
+      expect(Date.now() - abortedAt).toBeLessThan(h.scaled(5_000));
       expect(await container.status({ signal: h.signal() })).toMatchObject({ done: false, exitCode: null });
       await container.cleanup({ signal: h.signal() });
     }, h.caseTimeoutMs);

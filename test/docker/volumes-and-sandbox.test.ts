@@ -4,15 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { InvalidInputError, NotFoundError } from '../../src/errors.js';
 import { CollectingWritable } from '../../src/logs.js';
 import { containersOf, docker, finish, openDriver } from './helpers.js';
+import { tarOf } from '../support/tar.js';
 
-/** A tar with the given files (name → content). */
-async function tarOf(files: Record<string, string>): Promise<Readable> {
-  const pack = tar.pack();
-  for (const [name, content] of Object.entries(files)) pack.entry({ name }, content);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Readable.from([Buffer.concat(chunks)]);
+/** A tar of the given files (name → content). */
+function tarOfFiles(files: Record<string, string>): Readable {
+  return tarOf(Object.entries(files).map(([name, content]) => ({ name, content })));
 }
 
 /** Entry names and file contents of a tar stream. */
@@ -41,20 +37,20 @@ describe('docker driver: volume copies and sandboxes', () => {
   it('copyToVolume rejects an entry escaping the volume root, and removes its helper', async () => {
     const driver = openDriver();
     await driver.createVolume('v');
-    await expect(driver.copyToVolume('v', await tarOf({ '../escape': 'x' }))).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(driver.copyToVolume('v', tarOfFiles({ '../escape': 'x' }))).rejects.toBeInstanceOf(InvalidInputError);
     expect(await helpersOf(driver.namespace)).toBe(0);
   });
 
   it('copyToVolume into a volume that does not exist is NotFoundError (no volume is made on the way)', async () => {
     const driver = openDriver();
-    await expect(driver.copyToVolume('absent', await tarOf({ a: 'x' }))).rejects.toBeInstanceOf(NotFoundError);
+    await expect(driver.copyToVolume('absent', tarOfFiles({ a: 'x' }))).rejects.toBeInstanceOf(NotFoundError);
     expect(await containersOf(driver.namespace)).toEqual([]);
   });
 
   it('readFilesFromVolume: nested paths keep their directories; a missing path is NotFoundError; helpers are removed', async () => {
     const driver = openDriver();
     await driver.createVolume('files');
-    await driver.copyToVolume('files', await tarOf({ 'top.txt': 'top', 'sub/deep/b.txt': 'b', 'sub/other.txt': 'o' }));
+    await driver.copyToVolume('files', tarOfFiles({ 'top.txt': 'top', 'sub/deep/b.txt': 'b', 'sub/other.txt': 'o' }));
     const entries = await readTar(await driver.readFilesFromVolume('files', ['sub/deep/b.txt', 'top.txt']));
     expect(entries).toEqual({ 'sub/deep/b.txt': 'b', 'top.txt': 'top' });
     await expect(driver.readFilesFromVolume('files', ['top.txt', 'nope.txt'])).rejects.toBeInstanceOf(NotFoundError);
@@ -65,7 +61,7 @@ describe('docker driver: volume copies and sandboxes', () => {
   it('copyFromVolume gives entries relative to the root and removes its helper once read', async () => {
     const driver = openDriver();
     await driver.createVolume('all');
-    await driver.copyToVolume('all', await tarOf({ 'a.txt': 'a', 'd/b.txt': 'b' }));
+    await driver.copyToVolume('all', tarOfFiles({ 'a.txt': 'a', 'd/b.txt': 'b' }));
     const entries = await readTar(await driver.copyFromVolume('all'));
     expect(entries['./a.txt']).toBe('a');
     expect(entries['./d/b.txt']).toBe('b');

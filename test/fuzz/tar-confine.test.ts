@@ -13,6 +13,7 @@ import { InvalidInputError } from '../../src/errors.js';
 import { TarConfinement } from '../../src/tar-confine.js';
 import { checkProperty } from './budget.js';
 import { modelArchive, ModelFs, type ModelEntry } from './tar-model.js';
+import { tarBytes } from '../support/tar.js';
 
 /** The entries before the first one `TarConfinement` refuses, and whether one was refused. */
 function acceptedPrefix(entries: readonly ModelEntry[]): { accepted: ModelEntry[]; refused: boolean } {
@@ -31,19 +32,9 @@ function acceptedPrefix(entries: readonly ModelEntry[]): { accepted: ModelEntry[
 }
 
 /** The archive's bytes; entries get extra PAX records when `pax` is given. `undefined` when tar-stream cannot pack it. */
-async function tarBytes(entries: readonly ModelEntry[], pax?: Record<string, string>): Promise<Buffer | undefined> {
-  const archive = pack();
-  try {
-    for (const { name, type, linkname } of entries) {
-      archive.entry({ name: name === '' ? '.' : name, type, ...(linkname === undefined ? {} : { linkname }), ...(pax === undefined ? {} : { pax }) }, type === 'file' ? 'x' : '');
-    }
-    archive.finalize();
-  } catch {
-    return undefined;
-  }
-  const chunks: Buffer[] = [];
-  for await (const chunk of archive as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
+async function archiveOf(entries: readonly ModelEntry[], pax?: Record<string, string>): Promise<Buffer | undefined> {
+  const inputs = entries.map(({ name, type, linkname }) => ({ name: name === '' ? '.' : name, type, ...(linkname === undefined ? {} : { linkname }), ...(pax === undefined ? {} : { pax }), content: type === 'file' ? 'x' : '' }));
+  return tarBytes(inputs).catch(() => undefined);
 }
 
 interface Parsed {
@@ -129,7 +120,7 @@ describe('tar confinement', () => {
   ];
   it.each(streams)('%s passes exactly the accepted archives, unchanged, without PAX records of the source', async (_title, property, through, marker) => {
     await checkProperty(property, 'stream', fc.asyncProperty(modelArchive, hostilePax, async (entries, pax) => {
-      const bytes = await tarBytes(entries, pax);
+      const bytes = await archiveOf(entries, pax);
       fc.pre(bytes !== undefined);
       const { refused } = acceptedPrefix(entries);
       const result = await through(bytes as Buffer);
@@ -153,7 +144,7 @@ describe('tar confinement', () => {
     // 100 cases of a directory tree each: ~40 s with the cores busy, more under heavier load.
     it('writes nothing outside the root and leaves no symlink leading out, whatever the archive', { timeout: 300_000 }, async () => {
       await checkProperty('tar: native extraction stays inside', 'fs', fc.asyncProperty(modelArchive, async (entries) => {
-        const bytes = await tarBytes(entries);
+        const bytes = await archiveOf(entries);
         fc.pre(bytes !== undefined);
         // <case>/outside/<…>/root: a few levels to climb, each watched.
         const caseDir = join(base, String((counter += 1)));
@@ -179,7 +170,7 @@ describe('tar confinement', () => {
       ['a hard link to a symlink, whose text means something else where the link is', [{ name: 'd/s', type: 'symlink', linkname: '..' }, { name: 'h', type: 'link', linkname: 'd/s' }]],
     ];
     it.each(cases)('refused on every driver: %s', async (_title, entries) => {
-      const bytes = (await tarBytes(entries)) as Buffer;
+      const bytes = (await archiveOf(entries)) as Buffer;
       expect(await throughK8s(bytes)).toBeInstanceOf(InvalidInputError);
       expect(await throughDocker(bytes)).toBeInstanceOf(InvalidInputError);
       const root = await mkdtemp(join(tmpdir(), 'dt-fuzz-tar-'));
@@ -192,7 +183,7 @@ describe('tar confinement', () => {
     });
 
     it('a GNU.sparse.name PAX record does not reach the extracting tar (GNU tar would extract under that name)', async () => {
-      const bytes = (await tarBytes([{ name: 'inside.txt', type: 'file' }], { 'GNU.sparse.name': '../escaped' })) as Buffer;
+      const bytes = (await archiveOf([{ name: 'inside.txt', type: 'file' }], { 'GNU.sparse.name': '../escaped' })) as Buffer;
       expect(execFileSync('tar', ['-t', '-f', '-'], { input: bytes }).toString()).toBe('../escaped\n');
       for (const result of [await throughK8s(bytes), await throughDocker(bytes)]) {
         const repacked = await tarBytesOf(result as Parsed[]);
@@ -207,7 +198,7 @@ describe('tar confinement', () => {
     ] as Array<[string, ModelEntry[]]>)('native: %s is bad input (InvalidInputError), not an engine failure', async (_title, entries) => {
       const root = await mkdtemp(join(tmpdir(), 'dt-fuzz-tar-'));
       try {
-        await expect(extractInto(root, Readable.from([(await tarBytes(entries)) as Buffer]), undefined)).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(extractInto(root, Readable.from([(await archiveOf(entries)) as Buffer]), undefined)).rejects.toBeInstanceOf(InvalidInputError);
       } finally {
         await rm(root, { recursive: true, force: true });
       }
@@ -217,7 +208,7 @@ describe('tar confinement', () => {
       const root = await mkdtemp(join(tmpdir(), 'dt-fuzz-tar-'));
       try {
         const entries: ModelEntry[] = [{ name: 'c', type: 'file' }, { name: 'c/.', type: 'symlink', linkname: 'a' }, { name: 'f', type: 'file' }, { name: 'g', type: 'file' }, { name: 'g', type: 'link', linkname: 'f' }];
-        await extractInto(root, Readable.from([(await tarBytes(entries)) as Buffer]), undefined);
+        await extractInto(root, Readable.from([(await archiveOf(entries)) as Buffer]), undefined);
         expect(await readlink(join(root, 'c'))).toBe('a');
         expect((await lstat(join(root, 'g'))).ino).toBe((await lstat(join(root, 'f'))).ino);
       } finally {
@@ -226,7 +217,7 @@ describe('tar confinement', () => {
     });
 
     it('a symlink that goes up and down through plain directories is still accepted', async () => {
-      const bytes = (await tarBytes([{ name: 'dir/file', type: 'file' }, { name: 'dir/sub/link', type: 'symlink', linkname: '../../dir/../dir/file' }])) as Buffer;
+      const bytes = (await archiveOf([{ name: 'dir/file', type: 'file' }, { name: 'dir/sub/link', type: 'symlink', linkname: '../../dir/../dir/file' }])) as Buffer;
       expect(await throughK8s(bytes)).toHaveLength(3);
       expect(await throughDocker(bytes)).toHaveLength(2);
     });
@@ -234,13 +225,8 @@ describe('tar confinement', () => {
 });
 
 /** `parsed` packed again, as the extracting side receives it. */
-async function tarBytesOf(parsed: Parsed[]): Promise<Buffer> {
-  const archive = pack();
-  for (const { header, content } of parsed) archive.entry(header, header.type === 'file' ? content : '');
-  archive.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of archive as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
+function tarBytesOf(parsed: Parsed[]): Promise<Buffer> {
+  return tarBytes(parsed.map(({ header, content }) => ({ ...header, content: header.type === 'file' ? content : '' })));
 }
 
 /** Every path below `dir` (symlinks not followed). */

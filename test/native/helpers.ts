@@ -62,12 +62,3 @@ export function alive(pid: number): boolean {
     return false;
   }
 }
-
-/** Resolves once `probe` is true, polling every 20 ms, or rejects after `ms`. */
-export async function until(probe: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_PATH } from '../../drivers/native/options.js';
 import { CollectingWritable } from '../../src/logs.js';
-import { alive, nativeFixture, runToEnd, task, until } from './helpers.js';
+import { alive, nativeFixture, runToEnd, task } from './helpers.js';
+import { eventually } from '../support/poll.js';
 
 const fx = nativeFixture();
 
@@ -51,7 +52,7 @@ describe('native processes', () => {
     const driver = await fx.driver();
     const container = await driver.runContainer(task(fx.id('group'), ['sh', '-c', 'sleep 100 & echo $!; wait']));
     const out = new CollectingWritable();
-    await until(async () => {
+    await eventually(async () => {
       await container.logs({ stdout: out });
       return out.text().includes('\n');
     }, 5_000, 'the background pid');
@@ -66,7 +67,7 @@ describe('native processes', () => {
     const result = await runToEnd(driver, task(fx.id('orphan'), ['sh', '-c', 'sleep 100 & echo $!']));
     expect(result.status.exitCode).toBe(0);
     const pid = Number(result.stdout.trim());
-    await until(() => !alive(pid), 5_000, 'the background sleep to be killed');
+    await eventually(() => !alive(pid), 5_000, 'the background sleep to be killed');
   });
 
   it('stdin larger than a pipe is streamed; a process that exits without reading does not crash the driver', async () => {

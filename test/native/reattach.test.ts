@@ -44,17 +44,16 @@ describe('native reattach and idempotency', () => {
     expect(await again.status()).toMatchObject({ done: true, exitCode: 5 });
   });
 
-  it('an aborted follow rejects promptly, for an own and for a reattached task, and the task keeps running', async () => {
+  // The conformance suite aborts a follow of a driver's own task; this one is reattached.
+  it('an aborted follow of a reattached task rejects promptly, and the task keeps running', async () => {
     const driver = await fx.driver();
     const id = fx.id('follow-abort');
     const container = await driver.runContainer(task(id, ['sleep', '300']));
     const fresh = await fx.driver({ namespace: driver.namespace });
     const found = await fresh.getContainer(id);
-    for (const c of [container, found]) {
-      const started = Date.now();
-      await expect(c.logs({ follow: true, stdout: new CollectingWritable(), signal: AbortSignal.timeout(100) })).rejects.toMatchObject({ name: 'TimeoutError' });
-      expect(Date.now() - started).toBeLessThan(2_000);
-    }
+    const started = Date.now();
+    await expect(found.logs({ follow: true, stdout: new CollectingWritable(), signal: AbortSignal.timeout(100) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    expect(Date.now() - started).toBeLessThan(2_000);
     expect(await found.status()).toEqual({ done: false, exitCode: null });
     await found.cleanup();
     expect(await container.wait({ signal: AbortSignal.timeout(5_000) })).toMatchObject({ done: true });

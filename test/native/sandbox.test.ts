@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CollectingWritable } from '../../src/logs.js';
-import { alive, nativeFixture, until } from './helpers.js';
+import { alive, nativeFixture } from './helpers.js';
+import { eventually } from '../support/poll.js';
 
 const fx = nativeFixture();
 
@@ -25,11 +26,11 @@ describe('native sandboxes', () => {
     const out = new CollectingWritable();
     const controller = new AbortController();
     const running = sandbox.exec(['sh', '-c', 'sleep 100 & echo $!; wait'], { stdout: out, signal: controller.signal });
-    await until(() => out.text().includes('\n'), 5_000, 'the background pid');
+    await eventually(() => out.text().includes('\n'), 5_000, 'the background pid');
     const pid = Number(out.text().trim());
     controller.abort();
     await expect(running).rejects.toMatchObject({ name: 'AbortError' });
-    await until(() => !alive(pid), 5_000, 'the exec to be killed');
+    await eventually(() => !alive(pid), 5_000, 'the exec to be killed');
     await sandbox.cleanup();
   });
 
@@ -38,7 +39,7 @@ describe('native sandboxes', () => {
     const sandbox = await driver.startSandbox!({ id: fx.id('foreign'), image: 'busybox' });
     const out = new CollectingWritable();
     const running = sandbox.exec(['sh', '-c', 'echo $$; sleep 100'], { stdout: out });
-    await until(() => out.text().includes('\n'), 5_000, 'the exec pid');
+    await eventually(() => out.text().includes('\n'), 5_000, 'the exec pid');
     const pid = Number(out.text().trim());
     const fresh = await fx.driver({ namespace: driver.namespace });
     await fresh.close();

@@ -1,26 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
-import { pack } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError, NotFoundError } from '../../src/errors.js';
 import type { Driver } from '../../src/types.js';
 import { nativeFixture } from './helpers.js';
+import { tarOf, type TarInput } from '../support/tar.js';
 
 const fx = nativeFixture();
-
-type Entry = { name: string; type?: 'file' | 'directory' | 'symlink'; content?: string; linkname?: string };
-
-function tarOf(entries: Entry[]): Readable {
-  const archive = pack();
-  for (const e of entries) {
-    if (e.type === 'symlink') archive.entry({ name: e.name, type: 'symlink', linkname: e.linkname });
-    else if (e.type === 'directory') archive.entry({ name: e.name, type: 'directory' });
-    else archive.entry({ name: e.name }, e.content ?? '');
-  }
-  archive.finalize();
-  return Readable.from(archive as AsyncIterable<Buffer>, { objectMode: false });
-}
 
 async function setup(): Promise<{ driver: Driver; volumeDir: string; outside: string }> {
   const driver = await fx.driver();
@@ -37,7 +23,7 @@ describe('native volume copies', () => {
     ['an absolute entry', [{ name: '/tmp/drivetrain-native-escaped', content: 'x' }]],
     ['a symlink pointing out', [{ name: 'link', type: 'symlink', linkname: '../outside' }]],
     ['an absolute symlink', [{ name: 'link', type: 'symlink', linkname: '/etc' }]],
-  ] as Array<[string, Entry[]]>) {
+  ] as Array<[string, TarInput[]]>) {
     it(`copyToVolume refuses ${title} with InvalidInputError and writes nothing outside`, async () => {
       const { driver, outside } = await setup();
       await expect(driver.copyToVolume!('v', tarOf(entries))).rejects.toBeInstanceOf(InvalidInputError);

@@ -98,8 +98,8 @@ async function typecheck(consumer: Consumer, files: Record<string, string>) {
 }
 
 describe('the published package', { timeout: 300_000 }, () => {
-  it('holds the build of the library, the drivers and the conformance suite, a LICENSE, and no tests or local cluster', () => {
-    const outside = packed.files.filter((file) => !/^dist\/(src|drivers|test\/conformance)\//.test(file));
+  it('holds the build of the library, the drivers and the conformance suite (with the test helpers it uses), a LICENSE, and no tests or local cluster', () => {
+    const outside = packed.files.filter((file) => !/^dist\/(src|drivers|test\/conformance|test\/support)\//.test(file));
     expect(outside.sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
     expect(packed.files.filter((file) => /\.test\.|k8s-server|\/fixtures\//.test(file))).toEqual([]);
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n/);

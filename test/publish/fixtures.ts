@@ -2,10 +2,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { gzipSync, zstdCompressSync } from 'node:zlib';
 import Dockerode from 'dockerode';
-import tar from 'tar-stream';
 import { afterAll } from 'vitest';
 import { LOCAL_REGISTRY } from '../infra/registry.js';
 import { readTar } from '../conformance/helpers.js';
+import { tarBytes } from '../support/tar.js';
 
 /**
  * Image archives for the publishing tests, built from the local busybox: its one layer,
@@ -75,7 +75,7 @@ export function dockerSaveArchive(images: Array<{ image: ImageFixture; tags: str
     return { Config: `${hex}.json`, RepoTags: tags, Layers: [`${layerDir}/layer.tar`] };
   });
   files.push(['manifest.json', Buffer.from(JSON.stringify(manifest))]);
-  return tarOf(files);
+  return tarBytes(files.map(([name, content]) => ({ name, content, mode: 0o644 })));
 }
 
 /**
@@ -99,21 +99,11 @@ export function ociArchive(image: ImageFixture, options: { refName?: string; pla
   }
   const annotations = options.refName === undefined ? {} : { annotations: { 'org.opencontainers.image.ref.name': options.refName } };
   files.push(['index.json', Buffer.from(JSON.stringify({ schemaVersion: 2, manifests: [{ ...top, ...annotations }] }))]);
-  return tarOf(files);
+  return tarBytes(files.map(([name, content]) => ({ name, content, mode: 0o644 })));
 }
 
 export const gzip = (bytes: Buffer): Buffer => gzipSync(bytes);
 export const zstd = (bytes: Buffer): Buffer => zstdCompressSync(bytes);
-
-/** A tar of the given files, in order. */
-export async function tarOf(files: Array<[string, Buffer]>): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const [name, content] of files) pack.entry({ name, size: content.length, mode: 0o644 }, content);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const chunk of pack as AsyncIterable<Buffer>) chunks.push(chunk);
-  return Buffer.concat(chunks);
-}
 
 /** Whether the engine has an image (by ID or reference). */
 export async function engineHas(image: string): Promise<boolean> {

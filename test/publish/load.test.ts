@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadImage } from '../../drivers/docker/index.js';
 import { EngineError, InvalidInputError, NotFoundError } from '../../src/errors.js';
-import { docker, dockerSaveArchive, engineHas, gzip, ociArchive, tarOf, testRepository, uniqueImage, zstd } from './fixtures.js';
+import { docker, dockerSaveArchive, engineHas, gzip, ociArchive, testRepository, uniqueImage, zstd } from './fixtures.js';
+import { tarBytes } from '../support/tar.js';
 
 /** `loadImage` against the real engine: archives in, images (and nothing else) out. */
 
@@ -73,10 +74,10 @@ describe('loadImage', () => {
     const good = await dockerSaveArchive([{ image, tags: [] }]);
     await expectBadArchive(loadImage(Readable.from([Buffer.alloc(4096, 'not a tar ')])), /docker save` or OCI image layout/);
     await expectBadArchive(loadImage(Readable.from([])), /holds no entries/);
-    await expectBadArchive(loadImage(Readable.from([await tarOf([['hello.txt', Buffer.from('hi')]])])), /neither manifest.json nor index.json/);
-    const missingLayer = await tarOf([
-      [`${image.id.slice(7)}.json`, image.config],
-      ['manifest.json', Buffer.from(JSON.stringify([{ Config: `${image.id.slice(7)}.json`, RepoTags: [], Layers: ['abc/layer.tar'] }]))],
+    await expectBadArchive(loadImage(Readable.from([await tarBytes([{ name: 'hello.txt', content: 'hi' }])])), /neither manifest.json nor index.json/);
+    const missingLayer = await tarBytes([
+      { name: `${image.id.slice(7)}.json`, content: image.config },
+      { name: 'manifest.json', content: JSON.stringify([{ Config: `${image.id.slice(7)}.json`, RepoTags: [], Layers: ['abc/layer.tar'] }]) },
     ]);
     await expectBadArchive(loadImage(Readable.from([missingLayer])), /Layers\[0\] names "abc\/layer.tar", which the archive does not hold/);
     await expectBadArchive(loadImage(Readable.from([Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), good])])), /xz compressed: decompress it first/);

@@ -3,12 +3,13 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Driver } from '../../src/types.js';
 import { readTar } from '../conformance/helpers.js';
-import { ALL_DRIVERS, dockerCount, k8sCount, randomId, until, type DriverUnderTest } from './drivers.js';
+import { ALL_DRIVERS, dockerCount, k8sCount, randomId, type DriverUnderTest } from './drivers.js';
 import { testNamespace } from '../setup/test-run.js';
+import { eventually } from '../support/poll.js';
+import { tarOf } from '../support/tar.js';
 
 /**
  * An AbortSignal fired while a volume copy's tar stream is flowing (and before its first
@@ -56,7 +57,7 @@ describe('abort of volume copies mid-stream', async () => {
     beforeAll(async () => {
       driver = under.create(namespace);
       volume = (await driver.createVolume(randomId('vol'), { signal: AbortSignal.timeout(under.budgetMs) })).name;
-      await driver.copyToVolume!(volume, tarOf(seeded), { signal: AbortSignal.timeout(under.budgetMs) });
+      await driver.copyToVolume!(volume, countingTar(seeded), { signal: AbortSignal.timeout(under.budgetMs) });
     }, 120_000);
 
     afterAll(async () => {
@@ -70,7 +71,7 @@ describe('abort of volume copies mid-stream', async () => {
       return Promise.resolve(openFilesUnder(join(tmpdir(), 'drivetrain-native', namespace)));
     };
     const nothingLeft = async (): Promise<void> => {
-      await until(async () => (await helpersLeft()) === 0, under.budgetMs, 'the copy helper to be gone');
+      await eventually(async () => (await helpersLeft()) === 0, under.budgetMs, 'the copy helper to be gone');
     };
     /** The volume still reads whole, and holds at least `files`, byte for byte. */
     const readsWhole = async (files: Files): Promise<Map<string, Buffer>> => {
@@ -144,7 +145,7 @@ describe('abort of volume copies mid-stream', async () => {
       }
       if (under.name === 'k8s') for (const name of incoming.keys()) expect(after.has(name), `${name} staged, never merged`).toBe(false);
 
-      await driver.copyToVolume!(volume, tarOf(incoming), { signal: AbortSignal.timeout(under.budgetMs) });
+      await driver.copyToVolume!(volume, countingTar(incoming), { signal: AbortSignal.timeout(under.budgetMs) });
       await readsWhole(new Map([...seeded, ...incoming]));
       await nothingLeft();
     });
@@ -152,7 +153,7 @@ describe('abort of volume copies mid-stream', async () => {
     it('copyToVolume with an already-aborted signal rejects at once with its reason and creates no helper', { timeout: 60_000 }, async () => {
       const reason = new Error('never mind');
       const started = Date.now();
-      await expect(driver.copyToVolume!(volume, tarOf(randomFiles('late')), { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+      await expect(driver.copyToVolume!(volume, countingTar(randomFiles('late')), { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
       expect(Date.now() - started).toBeLessThan(1_000);
       expect(await helpersLeft()).toBe(0);
     });
@@ -163,27 +164,9 @@ function randomFiles(prefix: string): Map<string, Buffer> {
   return new Map(Array.from({ length: FILE_COUNT }, (_, i) => [`${prefix}-${i}.bin`, randomBytes(FILE_BYTES)] as const));
 }
 
-function tarOf(files: Files): Readable {
-  return countingTar(files, () => {});
-}
-
 /** A tar of `files` handed out in 64 KiB pieces; `onTaken` hears the running total the reader has taken. */
-function countingTar(files: Files, onTaken: (bytes: number) => void): Readable {
-  const archive = pack();
-  for (const [name, bytes] of files) archive.entry({ name, type: 'file', mode: 0o644 }, bytes);
-  archive.finalize();
-  let taken = 0;
-  async function* pieces(): AsyncGenerator<Buffer> {
-    for await (const chunk of archive as AsyncIterable<Buffer>) {
-      for (let offset = 0; offset < chunk.length; offset += 64 * 1024) {
-        const piece = chunk.subarray(offset, offset + 64 * 1024);
-        yield piece;
-        taken += piece.length;
-        onTaken(taken);
-      }
-    }
-  }
-  return Readable.from(pieces(), { objectMode: false });
+function countingTar(files: Files, onTaken: (bytes: number) => void = () => {}): Readable {
+  return tarOf([...files].map(([name, content]) => ({ name, content })), { pieceBytes: 64 * 1024, onTaken });
 }
 
 /** Resolves once `bytes` have come out of `stream` (read in flowing mode). */

@@ -7,15 +7,7 @@ import { readLogs } from '../../src/logs.js';
 import type { ContainerStatus, Driver } from '../../src/types.js';
 import { ALL_DRIVERS, openDriver, randomId, sh, type DriverUnderTest } from './drivers.js';
 import { testNamespace } from '../setup/test-run.js';
-
-/** A tar stream of the given entries. */
-function tarOf(entries: ReadonlyArray<{ name: string; content: string }>): Readable {
-  const tar = pack();
-  for (const { name, content } of entries) tar.entry({ name }, content);
-  tar.finalize();
-  // tar-stream's streams are not Node streams: hand drivers a real one, as callers would.
-  return Readable.from(tar as AsyncIterable<Buffer>, { objectMode: false });
-}
+import { tarOf } from '../support/tar.js';
 
 /** A stdin that delivers some bytes, then fails. */
 function failingStdin(): Readable {

@@ -8,7 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDockerDriver, type DockerContainer } from '../../drivers/docker/index.js';
 import { CollectingWritable, readLogs } from '../../src/logs.js';
 import type { Driver } from '../../src/types.js';
-import { sh, until } from './drivers.js';
+import { sh } from './drivers.js';
+import { eventually } from '../support/poll.js';
 
 // A Docker engine of this file's own: the shared one is never restarted (other files use it).
 const dir = `/tmp/dt-rel-${randomBytes(4).toString('hex')}`;
@@ -20,7 +21,7 @@ async function startDaemon(): Promise<void> {
   const args = [`--host=unix://${socketPath}`, `--data-root=${dir}/data`, `--exec-root=${dir}/exec`, `--pidfile=${dir}/pid`, '--bridge=none', '--iptables=false', '--live-restore'];
   daemon = spawn('dockerd', args, { stdio: 'ignore' });
   const client = new Dockerode({ socketPath });
-  await until(async () => client.ping().then(() => true, () => false), 30_000, 'the test dockerd to answer');
+  await eventually(async () => client.ping().then(() => true, () => false), 30_000, 'the test dockerd to answer');
 }
 
 async function stopDaemon(): Promise<void> {
@@ -71,7 +72,7 @@ describe('docker driver across an engine restart (own dockerd)', () => {
       const stdout = new CollectingWritable();
       const following = container.logs({ stdout, follow: true, signal }).catch((error: unknown) => error);
       const waitedAcross = container.wait({ signal: AbortSignal.timeout(30_000) }).catch((error: unknown) => error);
-      await until(async () => stdout.text().includes('before'), 20_000, 'the first line');
+      await eventually(async () => stdout.text().includes('before'), 20_000, 'the first line');
       await stopDaemon();
       await startDaemon();
       await release((container as DockerContainer).engineId);
@@ -98,13 +99,13 @@ describe('docker driver across an engine restart (own dockerd)', () => {
     try {
       const signal = AbortSignal.timeout(60_000);
       const container = await driver.runContainer({ id: 'downtime', image: 'busybox', command: sh('echo before; until [ -e /tmp/go ]; do sleep 0.05; done; echo after; exit 4') }, { signal });
-      await until(async () => (await readLogs(container, { signal })).stdout === 'before\n', 20_000, 'the first line');
+      await eventually(async () => (await readLogs(container, { signal })).stdout === 'before\n', 20_000, 'the first line');
       const pid = await hostPid((container as DockerContainer).engineId);
       await stopDaemon();
       // The engine is down: the task is released from the host (its /tmp is in its own root)
       // and writes its last line and ends before the engine is back.
       execFileSync('nsenter', ['-t', String(pid), '-m', 'touch', '/tmp/go']);
-      await until(async () => !alive(pid), 20_000, 'the task to end while the engine is down');
+      await eventually(async () => !alive(pid), 20_000, 'the task to end while the engine is down');
       await startDaemon();
       expect(await container.wait({ signal })).toMatchObject({ done: true, exitCode: 4 });
       const { stdout } = await readLogs(container, { signal });

@@ -91,20 +91,3 @@ afterEach(async () => {
 export function sh(script: string): string[] {
   return ['sh', '-c', script];
 }
-
-/** Polls `probe` every 100 ms until it returns true, or throws after `timeoutMs`. */
-export async function until(probe: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
-/** A tar stream of regular files, `[name, bytes]` in order. */
-export function tarOfFiles(files: ReadonlyArray<[string, Buffer]>): Readable {
-  const archive = pack();
-  for (const [name, bytes] of files) archive.entry({ name, type: 'file', mode: 0o644 }, bytes);
-  archive.finalize();
-  return archive as unknown as Readable;
-}

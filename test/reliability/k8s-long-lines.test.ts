@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { RECORD_BYTES, TimestampedLines } from '../../drivers/k8s/timestamped-lines.js';
 import { CollectingWritable } from '../../src/logs.js';
-import { K8S, openDriver, randomId, sh, until } from './drivers.js';
+import { K8S, openDriver, randomId, sh } from './drivers.js';
+import { eventually } from '../support/poll.js';
 
 const STAMP = '2024-01-01T00:00:00.5Z ';
 
@@ -55,7 +56,7 @@ describe('k8s follow of newline-less output (timestamped lines)', () => {
     const stdout = new CollectingWritable();
     const controller = new AbortController();
     const following = container.logs({ stdout, follow: true, signal: AbortSignal.any([signal, controller.signal]) }).catch(() => undefined);
-    await until(async () => stdout.text().length >= 200_000 - RECORD_BYTES, 60_000, 'the long line to arrive without its newline');
+    await eventually(async () => stdout.text().length >= 200_000 - RECORD_BYTES, 60_000, 'the long line to arrive without its newline');
     expect((await container.status({ signal })).done).toBe(false);
     const text = stdout.text();
     expect(text.replace(/a/g, ''), 'only the long line, nothing repeated or foreign').toBe('');

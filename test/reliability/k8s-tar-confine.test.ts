@@ -1,19 +1,8 @@
-import { Readable } from 'node:stream';
-import { pack, type Header } from 'tar-stream';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/errors.js';
 import { readLogs } from '../../src/logs.js';
 import { K8S, openDriver, randomId, sh } from './drivers.js';
-
-/** A tar of `entries` as a Node Readable. */
-type Entry = Partial<Header> & { name: string; content?: string };
-
-function tarOf(entries: readonly Entry[]): Readable {
-  const tar = pack();
-  for (const { content, ...header } of entries) tar.entry(header as Header, content ?? '');
-  tar.finalize();
-  return Readable.from(tar as AsyncIterable<Buffer>, { objectMode: false });
-}
+import { tarOf, type TarInput } from '../support/tar.js';
 
 const budget = (): AbortSignal => AbortSignal.timeout(K8S.budgetMs);
 
@@ -31,7 +20,7 @@ describe('k8s copyToVolume refuses entries escaping the volume, before anything 
     ['a symlink leading out', [{ name: 'link', type: 'symlink', linkname: '../../etc' }]],
     ['an absolute symlink', [{ name: 'link', type: 'symlink', linkname: '/etc/passwd' }]],
     ['a hard link to a file outside', [{ name: 'hard', type: 'link', linkname: '../outside' }]],
-  ] as Array<[string, Entry[]]>)('%s', async (_title, bad) => {
+  ] as Array<[string, TarInput[]]>)('%s', async (_title, bad) => {
     const driver = openDriver(K8S);
     const volume = await driver.createVolume(randomId('tc'), { signal: budget() });
     const error = await driver.copyToVolume!(volume, tarOf([{ name: 'inside.txt', content: 'ok' }, ...bad]), { signal: budget() }).then(() => undefined, (e: unknown) => e);

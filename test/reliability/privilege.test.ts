@@ -1,6 +1,4 @@
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
-import { pack } from 'tar-stream';
 import { CoreV1Api, KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { describe, expect, inject, it } from 'vitest';
 import { sandboxContainerName, taskContainerName } from '../../drivers/docker/naming.js';
@@ -12,6 +10,7 @@ import { LABELS } from '../../src/labels.js';
 import { readLogs } from '../../src/logs.js';
 import type { Driver } from '../../src/types.js';
 import { DOCKER, docker, K8S, NATIVE, openDriver, randomId, sh } from './drivers.js';
+import { tarOf } from '../support/tar.js';
 
 /** Privileged is off unless a task asks for it: tasks, sandboxes and helpers, on every driver. */
 
@@ -23,10 +22,7 @@ const budget = (ms: number): AbortSignal => AbortSignal.timeout(ms);
  */
 async function withHelperUp(driver: Driver, ms: number): Promise<{ release(): void }> {
   const volume = await driver.createVolume(randomId('pv'), { signal: budget(ms) });
-  const archive = pack();
-  archive.entry({ name: 'big' }, Buffer.alloc(16 * 1024 * 1024));
-  archive.finalize();
-  await driver.copyToVolume!(volume, Readable.from(archive as AsyncIterable<Buffer>, { objectMode: false }), { signal: budget(ms) });
+  await driver.copyToVolume!(volume, tarOf([{ name: 'big', content: Buffer.alloc(16 * 1024 * 1024) }]), { signal: budget(ms) });
   const stream = await driver.copyFromVolume!(volume, { signal: budget(ms) });
   stream.on('error', () => {});
   return { release: () => stream.destroy() };

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, podBody, randomName, startApiCluster, statusOf, type ApiHarness } from './helpers.js';
+import { podBody, randomName, startApiCluster, statusOf, type ApiHarness } from './helpers.js';
+import { eventually } from '../../support/poll.js';
 
 /**
  * Admission as clusters are configured: Pod Security from namespace labels and
@@ -132,7 +133,7 @@ describe('ResourceQuota', () => {
   it('status kept by the controller; pods without requests refused; exceeding pods refused with used and limited', async () => {
     const ns = await namespace();
     await h.core.createNamespacedResourceQuota({ namespace: ns, body: { metadata: { name: 'compute' }, spec: { hard: { pods: '2', cpu: '1', memory: '1Gi' } } } });
-    await eventually(async () => (await quotaStatus(ns))?.used?.pods === '0');
+    await eventually(async () => (await quotaStatus(ns))?.used?.pods === '0', 15_000, 'the quota to count 0 pods');
     expect(await quotaStatus(ns)).toEqual({ hard: { pods: '2', cpu: '1', memory: '1Gi' }, used: { pods: '0', cpu: '0', memory: '0' } });
     expect((await statusOf(h.core.createNamespacedPod({ namespace: ns, body: pod('bare') }))).message).toBe('pods "bare" is forbidden: failed quota: compute: must specify cpu for: main; memory for: main');
     expect((await statusOf(h.core.createNamespacedPod({ namespace: ns, body: pod('half', '500m') }))).message).toBe('pods "half" is forbidden: failed quota: compute: must specify memory for: main');
@@ -143,13 +144,13 @@ describe('ResourceQuota', () => {
     await h.core.createNamespacedPod({ namespace: ns, body: pod('p1', '500m', '100Mi') });
     expect((await statusOf(h.core.createNamespacedPod({ namespace: ns, body: pod('big', '600m', '100Mi') }))).message).toBe('pods "big" is forbidden: exceeded quota: compute, requested: cpu=600m, used: cpu=500m, limited: cpu=1');
     await h.core.createNamespacedPod({ namespace: ns, body: pod('p2', '500m', '100Mi') });
-    await eventually(async () => (await quotaStatus(ns))?.used?.pods === '2');
+    await eventually(async () => (await quotaStatus(ns))?.used?.pods === '2', 15_000, 'the quota to count 2 pods');
     expect((await quotaStatus(ns))?.used).toEqual({ pods: '2', cpu: '1', memory: '200Mi' });
     const third = await statusOf(h.core.createNamespacedPod({ namespace: ns, body: pod('p3', '100m', '100Mi') }));
     expect(third).toMatchObject({ code: 403, reason: 'Forbidden', message: 'pods "p3" is forbidden: exceeded quota: compute, requested: cpu=100m,pods=1, used: cpu=1,pods=2, limited: cpu=1,pods=2' });
     // A pod that ends frees its share.
     await h.core.deleteNamespacedPod({ namespace: ns, name: 'p1', gracePeriodSeconds: 0 });
-    await eventually(async () => (await quotaStatus(ns))?.used?.pods === '1');
+    await eventually(async () => (await quotaStatus(ns))?.used?.pods === '1', 15_000, 'the quota to count 1 pod');
     expect((await quotaStatus(ns))?.used).toEqual({ pods: '1', cpu: '500m', memory: '100Mi' });
     await h.core.createNamespacedPod({ namespace: ns, body: pod('p3', '100m', '100Mi') });
   });
@@ -158,12 +159,12 @@ describe('ResourceQuota', () => {
     const ns = await namespace();
     const created = await kubectl(['-n', ns, 'create', 'quota', 'compute', '--hard=pods=5,requests.cpu=1,limits.memory=256Mi']);
     expect(created.code).toBe(0);
-    await eventually(async () => (await quotaStatus(ns))?.used?.pods === '0');
+    await eventually(async () => (await quotaStatus(ns))?.used?.pods === '0', 15_000, 'the quota to count 0 pods');
     const limited = podBody('lim');
     limited.spec!.containers[0]!.resources = { limits: { cpu: '250m', memory: '64Mi' } };
     const admitted = await h.core.createNamespacedPod({ namespace: ns, body: limited });
     expect(admitted.spec?.containers[0]?.resources?.requests).toEqual({ cpu: '250m', memory: '64Mi' });
-    await eventually(async () => (await quotaStatus(ns))?.used?.pods === '1');
+    await eventually(async () => (await quotaStatus(ns))?.used?.pods === '1', 15_000, 'the quota to count 1 pod');
     const table = await kubectl(['-n', ns, 'get', 'quota']);
     expect(table.stdout).toMatch(/^NAME\s+AGE\s+REQUEST\s+LIMIT\ncompute\s+\d+s\s+pods: 1\/5, requests\.cpu: 250m\/1\s+limits\.memory: 64Mi\/256Mi\n$/);
   });

@@ -1,7 +1,8 @@
 import * as k8s from '@kubernetes/client-node';
 import { ObjectSerializer } from '@kubernetes/client-node/dist/gen/models/ObjectSerializer.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, eventually, mergePatch, podBody, startApiCluster, statusOf, type ApiHarness } from './helpers.js';
+import { createNamespace, mergePatch, podBody, startApiCluster, statusOf, type ApiHarness } from './helpers.js';
+import { eventually } from '../../support/poll.js';
 
 let h: ApiHarness;
 let ns: string;
@@ -211,11 +212,11 @@ describe('local API server: CRUD through client-node', () => {
     const forbidden = await statusOf(h.core.createNamespacedConfigMap({ namespace: doomed, body: { metadata: { name: 'cm2' } } }));
     expect(forbidden).toMatchObject({ code: 403, reason: 'Forbidden' });
     expect(forbidden.message).toContain(`unable to create new content in namespace ${doomed} because it is being terminated`);
-    await eventually(() => h.cluster.store.get('pods', doomed, 'held')?.metadata.deletionTimestamp !== undefined);
+    await eventually(() => h.cluster.store.get('pods', doomed, 'held')?.metadata.deletionTimestamp !== undefined, 15_000, 'the held pod to be marked for deletion');
     expect(h.cluster.store.list('configmaps', doomed)).toEqual([]);
     expect(h.cluster.store.get('namespaces', undefined, doomed)).toBeDefined();
     h.cluster.store.remove('pods', doomed, 'held');
-    await eventually(() => h.cluster.store.get('namespaces', undefined, doomed) === undefined);
+    await eventually(() => h.cluster.store.get('namespaces', undefined, doomed) === undefined, 15_000, 'the namespace to be gone');
     expect((await statusOf(h.core.readNamespace({ name: doomed }))).code).toBe(404);
   });
 

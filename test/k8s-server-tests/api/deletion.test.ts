@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, eventually, mergePatch, podBody, startApiCluster, statusOf, type ApiHarness } from './helpers.js';
+import { createNamespace, mergePatch, podBody, startApiCluster, statusOf, type ApiHarness } from './helpers.js';
+import { eventually } from '../../support/poll.js';
 
 let h: ApiHarness;
 let ns: string;
@@ -73,6 +74,6 @@ describe('local API server: deletion semantics', () => {
     const marked = await h.core.readNamespacedPod({ namespace: ns, name: 'gr' });
     expect(marked.metadata?.deletionGracePeriodSeconds).toBe(30);
     h.cluster.store.remove('pods', ns, 'gr');
-    await eventually(async () => (await statusOf(h.core.readNamespacedPod({ namespace: ns, name: 'gr' }))).code === 404);
+    await eventually(async () => (await statusOf(h.core.readNamespacedPod({ namespace: ns, name: 'gr' }))).code === 404, 15_000, 'the pod to be gone after its grace period');
   });
 });

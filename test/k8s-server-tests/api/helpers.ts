@@ -56,13 +56,4 @@ export async function statusOf(call: Promise<unknown>): Promise<{ code: number; 
   throw new Error('expected the call to fail');
 }
 
-/** Waits until `check` returns true, polling every 20 ms, up to `timeoutMs`. */
-export async function eventually(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 export const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);

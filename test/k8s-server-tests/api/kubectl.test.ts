@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, eventually, podBody, startApiCluster, type ApiHarness } from './helpers.js';
+import { createNamespace, podBody, startApiCluster, type ApiHarness } from './helpers.js';
+import { eventually } from '../../support/poll.js';
 
 const run = promisify(execFile);
 let h: ApiHarness;
@@ -81,12 +82,12 @@ describe('local API server: kubectl proofs (API only)', () => {
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      await eventually(() => /kw1\s+0\/1\s+Pending/.test(out), 15_000);
+      await eventually(() => /kw1\s+0\/1\s+Pending/.test(out), 15_000, 'kubectl get -w to print the pod Pending');
       h.cluster.store.update('pods', ns, 'kw1', (p) => {
         p.status.phase = 'Running';
         p.status.containerStatuses = [{ name: 'main', ready: true, restartCount: 0, state: { running: { startedAt: new Date().toISOString() } } }];
       });
-      await eventually(() => /kw1\s+1\/1\s+Running/.test(out), 10_000);
+      await eventually(() => /kw1\s+1\/1\s+Running/.test(out), 30_000, 'kubectl get -w to print the pod Running');
     } finally {
       child.kill('SIGTERM');
     }

@@ -1,6 +1,7 @@
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, eventually, mergePatch, podBody, startApiCluster, type ApiHarness } from './helpers.js';
+import { createNamespace, mergePatch, podBody, startApiCluster, type ApiHarness } from './helpers.js';
+import { eventually } from '../../support/poll.js';
 
 let h: ApiHarness;
 beforeAll(async () => {
@@ -36,13 +37,13 @@ describe('local API server: watch', () => {
     await h.core.createNamespacedPod({ namespace: ns, body: podBody('w1', { sel: 'yes' }) });
     await h.core.createNamespacedPod({ namespace: ns, body: podBody('w2', { sel: 'no' }) });
     const w = await watch(`/api/v1/namespaces/${ns}/pods`, { labelSelector: 'sel=yes' });
-    await eventually(() => w.events.length === 1);
+    await eventually(() => w.events.length === 1, 15_000, 'one watch event');
     expect(w.events[0]).toMatchObject({ type: 'ADDED', name: 'w1' });
     await h.core.patchNamespacedPod({ namespace: ns, name: 'w2', body: { metadata: { labels: { sel: 'yes' } } } }, mergePatch);
     await h.core.patchNamespacedPod({ namespace: ns, name: 'w1', body: { metadata: { labels: { sel: 'gone' } } } }, mergePatch);
     await h.core.patchNamespacedPod({ namespace: ns, name: 'w2', body: { metadata: { annotations: { a: 'b' } } } }, mergePatch);
     await h.core.deleteNamespacedPod({ namespace: ns, name: 'w2' });
-    await eventually(() => w.events.length === 5);
+    await eventually(() => w.events.length === 5, 15_000, 'five watch events');
     expect(w.events.map((e) => `${e.type} ${e.name}`)).toEqual(['ADDED w1', 'ADDED w2', 'DELETED w1', 'MODIFIED w2', 'DELETED w2']);
     const rvs = w.events.slice(1).map((e) => Number(e.rv));
     expect([...rvs].sort((a, b) => a - b)).toEqual(rvs);
@@ -55,7 +56,7 @@ describe('local API server: watch', () => {
     await h.core.createNamespacedPod({ namespace: ns, body: podBody('r2') });
     await h.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: 'unrelated' } } });
     const w = await watch(`/api/v1/namespaces/${ns}/pods`, { resourceVersion: first.metadata!.resourceVersion! });
-    await eventually(() => w.events.length >= 1);
+    await eventually(() => w.events.length >= 1, 15_000, 'a watch event');
     expect(w.events.map((e) => `${e.type} ${e.name}`)).toEqual(['ADDED r2']);
     w.controller.abort();
   });
@@ -63,7 +64,7 @@ describe('local API server: watch', () => {
   it('answers a too old resourceVersion with an ERROR 410 Expired event and ends', async () => {
     await h.cluster.restart(); // history does not survive a restart
     const w = await watch('/api/v1/pods', { resourceVersion: '1' });
-    await eventually(() => w.ended() !== 'open');
+    await eventually(() => w.ended() !== 'open', 15_000, 'the watch to end');
     expect(w.events).toHaveLength(1);
     expect(w.events[0]!.type).toBe('ERROR');
     expect(w.events[0]!.object).toMatchObject({ kind: 'Status', code: 410, reason: 'Expired' });
@@ -74,7 +75,7 @@ describe('local API server: watch', () => {
     const ns = await createNamespace(h.core);
     const started = Date.now();
     const w = await watch(`/api/v1/namespaces/${ns}/pods`, { allowWatchBookmarks: true, timeoutSeconds: 1 });
-    await eventually(() => w.ended() !== 'open', 4000);
+    await eventually(() => w.ended() !== 'open', 15_000, 'the watch to end by its timeout');
     expect(w.ended()).toBeNull();
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
     const bookmarks = w.events.filter((e) => e.type === 'BOOKMARK');
@@ -96,14 +97,14 @@ describe('local API server: watch', () => {
     try {
       await h.core.createNamespacedPod({ namespace: ns, body: podBody('i1', { app: 'inf' }) });
       await h.core.createNamespacedPod({ namespace: ns, body: podBody('other', { app: 'other' }) });
-      await eventually(() => log.includes('add i1'));
+      await eventually(() => log.includes('add i1'), 15_000, 'the informer to add i1');
       await h.core.patchNamespacedPod({ namespace: ns, name: 'i1', body: { metadata: { labels: { step: 'two' } } } }, mergePatch);
-      await eventually(() => log.includes('update i1 two'));
+      await eventually(() => log.includes('update i1 two'), 15_000, 'the informer to update i1');
       expect(h.cluster.faults.cutWatches()).toBeGreaterThan(0);
       await h.core.patchNamespacedPod({ namespace: ns, name: 'i1', body: { metadata: { labels: { step: 'three' } } } }, mergePatch);
       await h.core.createNamespacedPod({ namespace: ns, body: podBody('i2', { app: 'inf' }) });
       await h.core.deleteNamespacedPod({ namespace: ns, name: 'i1' });
-      await eventually(() => log.includes('delete i1') && log.includes('add i2'), 10_000);
+      await eventually(() => log.includes('delete i1') && log.includes('add i2'), 15_000, 'the informer to see i1 deleted and i2 added');
       expect(log).toContain('update i1 three');
       expect(log.some((l) => l.includes('other'))).toBe(false);
       expect(errors).toEqual([]);
