@@ -184,10 +184,7 @@ describe('k8s driver against the cluster', () => {
     const claim = await core.readNamespacedPersistentVolumeClaim({ name: claimName(driver.namespace, 'late'), namespace: k8sNamespace });
     // Nothing waits for the claim to bind: no pod has used it yet.
     expect(claim.status?.phase).toBe('Pending');
-    const archive = pack();
-    archive.entry({ name: 'seed.txt' }, 'seed\n');
-    archive.finalize();
-    await driver.copyToVolume('late', Readable.from(archive as unknown as AsyncIterable<Buffer>));
+    await driver.copyToVolume('late', tarOf([{ name: 'seed.txt', content: 'seed\n' }]));
     const first = await driver.runContainer(task('wffc-1', ['sh', '-c', 'cat /v/seed.txt; echo one >> /v/log'], { mounts: [{ volume: 'late', path: '/v' }] }));
     expect(await first.wait()).toMatchObject({ exitCode: 0 });
     const second = await driver.runContainer(task('wffc-2', ['sh', '-c', 'echo two >> /v/log; cat /v/log'], { mounts: [{ volume: 'late', path: '/v' }] }));

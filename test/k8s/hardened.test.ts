@@ -1,7 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { pack } from 'tar-stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createK8sDriver, doctor, type DoctorReport, type K8sDriver, type K8sDriverOptions } from '../../drivers/k8s/index.js';
 import { CollectingWritable, readLogs } from '../../src/logs.js';
@@ -9,6 +7,7 @@ import { readTar } from '../conformance/helpers.js';
 import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
 import { useLocalCluster } from '../setup/local-cluster.js';
 import { testNamespace } from '../setup/test-run.js';
+import { tarOf } from '../support/tar.js';
 
 // A cluster whose only node is a dedicated, tainted pool: nothing lands there without the toleration.
 const cluster = await useLocalCluster({ ...DRIVER_CLUSTER, node: { labels: { pool: 'ci' }, taints: [{ key: 'dedicated', value: 'ci', effect: 'NoSchedule' }] } });
@@ -29,16 +28,9 @@ function newDriver(options: Partial<K8sDriverOptions>): K8sDriver {
   return driver;
 }
 
-function archive(files: Record<string, string>): Readable {
-  const tar = pack();
-  for (const [name, content] of Object.entries(files)) tar.entry({ name }, content);
-  tar.finalize();
-  return Readable.from(tar as unknown as AsyncIterable<Buffer>);
-}
-
 /** Copies in, runs a task on the volume, reads back, and runs a sandbox exec with input. */
 async function workOnVolume(driver: K8sDriver, user?: string): Promise<void> {
-  await driver.copyToVolume('work', archive({ 'in.txt': 'input\n' }));
+  await driver.copyToVolume('work', tarOf([{ name: 'in.txt', content: 'input\n' }]));
   const task = await driver.runContainer({ id: 'writer', image: 'busybox', command: ['sh', '-c', 'cat v/in.txt > v/out.txt && id -u'], mounts: [{ volume: 'work', path: 'v' }], ...(user === undefined ? {} : { user }) });
   expect(await task.wait()).toMatchObject({ done: true, exitCode: 0 });
   expect((await readLogs(task)).stdout).toBe(`${user?.split(':')[0] ?? '0'}\n`);

@@ -8,7 +8,8 @@ import type { DockerSandbox } from '../../drivers/docker/sandbox.js';
 import { EngineUnavailableError } from '../../src/errors.js';
 import { CollectingWritable } from '../../src/logs.js';
 import { testNamespace } from '../setup/test-run.js';
-import { docker, sh, until } from './drivers.js';
+import { docker, sh } from './drivers.js';
+import { eventually } from '../support/poll.js';
 import { SilencingProxy } from './silencing-proxy.js';
 
 // The driver reaches the shared engine through a proxy that can make its connections
@@ -62,7 +63,7 @@ describe('docker driver over half-open connections to the engine', () => {
       // idles there and goes half-open with it, as a NAT drops every flow at once.
       await Promise.all([container.status({ signal }), container.status({ signal })]);
       const waited = container.wait({ signal });
-      await until(async () => proxy.openFlows > 0, 10_000, 'the long poll to be open');
+      await eventually(async () => proxy.openFlows > 0, 10_000, 'the long poll to be open');
       expect(proxy.silenceOpen()).toBeGreaterThan(0);
       await execDirect(container.engineId, 'touch /tmp/go');
       expect(await waited).toMatchObject({ done: true, exitCode: 4 });
@@ -74,7 +75,7 @@ describe('docker driver over half-open connections to the engine', () => {
       const signal = AbortSignal.timeout(60_000);
       const container = await driver.runContainer({ id: 'silent', image: 'busybox', command: sh('sleep 600') }, { signal });
       const waited = container.wait({ signal }).catch((error: unknown) => error);
-      await until(async () => proxy.openFlows > 0, 10_000, 'the long poll to be open');
+      await eventually(async () => proxy.openFlows > 0, 10_000, 'the long poll to be open');
       proxy.silenceAll();
       const error = await waited;
       expect(error).toBeInstanceOf(EngineUnavailableError);
@@ -88,7 +89,7 @@ describe('docker driver over half-open connections to the engine', () => {
       const container = (await driver.runContainer({ id: 'follow', image: 'busybox', command: sh(GATED) }, { signal })) as DockerContainer;
       const stdout = new CollectingWritable();
       const following = container.logs({ stdout, follow: true, signal });
-      await until(async () => stdout.text() === 'first\n', 20_000, 'the first line');
+      await eventually(async () => stdout.text() === 'first\n', 20_000, 'the first line');
       expect(proxy.silenceOpen()).toBeGreaterThan(0);
       await execDirect(container.engineId, 'touch /tmp/go');
       await following;
@@ -102,7 +103,7 @@ describe('docker driver over half-open connections to the engine', () => {
       const container = await driver.runContainer({ id: 'follow-gone', image: 'busybox', command: sh('echo first; sleep 600') }, { signal });
       const stdout = new CollectingWritable();
       const following = container.logs({ stdout, follow: true, signal }).catch((error: unknown) => error);
-      await until(async () => stdout.text() === 'first\n', 20_000, 'the first line');
+      await eventually(async () => stdout.text() === 'first\n', 20_000, 'the first line');
       proxy.silenceAll();
       expect(await following).toBeInstanceOf(EngineUnavailableError);
     });
@@ -114,7 +115,7 @@ describe('docker driver over half-open connections to the engine', () => {
       const sandbox = (await driver.startSandbox({ id: 'exec', image: 'busybox' }, { signal })) as DockerSandbox;
       const stdout = new CollectingWritable();
       const executed = sandbox.exec(sh(GATED), { stdout, signal });
-      await until(async () => stdout.text() === 'first\n', 20_000, 'the first line');
+      await eventually(async () => stdout.text() === 'first\n', 20_000, 'the first line');
       expect(proxy.silenceOpen()).toBeGreaterThan(0);
       await execDirect(sandbox.engineId, 'touch /tmp/go');
       const status = await executed;
@@ -131,7 +132,7 @@ describe('docker driver over half-open connections to the engine', () => {
       const sandbox = await driver.startSandbox({ id: 'exec-gone', image: 'busybox' }, { signal });
       const stdout = new CollectingWritable();
       const executed = sandbox.exec(sh('echo first; sleep 600'), { stdout, signal });
-      await until(async () => stdout.text() === 'first\n', 20_000, 'the first line');
+      await eventually(async () => stdout.text() === 'first\n', 20_000, 'the first line');
       proxy.silenceAll();
       expect(await executed).toMatchObject({ done: true, exitCode: null, reason: 'StreamLost' });
     });
