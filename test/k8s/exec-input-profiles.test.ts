@@ -4,7 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createK8sDriver, type K8sDriver } from '../../drivers/k8s/index.js';
 import { CollectingWritable } from '../../src/logs.js';
 import type { ExecOptions, Sandbox } from '../../src/types.js';
-import { readTar, writeTar } from '../conformance/helpers.js';
+import { readTar } from '../conformance/helpers.js';
+import { tarOf } from '../support/tar.js';
 import type { LocalCluster } from '../k8s-server/cluster.js';
 import { useLocalCluster } from '../setup/local-cluster.js';
 import { testNamespace } from '../setup/test-run.js';
@@ -121,7 +122,7 @@ describe.each(profiles)('exec with input, Kubernetes $name', ({ name, v5 }) => {
     const volume = await driver.createVolume(`copy-${randomBytes(3).toString('hex')}`, { signal: deadline() });
     const large = randomBytes(1280 * 1024 + 5);
     const small = Buffer.from([0, 255, 10, 13, 0]);
-    await driver.copyToVolume(volume, writeTar([['large.bin', large], ['dir/', undefined], ['dir/small.bin', small], ['empty.txt', Buffer.alloc(0)]]), { signal: deadline() });
+    await driver.copyToVolume(volume, tarOf([{ name: 'large.bin', content: large }, { name: 'dir/' }, { name: 'dir/small.bin', content: small }, { name: 'empty.txt', content: Buffer.alloc(0) }]), { signal: deadline() });
     const whole = await readTar(await driver.copyFromVolume(volume, { signal: deadline() }));
     expect(whole.get('large.bin')?.content.equals(large)).toBe(true);
     expect(whole.get('dir/small.bin')?.content.equals(small)).toBe(true);

@@ -134,6 +134,9 @@ describe('installed without any SDK (native only)', { timeout: 300_000 }, () => 
     expect(await drivetrain('native', ['--version'])).toMatchObject({ code: 0, stdout: `drivetrain ${version}\n` });
     const ran = await drivetrain('native', ['run', '--driver', 'native', '--namespace', testNamespace('pkg'), 'busybox', '--', 'echo', 'hi']);
     expect(ran).toMatchObject({ code: 0, stdout: 'hi\n', stderr: '' });
+    // Without --driver, a missing dockerode means no engine to ask: native runs it.
+    const chosen = await drivetrain('native', ['run', '--namespace', testNamespace('pkg'), 'busybox', '--', 'echo', 'chosen']);
+    expect(chosen).toMatchObject({ code: 0, stdout: 'chosen\n', stderr: '' });
     const docker = await drivetrain('native', ['run', '--driver', 'docker', 'busybox', '--', 'true']);
     expect(docker.code).toBe(125);
     expect(docker.stderr).toContain('the docker driver needs the package "dockerode", which is not installed: npm install dockerode');
