@@ -40,14 +40,25 @@ export interface Packed {
   integrity: string;
   /** The paths inside the package, as published. */
   files: string[];
+  /** The package's own package.json. */
+  manifest: Manifest;
 }
 
-/** Packs the checkout as it is (its build included) into `directory` with `npm pack`. */
-export async function packDrivetrain(directory: string): Promise<Packed> {
-  const packed = await run('npm', ['pack', '--json', '--pack-destination', directory], { cwd: ROOT });
-  if (packed.code !== 0) throw new Error(`npm pack failed: ${packed.stderr}`);
+/** The fields of a package.json that an install reads. */
+export interface Manifest {
+  name: string;
+  version: string;
+  dependencies?: Record<string, string>;
+  [key: string]: unknown;
+}
+
+/** Packs the package whose folder is `packageDir` (the checkout by default, its build included) into `directory` with `npm pack`. */
+export async function packPackage(directory: string, packageDir = ROOT): Promise<Packed> {
+  const packed = await run('npm', ['pack', '--json', '--pack-destination', directory], { cwd: packageDir, timeoutMs: 300_000 });
+  if (packed.code !== 0) throw new Error(`npm pack in ${packageDir} failed: ${packed.stderr}`);
   const [report] = JSON.parse(packed.stdout) as Array<{ filename: string; integrity: string; files: Array<{ path: string }> }>;
-  return { tarball: join(directory, report!.filename), integrity: report!.integrity, files: report!.files.map((file) => file.path) };
+  const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as Manifest;
+  return { tarball: join(directory, report!.filename), integrity: report!.integrity, files: report!.files.map((file) => file.path), manifest };
 }
 
 interface LockEntry {
@@ -62,23 +73,27 @@ interface LockEntry {
 }
 
 /**
- * Makes an empty project in `directory` that depends on the packed drivetrain and on
+ * Makes an empty project in `directory` that depends on the `packed` packages and on
  * `packages` (names from this checkout's own dependencies, at the versions installed here),
  * and installs it with `npm ci --offline`: the lockfile is cut from this checkout's own
  * package-lock.json, so every package comes, checked by its integrity, from npm's cache,
  * which this checkout's `npm ci` filled. Nothing is fetched and nothing is resolved anew,
  * so the install is as fast and as repeatable as the checkout's own.
  */
-export async function installConsumer(directory: string, packed: Packed, packages: readonly string[]): Promise<void> {
+export async function installConsumer(directory: string, packed: readonly Packed[], packages: readonly string[]): Promise<void> {
   const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
-  const manifest = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, unknown> & { dependencies: Record<string, string>; version: string };
-  const tarball = `file:${relative(directory, packed.tarball)}`;
-  const closure = dependencyClosure(lock.packages, [...Object.keys(manifest.dependencies), ...packages]);
-  const rootDependencies = Object.fromEntries([['drivetrain', tarball], ...packages.map((name) => [name, lock.packages[`node_modules/${name}`]!.version])]);
-  const drivetrain = Object.fromEntries(['license', 'dependencies', 'peerDependencies', 'peerDependenciesMeta', 'bin', 'engines'].map((key) => [key, manifest[key]]));
+  const closure = dependencyClosure(lock.packages, [...packed.flatMap((own) => Object.keys(own.manifest.dependencies ?? {})), ...packages]);
+  const locals = packed.map((own) => ({ own, tarball: `file:${relative(directory, own.tarball)}` }));
+  const rootDependencies = Object.fromEntries([...locals.map(({ own, tarball }) => [own.manifest.name, tarball]), ...packages.map((name) => [name, lock.packages[`node_modules/${name}`]!.version])]);
+  const localEntries = Object.fromEntries(
+    locals.map(({ own, tarball }) => {
+      const fields = Object.fromEntries(['license', 'dependencies', 'peerDependencies', 'peerDependenciesMeta', 'bin', 'engines'].filter((key) => own.manifest[key] !== undefined).map((key) => [key, own.manifest[key]]));
+      return [`node_modules/${own.manifest.name}`, { version: own.manifest.version, resolved: tarball, integrity: own.integrity, ...fields }];
+    }),
+  );
   await mkdir(directory, { recursive: true });
   await writeFile(join(directory, 'package.json'), `${JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies: rootDependencies }, null, 2)}\n`);
-  const entries = { '': { name: 'consumer', dependencies: rootDependencies }, 'node_modules/drivetrain': { version: manifest.version, resolved: tarball, integrity: packed.integrity, ...drivetrain }, ...closure };
+  const entries = { '': { name: 'consumer', dependencies: rootDependencies }, ...localEntries, ...closure };
   await writeFile(join(directory, 'package-lock.json'), `${JSON.stringify({ name: 'consumer', lockfileVersion: 3, requires: true, packages: entries }, null, 2)}\n`);
   // Install scripts are not run: the packages the consumers use need none (esbuild's only checks its binary).
   const installed = await run('npm', ['ci', '--offline', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: directory, timeoutMs: 300_000 });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testNamespace } from '../setup/test-run.js';
-import { ROOT, consumerEnv, installConsumer, packDrivetrain, run, type Packed } from './consumer.js';
+import { ROOT, consumerEnv, installConsumer, packPackage, run, type Packed } from './consumer.js';
 
 /**
  * The package as others install it: `npm pack`, then `npm ci` of the tarball into empty
@@ -63,11 +63,11 @@ const consumers = {} as Record<Consumer, string>;
 
 beforeAll(async () => {
   scratch = await mkdtemp(join(tmpdir(), 'drivetrain-package-'));
-  packed = await packDrivetrain(scratch);
+  packed = await packPackage(scratch);
   await Promise.all(
     (Object.keys(CONSUMERS) as Consumer[]).map(async (consumer) => {
       consumers[consumer] = join(scratch, consumer);
-      await installConsumer(consumers[consumer], packed, CONSUMERS[consumer]);
+      await installConsumer(consumers[consumer], [packed], CONSUMERS[consumer]);
     }),
   );
 }, 600_000);
