@@ -4,8 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import Dockerode from 'dockerode';
-import { Readable } from 'node:stream';
-import { pack } from 'tar-stream';
 import { afterEach, inject } from 'vitest';
 import { createDockerDriver } from '../../drivers/docker/index.js';
 import { createK8sDriver } from '../../drivers/k8s/index.js';

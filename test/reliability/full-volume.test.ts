@@ -14,7 +14,8 @@ import { LABELS } from '../../src/labels.js';
 import type { Driver } from '../../src/types.js';
 import { readTar } from '../conformance/helpers.js';
 import { testNamespace } from '../setup/test-run.js';
-import { docker, tarOfFiles } from './drivers.js';
+import { docker } from './drivers.js';
+import { tarOf } from '../support/tar.js';
 
 // A volume of 1 MiB (a tmpfs) receives an archive of 3 MiB: the copy must fail with a typed
 // error and never resolve as if it had succeeded; the volume takes a small archive afterwards.
@@ -98,7 +99,7 @@ describe.each(setups)('a full volume during copyToVolume: %s', (_name, setUp) =>
     const { driver, volume } = small;
     const signal = AbortSignal.timeout(90_000);
     const big = randomBytes(3 * SIZE);
-    const outcome = await driver.copyToVolume!(volume, tarOfFiles([['before.txt', Buffer.from('before\n')], ['big.bin', big]]), { signal }).then(
+    const outcome = await driver.copyToVolume!(volume, tarOf([{ name: 'before.txt', content: 'before\n' }, { name: 'big.bin', content: big }]), { signal }).then(
       () => 'resolved',
       (error: unknown) => error,
     );
@@ -113,7 +114,7 @@ describe.each(setups)('a full volume during copyToVolume: %s', (_name, setUp) =>
     } else {
       // Nothing of the failed copy is left (k8s extracts into a staging directory it removes; a
       // Docker tmpfs volume is empty once unmounted): a copy that fits succeeds.
-      await driver.copyToVolume!(volume, tarOfFiles([['after.txt', Buffer.from('after\n')]]), { signal });
+      await driver.copyToVolume!(volume, tarOf([{ name: 'after.txt', content: 'after\n' }]), { signal });
     }
   }, 120_000);
 });

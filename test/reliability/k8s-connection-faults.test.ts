@@ -12,8 +12,10 @@ import { readTar } from '../conformance/helpers.js';
 import { startLocalCluster, type LocalCluster } from '../k8s-server/cluster.js';
 import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
 import { testNamespace } from '../setup/test-run.js';
-import { docker, sh, tarOfFiles, until } from './drivers.js';
+import { docker, sh } from './drivers.js';
 import { SilencingProxy } from './silencing-proxy.js';
+import { eventually } from '../support/poll.js';
+import { tarBytes, tarOf } from '../support/tar.js';
 
 // A cluster of this file's own (its connections are silenced and it is restarted), reached by
 // the driver through a proxy that can make connections half-open; the tests release their
@@ -82,7 +84,7 @@ describe('k8s driver over half-open connections to the API server', () => {
       const container = await driver.runContainer({ id: 'follow', image: 'busybox', command: sh(GATED) }, { signal });
       const stdout = new CollectingWritable();
       const following = container.logs({ stdout, follow: true, signal });
-      await until(async () => stdout.text() === 'first\n', 30_000, 'the first line');
+      await eventually(async () => stdout.text() === 'first\n', 30_000, 'the first line');
       expect(proxy.silenceOpen()).toBeGreaterThan(0);
       await execInNode((container as unknown as { podName: string }).podName, 'touch /tmp/go');
       await following;
@@ -96,7 +98,7 @@ describe('k8s driver over half-open connections to the API server', () => {
       const sandbox = await driver.startSandbox({ id: 'exec', image: 'busybox' }, { signal });
       const stdout = new CollectingWritable();
       const executed = sandbox.exec(sh('echo first; sleep 600'), { stdout, signal });
-      await until(async () => stdout.text() === 'first\n', 30_000, 'the first line');
+      await eventually(async () => stdout.text() === 'first\n', 30_000, 'the first line');
       expect(proxy.silenceOpen()).toBeGreaterThan(0);
       const status = await executed;
       expect(status).toMatchObject({ done: true, exitCode: null, reason: 'StreamLost' });
@@ -117,7 +119,7 @@ describe('k8s driver with an API server silent for good (every connection, old a
       const following = container.logs({ stdout, follow: true, signal }).catch((error: unknown) => error);
       const execOut = new CollectingWritable();
       const executed = sandbox.exec(sh('echo first; sleep 600'), { stdout: execOut, signal });
-      await until(async () => stdout.text() === 'first\n' && execOut.text() === 'first\n', 30_000, 'the first lines');
+      await eventually(async () => stdout.text() === 'first\n' && execOut.text() === 'first\n', 30_000, 'the first lines');
       const waited = container.wait({ signal }).catch((error: unknown) => error);
       proxy.silenceAll();
       expect(await waited).toBeInstanceOf(EngineUnavailableError);
@@ -134,7 +136,7 @@ describe('k8s driver across an API server restart in the middle of an operation'
       const sandbox = await driver.startSandbox({ id: 'exec-restart', image: 'busybox' }, { signal });
       const stdout = new CollectingWritable();
       const executed = sandbox.exec(sh(GATED), { stdout, signal });
-      await until(async () => stdout.text() === 'first\n', 30_000, 'the first line');
+      await eventually(async () => stdout.text() === 'first\n', 30_000, 'the first line');
       await cluster.restart();
       await execInNode((sandbox as unknown as { podName: string }).podName, 'touch /tmp/go');
       const status = await executed;
@@ -148,12 +150,12 @@ describe('k8s driver across an API server restart in the middle of an operation'
   it('copyToVolume: the restart cuts the copy; it fails typed and the volume keeps its old content only, or it completes whole', async () => {
     await withDriver(async (driver) => {
       const signal = AbortSignal.timeout(90_000);
-      await driver.copyToVolume('data', tarOfFiles([['old.txt', Buffer.from('old\n')]]), { signal });
+      await driver.copyToVolume('data', tarOf([{ name: 'old.txt', content: 'old\n' }]), { signal });
       const files: Array<[string, Buffer]> = [
         ['a.bin', randomBytes(2 * 1024 * 1024)],
         ['b.bin', randomBytes(2 * 1024 * 1024)],
       ];
-      const archive = await tarBytes(files);
+      const archive = await tarBytes(files.map(([name, content]) => ({ name, content })));
       // The first MiB goes at once; the rest only after the restart.
       const source = new PassThrough();
       source.write(archive.subarray(0, 1024 * 1024));
@@ -162,7 +164,7 @@ describe('k8s driver across an API server restart in the middle of an operation'
         (error: unknown) => error,
       );
       // The helper's tar is extracting: its staging directory in the claim's Docker volume holds a file.
-      await until(async () => (await stagedFiles(driver.namespace, 'data')) > 0, 60_000, 'the helper to extract the first MiB');
+      await eventually(async () => (await stagedFiles(driver.namespace, 'data')) > 0, 60_000, 'the helper to extract the first MiB');
       await cluster.restart();
       source.end(archive.subarray(1024 * 1024));
       const outcome = await copying;
@@ -180,12 +182,6 @@ describe('k8s driver across an API server restart in the middle of an operation'
     });
   }, 120_000);
 });
-
-async function tarBytes(files: ReadonlyArray<[string, Buffer]>): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of tarOfFiles(files)) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 /** Files in the staging directories (`.drivetrain-incoming-*`) of a volume's claim, read from its Docker volume on the host. */
 async function stagedFiles(namespace: string, volume: string): Promise<number> {
