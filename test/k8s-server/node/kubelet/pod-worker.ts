@@ -8,6 +8,12 @@ import type { ExitMonitor } from './exits.js';
 import { Waker, backoffMs } from './wake.js';
 import type { VolumeSources } from './spec.js';
 
+/**
+ * How long an exit waits for the container's output to reach its log before it is reported
+ * anyway, in milliseconds: containerd's handleEventTimeout (internal/cri/server/events.go).
+ */
+const OUTPUT_COPY_MS = 10_000;
+
 /** Docker containers found for a pod when the node (re)starts, by container name. */
 export type Adoptable = Map<string, Dockerode.ContainerInfo>;
 
@@ -213,6 +219,8 @@ export class PodWorker {
       if (!record.state.terminated) {
         const exit = await this.exits.waitForExit(id, this.shutdown.signal);
         if (exit === 'aborted') return false;
+        // Exited means its output is in the log: a read that follows the status sees all of it.
+        if (exit) await this.ctx.containerLogs.written(id, OUTPUT_COPY_MS, this.shutdown.signal);
         record.state = exit
           ? terminatedState(exit, record.state.running?.startedAt)
           : { terminated: { exitCode: 137, reason: 'ContainerStatusUnknown', message: 'The container could not be located when the pod was terminated', startedAt: now(), finishedAt: now() } };

@@ -32,6 +32,31 @@ export class ContainerLogs {
   }
 
   /**
+   * Resolves once a container's captured output is all in its log (the engine ended the
+   * attach and the file is written), at once for a container not captured, and after
+   * `timeoutMs` at the latest. A runtime reports a container exited only once its output is
+   * copied: containerd's CRI handleContainerExit (internal/cri/server/events.go) deletes the
+   * task, which waits for the container's IO (client/task.go `(*task).Delete`: `t.io.Wait()`),
+   * before it sets the exit code, under handleEventTimeout (10 s).
+   */
+  async written(id: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const writer = this.writers.get(id);
+    if (writer === undefined || writer.closed) return;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        writer.off('closed', done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      writer.once('closed', done);
+      signal?.addEventListener('abort', done, { once: true });
+      if (signal?.aborted) done();
+    });
+  }
+
+  /**
    * Writes a container's output, read from an attach made before the container started
    * (multiplexed frames, or raw bytes for a TTY), to its CRI log until the stream ends.
    */
