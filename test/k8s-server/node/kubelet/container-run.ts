@@ -140,7 +140,13 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
         },
       };
       env.event('Warning', 'Failed', `Error: failed to start container "${spec.name}": ${message}`);
-      env.flush();
+      // A start that failed because the pod is being stopped (its deadline passed, or it is being
+      // deleted) is written with the pod's final phase, never before it: a kubelet computes every
+      // status it writes with the pod's deadline applied (pkg/kubelet/kubelet_pods.go
+      // generateAPIPodStatus, via the active-deadline sync handler's ShouldEvict in
+      // pkg/kubelet/active_deadline.go), so no client sees this container's start failure on a pod
+      // that is not yet Failed with DeadlineExceeded.
+      if (!env.signal.aborted) env.flush();
       return container.id;
     }
     // It ran, though it may have ended already: its exit (and whether it was an OOM kill) is
