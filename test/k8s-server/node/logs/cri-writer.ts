@@ -31,6 +31,8 @@ export class CriLogWriter extends EventEmitter {
 
   constructor(readonly path: string) {
     super();
+    // Every follower of the log (pods/log?follow=true, any number of clients) listens here.
+    this.setMaxListeners(0);
     mkdirSync(dirname(path), { recursive: true });
     this.file = createWriteStream(path, { flags: 'a' });
     this.file.on('error', () => this.markClosed());
