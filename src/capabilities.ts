@@ -6,5 +6,6 @@ export const FULL_CAPABILITIES: DriverCapabilities = Object.freeze({
   copyFromVolume: true,
   readFilesFromVolume: true,
   startSandbox: true,
+  tty: true,
   enforces: Object.freeze({ user: true, privileged: true, cpuShares: true, memoryBytes: true, image: true }),
 });

@@ -149,6 +149,23 @@ export class CredentialsError extends DrivetrainError {
   }
 }
 
+/**
+ * The driver cannot do what was asked: the capability named is `false` in its
+ * `capabilities` (e.g. `tty` on a driver without terminals). Read `driver.capabilities` first.
+ */
+export class UnsupportedCapabilityError extends DrivetrainError {
+  override name = 'UnsupportedCapabilityError';
+  /** The capability of `DriverCapabilities` that is missing, e.g. `tty`. */
+  readonly capability: string;
+  /** The registry name of the driver that refused, e.g. `k8s`. */
+  readonly driver: string;
+  constructor(driver: string, capability: string, what: string, options: { cause?: unknown } = {}) {
+    super(`the ${driver} driver cannot ${what} (capabilities.${capability} is false)`, { code: 'ERR_UNSUPPORTED_CAPABILITY', ...options });
+    this.capability = capability;
+    this.driver = driver;
+  }
+}
+
 /** The driver was closed and cannot be used again. */
 export class DriverClosedError extends DrivetrainError {
   override name = 'DriverClosedError';

@@ -19,6 +19,8 @@ export { LABELS } from './labels.js';
 export { validateTask, validateSandboxTask, validateVolumeName, validateNamespace } from './validate.js';
 export type { ResolvedTask, ResolvedMount } from './validate.js';
 export { FULL_CAPABILITIES } from './capabilities.js';
+export { DEFAULT_TERMINAL_SIZE, MAX_TERMINAL_SIDE, validateTerminalSize, validateTerminalOptions } from './terminal.js';
+export type { ResolvedTerminal } from './terminal.js';
 export { CHANNELS, describeEvent } from './kit/events.js';
 export type { ErrorSummary, EventName, EventPayloads } from './kit/events.js';
 export { START_WAITING_CHANNEL } from './diagnostics.js';

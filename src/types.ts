@@ -63,6 +63,11 @@ export interface DriverCapabilities {
   readonly copyFromVolume: boolean;
   readonly readFilesFromVolume: boolean;
   readonly startSandbox: boolean;
+  /**
+   * Tasks and sandbox execs can run on a terminal ({@link TerminalOptions.tty}), resized while
+   * they run. A driver without it refuses `tty` with `UnsupportedCapabilityError` (capability `tty`).
+   */
+  readonly tty: boolean;
   /** Which {@link Task} settings the driver enforces; a `false` setting is accepted but has no effect (see the driver's docs). */
   readonly enforces: {
     readonly user: boolean;
@@ -83,8 +88,41 @@ export interface OperationOptions {
 /** Bytes or text to feed a task's standard input; the stream is read as it goes, never buffered whole. */
 export type StdinSource = Readable | AsyncIterable<Uint8Array> | string | Uint8Array;
 
+/** The size of a terminal, in character cells. */
+export interface TerminalSize {
+  /** Width in columns: a positive integer (at most 65535). */
+  columns: number;
+  /** Height in rows: a positive integer (at most 65535). */
+  rows: number;
+}
+
+/**
+ * Running a process on a terminal, as `docker run -it` and `kubectl exec -it` do. Present
+ * when the driver's `capabilities.tty`; a driver without it refuses `tty` with
+ * `UnsupportedCapabilityError`.
+ */
+export interface TerminalOptions {
+  /**
+   * Runs the process on a terminal of that size (`true`: 80 columns × 24 rows, `DEFAULT_TERMINAL_SIZE`).
+   * The output is then the terminal's stream: every byte goes to stdout as the terminal gave
+   * it (CRLF line ends, echo of the input, escape sequences), stderr gets nothing. Standard
+   * input goes to the terminal, so its line discipline applies: a 0x03 byte is Ctrl-C (SIGINT
+   * to the foreground process), 0x04 at the start of a line is end of input. The exit code is
+   * the process's own, as without a terminal.
+   * @default false: no terminal, stdout and stderr apart
+   */
+  tty?: boolean | TerminalSize;
+  /**
+   * New sizes of the terminal while the process runs (like client-go's TerminalSizeQueue):
+   * each size it yields resizes the terminal (SIGWINCH to the process). The driver stops
+   * reading it when the process ends; a size that is not valid is ignored. Only with `tty`.
+   * @default none: the terminal keeps its size
+   */
+  terminalSizes?: AsyncIterable<TerminalSize>;
+}
+
 /** One unit of work: a command in an image. */
-export interface Task {
+export interface Task extends TerminalOptions {
   /** The caller's task ID: the idempotency key. Any non-empty string without NUL, up to 1024 characters. */
   id: string;
   /** Image reference, e.g. `busybox`, `alpine:3.20`, `ghcr.io/org/app@sha256:…`. */
@@ -121,7 +159,7 @@ export interface Task {
 }
 
 /** A task for {@link Driver.startSandbox}: the container idles until it is cleaned up. */
-export type SandboxTask = Omit<Task, 'command' | 'stdin' | 'timeoutMs'>;
+export type SandboxTask = Omit<Task, 'command' | 'stdin' | 'timeoutMs' | 'tty' | 'terminalSizes'>;
 
 /** A volume mounted into a task. */
 export interface Mount {
@@ -218,8 +256,8 @@ export interface Container extends AsyncDisposable {
   cleanup(options?: OperationOptions): Promise<void>;
 }
 
-/** Options of {@link Sandbox.exec}. `env` and `workDir` apply to that call only. */
-export interface ExecOptions extends OperationOptions {
+/** Options of {@link Sandbox.exec}. `env`, `workDir` and the terminal apply to that call only. */
+export interface ExecOptions extends OperationOptions, TerminalOptions {
   env?: Readonly<Record<string, string>>;
   /** Absolute, or relative to the sandbox's `workDir`. */
   workDir?: string;

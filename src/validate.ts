@@ -3,7 +3,8 @@ import { Readable } from 'node:stream';
 import { InvalidInputError } from './errors.js';
 import { RESERVED_LABEL_PREFIX } from './labels.js';
 import { defaultWorkDir } from './names.js';
-import type { Limits, Mount, SandboxTask, StdinSource, Task } from './types.js';
+import { validateTerminalOptions } from './terminal.js';
+import type { Limits, Mount, SandboxTask, StdinSource, Task, TerminalSize } from './types.js';
 
 /**
  * Validation shared by every driver, run once at the entry of each public method,
@@ -13,7 +14,7 @@ import type { Limits, Mount, SandboxTask, StdinSource, Task } from './types.js';
  */
 
 /** A task after validation: defaults applied, mount paths absolute. */
-export interface ResolvedTask extends Omit<Task, 'workDir' | 'env' | 'mounts' | 'labels' | 'limits'> {
+export interface ResolvedTask extends Omit<Task, 'workDir' | 'env' | 'mounts' | 'labels' | 'limits' | 'tty'> {
   workDir: string;
   /** `true` when `workDir` was not given and the per-task scratch directory is used. */
   defaultWorkDir: boolean;
@@ -21,6 +22,8 @@ export interface ResolvedTask extends Omit<Task, 'workDir' | 'env' | 'mounts' | 
   mounts: readonly ResolvedMount[];
   labels: Readonly<Record<string, string>>;
   limits: Limits;
+  /** The terminal's first size (`true` resolved to 80×24); absent: no terminal. */
+  tty?: TerminalSize;
 }
 
 /** A mount with its absolute path. */
@@ -60,7 +63,13 @@ export function validateTask(task: unknown): ResolvedTask {
   validateTaskId(t.id, 'task.id');
   validateImage(t.image, 'task.image');
   validateCommand(t.command, 'task.command');
-  return { ...resolveCommon(t as SandboxTask), command: [...(t.command as string[])], stdin: validateStdin(t.stdin, 'task.stdin'), timeoutMs: validateTimeout(t.timeoutMs) };
+  return {
+    ...resolveCommon(t as SandboxTask),
+    command: [...(t.command as string[])],
+    stdin: validateStdin(t.stdin, 'task.stdin'),
+    timeoutMs: validateTimeout(t.timeoutMs),
+    ...validateTerminalOptions(t, 'task'),
+  };
 }
 
 /** Validates a sandbox task (no command) and applies defaults. */
@@ -219,7 +228,8 @@ function validateLabels(labels: unknown): Record<string, string> {
   return { ...(record as Record<string, string>) };
 }
 
-function validateStdin(stdin: unknown, field: string): StdinSource | undefined {
+/** Standard input in one of the accepted forms ({@link StdinSource}). */
+export function validateStdin(stdin: unknown, field: string): StdinSource | undefined {
   if (stdin === undefined || typeof stdin === 'string' || stdin instanceof Uint8Array || stdin instanceof Readable) return stdin as StdinSource | undefined;
   if (typeof stdin === 'object' && stdin !== null && Symbol.asyncIterator in stdin) return stdin as StdinSource;
   throw new InvalidInputError(field, 'a string, a Uint8Array, a Readable or an async iterable of bytes', stdin);

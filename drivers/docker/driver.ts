@@ -2,7 +2,7 @@ import Dockerode from 'dockerode';
 import type { Readable } from 'node:stream';
 import { DriverLifecycle } from '../../src/kit/lifecycle.js';
 import { validateSizeBytes, volumeNameOf } from '../../src/kit/volumes.js';
-import type { Container, CreateVolumeOptions, Driver, OperationOptions, Sandbox, SandboxTask, Task, VolumeRef } from '../../src/types.js';
+import type { Container, CreateVolumeOptions, Driver, DriverCapabilities, OperationOptions, Sandbox, SandboxTask, Task, VolumeRef } from '../../src/types.js';
 import { validateSandboxTask, validateTask, validateTaskId, validateVolumeName } from '../../src/validate.js';
 import { ConflictError, ContainerNotFoundError } from '../../src/errors.js';
 import { instrumentedClient } from './client.js';
@@ -17,11 +17,12 @@ import { containerFromInspect, inspectTaskContainer, runTask } from './start.js'
 import { copyFromVolume, copyToVolume, readFilesFromVolume } from './volume-copy.js';
 import { ensureVolume } from './volumes.js';
 import { FULL_CAPABILITIES } from '../../src/capabilities.js';
+import { assertTerminalSupported } from '../../src/terminal.js';
 
 /** The Docker driver: tasks are containers named `dt-<namespace>--<task>`, labelled with the namespace. */
 export class DockerDriver implements Driver {
   readonly name = 'docker';
-  readonly capabilities = FULL_CAPABILITIES;
+  readonly capabilities: DriverCapabilities = Object.freeze({ ...FULL_CAPABILITIES, tty: false });
   private client: Dockerode | undefined;
   private readonly life: DriverLifecycle;
   private readonly ctx: DockerContext;
@@ -52,6 +53,7 @@ export class DockerDriver implements Driver {
   async runContainer(task: Task, options: OperationOptions = {}): Promise<Container> {
     this.life.assertOpen();
     const resolved = validateTask(task);
+    assertTerminalSupported(this.name, this.capabilities, resolved);
     return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, (scope) => runTask(this.ctx, resolved, scope));
   }
 

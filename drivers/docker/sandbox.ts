@@ -7,6 +7,7 @@ import { delay } from '../../src/abort.js';
 import { LABELS } from '../../src/labels.js';
 import type { ContainerStatus, ExecOptions, OperationOptions, Sandbox } from '../../src/types.js';
 import { validateAbsolutePath, validateCommand, validateEnv, type ResolvedTask } from '../../src/validate.js';
+import { assertTerminalSupported, validateTerminalOptions } from '../../src/terminal.js';
 import { EngineUnavailableError, InvalidInputError } from '../../src/errors.js';
 import { engineCall, quickEngineCall, type DockerContext } from './context.js';
 import { demuxTo } from './demux.js';
@@ -99,6 +100,7 @@ export class DockerSandbox implements Sandbox {
   async exec(command: readonly string[], options: ExecOptions = {}): Promise<ContainerStatus> {
     this.ctx.assertOpen();
     validateCommand(command, 'command');
+    assertTerminalSupported('docker', { tty: false }, validateTerminalOptions(options, 'options'));
     const env = { ...this.task.env, ...validateEnv(options.env, 'options.env') };
     const workDir = options.workDir === undefined ? this.task.workDir : resolveWorkDir(this.task.workDir, options.workDir);
     const signal = options.signal;

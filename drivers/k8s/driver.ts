@@ -5,7 +5,7 @@ import { ContainerNotFoundError, InvalidInputError } from '../../src/errors.js';
 import { DriverLifecycle } from '../../src/kit/lifecycle.js';
 import { validateSizeBytes, volumeNameOf } from '../../src/kit/volumes.js';
 import { LABELS } from '../../src/labels.js';
-import type { Container, CreateVolumeOptions, Driver, OperationOptions, Sandbox, SandboxTask, Task, Volume, VolumeRef } from '../../src/types.js';
+import type { Container, CreateVolumeOptions, Driver, DriverCapabilities, OperationOptions, Sandbox, SandboxTask, Task, Volume, VolumeRef } from '../../src/types.js';
 import { validateSandboxTask, validateTask, validateTaskId, validateVolumeName } from '../../src/validate.js';
 import { createContext, type K8sContext } from './context.js';
 import { deleteJob, findJobPod, readJob } from './jobs.js';
@@ -25,11 +25,12 @@ import { deletePullSecrets, ensurePullSecret } from './pull-secrets.js';
 import type { RegistryCredentials } from '../../src/credentials.js';
 import type { ContainerStatus } from '../../src/types.js';
 import { FULL_CAPABILITIES } from '../../src/capabilities.js';
+import { assertTerminalSupported, validateTerminalOptions } from '../../src/terminal.js';
 
 /** The Kubernetes driver: tasks as Pods (or Jobs), volumes as PersistentVolumeClaims. */
 export class K8sDriver implements Driver {
   readonly name = 'k8s';
-  readonly capabilities = FULL_CAPABILITIES;
+  readonly capabilities: DriverCapabilities = Object.freeze({ ...FULL_CAPABILITIES, tty: false });
   private readonly ctx: K8sContext;
   private readonly logSupport: LogStreamSupport;
   private readonly life: DriverLifecycle;
@@ -61,6 +62,7 @@ export class K8sDriver implements Driver {
   async runContainer(task: Task, options: OperationOptions = {}): Promise<Container> {
     this.life.assertOpen();
     const resolved = validateTask(task);
+    assertTerminalSupported(this.name, this.capabilities, resolved);
     const pod = buildPod(resolved, { role: 'task', command: resolved.command, stdin: resolved.stdin !== undefined, timeoutMs: resolved.timeoutMs }, this.options);
     // Concurrent calls with one ID in this process share one start (and one stdin attach).
     return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, async (scope) => {
@@ -134,6 +136,7 @@ export class K8sDriver implements Driver {
    */
   async execInWorkload(options: WorkloadExecOptions): Promise<ContainerStatus> {
     this.life.assertOpen();
+    assertTerminalSupported(this.name, this.capabilities, validateTerminalOptions(options, 'options'));
     return execInWorkload(this.ctx, options);
   }
 

@@ -1,13 +1,13 @@
 import type { V1LabelSelector, V1Pod } from '@kubernetes/client-node';
 import { InvalidInputError, NotFoundError } from '../../src/errors.js';
-import type { ContainerStatus, StdinSource } from '../../src/types.js';
+import type { ContainerStatus, StdinSource, TerminalOptions } from '../../src/types.js';
 import type { Writable } from 'node:stream';
 import { isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
 import { execInPod } from './remote.js';
 
 /** Options of `execInWorkload`: which workload, which container, the command and its streams. */
-export interface WorkloadExecOptions {
+export interface WorkloadExecOptions extends TerminalOptions {
   /** A Deployment in the driver's Kubernetes namespace; its selector picks the pods. */
   deployment?: string;
   /** A label selector picking the pods (when no `deployment` is given); must not be empty. */

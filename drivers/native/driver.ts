@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { delay, raceAbort } from '../../src/abort.js';
 import { ContainerNotFoundError } from '../../src/errors.js';
 import { DriverLifecycle } from '../../src/kit/lifecycle.js';
+import { assertTerminalSupported } from '../../src/terminal.js';
 import { validateSizeBytes } from '../../src/kit/volumes.js';
 import type { Container, CreateVolumeOptions, Driver, DriverCapabilities, OperationOptions, SandboxTask, Task, Volume, VolumeRef } from '../../src/types.js';
 import { validateSandboxTask, validateTask, validateTaskId, validateVolumeName } from '../../src/validate.js';
@@ -40,6 +41,7 @@ export class NativeDriver implements Driver {
       copyFromVolume: true,
       readFilesFromVolume: true,
       startSandbox: true,
+      tty: false,
       enforces: Object.freeze({ user: canSwitchUser(), privileged: false, cpuShares: false, memoryBytes: false, image: false }),
     });
     this.life = new DriverLifecycle({ driver: this.name, namespace: this.namespace, closeTimeoutMs: options.closeTimeoutMs, logger: options.logger, reap: (signal) => this.reap(signal) });
@@ -54,6 +56,7 @@ export class NativeDriver implements Driver {
     options.signal?.throwIfAborted();
     this.life.assertOpen();
     const resolved = validateTask(task);
+    assertTerminalSupported(this.name, this.capabilities, resolved);
     const dir = taskDir(this.layout.tasks, resolved.id);
     return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, async (scope) => {
       await mkdir(this.layout.tasks, { recursive: true });

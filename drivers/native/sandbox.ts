@@ -1,4 +1,4 @@
-import type { ChildProcess } from 'node:child_process';
+import { assertTerminalSupported, validateTerminalOptions } from '../../src/terminal.js';
 import { Socket } from 'node:net';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, posix } from 'node:path';
@@ -8,6 +8,7 @@ import type { DriverLifecycle, StartScope } from '../../src/kit/lifecycle.js';
 import { stdinToReadable } from '../../src/stdin.js';
 import type { ContainerStatus, ExecOptions, OperationOptions, Sandbox } from '../../src/types.js';
 import { validateAbsolutePath, validateCommand, validateEnv, type ResolvedTask } from '../../src/validate.js';
+import type { ChildProcess } from 'node:child_process';
 import { InvalidInputError } from '../../src/errors.js';
 import { buildTaskTree, mapPath, removeTree } from './filesystem.js';
 import type { Owner } from './filesystem.js';
@@ -105,6 +106,7 @@ export class NativeSandbox implements Sandbox {
     signal?.throwIfAborted();
     if (this.removal !== undefined) return { done: true, exitCode: null, reason: 'Deleted', message: 'the sandbox was cleaned up' };
     validateCommand(command, 'command');
+    assertTerminalSupported('native', { tty: false }, validateTerminalOptions(options, 'options'));
     const env = { ...this.spec.env, ...validateEnv(options.env, 'options.env') };
     const workDir = options.workDir === undefined ? this.spec.workDir : resolveWorkDir(this.spec.workDir, options.workDir);
     const cwd = mapPath(this.spec.fsRoot, workDir);

@@ -20,7 +20,8 @@ export type GroupName =
   | 'close'
   | 'sandbox'
   | 'invalidInput'
-  | 'timeouts';
+  | 'timeouts'
+  | 'tty';
 
 /** Options of {@link import('./index.js').testDriver}. */
 export interface TestDriverOptions {

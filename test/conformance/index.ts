@@ -35,6 +35,7 @@ import { readFileCases } from './read-files.js';
 import { sandboxCases } from './sandbox.js';
 import { stdinCases } from './stdin.js';
 import { timeoutCases } from './timeouts.js';
+import { ttyCases } from './tty.js';
 import { volumeCases } from './volumes.js';
 import { workDirCases } from './work-dir.js';
 
@@ -58,6 +59,7 @@ export const GROUPS: Readonly<Record<GroupName, (h: Harness) => void>> = {
   sandbox: sandboxCases,
   invalidInput: invalidInputCases,
   timeouts: timeoutCases,
+  tty: ttyCases,
 };
 
 /**

@@ -21,6 +21,13 @@ export function invalidInputCases(h: Harness): void {
       },
       { title: 'an invalid volume name in a mount', field: /^task\.mounts\[0\]\.volume$/, change: (t) => ({ ...t, mounts: [{ volume: 'Not_Valid!', path: 'data' }] }) },
       { title: 'a reserved label', field: /^task\.labels/, change: (t) => ({ ...t, labels: { 'drivetrain.dev/namespace': 'x' } }) },
+      { title: 'a terminal of zero columns', field: /^task\.tty\.columns$/, change: (t) => ({ ...t, tty: { columns: 0, rows: 24 } }) },
+      { title: 'a terminal of fractional rows', field: /^task\.tty\.rows$/, change: (t) => ({ ...t, tty: { columns: 80, rows: 2.5 } }) },
+      {
+        title: 'terminal sizes without a terminal',
+        field: /^task\.terminalSizes$/,
+        change: (t) => ({ ...t, terminalSizes: (async function* () {})() }),
+      },
     ];
 
     for (const { title, field, change } of cases) {
