@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { InvalidInputError } from '../errors.js';
 import type { Mount, Task } from '../types.js';
 import { validateNamespace, validateTask } from '../validate.js';
+import { TERMINAL_OPTIONS, TERMINAL_USAGE, terminalRequest, type TerminalRequest } from './terminal-flags.js';
 import { UsageError, driverOption, parseCommandLine } from './usage.js';
 
 export const RUN_USAGE = `Usage: drivetrain run [options] IMAGE -- COMMAND [ARG...]
@@ -20,7 +21,7 @@ Options:
                        mount volume V at PATH, read-only with :ro (repeatable)
   -w, --workdir DIR    absolute working directory (default: /tmp/drivetrain/<id>)
   -u, --user USER      uid, uid:gid or a user name of the image
-  -i, --interactive    stream this process's stdin to the task
+${TERMINAL_USAGE}
   --id ID              task ID (default: run-<random>)
   --timeout SECONDS    kill the task after SECONDS
   --start-timeout SECONDS
@@ -51,7 +52,10 @@ export interface RunArgs {
   driver: string | undefined;
   /** The namespace given with `--namespace`; undefined: a random one, removed whole after the run. */
   namespace: string | undefined;
+  /** The task, without its stdin and terminal: those come from `openTerminalSession(terminal)` at run time. */
   task: Task;
+  /** `-i` and `-t`. */
+  terminal: TerminalRequest;
   /** Driver options from the command line (`startTimeoutMs`, `pullTimeoutMs`). */
   driverOptions: { startTimeoutMs?: number; pullTimeoutMs?: number };
 }
@@ -63,7 +67,7 @@ const OPTIONS = {
   volume: { type: 'string', short: 'v', multiple: true },
   workdir: { type: 'string', short: 'w' },
   user: { type: 'string', short: 'u' },
-  interactive: { type: 'boolean', short: 'i' },
+  ...TERMINAL_OPTIONS,
   id: { type: 'string' },
   timeout: { type: 'string' },
   'start-timeout': { type: 'string' },
@@ -75,7 +79,7 @@ export function parseRunArgs(args: readonly string[]): RunArgs {
   const { values, positionals } = parseCommandLine(args, OPTIONS, RUN_USAGE, true);
   const [image, ...command] = positionals;
   const placeholder: Task = { id: '', image: '', command: [] };
-  if (values.help === true) return { help: true, driver: undefined, namespace: undefined, task: placeholder, driverOptions: {} };
+  if (values.help === true) return { help: true, driver: undefined, namespace: undefined, task: placeholder, terminal: { interactive: false, tty: false }, driverOptions: {} };
   if (image === undefined) throw new UsageError('missing IMAGE', RUN_USAGE);
   if (command.length === 0) throw new UsageError('missing COMMAND: put it after "--", e.g. drivetrain run busybox -- echo hi', RUN_USAGE);
   const task: Task = {
@@ -87,12 +91,14 @@ export function parseRunArgs(args: readonly string[]): RunArgs {
   };
   if (values.workdir !== undefined) task.workDir = values.workdir;
   if (values.user !== undefined) task.user = values.user;
-  if (values.interactive === true) task.stdin = process.stdin;
+  const terminal = terminalRequest(values);
+  // Checked here with a stand-in: the real stdin and size come from the terminal session at run time.
+  if (terminal.tty) task.tty = true;
   if (values.timeout !== undefined) task.timeoutMs = parseSeconds(values.timeout, '--timeout');
   const driverOptions: RunArgs['driverOptions'] = {};
   if (values['start-timeout'] !== undefined) driverOptions.startTimeoutMs = parseSeconds(values['start-timeout'], '--start-timeout');
   if (values['pull-timeout'] !== undefined) driverOptions.pullTimeoutMs = parseSeconds(values['pull-timeout'], '--pull-timeout');
-  const parsed: RunArgs = { help: false, driver: driverOption(values.driver, RUN_USAGE), namespace: values.namespace, task, driverOptions };
+  const parsed: RunArgs = { help: false, driver: driverOption(values.driver, RUN_USAGE), namespace: values.namespace, task, terminal, driverOptions };
   // The library's own checks, run now so that a bad value is a usage error naming its flag.
   try {
     validateTask(task);
@@ -130,6 +136,7 @@ function flagOf(field: string, { task, namespace, driverOptions }: RunArgs): { f
     'task.image': { flag: 'IMAGE', value: task.image },
     'task.workDir': { flag: '-w/--workdir', value: task.workDir },
     'task.user': { flag: '-u/--user', value: task.user },
+    'task.tty': { flag: '-t/--tty' },
     'task.timeoutMs': { flag: '--timeout', value: task.timeoutMs === undefined ? undefined : `${task.timeoutMs / 1000}` },
     'options.namespace': { flag: '--namespace', value: namespace },
     'options.startTimeoutMs': { flag: '--start-timeout', value: driverOptions.startTimeoutMs === undefined ? undefined : `${driverOptions.startTimeoutMs / 1000}` },

@@ -12,6 +12,10 @@ export interface RunIo {
   stderr: Writable;
   /** Aborts the run; cleanup still happens. */
   signal: AbortSignal;
+  /** Called once the task runs, before its output is read (the CLI enters raw mode then). */
+  started?: () => void;
+  /** Called once the task ended or failed, before the cleanup (the CLI leaves raw mode then). */
+  finished?: () => void;
 }
 
 /**
@@ -29,12 +33,14 @@ export async function runTaskToEnd(driverName: string, namespace: string | undef
     const chosen = runNamespace(namespace);
     driver = await createDriver(driverName, chosen === undefined ? driverOptions : { ...driverOptions, namespace: chosen });
     container = await driver.runContainer(task, { signal: io.signal });
+    io.started?.();
     const [status] = await Promise.all([
       container.wait({ signal: io.signal }),
       container.logs({ follow: true, stdout: io.stdout, stderr: io.stderr, signal: io.signal }),
     ]);
     return status;
   } finally {
+    io.finished?.();
     await cleanUp(driver, container, keepVolumes);
   }
 }

@@ -6,6 +6,7 @@ import { reportError } from './report-error.js';
 import { RUN_USAGE, flagError, parseRunArgs } from './run-args.js';
 import { runTaskToEnd } from './run-task.js';
 import { reportStartWaiting } from './start-waiting.js';
+import { openTerminalSession } from './terminal-session.js';
 import { showPullProgress } from './events.js';
 
 /** Reasons worth a line on stderr even when the task has an exit code. */
@@ -21,6 +22,7 @@ export async function runCommand(args: readonly string[]): Promise<number> {
     return EXIT.ok;
   }
   const interrupts = watchInterrupts();
+  const terminal = openTerminalSession(parsed.terminal);
   const stopReporting = reportStartWaiting(process.stderr);
   const stopProgress = showPullProgress(process.stderr);
   try {
@@ -28,8 +30,8 @@ export async function runCommand(args: readonly string[]): Promise<number> {
     const status = await runTaskToEnd(
       driverName,
       parsed.namespace,
-      parsed.task,
-      { stdout: process.stdout, stderr: process.stderr, signal: interrupts.signal },
+      { ...parsed.task, ...terminal.fields },
+      { stdout: process.stdout, stderr: process.stderr, signal: interrupts.signal, started: () => terminal.enterRawMode(), finished: () => terminal.close() },
       parsed.driverOptions,
     );
     return interrupts.exitCode ?? exitCodeOf(status, parsed.task.command[0]);
@@ -38,6 +40,7 @@ export async function runCommand(args: readonly string[]): Promise<number> {
     // A value the driver refused (a user name on k8s, say) is still the flag's fault: exit 2.
     return reportError(flagError(error, parsed) ?? error, EXIT.couldNotRun);
   } finally {
+    terminal.close();
     stopReporting();
     stopProgress();
     interrupts.dispose();
