@@ -7,5 +7,6 @@ export const FULL_CAPABILITIES: DriverCapabilities = Object.freeze({
   readFilesFromVolume: true,
   startSandbox: true,
   tty: true,
+  services: true,
   enforces: Object.freeze({ user: true, privileged: true, cpuShares: true, memoryBytes: true, image: true }),
 });

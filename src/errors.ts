@@ -219,3 +219,26 @@ function describe(value: unknown): string {
   if (Array.isArray(value)) return `an array of length ${value.length}`;
   return typeof value;
 }
+
+/** Why a service did not become ready: its check kept failing until the timeout, or its process ended. */
+export type ServiceNotReadyReason = 'Timeout' | 'Exited';
+
+/**
+ * A service of the task (see `Task.services`) did not become ready, so the task was not
+ * started; everything made for it (the task's container and every service) was removed.
+ */
+export class ServiceNotReadyError extends DrivetrainError {
+  override name = 'ServiceNotReadyError';
+  /** The service's name. */
+  readonly service: string;
+  readonly reason: ServiceNotReadyReason;
+  /** The service's readiness timeout, in milliseconds. */
+  readonly timeoutMs: number;
+  constructor(service: string, reason: ServiceNotReadyReason, detail: string, timeoutMs: number, options: { cause?: unknown } = {}) {
+    const why = reason === 'Timeout' ? `did not become ready within ${timeoutMs} ms` : 'ended before it was ready';
+    super(`service "${service}" ${why}${detail === '' ? '' : ` (${detail})`}; the task was not started`, { code: 'ERR_SERVICE_NOT_READY', ...options });
+    this.service = service;
+    this.reason = reason;
+    this.timeoutMs = timeoutMs;
+  }
+}

@@ -18,6 +18,8 @@ export { defaultWorkDir, taskDirName, toDnsLabel, shortHash, SCRATCH_ROOT } from
 export { LABELS } from './labels.js';
 export { validateTask, validateSandboxTask, validateVolumeName, validateNamespace } from './validate.js';
 export type { ResolvedTask, ResolvedMount } from './validate.js';
+export { validateServices, DEFAULT_SERVICE_READY_TIMEOUT_MS, SERVICE_READY_INTERVAL_MS, MAX_SERVICES } from './services.js';
+export type { ResolvedService, ResolvedReadiness } from './services.js';
 export { FULL_CAPABILITIES } from './capabilities.js';
 export { DEFAULT_TERMINAL_SIZE, MAX_TERMINAL_SIDE, validateTerminalSize, validateTerminalOptions } from './terminal.js';
 export type { ResolvedTerminal } from './terminal.js';

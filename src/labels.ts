@@ -9,7 +9,7 @@ export const LABELS = {
   namespace: 'drivetrain.dev/namespace',
   /** The task ID (sanitised to label rules where the engine needs it). */
   taskId: 'drivetrain.dev/task-id',
-  /** What the resource is: `task`, `volume`, `helper`, `sandbox`, `pull-secret`. */
+  /** What the resource is: `task`, `volume`, `helper`, `sandbox`, `pull-secret`, `service`. */
   role: 'drivetrain.dev/role',
   /** The volume name (volumes only). */
   volume: 'drivetrain.dev/volume',
@@ -19,4 +19,4 @@ export const LABELS = {
 export const RESERVED_LABEL_PREFIX = 'drivetrain.';
 
 /** The kinds of resources drivetrain makes. */
-export type ResourceRole = 'task' | 'volume' | 'helper' | 'sandbox' | 'pull-secret';
+export type ResourceRole = 'task' | 'volume' | 'helper' | 'sandbox' | 'pull-secret' | 'service';

@@ -68,6 +68,12 @@ export interface DriverCapabilities {
    * they run. A driver without it refuses `tty` with `UnsupportedCapabilityError` (capability `tty`).
    */
   readonly tty: boolean;
+  /**
+   * {@link Task.services} run beside the task (and beside a sandbox), sharing its network
+   * namespace. A driver without it refuses a task with services with `UnsupportedCapabilityError`
+   * (capability `services`).
+   */
+  readonly services: boolean;
   /** Which {@link Task} settings the driver enforces; a `false` setting is accepted but has no effect (see the driver's docs). */
   readonly enforces: {
     readonly user: boolean;
@@ -156,7 +162,40 @@ export interface Task extends TerminalOptions {
    * status reports `reason: 'DeadlineExceeded'`. @default no limit
    */
   timeoutMs?: number;
+  /**
+   * Service containers (a database, a cache) started before the task and beside it: they
+   * share its network namespace, so the task reaches each at `localhost:PORT`; each must
+   * pass its readiness check before the task's process starts; they are stopped and removed
+   * with the task. Their output is read with `container.logs({ service })`. Present when
+   * `capabilities.services`. @default none
+   */
+  services?: readonly Service[];
 }
+
+/** A service container of a task (see {@link Task.services}). */
+export interface Service {
+  /** Unique within the task: lower-case letters, digits and `-`, 1 to 40 characters, starting with a letter, not `task`. */
+  name: string;
+  /** Image reference, as for a task. */
+  image: string;
+  /** The command and its arguments, run directly. @default the image's own entrypoint and command */
+  command?: readonly string[];
+  /** Variables the service sees, on top of the image's own. */
+  env?: Readonly<Record<string, string>>;
+  /** When the service counts as ready. @default ready once its process runs */
+  ready?: ServiceReadiness;
+}
+
+/**
+ * A service's readiness check, tried every 250 ms until it
+ * passes or `timeoutMs` has passed (then the task fails with `ServiceNotReadyError`).
+ * `tcpPort`: something accepts connections on that port at `localhost` in the task's
+ * network namespace. `command`: the command, run inside the service's container, exits 0.
+ */
+export type ServiceReadiness = ({ tcpPort: number; command?: never } | { command: readonly string[]; tcpPort?: never }) & {
+  /** How long the service may take to become ready, in milliseconds. @default 60000 */
+  timeoutMs?: number;
+};
 
 /** A task for {@link Driver.startSandbox}: the container idles until it is cleaned up. */
 export type SandboxTask = Omit<Task, 'command' | 'stdin' | 'timeoutMs' | 'tty' | 'terminalSizes'>;
@@ -227,6 +266,17 @@ export interface LogOptions extends OperationOptions {
    * @default false
    */
   follow?: boolean;
+  /**
+   * Read the output of this service of the task (see {@link Task.services}) instead of the
+   * task's own. A name the task has no service of rejects with `NotFoundError`.
+   * @default the task's own output
+   */
+  service?: string;
+}
+
+/** Options of {@link Sandbox.logs}: the service is required (a sandbox's own process prints nothing). */
+export interface ServiceLogOptions extends LogOptions {
+  service: string;
 }
 
 /** What a {@link Container.logs} call delivered. */
@@ -276,6 +326,11 @@ export interface Sandbox extends AsyncDisposable {
    * half-open connection) resolves `{ done: true, exitCode: null, reason: 'StreamLost' }`.
    */
   exec(command: readonly string[], options?: ExecOptions): Promise<ContainerStatus>;
+  /**
+   * Writes the output of one of the sandbox's services, as {@link Container.logs} does for a
+   * task's. Present when the driver's `capabilities.services`.
+   */
+  logs?(options: ServiceLogOptions): Promise<LogResult>;
   /** Stops and removes the sandbox at once; idempotent. */
   cleanup(options?: OperationOptions): Promise<void>;
 }

@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 import { InvalidInputError } from './errors.js';
 import { RESERVED_LABEL_PREFIX } from './labels.js';
 import { defaultWorkDir } from './names.js';
+import { validateServices, type ResolvedService } from './services.js';
 import { validateTerminalOptions } from './terminal.js';
 import type { Limits, Mount, SandboxTask, StdinSource, Task, TerminalSize } from './types.js';
 
@@ -14,7 +15,7 @@ import type { Limits, Mount, SandboxTask, StdinSource, Task, TerminalSize } from
  */
 
 /** A task after validation: defaults applied, mount paths absolute. */
-export interface ResolvedTask extends Omit<Task, 'workDir' | 'env' | 'mounts' | 'labels' | 'limits' | 'tty'> {
+export interface ResolvedTask extends Omit<Task, 'workDir' | 'env' | 'mounts' | 'labels' | 'limits' | 'tty' | 'services'> {
   workDir: string;
   /** `true` when `workDir` was not given and the per-task scratch directory is used. */
   defaultWorkDir: boolean;
@@ -24,6 +25,7 @@ export interface ResolvedTask extends Omit<Task, 'workDir' | 'env' | 'mounts' | 
   limits: Limits;
   /** The terminal's first size (`true` resolved to 80×24); absent: no terminal. */
   tty?: TerminalSize;
+  services: readonly ResolvedService[];
 }
 
 /** A mount with its absolute path. */
@@ -97,6 +99,7 @@ function resolveCommon(t: SandboxTask): Omit<ResolvedTask, 'command'> {
     mounts: validateMounts(t.mounts, workDir),
     limits: validateLimits(t.limits),
     labels: validateLabels(t.labels),
+    services: validateServices(t.services),
   };
 }
 

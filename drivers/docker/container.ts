@@ -6,6 +6,7 @@ import { deliverLogs } from './logs.js';
 import { removeContainer } from './removal.js';
 import { DELETED_STATUS, statusFromInspect } from './status.js';
 import { waitUntilStopped } from './wait-exit.js';
+import { removeServices, serviceEngineId, stopServices } from './services.js';
 
 /** A task's Docker container. */
 export class DockerContainer implements Container {
@@ -16,6 +17,10 @@ export class DockerContainer implements Container {
     /** The engine's container ID. */
     readonly engineId: string,
   ) {}
+
+  private get owner() {
+    return { kind: 'task', taskId: this.id } as const;
+  }
 
   private get subject() {
     return { kind: 'container', taskId: this.id, namespace: this.ctx.namespace } as const;
@@ -56,19 +61,25 @@ export class DockerContainer implements Container {
       if (error instanceof ContainerNotFoundError) return this.ctx.life.exited(this, this.id, { ...DELETED_STATUS });
       throw error;
     }
+    // The task has ended: its services stop with it (they are removed with it by cleanup).
+    await stopServices(this.ctx, this.owner, options.signal);
     return this.status(options);
   }
 
   async logs(options: LogOptions = {}): Promise<LogResult> {
     this.ctx.assertOpen();
-    await deliverLogs(this.ctx, this.engineId, this.subject, options);
+    const engineId = options.service === undefined ? this.engineId : await serviceEngineId(this.ctx, this.owner, options.service, options.signal);
+    await deliverLogs(this.ctx, engineId, this.subject, options);
     return { streams: 'separate' };
   }
 
-  /** Kills and removes the container; already gone is success. Volumes are kept. */
+  /** Kills and removes the container and its services; already gone is success. Volumes are kept. */
   async cleanup(options: OperationOptions = {}): Promise<void> {
     this.ctx.deadlines.disarm(this.engineId);
-    await this.ctx.life.cleanup(this.id, 'task', () => removeContainer(this.ctx, this.engineId, options.signal));
+    await this.ctx.life.cleanup(this.id, 'task', async () => {
+      await removeContainer(this.ctx, this.engineId, options.signal);
+      await removeServices(this.ctx, this.owner, options.signal);
+    });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

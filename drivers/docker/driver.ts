@@ -17,6 +17,7 @@ import { containerFromInspect, inspectTaskContainer, runTask } from './start.js'
 import { copyFromVolume, copyToVolume, readFilesFromVolume } from './volume-copy.js';
 import { ensureVolume } from './volumes.js';
 import { FULL_CAPABILITIES } from '../../src/capabilities.js';
+import { assertServicesSupported } from '../../src/services.js';
 import { assertTerminalSupported } from '../../src/terminal.js';
 
 /** The Docker driver: tasks are containers named `dt-<namespace>--<task>`, labelled with the namespace. */
@@ -54,6 +55,7 @@ export class DockerDriver implements Driver {
     this.life.assertOpen();
     const resolved = validateTask(task);
     assertTerminalSupported(this.name, this.capabilities, resolved);
+    assertServicesSupported(this.name, this.capabilities, resolved);
     return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, (scope) => runTask(this.ctx, resolved, scope));
   }
 
@@ -93,6 +95,7 @@ export class DockerDriver implements Driver {
   async startSandbox(task: SandboxTask, options: OperationOptions = {}): Promise<Sandbox> {
     this.life.assertOpen();
     const resolved = validateSandboxTask(task);
+    assertServicesSupported(this.name, this.capabilities, resolved);
     return this.life.start({ taskId: resolved.id, role: 'sandbox', image: resolved.image }, options.signal, (scope) => startSandbox(this.ctx, resolved, scope));
   }
 

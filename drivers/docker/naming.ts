@@ -15,6 +15,10 @@ export const DOCKER_LABELS = {
   timeoutMs: 'drivetrain.dev/timeout-ms',
   /** The size a volume was requested with (Docker local volumes cannot enforce it). */
   sizeBytes: 'drivetrain.dev/size-bytes',
+  /** On a service container and the network holder: what owns them, `task` or `sandbox` (with the task ID label). */
+  serviceOf: 'drivetrain.dev/service-of',
+  /** On a service container: the service's name. */
+  service: 'drivetrain.dev/service',
 } as const;
 
 /** The container name of a task. */
@@ -25,6 +29,16 @@ export function taskContainerName(namespace: string, taskId: string): string {
 /** The container name of a sandbox. */
 export function sandboxContainerName(namespace: string, taskId: string): string {
   return `dt-${namespace}_sandbox-${toDnsLabel(taskId)}`;
+}
+
+/** The container name of a service of a task or sandbox. */
+export function serviceContainerName(namespace: string, owner: 'task' | 'sandbox', taskId: string, service: string): string {
+  return `dt-${namespace}_${owner}-svc-${toDnsLabel(taskId)}_${service}`;
+}
+
+/** The container name of the network holder of a task or sandbox with services: it owns their shared network namespace. */
+export function networkHolderName(namespace: string, owner: 'task' | 'sandbox', taskId: string): string {
+  return `dt-${namespace}_${owner}-net-${toDnsLabel(taskId)}`;
 }
 
 /** The Docker volume name of a drivetrain volume. */

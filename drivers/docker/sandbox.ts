@@ -5,7 +5,7 @@ import type Dockerode from 'dockerode';
 import { ConflictError, NotFoundError } from '../../src/errors.js';
 import { delay } from '../../src/abort.js';
 import { LABELS } from '../../src/labels.js';
-import type { ContainerStatus, ExecOptions, OperationOptions, Sandbox } from '../../src/types.js';
+import type { ContainerStatus, ExecOptions, LogResult, OperationOptions, Sandbox, ServiceLogOptions } from '../../src/types.js';
 import { validateAbsolutePath, validateCommand, validateEnv, type ResolvedTask } from '../../src/validate.js';
 import { assertTerminalSupported, validateTerminalOptions } from '../../src/terminal.js';
 import { EngineUnavailableError, InvalidInputError } from '../../src/errors.js';
@@ -21,6 +21,8 @@ import { containerSpec } from './spec.js';
 import { stdinToReadable } from '../../src/stdin.js';
 import { ensureVolume } from './volumes.js';
 import { watchSilence } from './silence.js';
+import { removeServices, serviceEngineId, sharedNetworkMode, startServices } from './services.js';
+import { deliverLogs } from './logs.js';
 
 /** What the sandbox's PID 1 runs: it idles; Docker's init (`Init: true`) makes it stop at once on removal. */
 const IDLE_COMMAND = ['sleep', '2147483647'];
@@ -31,7 +33,9 @@ export async function startSandbox(ctx: DockerContext, task: Omit<ResolvedTask, 
   const name = sandboxContainerName(ctx.namespace, task.id);
   if (ctx.images.policy === 'Always') await ctx.images.pull(task.image, signal);
   for (const mount of task.mounts) await ensureVolume(ctx, mount.volume, undefined, signal);
-  const spec = containerSpec({ ...task, command: IDLE_COMMAND, openStdin: false }, { name, namespace: ctx.namespace, role: 'sandbox', networkMode: ctx.options.networkMode, init: true });
+  const owner = { kind: 'sandbox', taskId: task.id } as const;
+  const networkMode = task.services.length > 0 ? sharedNetworkMode(ctx, owner) : ctx.options.networkMode;
+  const spec = containerSpec({ ...task, command: IDLE_COMMAND, openStdin: false }, { name, namespace: ctx.namespace, role: 'sandbox', networkMode, init: true });
   const prepareWorkDir = task.defaultWorkDir && (await needsWritableScratchDir(ctx, task.image, task.user, signal));
   let engineId: string | undefined;
   // A conflicting create whose container is not visible yet is another caller's create in progress: retry shortly.
@@ -52,10 +56,12 @@ export async function startSandbox(ctx: DockerContext, task: Omit<ResolvedTask, 
   }
   try {
     if (prepareWorkDir) await prepareScratchDir(ctx, engineId, task.workDir);
+    if (task.services.length > 0) await startServices(ctx, owner, task.services, signal);
     await engineCall(ctx, { kind: 'start' }, () => ctx.docker().getContainer(engineId).start());
     signal.throwIfAborted();
   } catch (error) {
     await removeContainerQuietly(ctx, engineId);
+    if (task.services.length > 0) await removeServices(ctx, owner).catch(() => {});
     throw error;
   }
   return new DockerSandbox(ctx, task, engineId);
@@ -146,8 +152,23 @@ export class DockerSandbox implements Sandbox {
     return { done: true, exitCode: info.ExitCode, reason: info.ExitCode === 0 ? 'Completed' : 'Error' };
   }
 
+  async logs(options: ServiceLogOptions): Promise<LogResult> {
+    this.ctx.assertOpen();
+    const engineId = await serviceEngineId(this.ctx, this.owner, options?.service, options?.signal);
+    await deliverLogs(this.ctx, engineId, { kind: 'container', taskId: this.id, namespace: this.ctx.namespace }, options);
+    return { streams: 'separate' };
+  }
+
+  private get owner() {
+    return { kind: 'sandbox', taskId: this.id } as const;
+  }
+
+  /** Removes the sandbox and its services at once; idempotent. */
   async cleanup(options: OperationOptions = {}): Promise<void> {
-    await this.ctx.life.cleanup(this.id, 'sandbox', () => removeContainer(this.ctx, this.engineId, options.signal));
+    await this.ctx.life.cleanup(this.id, 'sandbox', async () => {
+      await removeContainer(this.ctx, this.engineId, options.signal);
+      await removeServices(this.ctx, this.owner, options.signal);
+    });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

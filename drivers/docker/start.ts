@@ -16,6 +16,7 @@ import { pumpStdin } from './stdin-pump.js';
 import { needsWritableScratchDir, prepareScratchDir } from './scratch-dir.js';
 import { ensureVolume } from './volumes.js';
 import { waitWhileCreated } from './events.js';
+import { removeServices, sharedNetworkMode, startServices } from './services.js';
 
 /**
  * How long a run keeps trying when a create conflicts but the container is not
@@ -35,7 +36,9 @@ export async function runTask(ctx: DockerContext, task: ResolvedTask, scope: Sta
   const name = taskContainerName(ctx.namespace, task.id);
   if (ctx.images.policy === 'Always') await ctx.images.pull(task.image, opSignal);
   for (const mount of task.mounts) await ensureVolume(ctx, mount.volume, undefined, opSignal);
-  const spec = containerSpec({ ...task, openStdin: task.stdin !== undefined }, { name, namespace: ctx.namespace, role: 'task', networkMode: ctx.options.networkMode });
+  const owner = { kind: 'task', taskId: task.id } as const;
+  const networkMode = task.services.length > 0 ? sharedNetworkMode(ctx, owner) : ctx.options.networkMode;
+  const spec = containerSpec({ ...task, openStdin: task.stdin !== undefined }, { name, namespace: ctx.namespace, role: 'task', networkMode });
   const prepareWorkDir = task.defaultWorkDir && (await needsWritableScratchDir(ctx, task.image, task.user, opSignal));
   const giveUpAt = Date.now() + Math.min(ADOPT_WINDOW_MS, ctx.options.startTimeoutMs);
   for (let round = 0; Date.now() < giveUpAt; round++) {
@@ -86,8 +89,11 @@ export async function createWithImage(ctx: DockerContext, spec: Dockerode.Contai
 async function startCreated(ctx: DockerContext, task: ResolvedTask, engineId: string, prepareWorkDir: boolean, signal: AbortSignal): Promise<DockerContainer> {
   const container = ctx.docker().getContainer(engineId);
   let connection: Duplex | undefined;
+  const owner = { kind: 'task', taskId: task.id } as const;
   try {
     if (prepareWorkDir) await prepareScratchDir(ctx, engineId, task.workDir);
+    // The task's container exists (its name reserves the task ID) but runs only once every service is ready.
+    if (task.services.length > 0) await startServices(ctx, owner, task.services, signal);
     if (task.stdin !== undefined) {
       // Attached before start, so not a byte of stdin can be missed.
       connection = (await engineCall(ctx, { kind: 'start' }, () => container.attach({ stream: true, hijack: true, stdin: true, stdout: false, stderr: false }), { signal })) as unknown as Duplex;
@@ -97,6 +103,7 @@ async function startCreated(ctx: DockerContext, task: ResolvedTask, engineId: st
   } catch (error) {
     connection?.destroy();
     await removeContainerQuietly(ctx, engineId);
+    if (task.services.length > 0) await removeServices(ctx, owner).catch(() => {});
     throw error;
   }
   if (connection !== undefined && task.stdin !== undefined) void pumpStdin(connection, task.stdin);

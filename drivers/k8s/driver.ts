@@ -25,12 +25,13 @@ import { deletePullSecrets, ensurePullSecret } from './pull-secrets.js';
 import type { RegistryCredentials } from '../../src/credentials.js';
 import type { ContainerStatus } from '../../src/types.js';
 import { FULL_CAPABILITIES } from '../../src/capabilities.js';
+import { assertServicesSupported } from '../../src/services.js';
 import { assertTerminalSupported, validateTerminalOptions } from '../../src/terminal.js';
 
 /** The Kubernetes driver: tasks as Pods (or Jobs), volumes as PersistentVolumeClaims. */
 export class K8sDriver implements Driver {
   readonly name = 'k8s';
-  readonly capabilities: DriverCapabilities = Object.freeze({ ...FULL_CAPABILITIES, tty: false });
+  readonly capabilities: DriverCapabilities = Object.freeze({ ...FULL_CAPABILITIES, tty: false, services: false });
   private readonly ctx: K8sContext;
   private readonly logSupport: LogStreamSupport;
   private readonly life: DriverLifecycle;
@@ -63,6 +64,7 @@ export class K8sDriver implements Driver {
     this.life.assertOpen();
     const resolved = validateTask(task);
     assertTerminalSupported(this.name, this.capabilities, resolved);
+    assertServicesSupported(this.name, this.capabilities, resolved);
     const pod = buildPod(resolved, { role: 'task', command: resolved.command, stdin: resolved.stdin !== undefined, timeoutMs: resolved.timeoutMs }, this.options);
     // Concurrent calls with one ID in this process share one start (and one stdin attach).
     return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, async (scope) => {
@@ -121,6 +123,7 @@ export class K8sDriver implements Driver {
   async startSandbox(task: SandboxTask, options: OperationOptions = {}): Promise<Sandbox> {
     this.life.assertOpen();
     const resolved = validateSandboxTask(task);
+    assertServicesSupported(this.name, this.capabilities, resolved);
     const pod = buildPod(resolved, { role: 'sandbox', command: IDLE_COMMAND, stdin: false }, this.options);
     return this.life.start({ taskId: resolved.id, role: 'sandbox', image: resolved.image }, options.signal, async (scope) => {
       for (const mount of resolved.mounts) await ensureVolume(this.ctx, mount.volume, undefined, scope.signal);

@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import { delay, raceAbort } from '../../src/abort.js';
 import { ContainerNotFoundError } from '../../src/errors.js';
 import { DriverLifecycle } from '../../src/kit/lifecycle.js';
+import { assertServicesSupported } from '../../src/services.js';
 import { assertTerminalSupported } from '../../src/terminal.js';
 import { validateSizeBytes } from '../../src/kit/volumes.js';
 import type { Container, CreateVolumeOptions, Driver, DriverCapabilities, OperationOptions, SandboxTask, Task, Volume, VolumeRef } from '../../src/types.js';
@@ -42,6 +43,7 @@ export class NativeDriver implements Driver {
       readFilesFromVolume: true,
       startSandbox: true,
       tty: false,
+      services: false,
       enforces: Object.freeze({ user: canSwitchUser(), privileged: false, cpuShares: false, memoryBytes: false, image: false }),
     });
     this.life = new DriverLifecycle({ driver: this.name, namespace: this.namespace, closeTimeoutMs: options.closeTimeoutMs, logger: options.logger, reap: (signal) => this.reap(signal) });
@@ -57,6 +59,7 @@ export class NativeDriver implements Driver {
     this.life.assertOpen();
     const resolved = validateTask(task);
     assertTerminalSupported(this.name, this.capabilities, resolved);
+    assertServicesSupported(this.name, this.capabilities, resolved);
     const dir = taskDir(this.layout.tasks, resolved.id);
     return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, async (scope) => {
       await mkdir(this.layout.tasks, { recursive: true });
@@ -104,6 +107,7 @@ export class NativeDriver implements Driver {
     options.signal?.throwIfAborted();
     this.life.assertOpen();
     const resolved = validateSandboxTask(task);
+    assertServicesSupported(this.name, this.capabilities, resolved);
     return this.life.start({ taskId: resolved.id, role: 'sandbox', image: resolved.image }, options.signal, async (scope) => {
       const sandbox = await startSandbox(resolved, {
         dir: taskDir(this.layout.sandboxes, resolved.id),

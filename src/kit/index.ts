@@ -9,3 +9,4 @@ export { CHANNELS, DriverEvents, describeEvent, since, summarise, type ErrorSumm
 export { MAX_TIMER_MS, oneOf, optionsObject, positiveInteger, randomNamespace, resolveBaseOptions, validateLogger } from './options.js';
 export { validateSizeBytes, volumeNameOf } from './volumes.js';
 export { drained, relayTo, writeWithBackpressure } from './write.js';
+export { listeningOn } from './listening.js';

@@ -19,6 +19,7 @@ export type GroupName =
   | 'images'
   | 'close'
   | 'sandbox'
+  | 'services'
   | 'invalidInput'
   | 'timeouts'
   | 'tty';

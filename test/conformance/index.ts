@@ -33,6 +33,7 @@ import { logCases } from './logs.js';
 import { outputBytesCases } from './output-bytes.js';
 import { readFileCases } from './read-files.js';
 import { sandboxCases } from './sandbox.js';
+import { servicesCases } from './services.js';
 import { stdinCases } from './stdin.js';
 import { timeoutCases } from './timeouts.js';
 import { ttyCases } from './tty.js';
@@ -57,6 +58,7 @@ export const GROUPS: Readonly<Record<GroupName, (h: Harness) => void>> = {
   images: imageCases,
   close: closeCases,
   sandbox: sandboxCases,
+  services: servicesCases,
   invalidInput: invalidInputCases,
   timeouts: timeoutCases,
   tty: ttyCases,

@@ -11,7 +11,7 @@ function fakeDriver(name: string, namespace: string): Driver {
   return {
     name,
     namespace,
-    capabilities: { copyToVolume: false, copyFromVolume: false, readFilesFromVolume: false, startSandbox: false, tty: false, enforces: { user: false, privileged: false, cpuShares: false, memoryBytes: false, image: false } },
+    capabilities: { copyToVolume: false, copyFromVolume: false, readFilesFromVolume: false, startSandbox: false, tty: false, services: false, enforces: { user: false, privileged: false, cpuShares: false, memoryBytes: false, image: false } },
     runContainer: unsupported,
     getContainer: unsupported,
     createVolume: unsupported,
