@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { ContainerNotFoundError, NotFoundError, ServiceNotReadyError } from '../../src/errors.js';
+import { ContainerNotFoundError, NotFoundError, ServiceNotReadyError, UnsupportedCapabilityError } from '../../src/errors.js';
 import { CollectingWritable } from '../../src/logs.js';
 import type { Container, LogResult, Sandbox, Service, ServiceLogOptions } from '../../src/types.js';
 import type { Harness } from './harness.js';
@@ -33,6 +33,13 @@ export function servicesCases(h: Harness): void {
   };
 
   describe('services', () => {
+    it.skipIf(supported)('a driver without capabilities.services refuses a task with services, creating nothing', async () => {
+      const id = h.taskId('refused');
+      const error = await expectRejection(h.driver().runContainer(h.task(id, ['true'], { services: [replying('db', port(), 'ok')] }), { signal: h.signal() }), UnsupportedCapabilityError);
+      expect(error).toMatchObject({ capability: 'services' });
+      await expect(h.driver().getContainer(id, { signal: h.signal() })).rejects.toBeInstanceOf(ContainerNotFoundError);
+    }, h.caseTimeoutMs);
+
     it.skipIf(!supported)(title('a service listening on a TCP port is reached from the task at localhost'), async () => {
       const listenOn = port();
       const { status, stdout } = await runToEnd(h.driver(), h.task(h.taskId('tcp'), sh(`busybox nc localhost ${listenOn} </dev/null`), { services: [replying('echo', listenOn, 'pong')] }), h.signal());
