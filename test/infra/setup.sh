@@ -165,6 +165,9 @@ push_busybox() {
   log "pushed busybox:latest to $REGISTRY"
 }
 
+# Programs on a real pseudo-terminal (kubectl exec -it, the CLI's -it) are tested through tmux.
+command -v tmux >/dev/null 2>&1 || apt_install tmux
+
 if ! registry_up; then
   if [ "$(id -u)" != 0 ]; then
     log "no drivetrain registry answers on $REGISTRY and this is not root: run this script as root once"

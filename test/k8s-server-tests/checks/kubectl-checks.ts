@@ -2,14 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalClusterOptions } from '../../k8s-server/cluster.js';
 import { resolveProfile } from '../../k8s-server/profile/profile.js';
 import { busyboxPod, containerState, randomName, startTestCluster, type TestCluster } from '../node/helpers.js';
+import { kubectlTerminalChecks } from './kubectl-terminal-checks.js';
 
 /**
  * The kubectl checks of the local cluster, against a cluster of `options`. The machine's
  * `kubectl` runs the client of the server's minor version (1.27–1.33; its own 1.32 beyond):
  * before 1.30 that kubectl speaks SPDY for exec and attach, which the server refuses (see
- * docs/cluster-profiles.md), so there those checks are that refusal.
+ * docs/cluster-profiles.md), so there those checks are that refusal. With `terminal`, also
+ * `exec -it` and `run -it` on a real pseudo-terminal (kubectl-terminal-checks.ts).
  */
-export function kubectlChecks(options: LocalClusterOptions = {}): void {
+export function kubectlChecks(options: LocalClusterOptions = {}, { terminal = false } = {}): void {
   const profile = resolveProfile(options);
   const version = profile.server.version;
   const kubectlMinor = profile.server.minor <= 33 ? profile.server.minor : 32;
@@ -51,6 +53,8 @@ export function kubectlChecks(options: LocalClusterOptions = {}): void {
         expect(attached.stdout).toContain('bye');
         await t.waitFor('pods', name, (o) => o?.status?.phase === 'Succeeded');
       });
+
+      if (terminal) kubectlTerminalChecks(() => t);
     } else {
       it('exec and attach: kubectl speaks SPDY, which the server refuses as one without it does', async () => {
         const name = randomName('spdy');

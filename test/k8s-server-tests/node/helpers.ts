@@ -20,6 +20,8 @@ export interface TestCluster {
   kubectl(args: string[], options?: { input?: string; timeoutMs?: number }): Promise<KubectlResult>;
   /** Starts kubectl and returns the process (for -w / -f). */
   spawnKubectl(args: string[]): ReturnType<typeof spawn>;
+  /** The kubectl command line for `args` and the environment it needs (to run it elsewhere: on a terminal). */
+  kubectlCommand(args: string[]): { argv: string[]; env: Record<string, string> };
   /** Creates a namespaced object through the store, with the API server's defaults applied by kubectl-free JSON. */
   apply(object: Record<string, unknown>): Promise<void>;
   waitFor(resource: string, name: string, test: (o: KObject | undefined) => boolean, timeoutMs?: number): Promise<KObject | undefined>;
@@ -42,6 +44,7 @@ export async function startTestCluster(options: LocalClusterOptions = {}): Promi
       if (options.input !== undefined) child.stdin?.end(options.input);
       else child.stdin?.end();
     });
+  const kubectlCommand = (args: string[]) => ({ argv: ['kubectl', '--kubeconfig', cluster.kubeconfigPath, '-n', namespace, ...args], env: { KUBECACHEDIR: cacheDir, KUBECONFIG: '' } });
   const spawnKubectl = (args: string[]) => spawn('kubectl', ['--kubeconfig', cluster.kubeconfigPath, '-n', namespace, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
   const apply = async (object: Record<string, unknown>) => {
     const result = await kubectl(['create', '--validate=false', '-f', '-'], { input: JSON.stringify(object) });
@@ -75,6 +78,7 @@ export async function startTestCluster(options: LocalClusterOptions = {}): Promi
     namespace,
     kubectl,
     spawnKubectl,
+    kubectlCommand,
     apply,
     waitFor,
     async stop() {

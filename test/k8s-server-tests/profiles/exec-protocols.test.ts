@@ -52,3 +52,38 @@ describe('exec subprotocols by version', () => {
     expect(channelText(v5, 1)).toBe('abc');
   });
 });
+
+describe('exec on a terminal, v4 (1.28) and v5 (1.30)', () => {
+  /** Sizes as client-go writes them: one JSON object and a newline per size. */
+  const size = (width: number, height: number) => `${JSON.stringify({ Width: width, Height: height })}\n`;
+  /**
+   * Ends once the terminal is `rows cols`, else after ~30 s with the size it has: a size that
+   * never came fails, never hangs. Until its first size a terminal is 0×0, which busybox's
+   * `stty size` reports as an error: silenced.
+   */
+  const awaitSize = (rows: number, cols: number) =>
+    `i=0; until [ "$(stty size 2>/dev/null)" = "${rows} ${cols}" ] || [ $i -ge 600 ]; do i=$((i+1)); sleep 0.05; done; echo "size $(stty size)"`;
+
+  it('sizes on channel 4 are read as one JSON stream and applied in order; stderr is the terminal\'s; the exit code comes on channel 3', async () => {
+    // 30 sizes, the last one wins: a runtime applying them concurrently would leave another one last.
+    let stream = '';
+    for (let i = 0; i < 30; i += 1) stream += size(60 + i, 20 + i);
+    stream += size(0, 0) + size(0, 99); // sides below 1 are skipped, as the kubelet's HandleResizing does
+    const bytes = Buffer.from(stream);
+    // Cut anywhere, objects split across frames and several in one: the kubelet's json.Decoder reads through.
+    const frames = [bytes.subarray(0, 7), bytes.subarray(7, 200), bytes.subarray(200)].map((part) => Buffer.concat([Buffer.from([4]), part]));
+    for (const [c, protocol] of [[v128, 'v4.channel.k8s.io'], [v130, 'v5.channel.k8s.io']] as const) {
+      const session = await exec(c, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], ['sh', '-c', `${awaitSize(49, 89)}; tty; echo oops >&2; exit 3`], frames, 'stdin=true&stdout=true&stderr=true&tty=true');
+      expect(session.protocol).toBe(protocol);
+      expect(channelText(session, 1)).toBe('size 49 89\r\n/dev/pts/0\r\noops\r\n');
+      expect(session.frames.filter((f) => f[0] === 2)).toEqual([]);
+      expect(JSON.parse(channelText(session, 3))).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '3' }] } });
+    }
+  });
+
+  it('a size that does not decode ends the resizing there, as the kubelet\'s decoder loop does; lowercase keys (client-node) are read', async () => {
+    const frames = [`{"width":70,"height":21}`, `{"Width":-1,"Height":5}`, size(90, 30)].map((text) => Buffer.concat([Buffer.from([4]), Buffer.from(text)]));
+    const session = await exec(v130, ['v5.channel.k8s.io'], ['sh', '-c', `${awaitSize(21, 70)}; sleep 0.3; stty size`], frames, 'stdin=true&stdout=true&tty=true');
+    expect(channelText(session, 1)).toBe('size 21 70\r\n21 70\r\n');
+  });
+});

@@ -3,11 +3,20 @@ import type { ClusterContext, PodRequest } from '../../api.js';
 import { StatusError } from '../../status.js';
 import { rejectUpgrade, type ChannelServer } from './channels.js';
 import { endWrite, pipeOutput, releaseAfterInput, resolveTarget, sendHello, type StreamTarget } from './exec.js';
+import { ResizeQueue } from './resize.js';
 
 /**
  * pods/attach over WebSocket: the streams of the container's main process. Stdin
  * only when the container has `stdin: true`; with `stdinOnce` the engine closes
  * the process's stdin when this client detaches or ends stdin.
+ *
+ * A container with `tty: true` runs on a Docker terminal (kubelet/spec.ts); its one output
+ * stream reaches the client on stdout whatever the request's `tty` (when it asked for stdout),
+ * as a CRI runtime's attach copies a terminal container's single stream to stdout (containerd cri `attachContainer`,
+ * cio `AttachOptions`). Sizes from channel 4 go to Docker's container resize API, in order
+ * (containerd cri `attachContainer` `handleResizing` → `task.Resize`; the Docker runtime:
+ * pkg/kubelet/dockershim/docker_streaming.go `attachContainer` → `ResizeContainerTTY`). The
+ * session ends with Success when the streams end (kubelet remotecommand attach.go `ServeAttach`).
  */
 export function serveAttach(ctx: ClusterContext, server: ChannelServer, request: PodRequest, socket: Duplex, head: Buffer): void {
   let target: StreamTarget;
@@ -18,6 +27,9 @@ export function serveAttach(ctx: ClusterContext, server: ChannelServer, request:
     throw error;
   }
   const stdin = target.stdin && Boolean(target.spec?.stdin);
+  const terminal = Boolean(target.spec?.tty);
+  // Docker frames a container's output by the container's own Tty.
+  const output: StreamTarget = { ...target, tty: terminal };
   const container = ctx.docker.getContainer(target.id);
   server.upgrade(request.req, socket, head, (session) => {
     let stream: Duplex | undefined;
@@ -25,6 +37,7 @@ export function serveAttach(ctx: ClusterContext, server: ChannelServer, request:
     // Clients write stdin as soon as the socket opens; hold it until the engine's stream is there.
     const pendingStdin: Buffer[] = [];
     let clientGone = false;
+    const sizes = new ResizeQueue((size) => container.resize({ w: size.width, h: size.height }));
     void container
       .attach({ stream: true, stdin, stdout: target.stdout, stderr: target.stderr, hijack: true })
       .then(async (attached) => {
@@ -44,10 +57,17 @@ export function serveAttach(ctx: ClusterContext, server: ChannelServer, request:
         if (clientGone) return releaseAfterInput(engine);
         if (pendingEnd) endWrite(engine);
         stream = engine;
+        sizes.start();
         sendHello(session, target);
-        pipeOutput(engine, target, session, () => session.finish({ exitCode: 0 }));
+        pipeOutput(engine, output, session, () => {
+          sizes.stop();
+          session.finish({ exitCode: 0 });
+        });
       })
-      .catch((error: Error) => session.finish({ error: error.message }));
+      .catch((error: Error) => {
+        sizes.stop();
+        session.finish({ error: error.message });
+      });
     return {
       stdin: (data) => {
         if (!stdin) return;
@@ -59,9 +79,12 @@ export function serveAttach(ctx: ClusterContext, server: ChannelServer, request:
         if (stream) endWrite(stream);
         else pendingEnd = true;
       },
-      resize: (width, height) => void container.resize({ w: width, h: height }).catch(() => undefined),
+      resize: (size) => {
+        if (terminal) sizes.push(size);
+      },
       closed: () => {
         clientGone = true;
+        sizes.stop();
         if (stream) releaseAfterInput(stream);
       },
     };

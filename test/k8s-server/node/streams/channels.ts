@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { StatusError } from '../../status.js';
+import { ResizeDecoder, type TerminalSize } from './resize.js';
 
 /**
  * What the kubelet's WebSocket streaming server accepts (pkg/kubelet/cri/streaming/remotecommand/
@@ -43,7 +44,8 @@ export interface ChannelHandlers {
   stdin(data: Buffer): void;
   /** Stdin ended: v5 CLOSE frame for channel 0, or (older protocols) the socket closed. */
   stdinEnd(): void;
-  resize(width: number, height: number): void;
+  /** A size read from channel 4, in the order it came (sides may be 0: the receiver skips those). */
+  resize(size: TerminalSize): void;
   /** The client went away. */
   closed(): void;
 }
@@ -56,8 +58,11 @@ export interface ChannelHandlers {
 export class ChannelSession {
   private stdinEnded = false;
   private finished = false;
+  /** Channel 4 is a read channel on every protocol, TTY or not (kubelet websocket.go `createChannels`). */
+  private readonly sizes: ResizeDecoder;
 
   constructor(private readonly ws: WebSocket, private readonly handlers: ChannelHandlers) {
+    this.sizes = new ResizeDecoder((size) => handlers.resize(size));
     ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(Buffer.isBuffer(data) ? data : Buffer.from(data as ArrayBuffer), isBinary));
     ws.on('close', () => {
       this.endStdin();
@@ -100,13 +105,7 @@ export class ChannelSession {
     } else if (channel === 0) {
       if (!this.stdinEnded && payload.length) this.handlers.stdin(payload);
     } else if (channel === 4) {
-      try {
-        const size = JSON.parse(payload.toString()) as Record<string, number>;
-        const get = (key: string) => Number(Object.entries(size).find(([k]) => k.toLowerCase() === key)?.[1] ?? 0);
-        this.handlers.resize(get('width'), get('height'));
-      } catch {
-        // A malformed resize is ignored, as the kubelet does.
-      }
+      this.sizes.push(payload);
     }
   }
 
@@ -175,7 +174,7 @@ export class ChannelServer {
       const session = new ChannelSession(ws, {
         stdin: (d) => live?.stdin(d),
         stdinEnd: () => live?.stdinEnd(),
-        resize: (w, h) => live?.resize(w, h),
+        resize: (size) => live?.resize(size),
         closed: () => {
           this.sessions.delete(session);
           live?.closed();

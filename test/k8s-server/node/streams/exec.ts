@@ -3,6 +3,7 @@ import type { ClusterContext, PodRequest } from '../../api.js';
 import { errors, StatusError } from '../../status.js';
 import { ChannelServer, rejectUpgrade, type ChannelSession } from './channels.js';
 import { DockerFrames } from './frames.js';
+import { ResizeQueue } from './resize.js';
 import { containerSpec, containerStatus, dockerId, flag, getPod, pickContainer } from './lookup.js';
 
 /** What exec and attach resolve before upgrading: the Docker container and the stream flags. */
@@ -23,7 +24,9 @@ export function resolveTarget(ctx: ClusterContext, request: PodRequest): StreamT
   const stdin = flag(request.query, 'stdin');
   const stdout = flag(request.query, 'stdout');
   const tty = flag(request.query, 'tty');
-  // A TTY merges stderr into stdout.
+  // On a TTY the stderr channel is not opened: the terminal is one stream, all of it on stdout
+  // (kubelet pkg/cri/streaming/remotecommand/httpstream.go `NewOptions`: "Access to exec with
+  // tty and stderr is not supported, bypassing stderr").
   const stderr = flag(request.query, 'stderr') && !tty;
   if (!stdin && !stdout && !flag(request.query, 'stderr')) throw errors.badRequest('you must specify at least 1 of stdin, stdout, stderr');
   const status = containerStatus(pod, container);
@@ -81,7 +84,14 @@ export function releaseAfterInput(stream: Duplex): void {
   stream.resume();
 }
 
-/** pods/exec over WebSocket: `docker exec` in the pod's container. */
+/**
+ * pods/exec over WebSocket: `docker exec` in the pod's container, with `Tty` when the request
+ * has `tty=true` (the kubelet's Docker runtime did the same: pkg/kubelet/dockershim/exec.go
+ * `NativeExecHandler.ExecInContainer`). Sizes from channel 4 go to Docker's exec resize API, in
+ * order, from the moment the exec has started; without a TTY they are dropped, as a CRI runtime
+ * resizes only a terminal. The exit code comes back on channel 3 (kubelet remotecommand
+ * exec.go `ServeExec`), read from the exec's inspect once its output has ended.
+ */
 export function serveExec(ctx: ClusterContext, server: ChannelServer, request: PodRequest, socket: Duplex, head: Buffer): void {
   let target: StreamTarget;
   const command = request.query.getAll('command');
@@ -99,15 +109,18 @@ export function serveExec(ctx: ClusterContext, server: ChannelServer, request: P
     const pendingStdin: Buffer[] = [];
     let clientGone = false;
     const exec = ctx.docker.getContainer(target.id).exec({ Cmd: command, AttachStdin: target.stdin, AttachStdout: target.stdout, AttachStderr: target.stderr, Tty: target.tty });
+    const sizes = new ResizeQueue(async (size) => (await exec).resize({ w: size.width, h: size.height }));
     void exec
       .then(async (instance) => {
         const hijacked = (await instance.start({ hijack: true, stdin: target.stdin, Tty: target.tty })) as Duplex;
         stream = hijacked;
+        sizes.start();
         for (const chunk of pendingStdin.splice(0)) hijacked.write(chunk);
         if (clientGone) return releaseAfterInput(hijacked);
         if (pendingEnd || !target.stdin) endWrite(hijacked);
         sendHello(session, target);
         pipeOutput(hijacked, target, session, async () => {
+          sizes.stop();
           for (let attempt = 0; attempt < 200; attempt += 1) {
             const info = await instance.inspect().catch(() => undefined);
             if (!info) break;
@@ -117,13 +130,19 @@ export function serveExec(ctx: ClusterContext, server: ChannelServer, request: P
           session.finish({ error: 'the exit code of the command could not be read' });
         });
       })
-      .catch((error: Error) => session.finish({ error: error.message }));
+      .catch((error: Error) => {
+        sizes.stop();
+        session.finish({ error: error.message });
+      });
     return {
       stdin: (data) => (stream ? stream.write(data) : pendingStdin.push(data)),
       stdinEnd: () => (stream ? endWrite(stream) : (pendingEnd = true)),
-      resize: (width, height) => void exec.then((e) => e.resize({ w: width, h: height })).catch(() => undefined),
+      resize: (size) => {
+        if (target.tty) sizes.push(size);
+      },
       closed: () => {
         clientGone = true;
+        sizes.stop();
         if (stream) releaseAfterInput(stream);
       },
     };
