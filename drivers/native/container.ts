@@ -6,6 +6,7 @@ import { liveProcess } from './live.js';
 import { processAlive } from './process.js';
 import { readRecord, type TaskRecord } from './record.js';
 import { copyLogs, Wakeup } from './logs.js';
+import { serviceLogs } from './services.js';
 
 /** What a container handle needs from its driver. */
 export interface ContainerContext {
@@ -13,6 +14,8 @@ export interface ContainerContext {
   life: DriverLifecycle;
   /** Stops the task's process group and removes its directory; idempotent. */
   removeTask(dir: string, signal: AbortSignal | undefined): Promise<void>;
+  /** Stops the task's services (their output stays readable until the task is removed). */
+  stopServices(dir: string): Promise<void>;
   reattachPollMs: number;
 }
 
@@ -53,7 +56,12 @@ export class NativeContainer implements Container {
     const { signal } = options;
     signal?.throwIfAborted();
     const own = liveProcess(this.dir);
-    if (own !== undefined) return this.context.life.exited(this, this.id, this.remember(await raceAbort(own.exited, signal)));
+    if (own !== undefined) {
+      const status = await raceAbort(own.exited, signal);
+      // The task has ended: its services stop with it.
+      await this.context.stopServices(this.dir);
+      return this.context.life.exited(this, this.id, this.remember(status));
+    }
     const wake = new Wakeup();
     let watcher: FSWatcher | undefined;
     try {
@@ -66,7 +74,10 @@ export class NativeContainer implements Container {
       for (;;) {
         wake.reset();
         const status = await this.currentStatus();
-        if (status.done) return this.context.life.exited(this, this.id, status);
+        if (status.done) {
+          await this.context.stopServices(this.dir);
+          return this.context.life.exited(this, this.id, status);
+        }
         await wake.next(signal, this.context.reattachPollMs);
       }
     } finally {
@@ -78,6 +89,7 @@ export class NativeContainer implements Container {
     this.context.life.assertOpen();
     const { signal, follow = false } = options;
     signal?.throwIfAborted();
+    if (options.service !== undefined) return serviceLogs(this.dir, this.id, options, this.context.reattachPollMs);
     const own = liveProcess(this.dir);
     const source = follow
       ? { ended: async () => (await this.currentStatus()).done, exited: own?.exited, pollMs: own === undefined ? this.context.reattachPollMs : undefined }

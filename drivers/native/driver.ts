@@ -5,6 +5,7 @@ import { delay, raceAbort } from '../../src/abort.js';
 import { ContainerNotFoundError } from '../../src/errors.js';
 import { DriverLifecycle } from '../../src/kit/lifecycle.js';
 import { assertServicesSupported } from '../../src/services.js';
+import { assertServiceCommands, startServices, stopServices } from './services.js';
 import { assertTerminalSupported } from '../../src/terminal.js';
 import { validateSizeBytes } from '../../src/kit/volumes.js';
 import type { Container, CreateVolumeOptions, Driver, DriverCapabilities, OperationOptions, SandboxTask, Task, Volume, VolumeRef } from '../../src/types.js';
@@ -43,13 +44,14 @@ export class NativeDriver implements Driver {
       readFilesFromVolume: true,
       startSandbox: true,
       tty: false,
-      services: false,
+      services: true,
       enforces: Object.freeze({ user: canSwitchUser(), privileged: false, cpuShares: false, memoryBytes: false, image: false }),
     });
     this.life = new DriverLifecycle({ driver: this.name, namespace: this.namespace, closeTimeoutMs: options.closeTimeoutMs, logger: options.logger, reap: (signal) => this.reap(signal) });
     this.containerContext = {
       life: this.life,
       removeTask: (dir, signal) => raceAbort(this.removeTask(dir), signal),
+      stopServices: (dir) => stopServices(dir, options.stopGraceMs),
       reattachPollMs: options.reattachPollMs,
     };
   }
@@ -60,6 +62,7 @@ export class NativeDriver implements Driver {
     const resolved = validateTask(task);
     assertTerminalSupported(this.name, this.capabilities, resolved);
     assertServicesSupported(this.name, this.capabilities, resolved);
+    assertServiceCommands(resolved.services);
     const dir = taskDir(this.layout.tasks, resolved.id);
     return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, async (scope) => {
       await mkdir(this.layout.tasks, { recursive: true });
@@ -108,6 +111,7 @@ export class NativeDriver implements Driver {
     this.life.assertOpen();
     const resolved = validateSandboxTask(task);
     assertServicesSupported(this.name, this.capabilities, resolved);
+    assertServiceCommands(resolved.services);
     return this.life.start({ taskId: resolved.id, role: 'sandbox', image: resolved.image }, options.signal, async (scope) => {
       const sandbox = await startSandbox(resolved, {
         dir: taskDir(this.layout.sandboxes, resolved.id),
@@ -115,6 +119,7 @@ export class NativeDriver implements Driver {
         options: this.options,
         life: this.life,
         scope,
+        startServices: (dir, signal) => startServices(dir, resolved.id, resolved.services, this.startContext(), (serviceDir, service, inner) => startTask(serviceDir, service, this.startContext(), inner), signal),
         remove: async (started, sandboxDir) => {
           this.sandboxes.delete(started);
           await Promise.allSettled(groupsWorkingUnder(sandboxDir).map((group) => stopGroup(group, undefined, this.options.stopGraceMs)));

@@ -6,7 +6,7 @@ import type { Writable } from 'node:stream';
 import { abortReason } from '../../src/abort.js';
 import type { DriverLifecycle, StartScope } from '../../src/kit/lifecycle.js';
 import { stdinToReadable } from '../../src/stdin.js';
-import type { ContainerStatus, ExecOptions, OperationOptions, Sandbox } from '../../src/types.js';
+import type { ContainerStatus, ExecOptions, LogResult, OperationOptions, Sandbox, ServiceLogOptions } from '../../src/types.js';
 import { validateAbsolutePath, validateCommand, validateEnv, type ResolvedTask } from '../../src/validate.js';
 import type { ChildProcess } from 'node:child_process';
 import { InvalidInputError } from '../../src/errors.js';
@@ -18,6 +18,10 @@ import { closePipes, plumb, type PipeEnds } from './pipes.js';
 import { exitCodeOf, signalGroup, spawnProcess, stopGroup, type SpawnResult } from './process.js';
 import { isCode } from './record.js';
 import { taskEnv } from './start.js';
+import { serviceLogs, stopServices } from './services.js';
+
+/** How often a follow of a sandbox service's log checks whether the service has ended, in milliseconds. */
+const SERVICE_LOG_POLL_MS = 250;
 
 /** What a sandbox needs from its driver. */
 export interface SandboxContext {
@@ -38,6 +42,8 @@ export interface SandboxStart {
   scope: StartScope;
   /** Stops what runs in the sandbox's directory and removes it. */
   remove(sandbox: NativeSandbox, dir: string): Promise<void>;
+  /** Starts the sandbox's services in its directory, each ready (see services.ts). */
+  startServices(dir: string, signal: AbortSignal): Promise<void>;
 }
 
 /**
@@ -61,9 +67,11 @@ export async function startSandbox(task: Omit<ResolvedTask, 'command'>, start: S
     if (fresh) {
       const treeOptions = { ...(owner === undefined ? {} : { owner }), readOnly: options.readOnlyMounts };
       await buildTaskTree(fsRoot, task.workDir, task.mounts, start.volumeDir, treeOptions);
+      if (task.services.length > 0) await start.startServices(dir, scope.signal);
     }
     if (scope.signal.aborted) throw abortReason(scope.signal);
   } catch (error) {
+    await stopServices(dir, 0);
     await removeTree(dir).catch(() => {});
     throw error;
   }
@@ -152,6 +160,12 @@ export class NativeSandbox implements Sandbox {
       signal?.removeEventListener('abort', onAbort);
       this.running.delete(child);
     }
+  }
+
+  async logs(options: ServiceLogOptions): Promise<LogResult> {
+    this.context.life.assertOpen();
+    options?.signal?.throwIfAborted();
+    return serviceLogs(this.spec.dir, this.id, options ?? {}, SERVICE_LOG_POLL_MS);
   }
 
   async cleanup(options: OperationOptions = {}): Promise<void> {

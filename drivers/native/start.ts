@@ -15,6 +15,7 @@ import { plumb } from './pipes.js';
 import { spawnProcess, startTicksOf } from './process.js';
 import { isCode, readRecord, writeRecord, type TaskRecord } from './record.js';
 import { Wakeup } from './logs.js';
+import { startServices, stopServices } from './services.js';
 
 /** What starting a task needs from the driver. */
 export interface StartContext {
@@ -49,9 +50,10 @@ export async function startTask(dir: string, task: ResolvedTask, context: StartC
   try {
     await launch(dir, task, context, signal);
   } catch (error) {
+    if (task.services.length > 0) await stopServices(dir, 0);
     await removeTree(dir).catch(() => {});
     if (signal?.aborted) throw abortReason(signal);
-    if (error instanceof Error && error.name === 'InvalidInputError') throw error;
+    if (error instanceof Error && (error.name === 'InvalidInputError' || error.name === 'ServiceNotReadyError')) throw error;
     throw new ContainerStartError('StartError', `task "${task.id}" could not be prepared: ${(error as Error).message}`, { cause: error });
   }
   return true;
@@ -80,6 +82,8 @@ async function launch(dir: string, task: ResolvedTask, context: StartContext, si
   };
   // The process writes into pipes (programs may reopen /dev/stdout); a relay per stream appends
   // each to its file, so the output survives the driver and can be read again.
+  // The services run, each ready, before the task's process starts.
+  if (task.services.length > 0) await startServices(dir, task.id, task.services, context, (serviceDir, service, inner) => startTask(serviceDir, service, context, inner), signal ?? new AbortController().signal);
   const plumbing = await plumb(dir, [join(dir, 'stdout'), join(dir, 'stderr')], task.stdin === undefined ? 0 : 1, owner);
   const [stdoutPipe, stderrPipe] = plumbing.relayed as [number, number];
   const [stdinPipe] = plumbing.pipes;
