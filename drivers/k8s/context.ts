@@ -2,9 +2,8 @@ import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/c
 import type { DriverLifecycle } from '../../src/kit/lifecycle.js';
 import { since } from '../../src/kit/events.js';
 import { callApi, retryReason, statusCodeOf } from './api-errors.js';
-import { namespaceSelector } from './naming.js';
 import type { ResolvedK8sOptions } from './options.js';
-import { PodWatcher } from './pod-watch.js';
+import { PodWatch } from './shared-pod-watch.js';
 import { ExecProtocol } from './exec-protocol.js';
 
 /** What every part of the driver shares: clients (made once, at driver creation), options, the informer. */
@@ -16,7 +15,8 @@ export interface K8sContext {
   readonly options: ResolvedK8sOptions;
   /** The Kubernetes namespace everything is made in. */
   readonly ns: string;
-  readonly watcher: PodWatcher;
+  /** This driver's view of the process's shared pod watch on `ns`. */
+  readonly watcher: PodWatch;
   /** The exec/attach subprotocol the API server negotiates (learnt once). */
   readonly execProtocol: ExecProtocol;
   /** The driver's lifecycle: open or closed, its lifetime signal, its events. */
@@ -36,7 +36,7 @@ export function createContext(kc: KubeConfig, options: ResolvedK8sOptions, life:
     apps: kc.makeApiClient(AppsV1Api),
     options,
     ns,
-    watcher: new PodWatcher({ kc, core, kubernetesNamespace: ns, labelSelector: namespaceSelector(options.namespace), idleTimeoutMs: options.livenessIntervalMs, retry: options.retry }),
+    watcher: new PodWatch({ kc, core, kubernetesNamespace: ns, namespace: options.namespace, idleTimeoutMs: options.livenessIntervalMs, retry: options.retry }),
     execProtocol: new ExecProtocol(kc),
     life,
     call: <T>(what: string, request: () => Promise<T>, signal?: AbortSignal): Promise<T> => {

@@ -17,7 +17,7 @@ import { isLost } from './pod-status.js';
 import { K8sSandbox } from './sandbox.js';
 import { feedStdin, startTask } from './start.js';
 import { TaskContainer } from './container.js';
-import { LogStreamSupport } from './log-streams.js';
+import { logStreamSupportFor, type LogStreamSupport } from './log-streams.js';
 import { copyToVolume, readFromVolume } from './volume-copy.js';
 import { deleteClaim, ensureVolume } from './volumes.js';
 import { execInWorkload, type WorkloadExecOptions } from './workload.js';
@@ -39,7 +39,7 @@ export class K8sDriver implements Driver {
   constructor(kc: KubeConfig, private readonly options: ResolvedK8sOptions) {
     this.life = new DriverLifecycle({ driver: this.name, namespace: options.namespace, closeTimeoutMs: options.closeTimeoutMs, logger: options.logger, reap: (signal) => this.reap(signal) });
     this.ctx = createContext(kc, options, this.life);
-    this.logSupport = new LogStreamSupport(options.splitLogStreams);
+    this.logSupport = logStreamSupportFor(kc, options.splitLogStreams);
   }
 
   get namespace(): string {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -83,4 +84,12 @@ export function mergeKubeconfigFiles(files: readonly string[]): KubeConfig {
   const kc = new KubeConfig();
   kc.loadFromOptions({ clusters: [...clusters.values()], users: [...users.values()], contexts: [...contexts.values()], currentContext });
   return kc;
+}
+
+/**
+ * A hash of the API server and user `kc` reaches, and of `more`: equal for equal kubeconfigs
+ * whatever object holds them (what the process shares per cluster is keyed by it).
+ */
+export function clusterIdentity(kc: KubeConfig, more: readonly unknown[] = []): string {
+  return createHash('sha256').update(JSON.stringify([kc.getCurrentCluster(), kc.getCurrentUser(), ...more])).digest('hex');
 }

@@ -1,4 +1,6 @@
+import type { KubeConfig } from '@kubernetes/client-node';
 import { statusCodeOf } from './api-errors.js';
+import { clusterIdentity } from './kubeconfig.js';
 import { kubeGet } from './http-stream.js';
 import type { LogSource } from './logs.js';
 
@@ -6,7 +8,7 @@ import type { LogSource } from './logs.js';
  * Whether the server reads stdout and stderr apart: the pods/log `stream` parameter
  * (KEP-3288, feature gate `PodLogsQuerySplitStreams`, beta and off by default from 1.32).
  *
- * One probe per driver, a read with an invalid `stream` value, told apart by the answer
+ * One probe per cluster and user in the process (see {@link logStreamSupportFor}), a read with an invalid `stream` value, told apart by the answer
  * (`pkg/registry/core/pod/rest/log.go` `LogREST.Get` validates the options before it looks
  * the pod up; `pkg/apis/core/validation` `ValidatePodLogOptions`):
  * - 422 with cause `FieldValueNotSupported` on `stream`: the gate is on, streams are read apart;
@@ -16,7 +18,7 @@ import type { LogSource } from './logs.js';
  * - 401, 403, 429, 5xx, no answer: nothing learnt, asked again at the next read.
  *
  * A 422 on a `stream` read at any later time (an API server replaced or reconfigured) turns
- * split streams off for the rest of the driver's life. A server whose API server has the gate
+ * split streams off for the rest of the process's life, for every driver on that cluster. A server whose API server has the gate
  * and whose kubelet does not (version skew) passes the probe yet gives the combined log for
  * every `stream` value: `splitLogStreams: 'never'` is for such clusters.
  */
@@ -41,6 +43,22 @@ export class LogStreamSupport {
   refused(): void {
     this.split = false;
   }
+}
+
+/** What the process has learnt of each cluster (by API server and user), shared by its drivers in `auto` mode. */
+const learnt = new Map<string, LogStreamSupport>();
+
+/**
+ * The split-streams support of the cluster `kc` reaches: one probe per cluster and user for
+ * the whole process in `auto` mode (what the server serves does not depend on the driver),
+ * so a process running many drivers probes once; `never` is the driver's own.
+ */
+export function logStreamSupportFor(kc: KubeConfig, mode: 'auto' | 'never'): LogStreamSupport {
+  if (mode === 'never') return new LogStreamSupport('never');
+  const key = clusterIdentity(kc);
+  let support = learnt.get(key);
+  if (support === undefined) learnt.set(key, (support = new LogStreamSupport('auto')));
+  return support;
 }
 
 /** A read with `stream` that the server refused (422): the caller falls back to the combined log. */

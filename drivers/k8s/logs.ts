@@ -45,7 +45,7 @@ export interface LogRead {
   stdout?: Writable;
   stderr?: Writable;
   follow: boolean;
-  /** Whether the server reads the streams apart (probed once per driver). */
+  /** Whether the server reads the streams apart (probed once per cluster and user in the process). */
   support: LogStreamSupport;
   signal?: AbortSignal;
 }

@@ -33,8 +33,9 @@ export interface PodWatcherConfig {
 const MIN_WATCH_TIMEOUT_SECONDS = 300;
 
 /**
- * The driver's single pod informer: one LIST, then one WATCH at a time, for the whole
- * drivetrain namespace, started on first use and shared by every wait.
+ * A pod informer: one LIST, then one WATCH at a time, of the pods `labelSelector` picks in
+ * one Kubernetes namespace, started on first use and shared by every wait (and, through
+ * `PodWatch` in shared-pod-watch.ts, by every driver of the process on that namespace).
  *
  * Liveness: every watch asks for bookmarks and a server-side `timeoutSeconds`, and is
  * dropped when nothing at all (event or bookmark) arrives for `idleTimeoutMs` — a
@@ -62,11 +63,6 @@ export class PodWatcher {
   /** The cached pod, or `undefined` when the cache has not synced or lacks it (then GET it). */
   cached(name: string): V1Pod | undefined {
     return this.synced ? this.pods.get(name) : undefined;
-  }
-
-  /** Cached pods, when the cache has synced. */
-  cachedPods(): readonly V1Pod[] | undefined {
-    return this.synced ? [...this.pods.values()] : undefined;
   }
 
   /** Subscribes to pod events; returns the unsubscribe function. */

@@ -61,6 +61,10 @@ export function lostRule(ctx: K8sContext): LostPodRule {
  * Each read must be answered within the interval (a half-open connection answers nothing);
  * after {@link MAX_FAILED_READS} failed reads in a row, with no event between them, the
  * wait rejects with `EngineUnavailableError`.
+ *
+ * `known` is a view of the pod already in hand (the answer to its create): the first
+ * decision is made on it when the cache lacks the pod, instead of a GET; the informer's
+ * events (the pod's ADDED among them) carry on from there.
  */
 export function watchPod<T>(
   ctx: K8sContext,
@@ -68,6 +72,7 @@ export function watchPod<T>(
   decide: (pod: V1Pod | undefined) => T | undefined,
   signal?: AbortSignal,
   recheckAt?: (pod: V1Pod | undefined) => number | undefined,
+  known?: V1Pod,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     let settled = false;
@@ -144,7 +149,9 @@ export function watchPod<T>(
     const onAbort = (): void => finish(() => reject(abortReason(signal as AbortSignal)));
     if (signal?.aborted) return onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
-    refresh();
+    const cached = ctx.watcher.cached(name);
+    if (known !== undefined && cached === undefined) consider(known);
+    else refresh();
   });
 }
 

@@ -10,6 +10,8 @@ export interface StartTarget {
   image: string;
   /** Told each new reason the pod is waiting for (a task's start publishes it as `drivetrain:task:waiting`); helpers have none. */
   waiting?: (reason: string, message?: string) => void;
+  /** The pod as its create answered, when this start created it. */
+  created?: V1Pod;
 }
 
 /** Why a pod that has not started is waiting: its container's waiting reason, else an unschedulable condition. */
@@ -28,6 +30,8 @@ export function waitingReason(pod: V1Pod): { reason: string; message?: string } 
  * Each change of the waiting reason is told to `target.waiting`.
  */
 export async function waitForStart(ctx: K8sContext, target: StartTarget, signal?: AbortSignal): Promise<V1Pod> {
+  // The create's answer stands for the first read (no GET); later rounds read the cache.
+  let known = target.created;
   const { pod: name, image } = target;
   const { startTimeoutMs, pullTimeoutMs } = ctx.options;
   const startedAt = Date.now();
@@ -68,10 +72,11 @@ export async function waitForStart(ctx: K8sContext, target: StartTarget, signal?
     const untilPull = pullFailingSince === undefined ? Number.POSITIVE_INFINITY : pullFailingSince + pullTimeoutMs - now;
     // Timer-driven re-check: the timeouts must fire even when no event arrives.
     const tick = AbortSignal.timeout(Math.max(50, Math.min(untilStart, untilPull) + 20));
-    const outcome = await watchPod(ctx, name, decide, signal === undefined ? tick : AbortSignal.any([tick, signal])).catch((error: unknown) => {
+    const outcome = await watchPod(ctx, name, decide, signal === undefined ? tick : AbortSignal.any([tick, signal]), undefined, known).catch((error: unknown) => {
       if (signal?.aborted || !tick.aborted) throw error;
       return lastPod === undefined ? undefined : decide(lastPod);
     });
+    known = undefined;
     if (outcome === undefined) {
       if (Date.now() - startedAt >= startTimeoutMs) throw new StartTimeoutError(`pod "${name}" did not appear within ${startTimeoutMs} ms`, startTimeoutMs);
       continue;

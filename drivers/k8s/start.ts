@@ -36,20 +36,19 @@ export function assertSameTask(kind: string, name: string, metadata: { annotatio
   }
 }
 
-/** Creates the pod, or adopts the same task's existing pod. */
-async function createOrAdoptPod(ctx: K8sContext, pod: V1Pod, taskId: string, role: ResourceRole, signal?: AbortSignal): Promise<boolean> {
+/** Creates the pod (returning the create's answer), or adopts the same task's existing pod (`undefined`). */
+async function createOrAdoptPod(ctx: K8sContext, pod: V1Pod, taskId: string, role: ResourceRole, signal?: AbortSignal): Promise<V1Pod | undefined> {
   const name = pod.metadata?.name as string;
   try {
     // Not abortable: an abandoned create may still succeed on the server and leave a pod
     // nobody removes. The caller checks the signal right after and cleans up.
-    await ctx.call(`create pod "${name}"`, () => ctx.core.createNamespacedPod({ namespace: ctx.ns, body: pod }));
-    return true;
+    return await ctx.call(`create pod "${name}"`, () => ctx.core.createNamespacedPod({ namespace: ctx.ns, body: pod }));
   } catch (error) {
     if (!isAlreadyExists(error)) throw error;
     const existing = await readPod(ctx, name, signal);
     if (existing === undefined) throw new ConflictError(`pod "${name}" was deleted while being adopted; retry`, { cause: error });
     assertSameTask('pod', name, existing.metadata as never, taskId, role);
-    return false;
+    return undefined;
   }
 }
 
@@ -59,10 +58,11 @@ export async function startTask(ctx: K8sContext, pod: V1Pod, taskId: string, rol
   const name = pod.metadata?.name as string;
   if (ctx.options.mode === 'job' && role === 'task') return startJob(ctx, pod, taskId, image, signal, waiting);
   signal?.throwIfAborted();
-  const created = await createOrAdoptPod(ctx, pod, taskId, role, signal);
+  const createdPod = await createOrAdoptPod(ctx, pod, taskId, role, signal);
+  const created = createdPod !== undefined;
   try {
     signal?.throwIfAborted();
-    await waitForStart(ctx, { pod: name, image, ...(waiting === undefined ? {} : { waiting }) }, signal);
+    await waitForStart(ctx, { pod: name, image, ...(waiting === undefined ? {} : { waiting }), ...(createdPod === undefined ? {} : { created: createdPod }) }, signal);
   } catch (error) {
     if (created || error instanceof DrivetrainError) await removePod(ctx, name).catch(() => {});
     throw error;

@@ -114,6 +114,12 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       for (const watch of all) watch.silence();
       return all.length;
     },
+    expire: () => {
+      store.compact();
+      const all = [...watches];
+      for (const watch of all) watch.cut();
+      return all.length;
+    },
   });
 
   let store = new Store({ stateDir });

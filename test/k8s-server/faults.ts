@@ -47,6 +47,8 @@ export interface OpenWatches {
   cut(): number;
   /** Stops every open watch from writing anything (events, bookmarks, its end); returns how many. */
   silence(): number;
+  /** Compacts the store's history (see `Store.compact`), then drops every open watch; returns how many. */
+  expire(): number;
 }
 
 /** Faults of the node's container runtime (read by the kubelet). */
@@ -102,6 +104,15 @@ export class Faults implements NodePartition, RuntimeFaults {
    */
   silenceWatches(): number {
     return this.watches.silence();
+  }
+
+  /**
+   * Compacts the history and cuts every open watch: a client resuming from a
+   * resourceVersion older than the compaction gets 410 Expired and must re-list, as after
+   * etcd compaction on a real cluster. Returns how many watches were cut.
+   */
+  expireWatches(): number {
+    return this.watches.expire();
   }
 
   /**

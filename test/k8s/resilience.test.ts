@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingWritable, readLogs } from '../../src/logs.js';
 import { createK8sDriver, type K8sDriver, type K8sDriverOptions } from '../../drivers/k8s/index.js';
 import { taskObjectName } from '../../drivers/k8s/naming.js';
+import { sharedPodWatchers } from '../../drivers/k8s/shared-pod-watch.js';
 import { startLocalCluster, type LocalCluster } from '../k8s-server/cluster.js';
 import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
 
@@ -174,7 +175,8 @@ describe('k8s driver under faults', () => {
     expect(await readLogs(done)).toMatchObject({ stderr: '', streams: 'combined' });
 
     // A follow reading the streams apart, whose reconnect is refused: it goes on combined from where stdout got to.
-    const other = newDriver();
+    // (What a process learnt of a cluster is shared per API server and user: this driver is another user, so it probes afresh.)
+    const other = newDriver({ kubeConfig: asAnotherUser() });
     const running = await other.runContainer({ id: 'switch', image: 'busybox', command: ['sh', '-c', 'i=0; while [ $i -lt 30 ]; do echo line $i; i=$((i+1)); sleep 0.1; done'] });
     const stdout = new CollectingWritable();
     const stderr = new CollectingWritable();
@@ -205,6 +207,77 @@ describe('k8s driver under faults', () => {
   }, TIMEOUT);
 });
 
+describe('k8s drivers of one process share one pod watch per Kubernetes namespace', () => {
+  /** A task that runs until the test ends its input, then exits with `code`. */
+  async function heldTask(driver: K8sDriver, id: string, code: number): Promise<{ input: PassThrough; container: Awaited<ReturnType<K8sDriver['runContainer']>> }> {
+    const input = new PassThrough();
+    const container = await driver.runContainer({ id, image: 'busybox', command: ['sh', '-c', `cat > /dev/null; exit ${code}`], stdin: input });
+    return { input, container };
+  }
+
+  it('one LIST and one WATCH for two drivers; one driver closing (or aborting its wait) leaves the other hearing its task end', async () => {
+    const first = newDriver();
+    const second = newDriver();
+    const watchesBefore = cluster.metrics.count('watch', 'pods');
+    const listsBefore = cluster.metrics.count('list', 'pods');
+    const held = await heldTask(first, 'held-1', 3);
+    const other = await heldTask(second, 'held-2', 4);
+    expect(sharedPodWatchers()).toBe(1);
+    expect(cluster.metrics.count('watch', 'pods') - watchesBefore).toBe(1);
+    expect(cluster.metrics.count('list', 'pods') - listsBefore).toBe(1);
+    // A wait of the first driver aborted, then the first driver closed: the second's wait goes on.
+    const aborted = new AbortController();
+    const abandoned = held.container.wait({ signal: aborted.signal });
+    aborted.abort(new Error('given up'));
+    await expect(abandoned).rejects.toThrow('given up');
+    const waited = other.container.wait({ signal: AbortSignal.timeout(30_000) });
+    held.input.end();
+    await first.close({ signal: AbortSignal.timeout(30_000) });
+    expect(sharedPodWatchers()).toBe(1);
+    other.input.end('go\n');
+    // The liveness re-read is 90 s away: only the shared watch can tell this wait in time.
+    expect(await waited).toMatchObject({ done: true, exitCode: 4 });
+    expect(cluster.metrics.count('watch', 'pods') - watchesBefore).toBe(1);
+    await second.close({ signal: AbortSignal.timeout(30_000) });
+    // The last user gone, the watch is closed.
+    expect(sharedPodWatchers()).toBe(0);
+  }, TIMEOUT);
+
+  it('a watch expired (410 Gone) is re-listed once for every driver, and each wait still resolves', async () => {
+    const drivers = [newDriver(), newDriver()];
+    const held = await Promise.all(drivers.map((driver, i) => heldTask(driver, `expiring-${i}`, 10 + i)));
+    const waits = held.map(({ container }) => container.wait({ signal: AbortSignal.timeout(30_000) }));
+    // The watch falls behind (silenced), the store moves on and is compacted: resuming is answered 410.
+    cluster.faults.silenceWatches();
+    const core = kubeconfigClient();
+    await core.createNamespacedConfigMap({ namespace: drivers[0]!.kubernetesNamespace, body: { metadata: { name: `moves-on-${Date.now()}` } } });
+    const listsBefore = cluster.metrics.count('list', 'pods');
+    expect(cluster.faults.expireWatches()).toBeGreaterThan(0);
+    for (const { input } of held) input.end('go\n');
+    expect(await Promise.all(waits)).toMatchObject([
+      { done: true, exitCode: 10 },
+      { done: true, exitCode: 11 },
+    ]);
+    // One re-list for both drivers: the watch is theirs together.
+    const deadline = Date.now() + 20_000;
+    while (cluster.metrics.count('list', 'pods') === listsBefore && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(cluster.metrics.count('list', 'pods') - listsBefore).toBe(1);
+  }, TIMEOUT);
+});
+
+/** The cluster's kubeconfig with its user renamed: the same credentials, another identity to the process. */
+function asAnotherUser(): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(cluster.kubeconfigPath);
+  const renamed = kc.getCurrentUser()!.name + '-other';
+  kc.loadFromOptions({
+    clusters: kc.getClusters(),
+    users: kc.getUsers().map((user) => ({ ...user, name: renamed })),
+    contexts: kc.getContexts().map((context) => ({ ...context, user: renamed })),
+    currentContext: kc.getCurrentContext(),
+  });
+  return kc;
+}
 
 function kubeconfigClient(): CoreV1Api {
   const kc = new KubeConfig();

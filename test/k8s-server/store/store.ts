@@ -190,6 +190,17 @@ export class Store implements StoreApi {
     return this.history.filter((e) => e.rv > rv);
   }
 
+  /**
+   * Forgets the kept history, as etcd's compaction does (the API server compacts every five
+   * minutes: apiserver `pkg/storage/etcd3/compact.go`, `compactor`): a watch resumed from a
+   * resourceVersion older than now is answered 410 Expired, "too old resource version"
+   * (apiserver `pkg/storage/cacher/watch_cache.go`, `getAllEventsSinceLocked`).
+   */
+  compact(): void {
+    this.history.splice(0);
+    this.oldestResumable = this.rv;
+  }
+
   /** The oldest resourceVersion still resumable (for the 410 message). */
   get oldestResourceVersion(): number {
     return this.oldestResumable;
