@@ -81,7 +81,17 @@ const REMOVAL_WAIT_MS = 30_000;
  * `isLost`) is force-deleted, as `kubectl delete --force` would: its node will never confirm.
  */
 export async function removePod(ctx: K8sContext, name: string, signal?: AbortSignal): Promise<void> {
-  await deletePod(ctx, name, signal);
+  // Heard from before the delete: a pod gone before the wait below starts needs no GET to tell.
+  let deleted = false;
+  const unsubscribe = ctx.watcher.subscribe((event) => {
+    if (event.type === 'delete' && event.pod.metadata?.name === name) deleted = true;
+  });
+  try {
+    await deletePod(ctx, name, signal);
+  } finally {
+    unsubscribe();
+  }
+  if (deleted) return;
   const bound = AbortSignal.timeout(REMOVAL_WAIT_MS);
   let forced = false;
   await watchPod(

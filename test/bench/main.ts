@@ -1,5 +1,5 @@
 /**
- * `make bench`: runs the performance measures P1–P8, each side by side with its
+ * `make bench`: runs the performance measures (I1, P1–P9, Scale), each side by side with its
  * baseline in the same run, prints the table and writes `docs/performance.md`.
  *
  *   node --import tsx test/bench/main.ts [--only P1,P5] [--quick] [--no-write]
@@ -48,10 +48,11 @@ function parseArgs(argv: readonly string[]): Cli {
     else if (arg === '--only' || arg.startsWith('--only=')) {
       const value = arg === '--only' ? argv[++i] : arg.slice('--only='.length);
       if (value === undefined || value === '') throw new Error('--only needs a list such as P1,P5');
-      const ids = value.split(',').map((s) => s.trim().toUpperCase());
-      const known = new Set(MEASURES.map((m) => m.id));
-      const unknown = ids.filter((id) => !known.has(id));
-      if (unknown.length > 0) throw new Error(`--only: unknown measure(s) ${unknown.join(', ')}; known: ${[...known].join(', ')}`);
+      // IDs are matched whatever their case (P6k, Scale).
+      const known = new Map(MEASURES.map((m) => [m.id.toUpperCase(), m.id]));
+      const ids = value.split(',').map((s) => known.get(s.trim().toUpperCase()) ?? s.trim());
+      const unknown = ids.filter((id) => ![...known.values()].includes(id));
+      if (unknown.length > 0) throw new Error(`--only: unknown measure(s) ${unknown.join(', ')}; known: ${[...known.values()].join(', ')}`);
       cli.only = new Set(ids);
     } else throw new Error(`unknown argument ${arg}; use --only P1,P5, --quick, --no-write, --render`);
   }

@@ -8,6 +8,8 @@ import { measureP3 } from './p3-api-requests.js';
 import { measureP4K8s } from './p4-exit-delay-k8s.js';
 import { measureP7 } from './p7-k8s-roundtrip.js';
 import { measureP8 } from './p8-exec-input.js';
+import { measureP9 } from './p9-many-drivers.js';
+import { measureScale } from './scale-k8s.js';
 import type { BenchCluster } from './k8s-bench.js';
 import type { BenchRow } from './row.js';
 
@@ -82,6 +84,12 @@ export const MEASURES: readonly MeasureEntry[] = [
     quick: () => measureP6('native', { target: 200 }),
   },
   {
+    id: 'P6k',
+    title: 'memory of 1000 finished Kubernetes tasks',
+    full: async (env) => measureP6('k8s', { id: 'P6k', limitMB: 150, env: { ...process.env, KUBECONFIG: (await env.cluster()).cluster.kubeconfigPath } }),
+    quick: async (env) => measureP6('k8s', { id: 'P6k', limitMB: 150, target: 50, env: { ...process.env, KUBECONFIG: (await env.cluster()).cluster.kubeconfigPath } }),
+  },
+  {
     id: 'P7',
     title: 'Kubernetes round trip vs kubectl run',
     full: async (env) => measureP7(await env.cluster()),
@@ -92,5 +100,17 @@ export const MEASURES: readonly MeasureEntry[] = [
     title: 'exec input throughput: framed (v4, 1.28) vs v5 (1.30)',
     full: () => measureP8(),
     quick: () => measureP8({ sizeMiB: 4, rounds: 2 }),
+  },
+  {
+    id: 'P9',
+    title: 'many Kubernetes drivers in one process vs one driver',
+    full: async (env) => measureP9(await env.cluster()),
+    quick: async (env) => measureP9(await env.cluster(), { drivers: 10, tasksPerDriver: 3, inFlight: 10 }),
+  },
+  {
+    id: 'Scale',
+    title: '1000 Kubernetes tasks through one driver, 50 at a time',
+    full: async (env) => measureScale(await env.cluster()),
+    quick: async (env) => measureScale(await env.cluster(), { tasks: 60, inFlight: 10, checkpoints: [20] }),
   },
 ];

@@ -1,7 +1,9 @@
 // P6's measured process: makes `count` tasks finish through one driver, keeps every
 // handle and its final status, and prints its resident memory as one JSON line.
 //
-//   node --expose-gc test/bench/p6-child.mjs <docker|native> <count> <concurrency> [hold|drop] [namespace]
+//   node --expose-gc test/bench/p6-child.mjs <docker|native|k8s> <count> <concurrency> [hold|drop] [namespace]
+//
+// The k8s driver finds its cluster by KUBECONFIG.
 //
 // Plain JavaScript on the compiled build (`npm run build`, which `make bench` runs
 // first): under a TypeScript loader the loader itself would add ~40 MB of RSS to

@@ -12,6 +12,12 @@ export interface P6Options {
   tasks?: number;
   /** Tasks in flight while the child makes them finish. @default 16 */
   concurrency?: number;
+  /** The child's environment (the k8s driver finds its cluster by `KUBECONFIG`). @default this process's */
+  env?: NodeJS.ProcessEnv;
+  /** The target, in MB (10^6 bytes). @default 100 */
+  limitMB?: number;
+  /** The row's ID. @default P6 */
+  id?: string;
 }
 
 /** What `p6-child.mjs` prints. */
@@ -36,9 +42,9 @@ const CHILD = fileURLToPath(new URL('./p6-child.mjs', import.meta.url));
 const MB = 2 ** 20;
 
 /** Runs the child for one driver (its tasks in a fresh bench namespace) and returns what it reported. */
-export async function measureChild(driver: string, tasks: number, concurrency: number): Promise<ChildReport> {
+export async function measureChild(driver: string, tasks: number, concurrency: number, env?: NodeJS.ProcessEnv): Promise<ChildReport> {
   const args = [CHILD, driver, String(tasks), String(concurrency), 'hold', benchNamespace('p6')];
-  const result = await runProcess(process.execPath, ['--expose-gc', ...args], 600_000);
+  const result = await runProcess(process.execPath, ['--expose-gc', ...args], 1_200_000, env);
   const line = result.stdout.toString('utf8').trim().split('\n').pop() ?? '';
   if (result.code !== 0 || !line.startsWith('{')) {
     // Exit 13: the child's event loop emptied while it awaited a promise that never settled.
@@ -68,7 +74,9 @@ export async function measureP6(driver: string, options: P6Options = {}): Promis
   const target = options.target ?? 1000;
   const tasks = options.tasks ?? target;
   const concurrency = options.concurrency ?? 16;
-  const report = await measureChild(driver, tasks, concurrency);
+  const report = await measureChild(driver, tasks, concurrency, options.env);
+  const id = options.id ?? 'P6';
+  const limitMB = options.limitMB ?? 100;
   if (report.count !== tasks) throw new Error(`the ${driver} child held ${report.count} of ${tasks} tasks`);
   const [first, last] = [report.checkpoints[0], report.checkpoints[report.checkpoints.length - 1]];
   const span = first !== undefined && last !== undefined ? last.count - first.count : 0;
@@ -87,17 +95,17 @@ export async function measureP6(driver: string, options: P6Options = {}): Promis
     : `${tasks} real tasks held, ${(perTask / 1024).toFixed(1)} KiB per task from task ${first?.count} to ${last?.count}`;
   return [
     {
-      id: 'P6',
+      id,
       scale: `${driver}, ${target} finished`,
       unit: 'MiB RSS',
       subject: { label: `holding ${target} handles + statuses${extrapolated ? ' (extrapolated)' : ''}`, value: after },
       baseline: { label: 'same process before (driver loaded)', value: before },
       ratio: after.median / before.median,
-      target: targetOf('≤ 100 MB', (after.median * MB) / 1e6, 100, 'max'),
+      target: targetOf(`≤ ${limitMB} MB`, (after.median * MB) / 1e6, limitMB, 'max'),
       note: `${how}; heap used ${(report.heapUsedAfter / MB).toFixed(1)} MiB of ${(report.heapTotalAfter / MB).toFixed(1)} MiB after a memory-reducing GC; making them finish took ${(report.runMs / 1000).toFixed(1)} s at ${concurrency} in flight`,
     },
     {
-      id: 'P6',
+      id,
       scale: `${driver}, ${target} finished, right after`,
       unit: 'MiB RSS',
       subject: { label: `holding ${target} handles + statuses, plain GC only${extrapolated ? ' (extrapolated)' : ''}`, value: burst },
