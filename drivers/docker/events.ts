@@ -1,45 +1,48 @@
 import type { Readable } from 'node:stream';
-import { anySignal } from '../../src/abort.js';
+import { anySignal, raceAbort } from '../../src/abort.js';
 import { ContainerNotFoundError } from '../../src/errors.js';
 import { engineCall, type DockerContext } from './context.js';
+import { CONTAINER_EVENT_FILTERS, subscribeContainerEvents, type ContainerEvent } from './engine-events.js';
 
 /**
- * Waits, on the engine's event stream (no polling), until a container leaves the
- * `created` state: `started` once it ran, `gone` when it was removed, `timeout`
- * after `timeoutMs`. The event stream is always closed.
+ * Waits, on the engine's event stream (no polling; the process's one stream for the
+ * engine, shared by every driver: see `engine-events.ts`), until a container leaves the
+ * `created` state: `started` once it ran, `gone` when it was removed, `timeout` after
+ * `timeoutMs`. This wait's subscription is always ended.
  */
 export async function waitWhileCreated(ctx: DockerContext, engineId: string, timeoutMs: number, signal: AbortSignal): Promise<'started' | 'gone' | 'timeout'> {
   const bounded = anySignal([signal], timeoutMs);
   const subject = { kind: 'other', what: 'events' } as const;
-  let events: Readable | undefined;
+  let unsubscribe: (() => void) | undefined;
   try {
-    const subscribe = (): Promise<Readable> => ctx.docker().getEvents({ filters: { container: [engineId], type: ['container'] }, abortSignal: bounded } as never) as unknown as Promise<Readable>;
-    events = await engineCall(ctx, subject, subscribe, { signal: bounded, idempotent: true });
+    let settle: ((outcome: 'started' | 'gone') => void) | undefined;
+    let fail: ((error: Error) => void) | undefined;
     const seen = new Promise<'started' | 'gone'>((resolve, reject) => {
-      let buffered = '';
-      events!.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString('utf8');
-        const lines = buffered.split('\n');
-        buffered = lines.pop() ?? '';
-        for (const line of lines) {
-          const action = parseAction(line);
-          if (action === 'destroy') resolve('gone');
-          else if (action === 'start' || action === 'die') resolve('started');
-        }
-      });
-      events!.on('error', reject);
-      events!.on('end', () => reject(new Error('the event stream ended')));
+      settle = resolve;
+      fail = reject;
     });
+    // Not awaited when the inspect already tells: a stream that fails later must not be an unhandled rejection.
+    seen.catch(() => {});
+    const listener = (event: ContainerEvent | Error): void => {
+      if (event instanceof Error) return fail?.(event);
+      if (event.id !== engineId) return;
+      if (event.action === 'destroy') settle?.('gone');
+      else if (event.action === 'start' || event.action === 'die') settle?.('started');
+    };
+    const docker = ctx.docker();
+    const open = (lifetime: AbortSignal): Promise<Readable> =>
+      engineCall(ctx, subject, () => docker.getEvents({ filters: CONTAINER_EVENT_FILTERS, abortSignal: lifetime } as never) as unknown as Promise<Readable>, { signal: lifetime, idempotent: true });
+    unsubscribe = await subscribeContainerEvents(docker, listener, open, bounded);
     // Subscribed first, inspected second: a start in between cannot be missed.
     const state = await currentState(ctx, engineId, bounded);
     if (state !== 'created') return state === 'gone' || state === 'removing' || state === 'dead' ? 'gone' : 'started';
-    return await seen;
+    return await raceAbort(seen, bounded);
   } catch (error) {
     if (signal.aborted) throw error;
     if (bounded.aborted) return 'timeout';
     throw error;
   } finally {
-    events?.destroy();
+    unsubscribe?.();
   }
 }
 

@@ -5,6 +5,8 @@ import { measureP3 } from '../bench/p3-api-requests.js';
 import { measureP4K8s } from '../bench/p4-exit-delay-k8s.js';
 import { measureP7 } from '../bench/p7-k8s-roundtrip.js';
 import { measureP8 } from '../bench/p8-exec-input.js';
+import { measureP9 } from '../bench/p9-many-drivers.js';
+import { measureScale } from '../bench/scale-k8s.js';
 
 // The Kubernetes measures with tiny sizes, on a local cluster of their own (as the bench does).
 describe('bench measures on the local Kubernetes API server, tiny sizes', () => {
@@ -71,5 +73,24 @@ describe('bench measures on the local Kubernetes API server, tiny sizes', () => 
     }
     expect(row!.subject.label).toMatch(/framed/);
     expect(Number.isFinite(row!.ratio)).toBe(true);
+  }, 120_000);
+
+  it('P9 counts the requests of many drivers against one, and the one watch they share', async () => {
+    const [requests, watches] = await measureP9(bench, { drivers: 2, tasksPerDriver: 1, inFlight: 2 });
+    // Create, log and delete per task at least, whoever runs it.
+    expect(requests!.subject.value.median).toBeGreaterThanOrEqual(3);
+    expect(requests!.baseline!.value.median).toBeGreaterThanOrEqual(3);
+    expect(requests!.note).toMatch(/closing the 2 drivers/);
+    expect(watches!.subject.value.median).toBe(1);
+    expect(watches!.target!.met).toBe(true);
+  }, 120_000);
+
+  it('Scale reads requests per task and memory at each checkpoint, and counts failed tasks', async () => {
+    const [requests, memory] = await measureScale(bench, { tasks: 4, inFlight: 2, checkpoints: [2] });
+    expect(requests!.subject.label).toBe('tasks 3–4');
+    expect(requests!.baseline!.label).toBe('tasks 1–2');
+    expect(requests!.subject.value.median).toBeGreaterThanOrEqual(3);
+    expect(requests!.note).toMatch(/^no error/);
+    expect(memory!.subject.value.median).toBeGreaterThan(10);
   }, 120_000);
 });

@@ -49,7 +49,8 @@ export async function measureChild(driver: string, tasks: number, concurrency: n
   if (result.code !== 0 || !line.startsWith('{')) {
     // Exit 13: the child's event loop emptied while it awaited a promise that never settled.
     const lines = result.stderr.trim().split('\n');
-    const firstError = lines.find((line) => /Error/.test(line)) ?? lines.slice(-3).join(' ');
+    // The thrown error's own line (`SomeError: message`), not a source line that mentions one.
+    const firstError = lines.find((line) => /^\s*\w*Error(\s*\[\w+\])?: /.test(line)) ?? lines.slice(-3).join(' ');
     const why = result.code === 13 ? 'a promise of the driver never settled (its event loop emptied while waiting)' : firstError.trim();
     throw new Error(`the ${driver} child exited with ${result.code} without a report: ${why}`);
   }

@@ -1,4 +1,6 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
+import { engineEventStreams } from '../../drivers/docker/engine-events.js';
 import { StartTimeoutError } from '../../src/errors.js';
 import { docker, finish, openDriver } from './helpers.js';
 
@@ -39,5 +41,30 @@ describe('docker driver: adopting a container another caller is starting', () =>
     await docker.getContainer(id).remove({ force: true });
     const { stdout } = await finish(await run);
     expect(stdout).toBe('ran here\n');
+  });
+
+  it('drivers adopting at once wait on one event stream of the engine, closed when the last wait ends', async () => {
+    const drivers = [openDriver(), openDriver()];
+    const opened: string[] = [];
+    const listen = (message: unknown): void => {
+      const { operation } = message as { operation: string };
+      if (operation.startsWith('GET /events')) opened.push(operation);
+    };
+    subscribe('drivetrain:engine:request', listen);
+    try {
+      const ids = await Promise.all(drivers.map((driver, i) => createdByAnotherCaller(driver.namespace, 'shared', ['echo', `caller ${i}`])));
+      const runs = drivers.map((driver) => driver.runContainer({ id: 'shared', image: 'busybox', command: ['echo', 'this caller'] }));
+      // Both adoptions subscribed before either container starts.
+      const deadline = Date.now() + 20_000;
+      while (engineEventStreams().subscribers < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(engineEventStreams()).toEqual({ streams: 1, subscribers: 2 });
+      await Promise.all(ids.map((id) => docker.getContainer(id).start()));
+      const outputs = await Promise.all(runs.map(async (run) => (await finish(await run)).stdout));
+      expect(outputs).toEqual(['caller 0\n', 'caller 1\n']);
+      expect(opened).toHaveLength(1);
+      expect(engineEventStreams()).toEqual({ streams: 0, subscribers: 0 });
+    } finally {
+      unsubscribe('drivetrain:engine:request', listen);
+    }
   });
 });
