@@ -1,4 +1,5 @@
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
+import { dockerodeClass } from './sdk.js';
 import { since, type DriverEvents } from '../../src/kit/events.js';
 import { retryReason, statusCodeOf } from './engine-errors.js';
 
@@ -30,5 +31,5 @@ export function instrumentedClient(base: Dockerode, events: DriverEvents): Docke
       callback(error, data);
     });
   };
-  return new Dockerode({ modem } as Dockerode.DockerOptions);
+  return new (dockerodeClass())({ modem } as Dockerode.DockerOptions);
 }

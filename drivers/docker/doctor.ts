@@ -1,4 +1,5 @@
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
+import { dockerodeClass } from './sdk.js';
 import type { DoctorCheck, DoctorOptions, DoctorReport } from '../../src/types.js';
 import { statusCodeOf } from './engine-errors.js';
 
@@ -15,7 +16,7 @@ const PING_TIMEOUT_MS = 1500;
  * present. Never throws: problems are reported.
  */
 export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport> {
-  const docker = new Dockerode({ timeout: options.timeoutMs ?? CHECK_TIMEOUT_MS });
+  const docker = new (dockerodeClass())({ timeout: options.timeoutMs ?? CHECK_TIMEOUT_MS });
   const checks: DoctorCheck[] = [];
   try {
     await docker.ping();
@@ -44,7 +45,7 @@ export async function doctor(options: DoctorOptions = {}): Promise<DoctorReport>
 export async function available(options: DoctorOptions = {}): Promise<boolean> {
   try {
     // The modem's timeout bounds the request; an unreachable socket fails at once anyway.
-    await new Dockerode({ timeout: options.timeoutMs ?? PING_TIMEOUT_MS }).ping();
+    await new (dockerodeClass())({ timeout: options.timeoutMs ?? PING_TIMEOUT_MS }).ping();
     return true;
   } catch {
     return false;

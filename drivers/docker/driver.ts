@@ -1,4 +1,5 @@
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
+import { dockerodeClass } from './sdk.js';
 import type { Readable } from 'node:stream';
 import { DriverLifecycle } from '../../src/kit/lifecycle.js';
 import { validateSizeBytes, volumeNameOf } from '../../src/kit/volumes.js';
@@ -31,7 +32,7 @@ export class DockerDriver implements Driver {
   constructor(private readonly options: ResolvedDockerOptions, injected: Dockerode | undefined) {
     this.life = new DriverLifecycle({ driver: this.name, namespace: options.namespace, closeTimeoutMs: options.closeTimeoutMs, logger: options.logger, reap: (signal) => this.reap(signal) });
     const life = this.life;
-    const docker = (): Dockerode => (this.client ??= instrumentedClient(injected ?? new Dockerode(), life.events));
+    const docker = (): Dockerode => (this.client ??= instrumentedClient(injected ?? new (dockerodeClass())(), life.events));
     const ctx: DockerContext = {
       options,
       namespace: options.namespace,

@@ -1,4 +1,5 @@
-import Dockerode from 'dockerode';
+import type Dockerode from 'dockerode';
+import { dockerodeClass } from './sdk.js';
 import { anySignal } from '../../src/abort.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { callEngine } from './context.js';
@@ -23,7 +24,7 @@ const CLEANUP_TIMEOUT_MS = 30_000;
 export function clientOf(options: ImageOperationOptions): Dockerode {
   if (typeof options !== 'object' || options === null) throw new InvalidInputError('options', 'an object', options);
   const docker = options.docker;
-  if (docker === undefined) return new Dockerode();
+  if (docker === undefined) return new (dockerodeClass())();
   if (typeof docker !== 'object' || docker === null || typeof (docker as Dockerode).getImage !== 'function') throw new InvalidInputError('options.docker', 'a Dockerode instance', docker);
   return docker;
 }

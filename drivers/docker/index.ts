@@ -6,6 +6,7 @@ import type { DriverEntry, DriverFactory } from '../../src/types.js';
 import { available, doctor } from './doctor.js';
 import { DockerDriver } from './driver.js';
 import { resolveOptions, type DockerDriverOptions } from './options.js';
+import { dockerodeRoot } from './sdk.js';
 
 export type { DockerDriverOptions, PullPolicy } from './options.js';
 export { DockerDriver } from './driver.js';
@@ -15,10 +16,13 @@ export type { DockerSandbox } from './sandbox.js';
 
 /**
  * Creates a Docker driver. Options are validated here, once; no engine call is made
- * until the first operation (the client is created lazily unless `docker` is given).
+ * until the first operation (the client is created lazily unless `docker` is given, and
+ * dockerode is loaded with it). Throws `MissingDependencyError` when no `docker` is
+ * given and dockerode is not installed.
  */
 export const createDockerDriver = ((options?: DockerDriverOptions): DockerDriver => {
   const { docker, ...resolved } = resolveOptions(options);
+  if (docker === undefined) dockerodeRoot();
   return new DockerDriver(resolved, docker);
 }) satisfies DriverFactory<DockerDriverOptions>;
 
@@ -33,6 +37,7 @@ declare module '../../src/types.js' {
 
 export { available, doctor } from './doctor.js';
 
-export { loadImage, type LoadImageOptions, type LoadedImage } from './image-load.js';
-export { pushImage, tagImage, type PushImageOptions, type PushedImage, type PushProgress, type TagImageOptions } from './image-push.js';
+export { loadImage, pushImage, tagImage } from './image-operations.js';
+export type { LoadImageOptions, LoadedImage } from './image-load.js';
+export type { PushImageOptions, PushedImage, PushProgress, TagImageOptions } from './image-push.js';
 export type { ImageOperationOptions } from './image-calls.js';

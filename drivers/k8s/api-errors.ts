@@ -1,4 +1,4 @@
-import { ApiException } from '@kubernetes/client-node';
+import type { ApiException } from '@kubernetes/client-node';
 import { abortReason, isAbortError, raceAbort } from '../../src/abort.js';
 import {
   ConflictError,
@@ -9,6 +9,7 @@ import {
   NotFoundError,
 } from '../../src/errors.js';
 import { TRANSIENT_NETWORK_CODES, withRetry, type RetryPolicy } from '../../src/retry.js';
+import { clientNode } from './sdk.js';
 
 /**
  * The one place where client-node errors become drivetrain errors: by HTTP status
@@ -23,9 +24,14 @@ export interface StatusBody {
   details?: { name?: string; kind?: string; causes?: Array<{ field?: string; message?: string; reason?: string }>; retryAfterSeconds?: number };
 }
 
+/** Whether `error` is client-node's `ApiException` (the SDK is loaded by then: a driver loads it when created). */
+function isApiException(error: unknown): error is ApiException<unknown> {
+  return error instanceof clientNode().ApiException;
+}
+
 /** The HTTP status of a client-node error (ApiException, watch error), if any. */
 export function statusCodeOf(error: unknown): number | undefined {
-  if (error instanceof ApiException) return error.code;
+  if (isApiException(error)) return error.code;
   const e = error as { code?: unknown; statusCode?: unknown } | null;
   if (typeof e?.statusCode === 'number') return e.statusCode;
   if (typeof e?.code === 'number') return e.code;
@@ -34,7 +40,7 @@ export function statusCodeOf(error: unknown): number | undefined {
 
 /** The parsed Status body of an ApiException (client-node gives it parsed or as text). */
 export function statusBodyOf(error: unknown): StatusBody | undefined {
-  if (!(error instanceof ApiException)) return undefined;
+  if (!isApiException(error)) return undefined;
   const body: unknown = error.body;
   if (typeof body === 'string') {
     try {
@@ -59,7 +65,7 @@ export function isTransient(error: unknown): boolean {
 
 /** A 429's Retry-After (header or Status details), in ms. */
 export function retryAfterMs(error: unknown): number | undefined {
-  if (!(error instanceof ApiException)) return undefined;
+  if (!isApiException(error)) return undefined;
   const header = error.headers?.['retry-after'] ?? error.headers?.['Retry-After'];
   const seconds = header === undefined ? statusBodyOf(error)?.details?.retryAfterSeconds : Number(header);
   return seconds === undefined || !Number.isFinite(seconds) ? undefined : seconds * 1000;

@@ -1,10 +1,11 @@
-import { AppsV1Api, BatchV1Api, CoreV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { AppsV1Api, BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { DriverLifecycle } from '../../src/kit/lifecycle.js';
 import { since } from '../../src/kit/events.js';
 import { callApi, retryReason, statusCodeOf } from './api-errors.js';
 import type { ResolvedK8sOptions } from './options.js';
 import { PodWatch } from './shared-pod-watch.js';
 import { ExecProtocol } from './exec-protocol.js';
+import { clientNode } from './sdk.js';
 
 /** What every part of the driver shares: clients (made once, at driver creation), options, the informer. */
 export interface K8sContext {
@@ -27,6 +28,7 @@ export interface K8sContext {
 
 /** Creates the clients and the (not yet started) informer. */
 export function createContext(kc: KubeConfig, options: ResolvedK8sOptions, life: DriverLifecycle): K8sContext {
+  const { AppsV1Api, BatchV1Api, CoreV1Api } = clientNode();
   const core = kc.makeApiClient(CoreV1Api);
   const ns = options.kubernetesNamespace;
   return {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { CoreV1Api, StorageV1Api, type KubeConfig, type V1Pod, type V1StorageClass } from '@kubernetes/client-node';
+import type { CoreV1Api, KubeConfig, V1Pod, V1StorageClass } from '@kubernetes/client-node';
 import { anySignal } from '../../src/abort.js';
 import { CollectingWritable } from '../../src/logs.js';
 import { validateTask } from '../../src/validate.js';
@@ -11,6 +11,7 @@ import { helperPodName, TASK_CONTAINER } from './naming.js';
 import type { ResolvedK8sOptions } from './options.js';
 import { buildHelperPod, buildPod, IDLE_COMMAND, RESTRICTED_HELPER_USER } from './pod-spec.js';
 import { V5_PROTOCOL } from './exec-protocol.js';
+import { clientNode } from './sdk.js';
 
 /**
  * The doctor's checks of how the cluster serves the driver: split log streams, the default
@@ -49,7 +50,7 @@ function describeClass(sc: V1StorageClass): string {
 /** The StorageClass volumes' claims get: `storageClassName`, or the cluster's default. */
 export async function storageClassCheck(kc: KubeConfig, options: ResolvedK8sOptions, signal?: AbortSignal): Promise<DoctorCheck> {
   const name = 'storage class';
-  const storage = kc.makeApiClient(StorageV1Api);
+  const storage = kc.makeApiClient(clientNode().StorageV1Api);
   try {
     if (options.storageClassName !== undefined) {
       try {
@@ -107,7 +108,7 @@ function remedy(message: string, options: ResolvedK8sOptions): string {
  */
 export async function podAdmissionCheck(kc: KubeConfig, options: ResolvedK8sOptions, signal?: AbortSignal): Promise<DoctorCheck> {
   const name = 'pod security';
-  const core = kc.makeApiClient(CoreV1Api);
+  const core = kc.makeApiClient(clientNode().CoreV1Api);
   const level = await enforcedLevel(core, options.kubernetesNamespace);
   const user = options.securityProfile === 'restricted' ? { user: RESTRICTED_HELPER_USER } : {};
   const task = validateTask({ id: 'doctor', image: options.helperImage, command: [...IDLE_COMMAND], ...user });

@@ -1,6 +1,7 @@
-import { AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { messageWithCause, statusCodeOf } from './api-errors.js';
 import type { DoctorCheck } from '../../src/types.js';
+import { clientNode } from './sdk.js';
 
 /**
  * One rule of the driver's Role: API group, resource, subresource, verbs, and what needs it.
@@ -39,7 +40,7 @@ function grant(group: string, resource: string, subresource: string, verb: strin
  * without the review API yields `ok: null` with one shared detail (so a report can group them).
  */
 export async function permissionChecks(kc: KubeConfig, namespace: string, signal?: AbortSignal): Promise<DoctorCheck[]> {
-  const authorization = kc.makeApiClient(AuthorizationV1Api);
+  const authorization = kc.makeApiClient(clientNode().AuthorizationV1Api);
   const checks: DoctorCheck[] = [];
   for (const [group, resource, subresource, verbs, usedFor] of REQUIRED_PERMISSIONS) {
     for (const verb of verbs) {

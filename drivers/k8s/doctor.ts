@@ -1,10 +1,11 @@
-import { VersionApi, type KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { DoctorCheck, DoctorReport as BaseDoctorReport } from '../../src/types.js';
 import { messageWithCause } from './api-errors.js';
 import { execProtocolCheck, logStreamsCheck, podAdmissionCheck, storageClassCheck } from './doctor-cluster.js';
 import { permissionChecks } from './doctor-permissions.js';
 import { loadKubeConfig } from './kubeconfig.js';
 import { resolveKubernetesNamespace, resolveOptions, type K8sDriverOptions, type ResolvedK8sOptions } from './options.js';
+import { clientNode } from './sdk.js';
 
 export type { DoctorCheck } from '../../src/types.js';
 export { REQUIRED_PERMISSIONS, type Permission } from './doctor-permissions.js';
@@ -69,7 +70,7 @@ export async function doctor(options: K8sDriverOptions = {}, run: K8sDoctorOptio
     return blocked(report, { name: 'options', ok: false, detail: messageWithCause(error) });
   }
   try {
-    const version = await kc.makeApiClient(VersionApi).getCode();
+    const version = await kc.makeApiClient(clientNode().VersionApi).getCode();
     checks.push({ name: 'reachability', ok: true, detail: `API server ${version.gitVersion}` });
   } catch (error) {
     signal?.throwIfAborted();

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { KubeConfig, type Cluster, type Context, type User } from '@kubernetes/client-node';
+import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
 import { InvalidInputError } from '../../src/errors.js';
+import { clientNode } from './sdk.js';
 
 /** Where the kubeconfig comes from: an object, a path, and the context to use. */
 export interface KubeConfigSource {
@@ -18,6 +19,7 @@ export interface KubeConfigSource {
  * InvalidInputError. Nothing is contacted here.
  */
 export function loadKubeConfig(options: KubeConfigSource, env: NodeJS.ProcessEnv = process.env): KubeConfig {
+  const { KubeConfig } = clientNode();
   let kc: KubeConfig;
   if (options.kubeConfig !== undefined) {
     if (!(options.kubeConfig instanceof KubeConfig)) throw new InvalidInputError('options.kubeConfig', 'a KubeConfig object from @kubernetes/client-node', options.kubeConfig);
@@ -67,6 +69,7 @@ export function mergeKubeconfigFiles(files: readonly string[]): KubeConfig {
   const clusters = new Map<string, Cluster>();
   const users = new Map<string, User>();
   const contexts = new Map<string, Context>();
+  const { KubeConfig } = clientNode();
   let currentContext = '';
   for (const file of files) {
     if (readFileSync(file, 'utf8').trim() === '') continue;

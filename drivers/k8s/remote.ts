@@ -1,5 +1,5 @@
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { Attach, Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
+import type { KubeConfig, V1Status } from '@kubernetes/client-node';
 import type WebSocket from 'ws';
 import { abortReason, delay } from '../../src/abort.js';
 import { relayTo } from '../../src/kit/write.js';
@@ -9,6 +9,7 @@ import { normaliseError } from './api-errors.js';
 import { KubeWebSocket } from './ws-connect.js';
 import { V5_PROTOCOL, type ExecProtocol, type ExecTarget } from './exec-protocol.js';
 import { END_FRAME, frame, framedCommand } from './stdin-frames.js';
+import { clientNode } from './sdk.js';
 
 /**
  * Exec and attach over client-node's WebSocket channels. The caller's output streams
@@ -70,7 +71,7 @@ export async function execInPod(connection: ExecConnection, target: ExecTarget, 
   let reported: V1Status | undefined;
   let socket: WebSocket;
   try {
-    socket = await new Exec(kc, new KubeWebSocket(kc)).exec(target.namespace, target.pod, target.container, argv, stdout, stderr, stdin, false, (status) => {
+    socket = await new (clientNode().Exec)(kc, new KubeWebSocket(kc)).exec(target.namespace, target.pod, target.container, argv, stdout, stderr, stdin, false, (status) => {
       reported = status;
     });
   } catch (error) {
@@ -146,7 +147,7 @@ export async function attachStdin(kc: KubeConfig, target: { namespace: string; p
   const relay = new PassThrough();
   let socket: WebSocket;
   try {
-    socket = await new Attach(kc, new KubeWebSocket(kc)).attach(target.namespace, target.pod, target.container, null, null, relay, false);
+    socket = await new (clientNode().Attach)(kc, new KubeWebSocket(kc)).attach(target.namespace, target.pod, target.container, null, null, relay, false);
   } catch (error) {
     throw normaliseError(error, `attach to pod "${target.pod}"`);
   }

@@ -1,5 +1,5 @@
 import type { KubeConfig } from '@kubernetes/client-node';
-import WebSocket from 'ws';
+import type WebSocket from 'ws';
 import { EngineUnavailableError } from '../../src/errors.js';
 
 /** The channel protocols offered, newest first; v5 adds the stdin close frame `[255, 0]`. */
@@ -19,8 +19,10 @@ export class KubeWebSocket {
     const url = cluster.server.replace(/^http/, 'ws').replace(/\/$/, '') + path;
     const options: WebSocket.ClientOptions = {};
     await this.kc.applyToHTTPSOptions(options);
+    // Loaded on first use: a driver that never execs or attaches does not load ws (~13 MB).
+    const { default: Socket } = await import('ws');
     return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url, PROTOCOLS, options);
+      const socket = new Socket(url, PROTOCOLS, options);
       socket.on('unexpected-response', (request, response) => {
         const chunks: Buffer[] = [];
         response.on('data', (chunk: Buffer) => chunks.push(chunk));
