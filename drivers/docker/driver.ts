@@ -115,9 +115,13 @@ export class DockerDriver implements Driver {
 
   private async reap(signal: AbortSignal): Promise<void> {
     const filters = namespaceFilter(this.namespace);
-    const containers = await engineCall(this.ctx, { kind: 'other', what: 'container list' }, (): Promise<Dockerode.ContainerInfo[]> => this.ctx.docker().listContainers({ all: true, filters, abortSignal: signal } as never) as never, { signal, idempotent: true });
+    // Both lists at once (one round trip, not two): a closing driver makes no new volume.
+    // The volumes are removed after the containers that may still mount them.
+    const [containers, volumes] = await Promise.all([
+      engineCall(this.ctx, { kind: 'other', what: 'container list' }, (): Promise<Dockerode.ContainerInfo[]> => this.ctx.docker().listContainers({ all: true, filters, abortSignal: signal } as never) as never, { signal, idempotent: true }),
+      engineCall(this.ctx, { kind: 'other', what: 'volume list' }, (): Promise<{ Volumes?: Array<{ Name: string }> | null }> => this.ctx.docker().listVolumes({ filters, abortSignal: signal } as never) as never, { signal, idempotent: true }),
+    ]);
     await Promise.all(containers.map((c) => removeContainer(this.ctx, c.Id, signal)));
-    const volumes = await engineCall(this.ctx, { kind: 'other', what: 'volume list' }, (): Promise<{ Volumes?: Array<{ Name: string }> | null }> => this.ctx.docker().listVolumes({ filters, abortSignal: signal } as never) as never, { signal, idempotent: true });
     await Promise.all((volumes.Volumes ?? []).map((v) => removeVolume(this.ctx, v.Name, signal)));
   }
 }

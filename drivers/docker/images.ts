@@ -49,6 +49,24 @@ export class ImageResolver {
     return raceAbort(pending, signal);
   }
 
+  /**
+   * The image's user when the engine has the image, else `undefined`; never pulls (a missing
+   * image is the create's to handle). Lets a start ask beside its create rather than before it.
+   */
+  async userIfPresent(image: string, signal?: AbortSignal): Promise<string | undefined> {
+    const known = this.users.get(image);
+    if (known !== undefined) return raceAbort(known, signal);
+    try {
+      const info = (await this.docker().getImage(image).inspect({ abortSignal: signal } as never)) as unknown as Dockerode.ImageInspectInfo;
+      const user = info.Config?.User ?? '';
+      if (!this.users.has(image)) this.users.set(image, Promise.resolve(user));
+      return user;
+    } catch (error) {
+      if (statusCodeOf(error) === 404) return undefined;
+      throw normaliseError(error, { kind: 'image', image });
+    }
+  }
+
   private async inspectUser(image: string): Promise<string> {
     const inspect = async (): Promise<string | undefined> => {
       try {

@@ -3,15 +3,10 @@
  * The `drivetrain` command line: `run`, `cleanup`, `conformance`, `doctor`, `demo`.
  * Each command lives in its own file and resolves with the process's exit code.
  */
-import { cleanupCommand } from './cleanup.js';
-import { conformanceCommand } from './conformance.js';
-import { demoCommand } from './demo.js';
-import { doctorCommand } from './doctor.js';
 import { EXIT } from './exit-codes.js';
 import { packageVersion } from './package-root.js';
 import { reportError } from './report-error.js';
 import { printEvents, takeVerbose } from './events.js';
-import { runCommand } from './run.js';
 import { UsageError } from './usage.js';
 
 export const MAIN_USAGE = `Usage: drivetrain <command> [options]
@@ -35,12 +30,16 @@ Exit codes: 0 ok; 1 a command failed; 2 bad usage; 125 a task could not run;
 exits with the task's code.
 `;
 
+/**
+ * Each command's module, imported only when that command runs: `--help`, `--version` and
+ * one command load nothing of the others (docs/performance.md, P8).
+ */
 const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
-  run: runCommand,
-  cleanup: cleanupCommand,
-  conformance: conformanceCommand,
-  doctor: doctorCommand,
-  demo: demoCommand,
+  run: async (args) => (await import('./run.js')).runCommand(args),
+  cleanup: async (args) => (await import('./cleanup.js')).cleanupCommand(args),
+  conformance: async (args) => (await import('./conformance.js')).conformanceCommand(args),
+  doctor: async (args) => (await import('./doctor.js')).doctorCommand(args),
+  demo: async (args) => (await import('./demo.js')).demoCommand(args),
 };
 
 /** Runs the CLI on `argv` (without `node` and the script) and resolves with the exit code. */

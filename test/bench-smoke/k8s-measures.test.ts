@@ -4,7 +4,7 @@ import { startBenchCluster, type BenchCluster } from '../bench/k8s-bench.js';
 import { measureP3 } from '../bench/p3-api-requests.js';
 import { measureP4K8s } from '../bench/p4-exit-delay-k8s.js';
 import { measureP7 } from '../bench/p7-k8s-roundtrip.js';
-import { measureP8 } from '../bench/p8-exec-input.js';
+import { measureE1 } from '../bench/e1-exec-input.js';
 import { measureP9 } from '../bench/p9-many-drivers.js';
 import { measureScale } from '../bench/scale-k8s.js';
 
@@ -65,8 +65,8 @@ describe('bench measures on the local Kubernetes API server, tiny sizes', () => 
     // Room for one retried kubectl run (a hung one is given up after 30 s).
   }, 120_000);
 
-  it('P8 compares exec input throughput, framed on 1.28 and v5 on 1.30 (clusters of its own)', async () => {
-    const [row] = await measureP8({ namespace: benchNamespace('p8'), sizeMiB: 1, rounds: 1 });
+  it('E1 compares exec input throughput, framed on 1.28 and v5 on 1.30 (clusters of its own)', async () => {
+    const [row] = await measureE1({ namespace: benchNamespace('e1'), sizeMiB: 1, rounds: 1 });
     for (const series of [row!.subject, row!.baseline!]) {
       expect(series.value.n).toBe(1);
       expect(series.value.median).toBeGreaterThan(0);

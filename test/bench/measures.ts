@@ -7,7 +7,8 @@ import { measureP6 } from './p6-memory.js';
 import { measureP3 } from './p3-api-requests.js';
 import { measureP4K8s } from './p4-exit-delay-k8s.js';
 import { measureP7 } from './p7-k8s-roundtrip.js';
-import { measureP8 } from './p8-exec-input.js';
+import { measureE1 } from './e1-exec-input.js';
+import { CLI_MEASURES } from './p8-measures.js';
 import { measureP9 } from './p9-many-drivers.js';
 import { measureScale } from './scale-k8s.js';
 import type { BenchCluster } from './k8s-bench.js';
@@ -95,11 +96,12 @@ export const MEASURES: readonly MeasureEntry[] = [
     full: async (env) => measureP7(await env.cluster()),
     quick: async (env) => measureP7(await env.cluster(), { rounds: 2 }),
   },
+  ...CLI_MEASURES,
   {
-    id: 'P8',
+    id: 'E1',
     title: 'exec input throughput: framed (v4, 1.28) vs v5 (1.30)',
-    full: () => measureP8(),
-    quick: () => measureP8({ sizeMiB: 4, rounds: 2 }),
+    full: () => measureE1(),
+    quick: () => measureE1({ sizeMiB: 4, rounds: 2 }),
   },
   {
     id: 'P9',

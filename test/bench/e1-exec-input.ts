@@ -10,8 +10,8 @@ import type { BenchRow } from './row.js';
 import { targetOf } from './row.js';
 import { interleave, ratio, summarize, timed } from './stats.js';
 
-/** Sizes of P8. */
-export interface P8Options {
+/** Sizes of E1. */
+export interface E1Options {
   /** Input size in MiB. @default 16 */
   sizeMiB?: number;
   /** Execs of each variant, interleaved. @default 5 */
@@ -29,7 +29,7 @@ interface Side {
 async function startSide(kubeVersion: KubeVersion, namespace: string): Promise<Side> {
   const cluster = await startLocalCluster({ kubeVersion });
   const driver = createK8sDriver({ namespace, kubeconfig: cluster.kubeconfigPath });
-  const sandbox = await (driver.startSandbox as NonNullable<Driver['startSandbox']>)({ id: 'p8', image: BENCH_IMAGE });
+  const sandbox = await (driver.startSandbox as NonNullable<Driver['startSandbox']>)({ id: 'e1', image: BENCH_IMAGE });
   return { cluster, driver, sandbox };
 }
 
@@ -43,15 +43,15 @@ async function countInput(side: Side, input: Buffer): Promise<void> {
 }
 
 /**
- * P8 — exec input throughput by subprotocol: `sandbox.exec(['wc', '-c'])` with `size` MiB of
+ * E1 — exec input throughput by subprotocol: `sandbox.exec(['wc', '-c'])` with `size` MiB of
  * input on Kubernetes 1.28 (v4: the input framed for the wrapper, drivers/k8s/stdin-frames.ts)
  * and on 1.30 (v5: the command as given, stdin ended by the CLOSE frame), interleaved, each
  * on a local cluster of its own. Values are MiB/s (higher is better).
  */
-export async function measureP8(options: P8Options = {}): Promise<BenchRow[]> {
+export async function measureE1(options: E1Options = {}): Promise<BenchRow[]> {
   const sizeMiB = options.sizeMiB ?? 16;
   const rounds = options.rounds ?? 5;
-  const namespace = options.namespace ?? benchNamespace('p8');
+  const namespace = options.namespace ?? benchNamespace('e1');
   const input = randomBytes(sizeMiB * 2 ** 20);
   const sides: Side[] = [];
   try {
@@ -69,7 +69,7 @@ export async function measureP8(options: P8Options = {}): Promise<BenchRow[]> {
     const r = ratio(subject, baseline);
     return [
       {
-        id: 'P8',
+        id: 'E1',
         scale: `${sizeMiB} MiB`,
         unit: 'MiB/s',
         subject: { label: 'sandbox exec input, 1.28 (v4, framed)', value: subject },
