@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { BenchRow } from './row.js';
+import { targetOf } from './row.js';
 import { interleave, summarize } from './stats.js';
 import { runProcess } from './docker-baselines.js';
 
@@ -24,6 +25,14 @@ interface ChildReport {
 const CHILD = fileURLToPath(new URL('./i1-child.mjs', import.meta.url));
 const DIST = fileURLToPath(new URL('../../dist/', import.meta.url));
 const MB = 2 ** 20;
+/** Bytes in a megabyte, as the targets count them (MB, not MiB). */
+const DECIMAL_MB = 1e6;
+
+/** The targets of each entry point: wall time of the import, and RSS it adds over a bare process. */
+const I1_TARGETS: Readonly<Record<string, { ms: number; addedMB: number }>> = {
+  'drivetrain/k8s': { ms: 300, addedMB: 40 },
+  'drivetrain/docker': { ms: 150, addedMB: 20 },
+};
 
 /** The public entry points measured, by the name a user imports them with. */
 export const I1_ENTRIES: Readonly<Record<string, string>> = {
@@ -68,8 +77,10 @@ export async function measureI1(options: I1Options = {}): Promise<BenchRow[]> {
     const time = summarize(list.map((r) => r.ms));
     const cpu = summarize(list.map((r) => r.cpuMs));
     const added = summarize(list.map((r) => (r.rss - r.rssBefore) / MB));
+    const addedMB = summarize(list.map((r) => (r.rss - r.rssBefore) / DECIMAL_MB));
+    const limits = I1_TARGETS[name];
     return [
-      { id: 'I1', scale, unit: 'ms', subject: { label: 'first import() in a fresh process', value: time } },
+      { id: 'I1', scale, unit: 'ms', subject: { label: 'first import() in a fresh process', value: time }, ...(limits === undefined ? {} : { target: targetOf(`≤ ${limits.ms} ms`, time.median, limits.ms, 'max') }) },
       { id: 'I1', scale, unit: 'ms CPU', subject: { label: 'CPU time of that import', value: cpu }, note: 'CPU time (user and system, every thread) leaves out waiting for a core, so it is the steadier figure on a loaded machine' },
       {
         id: 'I1',
@@ -78,7 +89,8 @@ export async function measureI1(options: I1Options = {}): Promise<BenchRow[]> {
         subject: { label: 'resident memory after the import', value: rss },
         baseline: { label: 'same process before the import', value: rssBefore },
         ratio: rss.median / rssBefore.median,
-        note: `the import adds ${added.median.toFixed(1)} MiB RSS (median; ${added.min.toFixed(1)}–${added.max.toFixed(1)})`,
+        ...(limits === undefined ? {} : { target: targetOf(`≤ +${limits.addedMB} MB`, addedMB.median, limits.addedMB, 'max') }),
+        note: `the import adds ${added.median.toFixed(1)} MiB = ${addedMB.median.toFixed(1)} MB RSS (median; ${added.min.toFixed(1)}–${added.max.toFixed(1)} MiB) to a bare process`,
       },
     ];
   });
