@@ -16,6 +16,8 @@ export class DockerContainer implements Container {
     readonly id: string,
     /** The engine's container ID. */
     readonly engineId: string,
+    /** The container runs on a terminal: its log is the terminal's stream. */
+    private readonly tty = false,
   ) {}
 
   private get owner() {
@@ -69,8 +71,10 @@ export class DockerContainer implements Container {
   async logs(options: LogOptions = {}): Promise<LogResult> {
     this.ctx.assertOpen();
     const engineId = options.service === undefined ? this.engineId : await serviceEngineId(this.ctx, this.owner, options.service, options.signal);
-    await deliverLogs(this.ctx, engineId, this.subject, options);
-    return { streams: 'separate' };
+    // A service's log is its own: never a terminal's.
+    const tty = options.service === undefined && this.tty;
+    await deliverLogs(this.ctx, engineId, this.subject, options, tty);
+    return { streams: tty ? 'combined' : 'separate' };
   }
 
   /** Kills and removes the container and its services; already gone is success. Volumes are kept. */

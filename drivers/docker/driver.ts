@@ -24,7 +24,7 @@ import { assertTerminalSupported } from '../../src/terminal.js';
 /** The Docker driver: tasks are containers named `dt-<namespace>--<task>`, labelled with the namespace. */
 export class DockerDriver implements Driver {
   readonly name = 'docker';
-  readonly capabilities: DriverCapabilities = Object.freeze({ ...FULL_CAPABILITIES, tty: false });
+  readonly capabilities: DriverCapabilities = FULL_CAPABILITIES;
   private client: Dockerode | undefined;
   private readonly life: DriverLifecycle;
   private readonly ctx: DockerContext;

@@ -1,4 +1,4 @@
-import type { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ContainerNotFoundError, EngineError, EngineUnavailableError } from '../../src/errors.js';
 import type { LogOptions } from '../../src/types.js';
@@ -33,17 +33,17 @@ const MAX_SILENT_READS = 3;
  * {@link MAX_SILENT_READS} silent reads in a row the call rejects with
  * `EngineUnavailableError`.
  */
-export async function deliverLogs(ctx: DockerContext, engineId: string, subject: EngineSubject, options: LogOptions): Promise<void> {
-  const delivery = new Delivery(options.stdout, options.stderr);
+export async function deliverLogs(ctx: DockerContext, engineId: string, subject: EngineSubject, options: LogOptions, tty = false): Promise<void> {
+  const delivery = tty ? new TerminalDelivery(options.stdout) : new Delivery(options.stdout, options.stderr);
   let follow = options.follow === true && (await isRunning(ctx, engineId, subject, options.signal));
   const readOnce = async (): Promise<void> => {
     delivery.startRead();
-    const source = await openLogStream(ctx, engineId, subject, follow, options.signal);
+    const source = await openLogStream(ctx, engineId, subject, follow, !tty, options.signal);
     const silence = watchSilence(source, ctx.options.livenessIntervalMs, subject.kind === 'container' ? `the log of task "${subject.taskId}"` : 'a container log', async (signal) =>
       follow && (await isRunning(ctx, engineId, subject, signal)) ? 'quiet' : 'lost',
     );
     try {
-      await pipeline(source, logRecords((record) => delivery.accept(record)), options.signal === undefined ? {} : { signal: options.signal });
+      await pipeline(source, delivery.sink(), options.signal === undefined ? {} : { signal: options.signal });
     } catch (error) {
       // An abort cuts the engine's response first (ECONNRESET): the caller gets its own reason.
       options.signal?.throwIfAborted();
@@ -77,8 +77,52 @@ export async function deliverLogs(ctx: DockerContext, engineId: string, subject:
   delivery.check();
 }
 
+/** Where one read of the log goes, and what the reads after it skip. */
+interface LogDelivery {
+  /** The destination of one read (a fresh one per read). */
+  sink(): Writable;
+  /** A read starts at the log's beginning: what is delivered already is skipped. */
+  startRead(): void;
+  /** Throws when the final read was marked as failed by the engine. */
+  check(): void;
+}
+
+/**
+ * The log of a container with a terminal: the engine keeps the terminal's stream as it came
+ * (no frames, no stderr) and sends it raw, so it is read without timestamps and a read again
+ * skips the bytes already delivered.
+ */
+class TerminalDelivery implements LogDelivery {
+  private delivered = 0;
+  private skip = 0;
+
+  constructor(private readonly stdout: Writable | undefined) {}
+
+  sink(): Writable {
+    return new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        let bytes = chunk;
+        if (this.skip > 0) {
+          const skipped = Math.min(this.skip, bytes.length);
+          this.skip -= skipped;
+          bytes = bytes.subarray(skipped);
+        }
+        this.delivered += bytes.length;
+        if (bytes.length === 0 || this.stdout === undefined || this.stdout.write(bytes)) callback();
+        else drained(this.stdout).then(() => callback(), callback);
+      },
+    });
+  }
+
+  startRead(): void {
+    this.skip = this.delivered;
+  }
+
+  check(): void {}
+}
+
 /** Sorts records to the destinations, skipping those a previous read delivered. */
-class Delivery {
+class Delivery implements LogDelivery {
   private readonly repairs = new Map<number, LineRepair>([
     [1, new LineRepair()],
     [2, new LineRepair()],
@@ -95,7 +139,11 @@ class Delivery {
     private readonly stderr: Writable | undefined,
   ) {}
 
-  accept(record: LogRecord): Promise<void> | undefined {
+  sink(): Writable {
+    return logRecords((record) => this.accept(record));
+  }
+
+  private accept(record: LogRecord): Promise<void> | undefined {
     const repair = this.repairs.get(record.stream);
     if (repair === undefined) {
       // Stream 3: the engine failed to read its log; anything else is not task output.
@@ -133,7 +181,7 @@ async function isRunning(ctx: DockerContext, engineId: string, subject: EngineSu
   return info.State.Running === true;
 }
 
-function openLogStream(ctx: DockerContext, engineId: string, subject: EngineSubject, follow: boolean, signal: AbortSignal | undefined): Promise<Readable> {
+function openLogStream(ctx: DockerContext, engineId: string, subject: EngineSubject, follow: boolean, timestamps: boolean, signal: AbortSignal | undefined): Promise<Readable> {
   // The raw endpoint is dialled so that logs always stream (dockerode buffers the whole log unless following).
   const modem = ctx.docker().modem;
   return engineCall(
@@ -145,7 +193,7 @@ function openLogStream(ctx: DockerContext, engineId: string, subject: EngineSubj
           {
             path: `/containers/${engineId}/logs?`,
             method: 'GET',
-            options: { follow, stdout: true, stderr: true, timestamps: true },
+            options: { follow, stdout: true, stderr: true, timestamps },
             abortSignal: signal,
             isStream: true,
             statusCodes: { 200: true, 404: 'no such container', 500: 'server error' },

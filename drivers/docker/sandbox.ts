@@ -7,11 +7,11 @@ import { delay } from '../../src/abort.js';
 import { LABELS } from '../../src/labels.js';
 import type { ContainerStatus, ExecOptions, LogResult, OperationOptions, Sandbox, ServiceLogOptions } from '../../src/types.js';
 import { validateAbsolutePath, validateCommand, validateEnv, type ResolvedTask } from '../../src/validate.js';
-import { assertTerminalSupported, validateTerminalOptions } from '../../src/terminal.js';
+import { validateTerminalOptions } from '../../src/terminal.js';
 import { EngineUnavailableError, InvalidInputError } from '../../src/errors.js';
 import { engineCall, quickEngineCall, type DockerContext } from './context.js';
 import { demuxTo } from './demux.js';
-import { writeWithBackpressure } from '../../src/kit/write.js';
+import { relayTo, writeWithBackpressure } from '../../src/kit/write.js';
 import type { StartScope } from '../../src/kit/lifecycle.js';
 import { sandboxContainerName } from './naming.js';
 import { removeContainer, removeContainerQuietly } from './removal.js';
@@ -23,6 +23,7 @@ import { ensureVolume } from './volumes.js';
 import { watchSilence } from './silence.js';
 import { removeServices, serviceEngineId, sharedNetworkMode, startServices } from './services.js';
 import { deliverLogs } from './logs.js';
+import { driveTerminal } from './terminal.js';
 
 /** What the sandbox's PID 1 runs: it idles; Docker's init (`Init: true`) makes it stop at once on removal. */
 const IDLE_COMMAND = ['sleep', '2147483647'];
@@ -106,7 +107,7 @@ export class DockerSandbox implements Sandbox {
   async exec(command: readonly string[], options: ExecOptions = {}): Promise<ContainerStatus> {
     this.ctx.assertOpen();
     validateCommand(command, 'command');
-    assertTerminalSupported('docker', { tty: false }, validateTerminalOptions(options, 'options'));
+    const terminal = validateTerminalOptions(options, 'options');
     const env = { ...this.task.env, ...validateEnv(options.env, 'options.env') };
     const workDir = options.workDir === undefined ? this.task.workDir : resolveWorkDir(this.task.workDir, options.workDir);
     const signal = options.signal;
@@ -118,12 +119,16 @@ export class DockerSandbox implements Sandbox {
       AttachStdin: options.stdin !== undefined,
       AttachStdout: true,
       AttachStderr: true,
-      Tty: false,
+      Tty: terminal.tty !== undefined,
     };
+    // [height, width]; taken by engines from API 1.42 (Docker 23), see `driveTerminal` for older ones.
+    if (terminal.tty !== undefined) execSpec.ConsoleSize = [terminal.tty.rows, terminal.tty.columns];
     if (this.task.user !== undefined) execSpec.User = this.task.user;
     // An exec instance that is never started is harmless: its creation is safe to repeat.
     const exec = await quickEngineCall(this.ctx, subject, (bounded) => this.ctx.docker().getContainer(this.engineId).exec({ ...execSpec, abortSignal: bounded }), { signal });
-    const connection = await startExec(this.ctx, exec, options.stdin !== undefined, signal);
+    const connection = await startExec(this.ctx, exec, options.stdin !== undefined, terminal.tty !== undefined, signal);
+    const ended = new AbortController();
+    if (terminal.tty !== undefined) void driveTerminal(this.ctx, exec, subject, terminal.tty, terminal.terminalSizes, ended.signal);
     const onAbort = (): void => {
       connection.destroy();
     };
@@ -133,8 +138,9 @@ export class DockerSandbox implements Sandbox {
       return state.Running ? 'quiet' : 'lost';
     });
     try {
-      const output = pipeline(connection, demuxTo(options.stdout, options.stderr));
-      if (options.stdin !== undefined) void pumpStdinKeepingOutput(connection, options.stdin);
+      // On a terminal the engine sends the terminal's stream as it is: no frames, no stderr.
+      const output = pipeline(connection, terminal.tty === undefined ? demuxTo(options.stdout, options.stderr) : relayTo(options.stdout));
+      if (options.stdin !== undefined) void pumpStdinKeepingOutput(connection, options.stdin, terminal.tty === undefined);
       await output;
       signal?.throwIfAborted();
     } catch (error) {
@@ -142,6 +148,7 @@ export class DockerSandbox implements Sandbox {
       if (silence.tripped === undefined) throw error;
       return { done: true, exitCode: null, reason: 'StreamLost', message: silence.tripped.message };
     } finally {
+      ended.abort();
       silence.stop();
       signal?.removeEventListener('abort', onAbort);
       connection.destroy();
@@ -181,13 +188,13 @@ export class DockerSandbox implements Sandbox {
  * no answer within `livenessIntervalMs` is a half-open connection and rejects with
  * `EngineUnavailableError`. A start is never repeated: the first may have reached the engine.
  */
-async function startExec(ctx: DockerContext, exec: Dockerode.Exec, stdin: boolean, signal: AbortSignal | undefined): Promise<Duplex> {
+async function startExec(ctx: DockerContext, exec: Dockerode.Exec, stdin: boolean, tty: boolean, signal: AbortSignal | undefined): Promise<Duplex> {
   const answered = new AbortController();
   const timer = setTimeout(() => answered.abort(), ctx.options.livenessIntervalMs);
   const onAbort = (): void => answered.abort();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    return (await engineCall(ctx, { kind: 'start' }, () => exec.start({ hijack: true, stdin, Detach: false, Tty: false, abortSignal: answered.signal }), { signal })) as unknown as Duplex;
+    return (await engineCall(ctx, { kind: 'start' }, () => exec.start({ hijack: true, stdin, Detach: false, Tty: tty, abortSignal: answered.signal }), { signal })) as unknown as Duplex;
   } catch (error) {
     if (answered.signal.aborted && signal?.aborted !== true) {
       throw new EngineUnavailableError(`the Docker engine did not answer the start of an exec within ${ctx.options.livenessIntervalMs} ms (livenessIntervalMs): a half-open connection`, { cause: error });
@@ -204,13 +211,16 @@ function resolveWorkDir(base: string, workDir: string): string {
   return validateAbsolutePath(posix.resolve(base, workDir), 'options.workDir');
 }
 
-/** Streams stdin into an exec connection whose output is read elsewhere: only the write side is ended. */
-async function pumpStdinKeepingOutput(connection: Duplex, stdin: NonNullable<ExecOptions['stdin']>): Promise<void> {
+/**
+ * Streams stdin into an exec connection whose output is read elsewhere: only the write side is
+ * ended, and not on a terminal, whose input stays open as a keyboard's does.
+ */
+async function pumpStdinKeepingOutput(connection: Duplex, stdin: NonNullable<ExecOptions['stdin']>, endInput: boolean): Promise<void> {
   try {
     for await (const chunk of stdinToReadable(stdin)) {
       await writeWithBackpressure(connection, Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
     }
-    connection.end();
+    if (endInput) connection.end();
   } catch {
     // The command may exit without reading all of its input.
   }

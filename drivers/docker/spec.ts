@@ -42,7 +42,11 @@ export function containerSpec(
     hostConfig.MemorySwap = task.limits.memoryBytes;
   }
   if (options.networkMode !== undefined) hostConfig.NetworkMode = options.networkMode;
-  if (options.init === true) hostConfig.Init = true;
+  // A terminal's Ctrl-C is a SIGINT to its foreground process group, which a PID 1 ignores unless it
+  // handles it: under Docker's init (tini) the task is a child made the terminal's foreground group.
+  if (options.init === true || task.tty !== undefined) hostConfig.Init = true;
+  // [height, width]; taken by engines from API 1.42 (Docker 23), see `driveTerminal` for older ones.
+  if (task.tty !== undefined) hostConfig.ConsoleSize = [task.tty.rows, task.tty.columns];
   const spec: Dockerode.ContainerCreateOptions = {
     name: options.name,
     Image: task.image,
@@ -52,7 +56,7 @@ export function containerSpec(
     Env: Object.entries(task.env).map(([key, value]) => `${key}=${value}`),
     WorkingDir: task.workDir,
     Labels: labels,
-    Tty: false,
+    Tty: task.tty !== undefined,
     AttachStdin: task.openStdin,
     OpenStdin: task.openStdin,
     StdinOnce: task.openStdin,

@@ -13,6 +13,7 @@ import { removeContainerQuietly } from './removal.js';
 import { containerSpec } from './spec.js';
 import { deadlineRemainingMs } from './status.js';
 import { pumpStdin } from './stdin-pump.js';
+import { containerEnded, driveTerminal } from './terminal.js';
 import { needsWritableScratchDir, prepareScratchDir } from './scratch-dir.js';
 import { ensureVolume } from './volumes.js';
 import { waitWhileCreated } from './events.js';
@@ -110,9 +111,13 @@ async function startCreated(ctx: DockerContext, task: ResolvedTask, engineId: st
     if (task.services.length > 0) await removeServices(ctx, owner).catch(() => {});
     throw error;
   }
-  if (connection !== undefined && task.stdin !== undefined) void pumpStdin(connection, task.stdin);
+  if (connection !== undefined && task.stdin !== undefined) void pumpStdin(connection, task.stdin, task.tty !== undefined);
   if (task.timeoutMs !== undefined) ctx.deadlines.arm(engineId, task.timeoutMs);
-  return new DockerContainer(ctx, task.id, engineId);
+  if (task.tty !== undefined) {
+    const subject = { kind: 'container', taskId: task.id, namespace: ctx.namespace } as const;
+    void driveTerminal(ctx, container, subject, task.tty, task.terminalSizes, containerEnded(ctx, engineId, subject));
+  }
+  return new DockerContainer(ctx, task.id, engineId, task.tty !== undefined);
 }
 
 /**
@@ -155,7 +160,7 @@ export async function inspectTaskContainer(ctx: DockerContext, taskId: string, n
 export function containerFromInspect(ctx: DockerContext, taskId: string, info: Dockerode.ContainerInspectInfo): DockerContainer {
   const remaining = deadlineRemainingMs(info);
   if (remaining !== undefined) ctx.deadlines.arm(info.Id, remaining);
-  return new DockerContainer(ctx, taskId, info.Id);
+  return new DockerContainer(ctx, taskId, info.Id, info.Config.Tty === true);
 }
 
 

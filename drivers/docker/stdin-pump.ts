@@ -11,8 +11,12 @@ const LINGER_MS = 5_000;
  * whole), then half-closes it so the process reads EOF. The connection is always
  * destroyed at the end, so it never keeps the process alive. A process that exits
  * without reading everything is not an error.
+ *
+ * On a terminal (`terminal`) the input is not closed after the last byte: the terminal's
+ * input stays open as a keyboard's does (0x04 is the end of input there), and the
+ * connection lives until the engine closes it when the container stops.
  */
-export async function pumpStdin(connection: Duplex, stdin: StdinSource): Promise<void> {
+export async function pumpStdin(connection: Duplex, stdin: StdinSource, terminal = false): Promise<void> {
   // Nothing comes back on a stdin-only attach; reading keeps the socket flowing to its end.
   connection.resume();
   const source = stdinToReadable(stdin);
@@ -20,9 +24,9 @@ export async function pumpStdin(connection: Duplex, stdin: StdinSource): Promise
     for await (const chunk of source) {
       await writeWithBackpressure(connection, Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array));
     }
-    await new Promise<void>((resolve) => connection.end(resolve));
+    if (!terminal) await new Promise<void>((resolve) => connection.end(resolve));
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, LINGER_MS).unref();
+      const timer = terminal ? undefined : setTimeout(resolve, LINGER_MS).unref();
       connection.once('close', () => {
         clearTimeout(timer);
         resolve();
