@@ -94,8 +94,9 @@ export class NativeContainer implements Container {
     const source = follow
       ? { ended: async () => (await this.currentStatus()).done, exited: own?.exited, pollMs: own === undefined ? this.context.reattachPollMs : undefined }
       : undefined;
+    const tty = (await readRecord(this.dir))?.tty === true;
     await copyLogs(this.dir, { stdout: options.stdout, stderr: options.stderr }, source, signal);
-    return { streams: 'separate' };
+    return { streams: tty ? 'combined' : 'separate' };
   }
 
   async cleanup(options: OperationOptions = {}): Promise<void> {

@@ -19,6 +19,7 @@ import { groupsWorkingUnder, stopGroup } from './process.js';
 import { namespaceLayout, readRecord, taskDir, type NamespaceLayout } from './record.js';
 import { startSandbox, type NativeSandbox } from './sandbox.js';
 import { startTask, type StartContext } from './start.js';
+import { terminalTools } from './terminal.js';
 import { copyToVolume, packVolume } from './volume-copy.js';
 import { ensureVolume, volumeDir } from './volumes.js';
 
@@ -43,7 +44,7 @@ export class NativeDriver implements Driver {
       copyFromVolume: true,
       readFilesFromVolume: true,
       startSandbox: true,
-      tty: false,
+      tty: terminalTools() !== undefined,
       services: true,
       enforces: Object.freeze({ user: canSwitchUser(), privileged: false, cpuShares: false, memoryBytes: false, image: false }),
     });

@@ -20,7 +20,7 @@ export interface SpawnRequest {
    * Standard input, fed through `pipe` (whose read end the process gets; both ends are closed
    * here). Without it the process reads `/dev/null` (immediate EOF).
    */
-  stdin?: { source: Readable; pipe: PipeEnds };
+  stdin?: { source: Readable; pipe: PipeEnds; keepOpen?: boolean };
   owner?: Owner;
 }
 
@@ -70,7 +70,7 @@ export async function spawnProcess(request: SpawnRequest): Promise<SpawnResult> 
     return { status: startFailure(started) };
   }
   if (request.stdin !== undefined) {
-    feedStdin(request.stdin.source, new Socket({ fd: request.stdin.pipe.write, readable: false, writable: true }), exit);
+    feedStdin(request.stdin.source, new Socket({ fd: request.stdin.pipe.write, readable: false, writable: true }), exit, request.stdin.keepOpen === true);
   }
   return { child, pid: child.pid, exit };
 }
@@ -84,8 +84,11 @@ function startFailure(error: Error | undefined): ContainerStatus {
   return { done: true, exitCode: null, reason: 'StartError', message: error?.message ?? 'the process did not start' };
 }
 
-/** Streams stdin into the process's pipe and ends it; a process that exits early (EPIPE) is not an error. */
-function feedStdin(source: Readable, sink: Socket, exited: Promise<unknown>): void {
+/**
+ * Streams stdin into the process's pipe and ends it (unless `keepOpen`: a terminal's input stays
+ * open until the process ends); a process that exits early (EPIPE) is not an error.
+ */
+function feedStdin(source: Readable, sink: Socket, exited: Promise<unknown>, keepOpen: boolean): void {
   sink.on('error', () => {});
   source.on('error', () => sink.destroy());
   void exited.then(() => {
@@ -93,7 +96,7 @@ function feedStdin(source: Readable, sink: Socket, exited: Promise<unknown>): vo
     source.destroy();
     sink.destroy();
   });
-  source.pipe(sink);
+  source.pipe(sink, { end: !keepOpen });
 }
 
 /** The exit code of a process that ended: its own, or 128+n when signal n killed it. */

@@ -50,6 +50,8 @@ export interface TaskRecord {
   /** The task's labels plus drivetrain's own (`drivetrain.dev/…`), kept for tools that list tasks. */
   labels: Readonly<Record<string, string>>;
   status: ContainerStatus;
+  /** The task runs on a terminal: its output is the terminal's stream, all in `stdout`. */
+  tty?: boolean;
   /** ISO 8601 times. */
   createdAt: string;
   startedAt?: string;

@@ -18,6 +18,7 @@ import { closePipes, plumb, type PipeEnds } from './pipes.js';
 import { exitCodeOf, signalGroup, spawnProcess, stopGroup, type SpawnResult } from './process.js';
 import { isCode } from './record.js';
 import { taskEnv } from './start.js';
+import { followResizes, requireTools, terminalLaunch, terminalTools } from './terminal.js';
 import { serviceLogs, stopServices } from './services.js';
 
 /** How often a follow of a sandbox service's log checks whether the service has ended, in milliseconds. */
@@ -114,24 +115,33 @@ export class NativeSandbox implements Sandbox {
     signal?.throwIfAborted();
     if (this.removal !== undefined) return { done: true, exitCode: null, reason: 'Deleted', message: 'the sandbox was cleaned up' };
     validateCommand(command, 'command');
-    assertTerminalSupported('native', { tty: false }, validateTerminalOptions(options, 'options'));
-    const env = { ...this.spec.env, ...validateEnv(options.env, 'options.env') };
+    const terminalOptions = validateTerminalOptions(options, 'options');
+    assertTerminalSupported('native', { tty: terminalTools() !== undefined }, terminalOptions);
+    const env = taskEnv({ ...this.spec.env, ...validateEnv(options.env, 'options.env') }, this.context.defaultPath);
     const workDir = options.workDir === undefined ? this.spec.workDir : resolveWorkDir(this.spec.workDir, options.workDir);
     const cwd = mapPath(this.spec.fsRoot, workDir);
     await mkdir(cwd, { recursive: true });
     // Real pipes, read here: the command may reopen /dev/stdin, /dev/stdout and /dev/stderr.
-    const { pipes } = await plumb(this.spec.dir, [], options.stdin === undefined ? 2 : 3, this.spec.owner);
+    const terminal = terminalOptions.tty === undefined ? undefined : terminalLaunch(requireTools(), command, env, terminalOptions.tty, options.stdin);
+    const { pipes } = await plumb(this.spec.dir, [], options.stdin === undefined && terminal === undefined ? 2 : 3, this.spec.owner);
     const [out, err, input] = pipes as [PipeEnds, PipeEnds, PipeEnds | undefined];
     const outputs = [forward(out.read, options.stdout), forward(err.read, options.stderr)];
     let started: SpawnResult;
     try {
       started = await spawnProcess({
-        command,
+        command: terminal?.command ?? command,
         cwd,
-        env: taskEnv(env, this.context.defaultPath),
+        env: terminal?.env ?? env,
         stdout: out.write,
         stderr: err.write,
-        stdin: options.stdin === undefined || input === undefined ? undefined : { source: stdinToReadable(options.stdin), pipe: input },
+        stdin:
+          input === undefined
+            ? undefined
+            : terminal !== undefined
+              ? { source: terminal.stdin, pipe: input, keepOpen: true }
+              : options.stdin === undefined
+                ? undefined
+                : { source: stdinToReadable(options.stdin), pipe: input },
         owner: this.spec.owner,
       });
     } finally {
@@ -143,6 +153,7 @@ export class NativeSandbox implements Sandbox {
       return started.status;
     }
     const { child, pid } = started;
+    if (terminal !== undefined) followResizes(requireTools(), pid, terminalOptions.terminalSizes, started.exit);
     this.running.add(child);
     const onAbort = (): void => signalGroup(pid, 'SIGKILL');
     signal?.addEventListener('abort', onAbort, { once: true });

@@ -16,6 +16,7 @@ import { spawnProcess, startTicksOf } from './process.js';
 import { isCode, readRecord, writeRecord, type TaskRecord } from './record.js';
 import { Wakeup } from './logs.js';
 import { startServices, stopServices } from './services.js';
+import { followResizes, requireTools, terminalLaunch } from './terminal.js';
 
 /** What starting a task needs from the driver. */
 export interface StartContext {
@@ -76,6 +77,7 @@ async function launch(dir: string, task: ResolvedTask, context: StartContext, si
       [LABELS.role]: 'task',
     },
     status: { done: false, exitCode: null },
+    ...(task.tty === undefined ? {} : { tty: true }),
     ownerPid: process.pid,
     ownerStartTicks: startTicksOf(process.pid),
     createdAt: new Date().toISOString(),
@@ -84,18 +86,27 @@ async function launch(dir: string, task: ResolvedTask, context: StartContext, si
   // each to its file, so the output survives the driver and can be read again.
   // The services run, each ready, before the task's process starts.
   if (task.services.length > 0) await startServices(dir, task.id, task.services, context, (serviceDir, service, inner) => startTask(serviceDir, service, context, inner), signal ?? new AbortController().signal);
-  const plumbing = await plumb(dir, [join(dir, 'stdout'), join(dir, 'stderr')], task.stdin === undefined ? 0 : 1, owner);
+  const env = taskEnv(task.env, context.defaultPath);
+  const terminal = task.tty === undefined ? undefined : terminalLaunch(requireTools(), task.command, env, task.tty, task.stdin);
+  const plumbing = await plumb(dir, [join(dir, 'stdout'), join(dir, 'stderr')], task.stdin === undefined && terminal === undefined ? 0 : 1, owner);
   const [stdoutPipe, stderrPipe] = plumbing.relayed as [number, number];
   const [stdinPipe] = plumbing.pipes;
   let result;
   try {
     result = await spawnProcess({
-      command: task.command,
+      command: terminal?.command ?? task.command,
       cwd,
-      env: taskEnv(task.env, context.defaultPath),
+      env: terminal?.env ?? env,
       stdout: stdoutPipe,
       stderr: stderrPipe,
-      stdin: task.stdin === undefined || stdinPipe === undefined ? undefined : { source: stdinToReadable(task.stdin), pipe: stdinPipe },
+      stdin:
+        stdinPipe === undefined
+          ? undefined
+          : terminal !== undefined
+            ? { source: terminal.stdin, pipe: stdinPipe, keepOpen: true }
+            : task.stdin === undefined
+              ? undefined
+              : { source: stdinToReadable(task.stdin), pipe: stdinPipe },
       owner,
     });
   } finally {
@@ -113,6 +124,7 @@ async function launch(dir: string, task: ResolvedTask, context: StartContext, si
   const record = { ...base, pid: result.pid, pidStartTicks: startTicksOf(result.pid), relays: [helperTicks === undefined ? { pid: plumbing.pid } : { pid: plumbing.pid, startTicks: helperTicks }], startedAt: now };
   const recorded = writeRecord(dir, record);
   const live = new LiveProcess(dir, result.pid, result.exit, task.timeoutMs, recorded, relays);
+  if (terminal !== undefined) followResizes(requireTools(), result.pid, task.terminalSizes, result.exit);
   await recorded;
   if (signal?.aborted) {
     // Aborted after the start: leave nothing running.
