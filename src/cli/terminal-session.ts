@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import type { ReadStream, WriteStream } from 'node:tty';
 import type { Readable } from 'node:stream';
 import { DEFAULT_TERMINAL_SIZE } from '../terminal.js';
@@ -74,6 +75,10 @@ export function openTerminalSession(request: TerminalRequest, streams: LocalStre
       if (closed || raw || !request.interactive || !request.tty || stdin.isTTY !== true || stdin.setRawMode === undefined) return;
       stdin.setRawMode(true);
       raw = true;
+      // libuv's raw mode keeps output processing (ONLCR): the task's terminal already sent CRLF,
+      // which would reach the screen as CR CR LF. Off, as `docker run -it` and `kubectl exec -it`
+      // have it; leaving raw mode restores the settings libuv saved before it entered.
+      if (stdin === process.stdin) spawnSync('stty', ['-opost'], { stdio: ['inherit', 'ignore', 'ignore'], timeout: 5_000 });
       // The paths no `finally` sees: a second Ctrl-C's process.exit, an uncaught error.
       process.once('exit', leaveRawMode);
     },

@@ -101,6 +101,11 @@ if ! docker image inspect busybox:latest >/dev/null 2>&1; then
   build_busybox_image
 fi
 
+# The CLI's terminal tests (test/cli/tty.test.ts) drive `drivetrain run -it` in a tmux pane.
+if ! command -v tmux >/dev/null 2>&1; then
+  apt_install tmux
+fi
+
 REGISTRY_PORT=${DRIVETRAIN_REGISTRY_PORT:-5000}
 REGISTRY="127.0.0.1:$REGISTRY_PORT"
 REGISTRY_USER=drivetrain
