@@ -37,7 +37,7 @@ export class DockerDriver implements Driver {
       options,
       namespace: options.namespace,
       docker,
-      images: new ImageResolver(docker, options.pullPolicy, options.startTimeoutMs, life.events),
+      images: new ImageResolver(docker, options.pullPolicy, options.startTimeoutMs, life.events, options.pullCredentials),
       life,
       lifetime: life.lifetime,
       assertOpen: () => life.assertOpen(),

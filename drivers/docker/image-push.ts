@@ -10,6 +10,7 @@ import { normaliseError } from './engine-errors.js';
 import { clientOf, imageExists, type ImageOperationOptions } from './image-calls.js';
 import { messageError, readJsonMessages, type JsonMessage } from './json-messages.js';
 import { DEFAULT_RETRY } from './options.js';
+import { toEngineAuth } from './pull-auth.js';
 import { probeRegistry } from './registry-probe.js';
 
 /** Options of {@link tagImage}. */
@@ -98,7 +99,7 @@ export async function pushImage(image: string, options: PushImageOptions = {}): 
   if (!(await imageExists(docker, reference, signal))) {
     throw new NotFoundError(`image ${JSON.stringify(reference)} is not in the Docker engine: load it (loadImage) or tag it (tagImage) first`);
   }
-  const authconfig = credentials === undefined ? {} : { username: credentials.username, password: credentials.password, identitytoken: credentials.identityToken, serveraddress: registryServerAddress(credentials.registry) };
+  const authconfig = credentials === undefined ? {} : toEngineAuth(credentials);
   let messages: JsonMessage[];
   let callbackError: { error: unknown } | undefined;
   try {

@@ -5,6 +5,7 @@ import { isAbortError } from '../../src/abort.js';
 import { since, summarise, type DriverEvents } from '../../src/kit/events.js';
 import { engineMessage, normaliseError, statusCodeOf } from './engine-errors.js';
 import type { PullPolicy } from './options.js';
+import { toEngineAuth, type PullCredentials } from './pull-auth.js';
 
 /**
  * Applies the pull policy. The engine is asked about an image only when it matters:
@@ -22,6 +23,7 @@ export class ImageResolver {
     readonly policy: PullPolicy,
     private readonly pullTimeoutMs: number,
     private readonly events: DriverEvents,
+    private readonly credentials: PullCredentials,
   ) {}
 
   /** Whether the engine has the image (one inspect). */
@@ -122,15 +124,17 @@ export class ImageResolver {
   private async pullWithin(image: string): Promise<void> {
     // The shared pull is bounded by the start timeout, not by any one caller's signal.
     const signal = anySignal([], this.pullTimeoutMs);
+    const credentials = await this.credentials.forImage(image, signal);
     try {
       const docker = this.docker();
-      const stream = (await docker.pull(image, { abortSignal: signal })) as NodeJS.ReadableStream;
+      const authconfig = credentials === undefined ? undefined : toEngineAuth(credentials);
+      const stream = (await docker.pull(image, { abortSignal: signal, ...(authconfig === undefined ? {} : { authconfig }) })) as NodeJS.ReadableStream;
       const progress = new PullProgress(image, this.events);
       await new Promise<void>((resolve, reject) => {
         const onFinished = (error: Error | null, events: PullMessage[]): void => {
           const failed = events?.find((e) => e.error !== undefined || e.errorDetail !== undefined);
           if (error !== null) reject(error);
-          else if (failed !== undefined) reject(new ImagePullError(image, 'ErrImagePull', failed.errorDetail?.message ?? failed.error ?? 'pull failed'));
+          else if (failed !== undefined) reject(new ImagePullError(image, 'ErrImagePull', withHint(failed.errorDetail?.message ?? failed.error ?? 'pull failed', image, credentials !== undefined)));
           else resolve();
         };
         docker.modem.followProgress(stream, onFinished, (message: PullMessage) => progress.update(message));
@@ -142,11 +146,20 @@ export class ImageResolver {
       }
       const normalised = normaliseError(error, { kind: 'image', image });
       if (normalised instanceof ImagePullError) {
-        throw new ImagePullError(image, 'ErrImagePull', engineMessage(error), { cause: error });
+        throw new ImagePullError(image, 'ErrImagePull', withHint(engineMessage(error), image, credentials !== undefined), { cause: error });
       }
       throw normalised;
     }
   }
+}
+
+/**
+ * The engine's words, and for an anonymous pull where to give credentials: a private
+ * repository answers an anonymous pull as if it did not exist, so the engine cannot tell.
+ */
+function withHint(said: string, image: string, authenticated: boolean): string {
+  if (authenticated) return said;
+  return `${said} (pulled without credentials: if the repository is private, pass options.registryCredentials or run \`docker login\` for its registry)`;
 }
 
 /** One message of the engine's pull stream. */

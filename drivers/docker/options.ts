@@ -1,9 +1,11 @@
 import type Dockerode from 'dockerode';
 import { InvalidInputError } from '../../src/errors.js';
 import { oneOf, optionsObject, positiveInteger, resolveBaseOptions } from '../../src/kit/options.js';
+import type { RegistryCredentials } from '../../src/credentials.js';
 import type { RetryPolicy } from '../../src/retry.js';
 import type { BaseDriverOptions, Logger } from '../../src/types.js';
 import { validateImage } from '../../src/validate.js';
+import { pullCredentials, type PullCredentials } from './pull-auth.js';
 
 /** When the Docker driver pulls a task's image. */
 export type PullPolicy = 'IfNotPresent' | 'Always' | 'Never';
@@ -68,6 +70,19 @@ export interface DockerDriverOptions extends BaseDriverOptions {
    * @default 5000
    */
   livenessIntervalMs?: number;
+  /**
+   * Credentials for pulling images (of tasks, sandboxes, services and the helper), one
+   * entry per registry. A registry without an entry gets what Docker's own client would
+   * send: `DOCKER_AUTH_CONFIG`, else the Docker config file (`docker login`) and its
+   * credential helpers (see `readDockerCredentials`); without those the pull is anonymous.
+   * @default none given: Docker's configured credentials
+   */
+  registryCredentials?: readonly RegistryCredentials[];
+  /**
+   * The Docker config file pull credentials are read from.
+   * @default `$DOCKER_CONFIG/config.json`, else `~/.docker/config.json`
+   */
+  dockerConfigPath?: string;
 }
 
 /** The options with every default applied. */
@@ -81,6 +96,7 @@ export interface ResolvedDockerOptions {
   closeTimeoutMs: number;
   retry: RetryPolicy;
   livenessIntervalMs: number;
+  pullCredentials: PullCredentials;
 }
 
 export const DEFAULT_START_TIMEOUT_MS = 120_000;
@@ -112,6 +128,7 @@ export function resolveOptions(given: DockerDriverOptions | undefined): Resolved
     helperImage,
     networkMode: options.networkMode,
     retry: { ...DEFAULT_RETRY, ...options.retry },
+    pullCredentials: pullCredentials(options.registryCredentials, options.dockerConfigPath),
     docker,
   };
 }
