@@ -86,7 +86,21 @@ function checkContainers(causes: Causes, base: string, list: unknown, required: 
     (Array.isArray(c.env) ? c.env : []).forEach((e: any, j: number) => {
       if (!e?.name) causes.required(`${field}.env[${j}].name`);
     });
+    for (const probe of ['livenessProbe', 'readinessProbe', 'startupProbe']) if (c[probe] !== undefined && c[probe] !== null) checkProbe(causes, `${field}.${probe}`, c[probe]);
   });
+}
+
+/** A probe: exactly one handler, non-negative numbers (pkg/apis/core/validation validateProbe, validateHandler). */
+function checkProbe(causes: Causes, field: string, probe: any): void {
+  if (typeof probe !== 'object') return causes.invalid(field, probe, 'must be an object');
+  const handlers = ['exec', 'httpGet', 'tcpSocket', 'grpc'].filter((key) => probe[key] !== undefined && probe[key] !== null);
+  if (handlers.length === 0) causes.required(field, 'must specify a handler type');
+  if (handlers.length > 1) causes.list.push({ reason: 'FieldValueForbidden', message: 'Forbidden: may not specify more than 1 handler type', field });
+  for (const key of ['initialDelaySeconds', 'timeoutSeconds', 'periodSeconds', 'successThreshold', 'failureThreshold']) {
+    if (probe[key] !== undefined && !(Number.isInteger(probe[key]) && probe[key] >= 0)) causes.invalid(`${field}.${key}`, probe[key], 'must be greater than or equal to 0');
+  }
+  if (probe.exec && !(Array.isArray(probe.exec.command) && probe.exec.command.length > 0)) causes.required(`${field}.exec.command`);
+  if (probe.tcpSocket && (probe.tcpSocket.port === undefined || probe.tcpSocket.port === null || probe.tcpSocket.port === '')) causes.required(`${field}.tcpSocket.port`);
 }
 
 /** Pod spec rules, shared by pods and job/deployment templates. */

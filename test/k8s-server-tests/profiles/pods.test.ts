@@ -63,6 +63,71 @@ describe('sidecar init containers by version', () => {
   });
 });
 
+/** A sidecar serving TCP that starts listening late, held back by its startup probe. */
+const serving = (probe: Record<string, unknown>) =>
+  busybox('side', 'sleep 0.5; exec busybox nc -ll -p 7070 -e echo pong', { restartPolicy: 'Always', startupProbe: { periodSeconds: 1, failureThreshold: 30, ...probe } });
+const servedPod = (c: ProfileCluster, probe: Record<string, unknown>) =>
+  c.runPod('busybox nc 127.0.0.1 7070 </dev/null', isFinished, { spec: { terminationGracePeriodSeconds: 1, initContainers: [serving(probe)] } });
+
+describe('sidecars with startup probes, in the pod network namespace', () => {
+  it('1.29+: a tcpSocket startup probe holds the main container until the sidecar listens; the main container reaches it at localhost', async () => {
+    const pod = await servedPod(v129, { tcpSocket: { port: 7070 } });
+    expect(pod.status.phase).toBe('Succeeded');
+    const log = await v129.get(`/api/v1/namespaces/${v129.namespace}/pods/${pod.metadata.name}/log?container=main`);
+    expect(log.body.toString()).toBe('pong\n');
+    // The sidecar's own log, by container name.
+    const side = await v129.get(`/api/v1/namespaces/${v129.namespace}/pods/${pod.metadata.name}/log?container=side`);
+    expect(side.status).toBe(200);
+    const events = (await v129.core.listNamespacedEvent({ namespace: v129.namespace, fieldSelector: `involvedObject.name=${pod.metadata.name}` })).items.map((e) => e.reason);
+    expect(events).not.toContain('BackOff');
+  });
+
+  it('1.29+: an exec startup probe does the same', async () => {
+    const pod = await servedPod(v129, { exec: { command: ['sh', '-c', 'busybox nc 127.0.0.1 7070 </dev/null | grep -q pong'] } });
+    expect(pod.status.phase).toBe('Succeeded');
+    expect((await v129.get(`/api/v1/namespaces/${v129.namespace}/pods/${pod.metadata.name}/log?container=main`)).body.toString()).toBe('pong\n');
+  });
+
+  it('a startup probe that keeps failing: Unhealthy events, the sidecar killed (to be restarted), started false, the main container never starts', async () => {
+    const probe = { tcpSocket: { port: 7071 }, periodSeconds: 1, failureThreshold: 1 };
+    // Killed once: its last state is the kill, before the crash back-off restarts it.
+    const pod = await v129.runPod('true', (p) => p?.status?.initContainerStatuses?.[0]?.lastState?.terminated !== undefined, {
+      spec: { terminationGracePeriodSeconds: 1, initContainers: [busybox('side', 'sleep 600', { restartPolicy: 'Always', startupProbe: probe })] },
+    });
+    expect(pod.status.initContainerStatuses[0].started).toBe(false);
+    expect(stateOf(pod, 'containerStatuses', 'main')).toEqual({ waiting: { reason: 'PodInitializing' } });
+    const events = (await v129.core.listNamespacedEvent({ namespace: v129.namespace, fieldSelector: `involvedObject.name=${pod.metadata.name}` })).items.map((e) => `${e.reason}: ${e.message}`);
+    expect(events).toContain('Unhealthy: Startup probe failed: dial tcp :7071: connect: connection refused');
+    expect(events).toContain('Killing: Container side failed startup probe, will be restarted');
+    await v129.core.deleteNamespacedPod({ name: pod.metadata.name, namespace: v129.namespace, gracePeriodSeconds: 0 });
+  });
+
+  it('1.28: the dropped restartPolicy leaves a probe on an ordinary init container, and the pod is invalid (422)', async () => {
+    const invalid = await statusOf(
+      v128.core.createNamespacedPod({
+        namespace: v128.namespace,
+        body: { metadata: { name: randomName('probe') }, spec: { initContainers: [serving({ tcpSocket: { port: 7070 } }) as never], containers: [busybox('m', 'true') as never] } },
+      }),
+    );
+    expect(invalid.code).toBe(422);
+    expect(invalid.details.causes).toEqual([{ reason: 'FieldValueForbidden', message: 'Forbidden: may not be set for init containers without restartPolicy=Always', field: 'spec.initContainers[0].startupProbe' }]);
+  });
+
+  it('validation: a probe needs exactly one handler', async () => {
+    const invalid = await statusOf(
+      v129.core.createNamespacedPod({
+        namespace: v129.namespace,
+        body: { metadata: { name: randomName('probe') }, spec: { containers: [busybox('m', 'true', { startupProbe: { periodSeconds: 1 } }) as never, busybox('n', 'true', { readinessProbe: { exec: { command: ['true'] }, tcpSocket: { port: 1 } } }) as never] } },
+      }),
+    );
+    expect(invalid.code).toBe(422);
+    expect(invalid.details.causes.map((c: any) => `${c.field}: ${c.message}`)).toEqual([
+      'spec.containers[0].startupProbe: Required value: must specify a handler type',
+      'spec.containers[1].readinessProbe: Forbidden: may not specify more than 1 handler type',
+    ]);
+  });
+});
+
 describe('pod status fields by version', () => {
   const withMount = (c: ProfileCluster) =>
     c.runPod('true', isFinished, {

@@ -19,11 +19,17 @@ export function applyProfileFields(resource: string, object: KObject, server: Co
   for (const [spec, path] of podSpecs(resource, object)) {
     const sidecars = server.enabled('SidecarContainers');
     (spec.initContainers ?? []).forEach((c: any, i: number) => {
-      if (!c || typeof c !== 'object' || c.restartPolicy === undefined) return;
+      if (!c || typeof c !== 'object') return;
       // Dropped where the gate is off (pkg/api/pod/util.go dropDisabledPodFields).
-      if (!sidecars) return void delete c.restartPolicy;
+      if (c.restartPolicy !== undefined && !sidecars) delete c.restartPolicy;
       // Only Always (pkg/apis/core/validation validateInitContainers).
-      if (c.restartPolicy !== 'Always') causes.push({ reason: 'FieldValueNotSupported', field: `${path}.initContainers[${i}].restartPolicy`, message: `Unsupported value: ${JSON.stringify(c.restartPolicy)}: supported values: "Always"` });
+      if (c.restartPolicy !== undefined && c.restartPolicy !== 'Always') causes.push({ reason: 'FieldValueNotSupported', field: `${path}.initContainers[${i}].restartPolicy`, message: `Unsupported value: ${JSON.stringify(c.restartPolicy)}: supported values: "Always"` });
+      // Lifecycle hooks and probes only on a sidecar (validateInitContainers, its default case), checked
+      // after the drop: where the gate is off, a sidecar's probes make the whole pod invalid.
+      if (c.restartPolicy === 'Always') return;
+      for (const key of ['lifecycle', 'livenessProbe', 'readinessProbe', 'startupProbe']) {
+        if (c[key] !== undefined && c[key] !== null) causes.push({ reason: 'FieldValueForbidden', field: `${path}.initContainers[${i}].${key}`, message: 'Forbidden: may not be set for init containers without restartPolicy=Always' });
+      }
     });
     (spec.containers ?? []).forEach((c: any, i: number) => {
       // pkg/apis/core/validation validateContainers.

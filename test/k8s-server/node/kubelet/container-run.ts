@@ -16,6 +16,8 @@ export interface RunEnv {
   pod: () => KObject;
   volumes: VolumeSources;
   podIP: string;
+  /** The Docker container holding the pod's network namespace, when it has one. */
+  networkHolder?: string | undefined;
   signal: AbortSignal;
   waker: Waker;
   flush: () => void;
@@ -95,7 +97,7 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
     try {
       await verifyRunAsNonRoot(ctx.docker, env.pod(), spec);
       const envVars = resolveEnv(ctx.store, env.pod(), spec, env.podIP);
-      options = containerCreateOptions({ pod: env.pod(), container: spec, instanceId: ctx.instanceId, restartCount: record.restartCount, env: envVars, volumes: env.volumes });
+      options = containerCreateOptions({ pod: env.pod(), container: spec, instanceId: ctx.instanceId, restartCount: record.restartCount, env: envVars, volumes: env.volumes, networkHolder: env.networkHolder });
     } catch (error) {
       if (!(error instanceof ContainerConfigError)) throw error;
       env.event('Warning', 'Failed', `Error: ${error.message}`);
@@ -153,7 +155,8 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
     // read by the exit monitor, as every exit is.
     const info = await container.inspect().catch(() => undefined);
     record.state = { running: { startedAt: iso(info?.State.StartedAt) } };
-    record.started = true;
+    // With a startup probe, started only once it succeeded (pkg/kubelet/prober/prober_manager.go UpdatePodStatus).
+    record.started = !spec.startupProbe;
     env.event('Normal', 'Started', `Started container ${spec.name}`);
     env.flush();
     return container.id;

@@ -7,6 +7,8 @@ import { startContainer, terminatedState, type RunEnv } from './container-run.js
 import type { ExitMonitor } from './exits.js';
 import { Waker, backoffMs } from './wake.js';
 import type { VolumeSources } from './spec.js';
+import { needsNetworkHolder, startNetworkHolder, stopNetworkHolder, NETWORK_HOLDER } from './network.js';
+import { probeTiming, runProbe } from './probes.js';
 
 /**
  * How long an exit waits for the container's output to reach its log before it is reported
@@ -41,6 +43,8 @@ export class PodWorker {
   private deadlineExceeded = false;
   private graceSeconds = Number.POSITIVE_INFINITY;
   private lastEvent = new Map<string, string>();
+  /** The Docker container holding the pod's network namespace, when the pod has one. */
+  private networkHolder: string | undefined;
   /** Containers that had started before this worker existed (a previous run of the server), by name. */
   private readonly startedBefore: Set<string>;
 
@@ -128,9 +132,14 @@ export class PodWorker {
       }
     }
     if (!volumes) return this.finish();
+    if (needsNetworkHolder(pod)) {
+      const adopted = this.adoptable.get(NETWORK_HOLDER);
+      this.adoptable.delete(NETWORK_HOLDER);
+      this.networkHolder = await startNetworkHolder(this.ctx, pod, adopted);
+    }
     this.model.sandboxReady = true;
     this.flush();
-    const env: RunEnv = { ctx: this.ctx, pod: () => this.latest, volumes, podIP: this.podIP, signal: this.signal, waker: this.waker, flush: this.flush, event: (t, r, m) => this.event(t, r, m) };
+    const env: RunEnv = { ctx: this.ctx, pod: () => this.latest, volumes, podIP: this.podIP, networkHolder: this.networkHolder, signal: this.signal, waker: this.waker, flush: this.flush, event: (t, r, m) => this.event(t, r, m) };
     const policy: string = pod.spec.restartPolicy ?? 'Always';
     const sidecars: Array<{ record: ContainerRecord; run: Promise<boolean> }> = [];
     for (const [index, spec] of (pod.spec.initContainers ?? []).entries()) {
@@ -214,10 +223,14 @@ export class PodWorker {
         id = await startContainer(env, spec, record);
         if (!id) return false;
       }
-      if (record.state.running) hooks.onStarted?.();
+      const prober = new AbortController();
+      if (record.state.running) {
+        if (record.started) hooks.onStarted?.();
+        else void this.probeStartup(env, spec, record, id, hooks, prober.signal);
+      }
       const startedAt = Date.now();
       if (!record.state.terminated) {
-        const exit = await this.exits.waitForExit(id, this.shutdown.signal);
+        const exit = await this.exits.waitForExit(id, this.shutdown.signal).finally(() => prober.abort());
         if (exit === 'aborted') return false;
         // Exited means its output is in the log: a read that follows the status sees all of it.
         if (exit) await this.ctx.containerLogs.written(id, OUTPUT_COPY_MS, this.shutdown.signal);
@@ -244,6 +257,40 @@ export class PodWorker {
     }
   }
 
+  /**
+   * Runs the container's startup probe until it succeeds (the container is then `started`, and
+   * `onStarted` lets the next init container start: pkg/kubelet/kuberuntime/kuberuntime_manager.go
+   * computeInitContainerActions waits on a sidecar's startup result) or fails `failureThreshold`
+   * times in a row (the container is then killed, with the grace period, and restarted as its
+   * policy says: computePodActions, "Container … failed startup probe, will be restarted").
+   * Probes run every `periodSeconds` after `initialDelaySeconds` (pkg/kubelet/prober/worker.go).
+   */
+  private async probeStartup(env: RunEnv, spec: any, record: ContainerRecord, id: string, hooks: { onStarted?: () => void }, stop: AbortSignal): Promise<void> {
+    const probe = spec.startupProbe;
+    const timing = probeTiming(probe);
+    const halted = (): boolean => stop.aborted || this.signal.aborted;
+    await pause(timing.initialDelayMs, stop);
+    for (let failures = 0; !halted(); ) {
+      const outcome = await runProbe(this.ctx.docker, probe, spec, { containerId: id, holderId: env.networkHolder }, timing.timeoutMs).catch((error: unknown) => (error as Error).message);
+      if (halted()) return;
+      if (outcome === true) {
+        record.started = true;
+        this.flush();
+        hooks.onStarted?.();
+        return;
+      }
+      failures += 1;
+      this.event('Warning', 'Unhealthy', `Startup probe failed: ${outcome}`);
+      if (failures >= timing.failureThreshold) {
+        this.event('Normal', 'Killing', `Container ${spec.name} failed startup probe, will be restarted`);
+        const grace = Number(probe.terminationGracePeriodSeconds ?? this.latest.spec.terminationGracePeriodSeconds ?? 30);
+        await this.ctx.docker.getContainer(id).stop({ t: grace }).catch(() => undefined);
+        return;
+      }
+      await pause(timing.periodMs, stop);
+    }
+  }
+
   /** Sets the terminal phase (if the pod reached one) and writes the status. */
   private finish(): void {
     clearTimeout(this.deadlineTimer);
@@ -263,6 +310,8 @@ export class PodWorker {
     }
     this.model.sandboxReady = false;
     this.flush();
+    // A pod that has ended keeps no sandbox (pkg/kubelet/kubelet.go SyncTerminatedPod → KillPod stops it).
+    if (this.networkHolder !== undefined) void stopNetworkHolder(this.ctx, this.networkHolder);
   }
 
   /** Phase Running as soon as a container runs (written with the container state). */
@@ -288,7 +337,7 @@ export class PodWorker {
       list
         .filter((c) => c.State === 'running' || c.State === 'created')
         .map(async (c) => {
-          this.event('Normal', 'Killing', `Stopping container ${c.Labels[NODE_LABELS.container]}`);
+          if (c.Labels[NODE_LABELS.container] !== NETWORK_HOLDER) this.event('Normal', 'Killing', `Stopping container ${c.Labels[NODE_LABELS.container]}`);
           const container = this.ctx.docker.getContainer(c.Id);
           if (c.State === 'created') return void (await container.remove({ force: true }).catch(() => undefined));
           if (graceSeconds <= 0) await container.kill().catch(() => undefined);
@@ -335,4 +384,18 @@ export async function removePodContainers(ctx: ClusterContext, uid: string): Pro
   const list = await ctx.docker.listContainers({ all: true, filters: { label: [`${NODE_LABELS.uid}=${uid}`] } }).catch(() => []);
   await Promise.all(list.map((c) => ctx.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
   ctx.containerLogs.removePod(uid);
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

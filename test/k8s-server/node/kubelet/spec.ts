@@ -18,6 +18,8 @@ export function containerCreateOptions(args: {
   restartCount: number;
   env: Map<string, string>;
   volumes: VolumeSources;
+  /** The Docker container that holds the pod's network namespace, when the pod has one (see network.ts). */
+  networkHolder?: string | undefined;
 }): ContainerCreateOptions {
   const { pod, container, env } = args;
   const ref = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid: pod.metadata.uid };
@@ -57,7 +59,8 @@ export function containerCreateOptions(args: {
     ...(container.workingDir ? { WorkingDir: container.workingDir } : {}),
     Env: [...env].map(([k, v]) => `${k}=${v}`),
     ...(user ? { User: user } : {}),
-    Hostname: pod.spec.hostname ?? pod.metadata.name.slice(0, 63),
+    // A container joined to the pod's network namespace has the holder's host name (Docker refuses both).
+    ...(args.networkHolder ? {} : { Hostname: podHostname(pod) }),
     OpenStdin: Boolean(container.stdin),
     StdinOnce: Boolean(container.stdin && container.stdinOnce),
     AttachStdin: false,
@@ -71,7 +74,7 @@ export function containerCreateOptions(args: {
       [NODE_LABELS.restartCount]: String(args.restartCount),
     },
     HostConfig: {
-      NetworkMode: 'none',
+      NetworkMode: args.networkHolder ? `container:${args.networkHolder}` : 'none',
       Privileged: Boolean(security.privileged),
       ...(groups.length > 0 ? { GroupAdd: groups } : {}),
       Binds: binds,
@@ -83,4 +86,9 @@ export function containerCreateOptions(args: {
       ...(security.readOnlyRootFilesystem ? { ReadonlyRootfs: true } : {}),
     },
   };
+}
+
+/** The pod's host name: `spec.hostname`, else its name (pkg/kubelet/kubelet_pods.go GeneratePodHostNameAndDomain). */
+export function podHostname(pod: KObject): string {
+  return pod.spec.hostname ?? pod.metadata.name.slice(0, 63);
 }

@@ -108,17 +108,23 @@ export class PodStatusModel {
     return Boolean(c.state.running);
   }
 
+  /** Running and past its startup probe, if it has one (pkg/kubelet/prober/prober_manager.go UpdatePodStatus). */
+  private isStarted(c: ContainerRecord): boolean {
+    return this.isRunning(c) && c.started;
+  }
+
   /** The `status` object to store. */
   build(previousStatus: any, podIP: string): any {
     const terminal = this.phase === 'Succeeded' || this.phase === 'Failed';
     if (this.features.readyToStart) this.setCondition('PodReadyToStartContainers', this.sandboxReady);
-    // A sidecar counts once it has run; a regular init container once it succeeded (pkg/kubelet/status/generate.go GeneratePodInitializedCondition).
-    const initPending = this.init.filter((c) => (c.restartable ? !(c.state.running || c.state.terminated || c.restartCount > 0) : c.state.terminated?.exitCode !== 0)).map((c) => c.name);
+    // A sidecar counts once it has started (its startup probe passed); a regular init container once it
+    // succeeded (pkg/kubelet/status/generate.go GeneratePodInitializedCondition).
+    const initPending = this.init.filter((c) => (c.restartable ? !(this.isStarted(c) || c.state.terminated || c.restartCount > 0) : c.state.terminated?.exitCode !== 0)).map((c) => c.name);
     if (this.phase === 'Succeeded') this.setCondition('Initialized', true, 'PodCompleted');
     else if (initPending.length === 0) this.setCondition('Initialized', true);
     else this.setCondition('Initialized', false, 'ContainersNotInitialized', `containers with incomplete status: [${initPending.join(' ')}]`);
     // Sidecars count for readiness like regular containers (GenerateContainersReadyCondition).
-    const unready = [...this.init.filter((c) => c.restartable), ...this.app].filter((c) => !this.isRunning(c)).map((c) => c.name);
+    const unready = [...this.init.filter((c) => c.restartable), ...this.app].filter((c) => !this.isStarted(c)).map((c) => c.name);
     if (terminal) {
       const reason = this.phase === 'Succeeded' ? 'PodCompleted' : 'PodFailed';
       this.setCondition('ContainersReady', false, reason);
@@ -150,8 +156,9 @@ export class PodStatusModel {
       image: c.image,
       imageID: c.imageID,
       ...(c.containerID ? { containerID: c.containerID } : {}),
-      ready: this.isRunning(c) && !terminal,
-      started: this.isRunning(c),
+      // No readiness probe is run here: a started container is ready.
+      ready: this.isStarted(c) && !terminal,
+      started: this.isStarted(c),
       restartCount: c.restartCount,
       state: stateOf(c),
       lastState: c.lastState,
