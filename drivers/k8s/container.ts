@@ -7,6 +7,7 @@ import { TASK_CONTAINER } from './naming.js';
 import { hasStarted, isLost, lostAt, toContainerStatus } from './pod-status.js';
 import { deletePod, getPod, lostRule, readPod, watchPod } from './pods.js';
 import { deleteJob } from './jobs.js';
+import { readServiceLogs } from './services.js';
 
 /**
  * A task's pod as a drivetrain Container. Status reads the informer's cache (a GET when
@@ -45,6 +46,7 @@ export class TaskContainer implements Container {
   }
 
   async logs(options: LogOptions = {}): Promise<LogResult> {
+    if (options.service !== undefined) return readServiceLogs(this.ctx, this.podName, this.id, options, this.logSupport);
     const signal = options.signal;
     const ctx = this.ctx;
     const source = {

@@ -26,12 +26,13 @@ import type { RegistryCredentials } from '../../src/credentials.js';
 import type { ContainerStatus } from '../../src/types.js';
 import { FULL_CAPABILITIES } from '../../src/capabilities.js';
 import { assertServicesSupported } from '../../src/services.js';
+import { assertSidecars } from './services.js';
 import { assertTerminalSupported, validateTerminalOptions } from '../../src/terminal.js';
 
 /** The Kubernetes driver: tasks as Pods (or Jobs), volumes as PersistentVolumeClaims. */
 export class K8sDriver implements Driver {
   readonly name = 'k8s';
-  readonly capabilities: DriverCapabilities = Object.freeze({ ...FULL_CAPABILITIES, tty: false, services: false });
+  readonly capabilities: DriverCapabilities = Object.freeze({ ...FULL_CAPABILITIES, tty: false });
   private readonly ctx: K8sContext;
   private readonly logSupport: LogStreamSupport;
   private readonly life: DriverLifecycle;
@@ -68,8 +69,9 @@ export class K8sDriver implements Driver {
     const pod = buildPod(resolved, { role: 'task', command: resolved.command, stdin: resolved.stdin !== undefined, timeoutMs: resolved.timeoutMs }, this.options);
     // Concurrent calls with one ID in this process share one start (and one stdin attach).
     return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, async (scope) => {
+      if (resolved.services.length > 0) await assertSidecars(this.ctx, scope.signal);
       for (const mount of resolved.mounts) await ensureVolume(this.ctx, mount.volume, undefined, scope.signal);
-      const started = await startTask(this.ctx, pod, resolved.id, 'task', resolved.image, scope.signal, scope.waiting);
+      const started = await startTask(this.ctx, pod, resolved.id, 'task', resolved.image, scope.signal, scope.waiting, resolved.services);
       if (!started.created) scope.adopted();
       if (started.created && resolved.stdin !== undefined) {
         // Streamed in the background: the process reads it as it goes.
@@ -126,10 +128,11 @@ export class K8sDriver implements Driver {
     assertServicesSupported(this.name, this.capabilities, resolved);
     const pod = buildPod(resolved, { role: 'sandbox', command: IDLE_COMMAND, stdin: false }, this.options);
     return this.life.start({ taskId: resolved.id, role: 'sandbox', image: resolved.image }, options.signal, async (scope) => {
+      if (resolved.services.length > 0) await assertSidecars(this.ctx, scope.signal);
       for (const mount of resolved.mounts) await ensureVolume(this.ctx, mount.volume, undefined, scope.signal);
-      const started = await startTask(this.ctx, pod, resolved.id, 'sandbox', resolved.image, scope.signal, scope.waiting);
+      const started = await startTask(this.ctx, pod, resolved.id, 'sandbox', resolved.image, scope.signal, scope.waiting, resolved.services);
       if (!started.created) scope.adopted();
-      return new K8sSandbox(this.ctx, resolved.id, started.podName, resolved.workDir);
+      return new K8sSandbox(this.ctx, resolved.id, started.podName, resolved.workDir, this.logSupport);
     });
   }
 

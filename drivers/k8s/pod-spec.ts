@@ -5,6 +5,7 @@ import { claimName, objectLabels, TASK_CONTAINER, taskAnnotations, taskObjectNam
 import type { ResolvedK8sOptions } from './options.js';
 import { applyPodTemplate, optional, securityContextsFor, sharedPodSpec } from './pod-shell.js';
 import { resourcesFor } from './quantity.js';
+import { serviceContainers } from './services.js';
 
 /**
  * Pure builders of the pods and Jobs the driver creates. No client, no I/O: the
@@ -87,8 +88,11 @@ export function buildPod(task: Omit<ResolvedTask, 'command'>, purpose: PodPurpos
     // Only a task with stdin gets one: a process reading an attached-but-idle stdin would block forever.
     ...(purpose.stdin ? { stdin: true, stdinOnce: true } : {}),
   };
+  // Services run as sidecars with the same pull policy, resources and security profile (not the task's user: their images have their own).
+  const serviceBase = { imagePullPolicy: options.imagePullPolicy, securityContext: securityContextsFor(undefined, false, options).container, resources: options.defaultResources };
   const spec: V1PodSpec = {
     restartPolicy: 'Never',
+    ...(task.services.length > 0 ? { initContainers: serviceContainers(task.services, serviceBase, escapeExpansion) } : {}),
     containers: [container],
     ...(volumes.length > 0 ? { volumes } : {}),
     ...sharedPodSpec(options),

@@ -1,5 +1,7 @@
 import { posix } from 'node:path';
-import type { ContainerStatus, ExecOptions, OperationOptions, Sandbox } from '../../src/types.js';
+import type { ContainerStatus, ExecOptions, LogResult, OperationOptions, Sandbox, ServiceLogOptions } from '../../src/types.js';
+import type { LogStreamSupport } from './log-streams.js';
+import { readServiceLogs } from './services.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { isWellFormedText, validateCommand, validateEnv } from '../../src/validate.js';
 import { assertTerminalSupported, validateTerminalOptions } from '../../src/terminal.js';
@@ -28,7 +30,13 @@ export class K8sSandbox implements Sandbox {
     readonly id: string,
     readonly podName: string,
     private readonly workDir: string,
+    private readonly logSupport: LogStreamSupport,
   ) {}
+
+  /** A service's output: its sidecar container's log. */
+  async logs(options: ServiceLogOptions): Promise<LogResult> {
+    return readServiceLogs(this.ctx, this.podName, this.id, options ?? {}, this.logSupport);
+  }
 
   async exec(command: readonly string[], options: ExecOptions = {}): Promise<ContainerStatus> {
     validateCommand(command, 'command');

@@ -3,6 +3,8 @@ import { ContainerStartError, ImagePullError, StartTimeoutError } from '../../sr
 import type { K8sContext } from './context.js';
 import { hasStarted, isPullFailing, startProblem, taskContainerStatus, type StartProblem } from './pod-status.js';
 import { recentEvents, watchPod } from './pods.js';
+import { ServiceWatch } from './services.js';
+import type { ResolvedService } from '../../src/services.js';
 
 /** The pod a start waits for. */
 export interface StartTarget {
@@ -12,6 +14,8 @@ export interface StartTarget {
   waiting?: (reason: string, message?: string) => void;
   /** The pod as its create answered, when this start created it. */
   created?: V1Pod;
+  /** The pod's services: one that ends before it is ready, or stays unready past its timeout, fails the start. */
+  services?: readonly ResolvedService[];
 }
 
 /** Why a pod that has not started is waiting: its container's waiting reason, else an unschedulable condition. */
@@ -48,13 +52,16 @@ export async function waitForStart(ctx: K8sContext, target: StartTarget, signal?
     lastReported = key;
     target.waiting(waiting.reason, waiting.message);
   };
-  type Outcome = { pod: V1Pod } | { problem: StartProblem } | { recheck: true } | { readEvents: true };
+  const services = target.services === undefined || target.services.length === 0 ? undefined : new ServiceWatch(target.services);
+  type Outcome = { pod: V1Pod } | { problem: StartProblem } | { recheck: true } | { readEvents: true } | { service: Error };
   const decide = (pod: V1Pod | undefined): Outcome | undefined => {
     if (pod === undefined) throw new ContainerStartError('Deleted', `pod "${name}" was deleted before its container started`);
     lastPod = pod;
     if (hasStarted(pod)) return { pod };
     report(pod);
     const now = Date.now();
+    const serviceProblem = services?.problem(pod, now);
+    if (serviceProblem instanceof Error) return { service: serviceProblem };
     const failingBefore = pullFailingSince;
     pullFailingSince = isPullFailing(pod) ? (pullFailingSince ?? now) : undefined;
     const waiting = taskContainerStatus(pod)?.state?.waiting;
@@ -63,15 +70,16 @@ export async function waitForStart(ctx: K8sContext, target: StartTarget, signal?
     // A back-off whose pull error this wait never saw: the kubelet's Failed event has it.
     if (problem === undefined && waiting?.reason === 'ImagePullBackOff' && pullError === undefined && !pullErrorFromEvents) return { readEvents: true };
     if (problem !== undefined) return { problem };
-    // A pull just started failing: re-arm the timer for the (shorter) pull timeout.
-    return failingBefore === undefined && pullFailingSince !== undefined ? { recheck: true } : undefined;
+    // A pull just started failing, or a service's readiness clock just started: re-arm the timer.
+    return (failingBefore === undefined && pullFailingSince !== undefined) || serviceProblem === 'clock' ? { recheck: true } : undefined;
   };
   for (;;) {
     const now = Date.now();
     const untilStart = startedAt + startTimeoutMs - now;
     const untilPull = pullFailingSince === undefined ? Number.POSITIVE_INFINITY : pullFailingSince + pullTimeoutMs - now;
+    const untilService = services?.untilNextTimeout(now) ?? Number.POSITIVE_INFINITY;
     // Timer-driven re-check: the timeouts must fire even when no event arrives.
-    const tick = AbortSignal.timeout(Math.max(50, Math.min(untilStart, untilPull) + 20));
+    const tick = AbortSignal.timeout(Math.max(50, Math.min(untilStart, untilPull, untilService) + 20));
     const outcome = await watchPod(ctx, name, decide, signal === undefined ? tick : AbortSignal.any([tick, signal]), undefined, known).catch((error: unknown) => {
       if (signal?.aborted || !tick.aborted) throw error;
       return lastPod === undefined ? undefined : decide(lastPod);
@@ -88,6 +96,7 @@ export async function waitForStart(ctx: K8sContext, target: StartTarget, signal?
       continue;
     }
     if ('pod' in outcome) return outcome.pod;
+    if ('service' in outcome) throw outcome.service;
     const problem = outcome.problem;
     const events = await recentEvents(ctx, name);
     const detail = events.length === 0 ? '' : `; recent events: ${events.join(' | ')}`;

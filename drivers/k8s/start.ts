@@ -54,15 +54,15 @@ async function createOrAdoptPod(ctx: K8sContext, pod: V1Pod, taskId: string, rol
 
 /** Creates (or adopts) the task's pod or Job and waits until the process has started. */
 /** `waiting` hears each new reason the pod is waiting for (the lifecycle's `drivetrain:task:waiting`). */
-export async function startTask(ctx: K8sContext, pod: V1Pod, taskId: string, role: ResourceRole, image: string, signal?: AbortSignal, waiting?: StartTarget['waiting']): Promise<StartedTask> {
+export async function startTask(ctx: K8sContext, pod: V1Pod, taskId: string, role: ResourceRole, image: string, signal?: AbortSignal, waiting?: StartTarget['waiting'], services?: StartTarget['services']): Promise<StartedTask> {
   const name = pod.metadata?.name as string;
-  if (ctx.options.mode === 'job' && role === 'task') return startJob(ctx, pod, taskId, image, signal, waiting);
+  if (ctx.options.mode === 'job' && role === 'task') return startJob(ctx, pod, taskId, image, signal, waiting, services);
   signal?.throwIfAborted();
   const createdPod = await createOrAdoptPod(ctx, pod, taskId, role, signal);
   const created = createdPod !== undefined;
   try {
     signal?.throwIfAborted();
-    await waitForStart(ctx, { pod: name, image, ...(waiting === undefined ? {} : { waiting }), ...(createdPod === undefined ? {} : { created: createdPod }) }, signal);
+    await waitForStart(ctx, { pod: name, image, ...(waiting === undefined ? {} : { waiting }), ...(createdPod === undefined ? {} : { created: createdPod }), ...(services === undefined ? {} : { services }) }, signal);
   } catch (error) {
     if (created || error instanceof DrivetrainError) await removePod(ctx, name).catch(() => {});
     throw error;
@@ -70,7 +70,7 @@ export async function startTask(ctx: K8sContext, pod: V1Pod, taskId: string, rol
   return { podName: name, created };
 }
 
-async function startJob(ctx: K8sContext, pod: V1Pod, taskId: string, image: string, signal?: AbortSignal, waiting?: StartTarget['waiting']): Promise<StartedTask> {
+async function startJob(ctx: K8sContext, pod: V1Pod, taskId: string, image: string, signal?: AbortSignal, waiting?: StartTarget['waiting'], services?: StartTarget['services']): Promise<StartedTask> {
   const job = buildJob(pod, ctx.options);
   const name = job.metadata?.name as string;
   let created = true;
@@ -89,7 +89,7 @@ async function startJob(ctx: K8sContext, pod: V1Pod, taskId: string, image: stri
     signal?.throwIfAborted();
     const podName = await findJobPod(ctx, taskId, ctx.options.startTimeoutMs, signal);
     if (podName === undefined) throw new StartTimeoutError(`job "${name}" made no pod within ${ctx.options.startTimeoutMs} ms`, ctx.options.startTimeoutMs);
-    await waitForStart(ctx, { pod: podName, image, ...(waiting === undefined ? {} : { waiting }) }, signal);
+    await waitForStart(ctx, { pod: podName, image, ...(waiting === undefined ? {} : { waiting }), ...(services === undefined ? {} : { services }) }, signal);
     return { podName, jobName: name, created };
   } catch (error) {
     await deleteJob(ctx, name).catch(() => {});

@@ -122,7 +122,7 @@ describe('exec channels over WebSocket (driver client, local server)', () => {
   it('regression: an argument or workDir that is not well-formed text is refused before anything is sent', async () => {
     // Below validation, the exec URL cannot carry it: client-node's query encoding throws a plain URIError.
     await expect(run(0, ['\uD800'], undefined)).rejects.not.toBeInstanceOf(InvalidInputError);
-    const sandbox = new K8sSandbox({ kc, ns: 'ns' } as never, 'id', 'pod', '/work');
+    const sandbox = new K8sSandbox({ kc, ns: 'ns' } as never, 'id', 'pod', '/work', undefined as never);
     await expect(sandbox.exec(['echo', '\uD800'])).rejects.toBeInstanceOf(InvalidInputError);
     await expect(sandbox.exec(['echo'], { workDir: 'a\uDC00' })).rejects.toBeInstanceOf(InvalidInputError);
   });
