@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { Writable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { defaultWorkDir, type Sandbox } from 'drivetrain';
+import { defaultWorkDir, type Sandbox, type Service } from 'drivetrain';
 import { createDockerDriver, type DockerDriver } from 'drivetrain/docker';
 import { createK8sDriver, type K8sDriver } from 'drivetrain/k8s';
 
@@ -15,7 +15,19 @@ export interface Job {
   'runs-on': string | string[];
   needs?: string[];
   env?: Record<string, string>;
+  /** Service containers the steps reach at `localhost`, by name. */
+  services?: Record<string, ServiceSpec>;
   steps: Step[];
+}
+/** A job's service container, as in a workflow's `jobs.<id>.services.<name>`. */
+export interface ServiceSpec {
+  /** @default the runner's image */
+  image?: string;
+  /** The command to run instead of the image's own (an addition of this backend). */
+  command?: string[];
+  env?: Record<string, string>;
+  /** `PORT` or `HOST:CONTAINER`; the first container port is the readiness check (something listens on it). */
+  ports?: Array<string | number>;
 }
 export interface Step {
   name: string;
@@ -104,9 +116,11 @@ export class ActRunner {
       ...workflow.env,
       ...job.env,
     };
+    const services = this.servicesOf(job);
     let runner: Sandbox;
     try {
-      runner = await this.driverFor(job['runs-on']).startSandbox({ id, image: this.config.image, env, mounts: [{ volume: 'tool-cache', path: TOOL_CACHE }] }, { signal });
+      // The job's services start first, in the runner pod's network namespace, each ready before the steps run.
+      runner = await this.driverFor(job['runs-on']).startSandbox({ id, image: this.config.image, env, mounts: [{ volume: 'tool-cache', path: TOOL_CACHE }], services }, { signal });
     } catch (error) {
       this.log(`${prefix} ❌ no runner for runs-on ${JSON.stringify(job['runs-on'])}: ${(error as Error).name}: ${(error as Error).message}`);
       return false;
@@ -126,11 +140,30 @@ export class ActRunner {
         }
         this.log(`${prefix} ✅ Success - ${step.name}`);
       }
+      for (const service of services) {
+        const output = new LineWriter((line) => this.log(`${prefix} 📜 ${service.name} | ${line}`));
+        await runner.logs!({ service: service.name, stdout: output, stderr: output, signal });
+        output.flush();
+      }
       this.log(`${prefix} 🏁 Job succeeded`);
       return true;
     } finally {
       await runner.cleanup();
     }
+  }
+
+  /** The job's `services` as drivetrain services: ready once something listens on the first container port. */
+  private servicesOf(job: Job): Service[] {
+    return Object.entries(job.services ?? {}).map(([name, spec]) => {
+      const port = spec.ports?.[0] === undefined ? undefined : Number(String(spec.ports[0]).split(':').pop());
+      return {
+        name,
+        image: spec.image ?? this.config.image,
+        ...(spec.command === undefined ? {} : { command: spec.command }),
+        ...(spec.env === undefined ? {} : { env: spec.env }),
+        ...(port === undefined ? {} : { ready: { tcpPort: port } }),
+      };
+    });
   }
 
   private driverFor(runsOn: string | string[]): K8sDriver | DockerDriver {

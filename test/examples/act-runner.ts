@@ -31,9 +31,14 @@ const JOBS = [
   '[ci/build] ⭐ Run Check',
   '[ci/build]   | checked 13 bytes in out',
   '[ci/build] ✅ Success - Check',
+  '[ci/build] ⭐ Run Call the service',
+  // A TCP server of the job's services, reached at localhost from the runner.
+  '[ci/build]   | hello from the service',
+  '[ci/build] ✅ Success - Call the service',
   '[ci/build] ⭐ Run Lint',
   '[ci/build]   ! warning: no linter configured',
   '[ci/build] ✅ Success - Lint',
+  '[ci/build] 📜 greeter-api | listening on 8080',
   '[ci/build] 🏁 Job succeeded',
   '[ci] 🏁 workflow succeeded',
   '',
@@ -41,7 +46,8 @@ const JOBS = [
 
 /**
  * examples/act-runner: a workflow's jobs on runner pods (sandboxes) sharing a tool cache volume,
- * each with a fresh workspace, set up before their steps; on Kubernetes the runner image pulled
+ * each with a fresh workspace, set up before their steps, the build job with a service container
+ * (a TCP server its steps reach at localhost); on Kubernetes the runner image pulled
  * from the local registry through an image pull Secret, and `runs-on` as the pods' nodeSelector.
  */
 export function describeActRunner(cluster: () => LocalCluster): void {
@@ -79,6 +85,9 @@ export function describeActRunner(cluster: () => LocalCluster): void {
           // The tool cache is the run's claim; the workspace an emptyDir of the pod's own.
           expect(pod.spec?.volumes?.map((v) => (v.persistentVolumeClaim !== undefined ? 'claim' : v.emptyDir !== undefined ? 'emptyDir' : v.name)).sort()).toEqual(['claim', 'emptyDir']);
         }
+        // The build job's service is a sidecar of its runner pod, held until its port listens.
+        const build = runners.find((pod) => (pod.spec?.initContainers ?? []).length > 0);
+        expect(build?.spec?.initContainers).toEqual([expect.objectContaining({ name: 'greeter-api', image: REGISTRY_BUSYBOX, restartPolicy: 'Always', startupProbe: expect.objectContaining({ tcpSocket: { port: 8080 } }) })]);
         expect(await clusterLeftovers(admin, namespace)).toEqual([]);
       } finally {
         await kubectl(admin, ['-n', where, 'delete', 'secret', secret]);
