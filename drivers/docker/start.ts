@@ -115,7 +115,9 @@ async function startCreated(ctx: DockerContext, task: ResolvedTask, engineId: st
   if (task.timeoutMs !== undefined) ctx.deadlines.arm(engineId, task.timeoutMs);
   if (task.tty !== undefined) {
     const subject = { kind: 'container', taskId: task.id, namespace: ctx.namespace } as const;
-    void driveTerminal(ctx, container, subject, task.tty, task.terminalSizes, containerEnded(ctx, engineId, subject));
+    // Watching for the end (a long poll) only when there are sizes to follow until then.
+    const ended = task.terminalSizes === undefined ? ctx.lifetime : containerEnded(ctx, engineId, subject);
+    void driveTerminal(ctx, container, subject, task.tty, task.terminalSizes, ended);
   }
   return new DockerContainer(ctx, task.id, engineId, task.tty !== undefined);
 }

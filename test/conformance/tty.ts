@@ -63,13 +63,13 @@ async function* after<T>(ready: Promise<void>, value: T): AsyncGenerator<T> {
 function terminalCases(h: Harness): void {
   const sandboxTitle = (text: string): string => `${text}${h.capabilities.startSandbox ? '' : ' (not run: capabilities.startSandbox is false)'}`;
 
-  it('a task on a terminal of 100x30: tty is a /dev/pts path, stty size is 30 100, stderr comes on stdout with CRLF, exit 3', async () => {
-    const task = h.task(h.taskId('tty-task'), sh(`tty; ${awaitSize(30, 100)}; echo to-stderr >&2; exit 3`), { tty: { columns: 100, rows: 30 } });
+  it('a task on a terminal of 100x30: tty is a /dev/pts path, stty size is 30 100, stderr comes on stdout with CRLF, the last bytes without a newline arrive, exit 3', async () => {
+    const task = h.task(h.taskId('tty-task'), sh(`tty; ${awaitSize(30, 100)}; echo to-stderr >&2; printf last; exit 3`), { tty: { columns: 100, rows: 30 } });
     const result = await runToEnd(h.driver(), task, h.signal());
     expect(result.status).toMatchObject({ done: true, exitCode: 3 });
     expect(result.streams).toBe('combined');
     expect(result.stderr).toBe('');
-    expect(result.stdout).toMatch(/^\/dev\/pts\/\d+\r\nsize 30 100\r\nto-stderr\r\n$/);
+    expect(result.stdout).toMatch(/^\/dev\/pts\/\d+\r\nsize 30 100\r\nto-stderr\r\nlast$/);
   }, h.caseTimeoutMs);
 
   it('a task with tty: true is 24 80; a size from terminalSizes is seen; a 0x03 byte on stdin ends its sleep with 130', async () => {
