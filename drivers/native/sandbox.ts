@@ -5,7 +5,6 @@ import { dirname, join, posix } from 'node:path';
 import type { Writable } from 'node:stream';
 import { abortReason } from '../../src/abort.js';
 import type { DriverLifecycle, StartScope } from '../../src/kit/lifecycle.js';
-import { stdinToReadable } from '../../src/stdin.js';
 import type { ContainerStatus, ExecOptions, LogResult, OperationOptions, Sandbox, ServiceLogOptions } from '../../src/types.js';
 import { validateAbsolutePath, validateCommand, validateEnv, type ResolvedTask } from '../../src/validate.js';
 import type { ChildProcess } from 'node:child_process';
@@ -18,7 +17,7 @@ import { closePipes, plumb, type PipeEnds } from './pipes.js';
 import { exitCodeOf, signalGroup, spawnProcess, stopGroup, type SpawnResult } from './process.js';
 import { isCode } from './record.js';
 import { taskEnv } from './start.js';
-import { followResizes, requireTools, terminalLaunch, terminalTools } from './terminal.js';
+import { followResizes, requireTools, stdinFeed, terminalLaunch, terminalTools } from './terminal.js';
 import { serviceLogs, stopServices } from './services.js';
 
 /** How often a follow of a sandbox service's log checks whether the service has ended, in milliseconds. */
@@ -134,14 +133,7 @@ export class NativeSandbox implements Sandbox {
         env: terminal?.env ?? env,
         stdout: out.write,
         stderr: err.write,
-        stdin:
-          input === undefined
-            ? undefined
-            : terminal !== undefined
-              ? { source: terminal.stdin, pipe: input, keepOpen: true }
-              : options.stdin === undefined
-                ? undefined
-                : { source: stdinToReadable(options.stdin), pipe: input },
+        stdin: stdinFeed(input, terminal, options.stdin),
         owner: this.spec.owner,
       });
     } finally {

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import { abortReason } from '../../src/abort.js';
 import { ConflictError, ContainerStartError, StartTimeoutError } from '../../src/errors.js';
 import { LABELS } from '../../src/labels.js';
-import { stdinToReadable } from '../../src/stdin.js';
 import type { ResolvedTask } from '../../src/validate.js';
 import { buildTaskTree, removeTree } from './filesystem.js';
 import { LiveProcess } from './live.js';
@@ -16,7 +15,7 @@ import { spawnProcess, startTicksOf } from './process.js';
 import { isCode, readRecord, writeRecord, type TaskRecord } from './record.js';
 import { Wakeup } from './logs.js';
 import { startServices, stopServices } from './services.js';
-import { followResizes, requireTools, terminalLaunch } from './terminal.js';
+import { followResizes, requireTools, stdinFeed, terminalLaunch } from './terminal.js';
 
 /** What starting a task needs from the driver. */
 export interface StartContext {
@@ -99,14 +98,7 @@ async function launch(dir: string, task: ResolvedTask, context: StartContext, si
       env: terminal?.env ?? env,
       stdout: stdoutPipe,
       stderr: stderrPipe,
-      stdin:
-        stdinPipe === undefined
-          ? undefined
-          : terminal !== undefined
-            ? { source: terminal.stdin, pipe: stdinPipe, keepOpen: true }
-            : task.stdin === undefined
-              ? undefined
-              : { source: stdinToReadable(task.stdin), pipe: stdinPipe },
+      stdin: stdinFeed(stdinPipe, terminal, task.stdin),
       owner,
     });
   } finally {

@@ -5,6 +5,8 @@ import { UnsupportedCapabilityError } from '../../src/errors.js';
 import { followTerminalSizes } from '../../src/terminal.js';
 import { stdinToReadable } from '../../src/stdin.js';
 import type { StdinSource, TerminalSize } from '../../src/types.js';
+import type { PipeEnds } from './pipes.js';
+import type { SpawnRequest } from './process.js';
 
 /**
  * Terminals for host processes, through util-linux `script`: it opens a pseudo-terminal, runs the
@@ -118,6 +120,16 @@ export function terminalLaunch(tools: TerminalTools, command: readonly string[],
     env: rest,
     stdin: stdin === undefined ? new Readable({ read() {} }) : stdinToReadable(stdin),
   };
+}
+
+/**
+ * What a process reads through `pipe`: the terminal's input (kept open) when it runs on one,
+ * else `stdin` (ended after its last byte), else nothing.
+ */
+export function stdinFeed(pipe: PipeEnds | undefined, terminal: TerminalLaunch | undefined, stdin: StdinSource | undefined): SpawnRequest['stdin'] {
+  if (pipe === undefined) return undefined;
+  if (terminal !== undefined) return { source: terminal.stdin, pipe, keepOpen: true };
+  return stdin === undefined ? undefined : { source: stdinToReadable(stdin), pipe };
 }
 
 /** Applies each size of `sizes` to the terminal of `scriptPid` until `exited` settles. */
