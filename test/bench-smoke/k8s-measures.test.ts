@@ -92,5 +92,6 @@ describe('bench measures on the local Kubernetes API server, tiny sizes', () => 
     expect(requests!.subject.value.median).toBeGreaterThanOrEqual(3);
     expect(requests!.note).toMatch(/^no error/);
     expect(memory!.subject.value.median).toBeGreaterThan(10);
+    expect(memory!.subject.label).toBe('driver process after 4 tasks');
   }, 120_000);
 });

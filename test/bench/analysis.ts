@@ -79,16 +79,17 @@ Spreads (min–max) are wide accordingly.
   cost left is the inspect after \`wait\` in \`drivers/docker/container.ts\` (skip it when
   the wait response's \`StatusCode\` is 0 and no deadline is armed): one ~1 ms request per
   task, well within the noise.
-- **P3 at one task (8 requests).** The steady state is 5–6 requests per task, the same for
-  1 s and 10 s tasks (the polling baseline grows with the task: 18–21 → 92 per task).
-  A driver's first task also pays the informer's LIST and WATCH and the one-off probe of
-  split log streams. Two requests per task could go: (1) \`logs\` reads stdout and stderr
-  as two \`pods/log?stream=…\` requests even when the caller passed no \`stderr\`
-  destination — \`drivers/k8s/logs.ts\` \`readPodLogs\` should skip the stream nobody reads;
-  (2) \`wait\`/start right after the create GETs the pod because the informer has not seen
-  it yet — \`drivers/k8s/pods.ts\` \`watchPod\` could start from the object the create
-  returned and let the informer's ADDED/MODIFIED events drive it (at 50 at once this GET
-  happens 1.6 times per task).
+- **P3 at one task.** A task costs three requests — create, read the log, delete — and
+  nothing else: the start wait decides first on the pod its create returned (no GET), the
+  log reads only the streams asked for, and a removal that hears its pod deleted before it
+  waits does not GET it. What comes on top is once per process and cluster: the informer's
+  LIST and WATCH (shared by every driver, see P9) and the probe of split log streams
+  (learnt once per cluster and user). A lone task in a fresh process pays all three alone
+  (@@P3ONE@@ requests); ten of them one after the other cost @@P3SEQ@@ per task, and 10 or 50 at
+  once @@P3MANY@@: flat in task length and concurrency. Only the lone task misses ≤ 4, by its
+  share of the one-off LIST and WATCH; a WATCH that starts with the current state
+  (\`sendInitialEvents\`, KEP-3157, which the local server does not serve) would fold the
+  LIST into it.
 - **P7 (≤ 0.5× \`kubectl run --rm -i\`).** The driver is at 0.87× kubectl (1.09× at load 30) and
   1.03× of the floor, and the floor itself is only ~15 % faster than kubectl: \`kubectl run -i\` streams the output
   through attach and stops when the stream ends, deleting the pod without waiting, while

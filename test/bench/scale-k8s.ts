@@ -1,8 +1,8 @@
-import { runInNewContext } from 'node:vm';
-import { setFlagsFromString } from 'node:v8';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { benchNamespace } from './docker-baselines.js';
-import { benchK8sDriver, driverTask, requestCounts, type BenchCluster } from './k8s-bench.js';
-import { inPool } from './p9-many-drivers.js';
+import { requestCounts, type BenchCluster } from './k8s-bench.js';
 import { targetOf, type BenchRow } from './row.js';
 import { summarize } from './stats.js';
 
@@ -16,54 +16,77 @@ export interface ScaleOptions {
   checkpoints?: readonly number[];
 }
 
+/** One checkpoint as the child prints it. */
+interface ChildCheckpoint {
+  checkpoint: number;
+  from: number;
+  rss: number;
+  heapUsed: number;
+  seconds: number;
+  failed: number;
+}
+
+/** The child's last line. */
+interface ChildEnd {
+  done: true;
+  failed: number;
+  failures: Array<[string, number]>;
+}
+
+const CHILD = fileURLToPath(new URL('./scale-child.mjs', import.meta.url));
 const MB = 2 ** 20;
 
-/** A full garbage collection, for steady memory readings (the bench runs without `--expose-gc`). */
-function collectGarbage(): void {
-  setFlagsFromString('--expose-gc');
-  (runInNewContext('gc') as () => void)();
+/**
+ * Runs the child (see `scale-child.mjs`) on the bench cluster: at each of its checkpoints,
+ * the API requests since the last one are read from the server's counts, then it goes on.
+ */
+async function runChild(bench: BenchCluster, tasks: number, inFlight: number, checkpoints: readonly number[]): Promise<{ segments: Array<ChildCheckpoint & { requests: number }>; end: ChildEnd }> {
+  bench.cluster.metrics.reset();
+  const child = spawn(process.execPath, ['--expose-gc', CHILD, String(tasks), String(inFlight), checkpoints.join(','), benchNamespace('scale')], {
+    env: { ...process.env, KUBECONFIG: bench.cluster.kubeconfigPath },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString('utf8')).slice(-4000)));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 3_600_000);
+  const segments: Array<ChildCheckpoint & { requests: number }> = [];
+  let end: ChildEnd | undefined;
+  try {
+    for await (const line of createInterface({ input: child.stdout })) {
+      if (!line.startsWith('{')) continue;
+      const message = JSON.parse(line) as ChildCheckpoint | ChildEnd;
+      if ('done' in message) {
+        end = message;
+        continue;
+      }
+      segments.push({ ...message, requests: requestCounts(bench).total });
+      bench.cluster.metrics.reset();
+      child.stdin.write('\n');
+    }
+    const code = await exited;
+    if (end === undefined) throw new Error(`the scale child exited with ${code} without a report: ${stderr.trim().split('\n').slice(-3).join(' ')}`);
+    return { segments, end };
+  } finally {
+    clearTimeout(timer);
+    child.kill();
+  }
 }
 
 /**
  * Scale — `tasks` Kubernetes tasks (run → wait → logs → cleanup), `inFlight` at a time,
- * through one driver on the local cluster. At each checkpoint the tasks in flight are let
- * finish (no new one starts), so every segment's requests belong to its own tasks; then the
- * API requests of the segment per task and this process's RSS after a full GC are read.
- * Flat means the last segment costs what the first did, and memory does not grow with
- * the tasks done. Every failed task is counted (and its first error kept).
+ * through one driver in a process of its own (on the compiled build, as P6) on the local
+ * cluster. At each checkpoint the tasks in flight are let finish (no new one starts), so
+ * every segment's requests belong to its own tasks; the segment's API requests per task
+ * and the driver process's RSS after a full GC are read. Flat means the last segment costs
+ * what the first did and memory does not grow with the tasks done. Failed tasks are
+ * counted, with their errors.
  */
 export async function measureScale(bench: BenchCluster, options: ScaleOptions = {}): Promise<BenchRow[]> {
   const tasks = options.tasks ?? 1000;
   const inFlight = options.inFlight ?? 50;
-  const checkpoints = [...new Set([...(options.checkpoints ?? [100, 250, 500]).filter((c) => c < tasks), tasks])].sort((a, b) => a - b);
-  const driver = await benchK8sDriver(bench, benchNamespace('scale'));
-  const segments: Array<{ from: number; to: number; requests: number; rss: number; seconds: number }> = [];
-  let errors = 0;
-  let firstError = '';
-  try {
-    bench.cluster.metrics.reset();
-    let done = 0;
-    for (const checkpoint of checkpoints) {
-      const started = performance.now();
-      await inPool(checkpoint - done, inFlight, async () => {
-        try {
-          await driverTask(driver, ['true']);
-        } catch (error) {
-          errors += 1;
-          firstError ||= error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-        }
-      });
-      const seconds = (performance.now() - started) / 1000;
-      const requests = requestCounts(bench).total;
-      bench.cluster.metrics.reset();
-      collectGarbage();
-      segments.push({ from: done + 1, to: checkpoint, requests, rss: process.memoryUsage().rss, seconds });
-      done = checkpoint;
-    }
-  } finally {
-    await driver.close();
-  }
-  const perTask = segments.map((s) => s.requests / (s.to - s.from + 1));
+  const { segments, end } = await runChild(bench, tasks, inFlight, options.checkpoints ?? [100, 250, 500]);
+  const perTask = segments.map((s) => s.requests / (s.checkpoint - s.from + 1));
   const [first, last] = [segments[0]!, segments[segments.length - 1]!];
   const firstRate = summarize([perTask[0]!]);
   const lastRate = summarize([perTask[perTask.length - 1]!]);
@@ -71,29 +94,29 @@ export async function measureScale(bench: BenchCluster, options: ScaleOptions = 
   const rssLast = summarize([last.rss / MB]);
   const scale = `${tasks} k8s tasks, ${inFlight} at once, one driver`;
   const detail = segments
-    .map((s, i) => `tasks ${s.from}–${s.to}: ${perTask[i]!.toFixed(2)} req/task, RSS ${(s.rss / MB).toFixed(1)} MiB, ${((s.to - s.from + 1) / s.seconds).toFixed(1)} tasks/s`)
+    .map((s, i) => `tasks ${s.from}–${s.checkpoint}: ${perTask[i]!.toFixed(2)} req/task, RSS ${(s.rss / MB).toFixed(1)} MiB (heap used ${(s.heapUsed / MB).toFixed(1)}), ${((s.checkpoint - s.from + 1) / s.seconds).toFixed(1)} tasks/s`)
     .join('; ');
-  const errorText = errors === 0 ? 'no error' : `${errors} failed tasks (first: ${firstError})`;
+  const errors = end.failed === 0 ? 'no error' : `${end.failed} failed tasks: ${end.failures.map(([what, n]) => `${n} × ${what}`).join('; ')}`;
   return [
     {
       id: 'Scale',
       scale,
       unit: 'req/task',
-      subject: { label: `tasks ${last.from}–${last.to}`, value: lastRate },
-      baseline: { label: `tasks ${first.from}–${first.to}`, value: firstRate },
+      subject: { label: `tasks ${last.from}–${last.checkpoint}`, value: lastRate },
+      baseline: { label: `tasks ${first.from}–${first.checkpoint}`, value: firstRate },
       ratio: lastRate.median / firstRate.median,
-      target: { text: 'flat (≤ 1.1×), no error', met: errors === 0 && lastRate.median / firstRate.median <= 1.1 },
-      note: `${errorText}; ${detail}; at each checkpoint the tasks in flight finish before the next start`,
+      target: { text: 'flat (≤ 1.1×), no error', met: end.failed === 0 && lastRate.median / firstRate.median <= 1.1 },
+      note: `${errors}; ${detail}; at each checkpoint the tasks in flight finish before the next starts`,
     },
     {
       id: 'Scale',
       scale,
       unit: 'MiB RSS',
-      subject: { label: `after ${last.to} tasks`, value: rssLast },
-      baseline: { label: `after ${first.to} tasks`, value: rssFirst },
+      subject: { label: `driver process after ${last.checkpoint} tasks`, value: rssLast },
+      baseline: { label: `after ${first.checkpoint} tasks`, value: rssFirst },
       ratio: rssLast.median / rssFirst.median,
       target: targetOf('flat (≤ 1.1×)', rssLast.median / rssFirst.median, 1.1, 'max'),
-      note: `the bench process itself (TypeScript loader included), after a full GC at each checkpoint`,
+      note: 'the process runs the driver only (compiled build, no API server in it), read after a full GC at each checkpoint',
     },
   ];
 }
