@@ -18,6 +18,8 @@ export class DockerContainer implements Container {
     readonly engineId: string,
     /** The container runs on a terminal: its log is the terminal's stream. */
     private readonly tty = false,
+    /** The task has services (its network is a holder's): only then are they looked for on wait and cleanup. */
+    private readonly hasServices = false,
   ) {}
 
   private get owner() {
@@ -64,7 +66,7 @@ export class DockerContainer implements Container {
       throw error;
     }
     // The task has ended: its services stop with it (they are removed with it by cleanup).
-    await stopServices(this.ctx, this.owner, options.signal);
+    if (this.hasServices) await stopServices(this.ctx, this.owner, options.signal);
     return this.status(options);
   }
 
@@ -82,7 +84,7 @@ export class DockerContainer implements Container {
     this.ctx.deadlines.disarm(this.engineId);
     await this.ctx.life.cleanup(this.id, 'task', async () => {
       await removeContainer(this.ctx, this.engineId, options.signal);
-      await removeServices(this.ctx, this.owner, options.signal);
+      if (this.hasServices) await removeServices(this.ctx, this.owner, options.signal);
     });
   }
 

@@ -41,8 +41,10 @@ export interface DockerDriverOptions extends BaseDriverOptions {
   networkMode?: string;
   /**
    * Image of the short-lived helper containers that copy files into and out of
-   * volumes. The helper is only created, never started, so any image works; it is
-   * pulled when missing, unless {@link pullPolicy} is `Never`.
+   * volumes (only created, never started: any image works there), and of the network
+   * holder of a task with services, which runs its `sleep` and `cat` (see
+   * docs/drivers/docker.md, "Services"). It is pulled when missing, unless
+   * {@link pullPolicy} is `Never`.
    * @default 'busybox'
    */
   helperImage?: string;

@@ -174,7 +174,7 @@ export class DockerSandbox implements Sandbox {
   async cleanup(options: OperationOptions = {}): Promise<void> {
     await this.ctx.life.cleanup(this.id, 'sandbox', async () => {
       await removeContainer(this.ctx, this.engineId, options.signal);
-      await removeServices(this.ctx, this.owner, options.signal);
+      if (this.task.services.length > 0) await removeServices(this.ctx, this.owner, options.signal);
     });
   }
 

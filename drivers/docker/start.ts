@@ -119,7 +119,7 @@ async function startCreated(ctx: DockerContext, task: ResolvedTask, engineId: st
     const ended = task.terminalSizes === undefined ? ctx.lifetime : containerEnded(ctx, engineId, subject);
     void driveTerminal(ctx, container, subject, task.tty, task.terminalSizes, ended);
   }
-  return new DockerContainer(ctx, task.id, engineId, task.tty !== undefined);
+  return new DockerContainer(ctx, task.id, engineId, task.tty !== undefined, task.services.length > 0);
 }
 
 /**
@@ -162,7 +162,7 @@ export async function inspectTaskContainer(ctx: DockerContext, taskId: string, n
 export function containerFromInspect(ctx: DockerContext, taskId: string, info: Dockerode.ContainerInspectInfo): DockerContainer {
   const remaining = deadlineRemainingMs(info);
   if (remaining !== undefined) ctx.deadlines.arm(info.Id, remaining);
-  return new DockerContainer(ctx, taskId, info.Id, info.Config.Tty === true);
+  return new DockerContainer(ctx, taskId, info.Id, info.Config.Tty === true, info.HostConfig.NetworkMode === sharedNetworkMode(ctx, { kind: 'task', taskId }));
 }
 
 

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { mkdir, readFile, readdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { anySignal, delay } from '../../src/abort.js';
@@ -125,6 +126,8 @@ async function listening(port: number, signal: AbortSignal): Promise<boolean> {
 
 /** Stops every service process of the owner (their output files stay readable). */
 export async function stopServices(ownerDir: string, graceMs: number): Promise<void> {
+  // Most tasks have none: no scan of the process table for them.
+  if (!existsSync(servicesDir(ownerDir))) return;
   await Promise.allSettled(groupsWorkingUnder(servicesDir(ownerDir)).map((group) => stopGroup(group, undefined, graceMs)));
 }
 

@@ -22,7 +22,9 @@ describe('docker driver: services', () => {
     expect(await finish(container)).toMatchObject({ status: { exitCode: 0 }, stdout: 'ok\n' });
     // wait() saw the end: the service was stopped with the task, and is kept (its logs readable) until cleanup.
     expect((await docker.getContainer(service.Id).inspect()).State.Running).toBe(false);
-    await container.cleanup();
+    // Another instance finds the task by ID and, from its network mode, that it has services to remove with it.
+    const other = openDriver({ namespace: ns });
+    await (await other.getContainer('shared')).cleanup();
     expect(await containersOf(ns)).toEqual([]);
   });
 
