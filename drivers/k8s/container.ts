@@ -23,6 +23,8 @@ export class TaskContainer implements Container {
     private readonly logSupport: LogStreamSupport,
     /** Job mode: the Job to delete on cleanup. */
     private readonly jobName?: string,
+    /** The container runs on a terminal: its log is the terminal's one stream. */
+    private readonly tty = false,
   ) {}
 
   async status(options: OperationOptions = {}): Promise<ContainerStatus> {
@@ -59,7 +61,7 @@ export class TaskContainer implements Container {
       retry: ctx.options.retry,
       idleTimeoutMs: ctx.options.livenessIntervalMs,
     };
-    return readPodLogs(source, { stdout: options.stdout, stderr: options.stderr, follow: options.follow === true, support: this.logSupport, signal });
+    return readPodLogs(source, { stdout: options.stdout, stderr: options.stderr, follow: options.follow === true, support: this.logSupport, signal, combined: this.tty });
   }
 
   async cleanup(options: OperationOptions = {}): Promise<void> {

@@ -27,12 +27,13 @@ import type { ContainerStatus } from '../../src/types.js';
 import { FULL_CAPABILITIES } from '../../src/capabilities.js';
 import { assertServicesSupported } from '../../src/services.js';
 import { assertSidecars } from './services.js';
-import { assertTerminalSupported, validateTerminalOptions } from '../../src/terminal.js';
+import { assertTerminalSupported } from '../../src/terminal.js';
+import { onTerminal, terminalCommand } from './terminal.js';
 
 /** The Kubernetes driver: tasks as Pods (or Jobs), volumes as PersistentVolumeClaims. */
 export class K8sDriver implements Driver {
   readonly name = 'k8s';
-  readonly capabilities: DriverCapabilities = Object.freeze({ ...FULL_CAPABILITIES, tty: false });
+  readonly capabilities: DriverCapabilities = FULL_CAPABILITIES;
   private readonly ctx: K8sContext;
   private readonly logSupport: LogStreamSupport;
   private readonly life: DriverLifecycle;
@@ -66,18 +67,21 @@ export class K8sDriver implements Driver {
     const resolved = validateTask(task);
     assertTerminalSupported(this.name, this.capabilities, resolved);
     assertServicesSupported(this.name, this.capabilities, resolved);
-    const pod = buildPod(resolved, { role: 'task', command: resolved.command, stdin: resolved.stdin !== undefined, timeoutMs: resolved.timeoutMs }, this.options);
+    const tty = resolved.tty !== undefined;
+    const command = tty ? terminalCommand(resolved.command) : resolved.command;
+    const pod = buildPod(resolved, { role: 'task', command, stdin: resolved.stdin !== undefined, tty, timeoutMs: resolved.timeoutMs }, this.options);
     // Concurrent calls with one ID in this process share one start (and one stdin attach).
     return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, async (scope) => {
       if (resolved.services.length > 0) await assertSidecars(this.ctx, scope.signal);
       for (const mount of resolved.mounts) await ensureVolume(this.ctx, mount.volume, undefined, scope.signal);
       const started = await startTask(this.ctx, pod, resolved.id, 'task', resolved.image, scope.signal, scope.waiting, resolved.services);
       if (!started.created) scope.adopted();
-      if (started.created && resolved.stdin !== undefined) {
-        // Streamed in the background: the process reads it as it goes.
-        feedStdin(this.ctx, started.podName, resolved.stdin, this.life.lifetime).catch(() => {});
+      if (started.created && (resolved.stdin !== undefined || resolved.tty !== undefined)) {
+        // Streamed in the background: the process reads it as it goes. A terminal gets its sizes through the same attach.
+        const terminal = resolved.tty === undefined ? undefined : { size: resolved.tty, ...(resolved.terminalSizes === undefined ? {} : { sizes: resolved.terminalSizes }) };
+        feedStdin(this.ctx, started.podName, resolved.stdin, this.life.lifetime, terminal).catch(() => {});
       }
-      return new TaskContainer(this.ctx, resolved.id, started.podName, this.logSupport, started.jobName);
+      return new TaskContainer(this.ctx, resolved.id, started.podName, this.logSupport, started.jobName, tty);
     });
   }
 
@@ -90,13 +94,13 @@ export class K8sDriver implements Driver {
       if (job === undefined || job.metadata?.annotations?.[TASK_ID_ANNOTATION] !== id) throw new ContainerNotFoundError(id, { namespace: this.namespace });
       const podName = await findJobPod(this.ctx, id, 10_000, options.signal);
       if (podName === undefined) throw new ContainerNotFoundError(id, { namespace: this.namespace });
-      return new TaskContainer(this.ctx, id, podName, this.logSupport, name);
+      return new TaskContainer(this.ctx, id, podName, this.logSupport, name, onTerminal(job.spec?.template.spec));
     }
     const pod = await getPod(this.ctx, name, options.signal);
     if (pod === undefined || pod.metadata?.annotations?.[TASK_ID_ANNOTATION] !== id || pod.metadata.labels?.[LABELS.role] !== 'task') {
       throw new ContainerNotFoundError(id, { namespace: this.namespace });
     }
-    return new TaskContainer(this.ctx, id, name, this.logSupport);
+    return new TaskContainer(this.ctx, id, name, this.logSupport, undefined, onTerminal(pod.spec));
   }
 
   async createVolume(name: string, options: CreateVolumeOptions = {}): Promise<Volume> {
@@ -142,7 +146,6 @@ export class K8sDriver implements Driver {
    */
   async execInWorkload(options: WorkloadExecOptions): Promise<ContainerStatus> {
     this.life.assertOpen();
-    assertTerminalSupported(this.name, this.capabilities, validateTerminalOptions(options, 'options'));
     return execInWorkload(this.ctx, options);
   }
 

@@ -47,6 +47,11 @@ export interface LogRead {
   follow: boolean;
   /** Whether the server reads the streams apart (probed once per cluster and user in the process). */
   support: LogStreamSupport;
+  /**
+   * The log is one stream whatever the server offers: a terminal's (a container with `tty`
+   * writes everything to stdout, CRI logs it as such). @default false
+   */
+  combined?: boolean;
   signal?: AbortSignal;
 }
 
@@ -65,8 +70,9 @@ const UNANSWERED_INTERVALS = 3;
  */
 export async function readPodLogs(source: LogSource, read: LogRead): Promise<LogResult> {
   const { signal } = read;
-  if (read.follow && !(await source.waitForStart(signal))) return { streams: (await read.support.decide(source, signal)) ? 'separate' : 'combined' };
-  if (!(await read.support.decide(source, signal))) {
+  const split = async (): Promise<boolean> => read.combined !== true && (await read.support.decide(source, signal));
+  if (read.follow && !(await source.waitForStart(signal))) return { streams: (await split()) ? 'separate' : 'combined' };
+  if (!(await split())) {
     await readStream(source, read, undefined, read.stdout, new TimestampedLines(), signal);
     return { streams: 'combined' };
   }

@@ -19,6 +19,12 @@ export interface PodPurpose {
   command: readonly string[];
   /** The task has stdin: the container gets `stdin`+`stdinOnce` and the driver attaches. */
   stdin: boolean;
+  /**
+   * The task runs on a terminal: the container gets `tty`, `stdin` and `stdinOnce`, as
+   * `kubectl run -it` makes it (kubectl pkg/cmd/run/run.go), and the driver attaches for the
+   * terminal's size and input. @default false
+   */
+  tty?: boolean;
   timeoutMs?: number;
 }
 
@@ -86,7 +92,8 @@ export function buildPod(task: Omit<ResolvedTask, 'command'>, purpose: PodPurpos
     ...optional('resources', resources),
     ...optional('securityContext', security.container),
     // Only a task with stdin gets one: a process reading an attached-but-idle stdin would block forever.
-    ...(purpose.stdin ? { stdin: true, stdinOnce: true } : {}),
+    // A terminal always has an input side, as on `kubectl run -it`.
+    ...(purpose.tty === true ? { tty: true, stdin: true, stdinOnce: true } : purpose.stdin ? { stdin: true, stdinOnce: true } : {}),
   };
   // Services run as sidecars with the same pull policy, resources and security profile (not the task's user: their images have their own).
   const serviceBase = { imagePullPolicy: options.imagePullPolicy, securityContext: securityContextsFor(undefined, false, options).container, resources: options.defaultResources };

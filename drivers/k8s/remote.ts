@@ -4,12 +4,13 @@ import type WebSocket from 'ws';
 import { abortReason, delay } from '../../src/abort.js';
 import { relayTo } from '../../src/kit/write.js';
 import { stdinToReadable } from '../../src/stdin.js';
-import type { ContainerStatus, StdinSource } from '../../src/types.js';
+import type { ContainerStatus, StdinSource, TerminalSize } from '../../src/types.js';
 import { normaliseError } from './api-errors.js';
 import { KubeWebSocket } from './ws-connect.js';
 import { V5_PROTOCOL, type ExecProtocol, type ExecTarget } from './exec-protocol.js';
 import { END_FRAME, frame, framedCommand } from './stdin-frames.js';
 import { clientNode } from './sdk.js';
+import { driveTerminal, terminalCommand } from './terminal.js';
 
 /**
  * Exec and attach over client-node's WebSocket channels. The caller's output streams
@@ -40,6 +41,10 @@ export interface RemoteStreams {
   stdout?: Writable;
   stderr?: Writable;
   signal?: AbortSignal;
+  /** Runs the command on a terminal of this size: its one stream goes to `stdout`, `stderr` gets nothing. */
+  tty?: TerminalSize;
+  /** Later sizes of the terminal (only with `tty`). */
+  terminalSizes?: AsyncIterable<TerminalSize>;
 }
 
 /** How exec reaches the API server: the credentials, and the per-driver memory of the negotiated protocol. */
@@ -58,20 +63,27 @@ export interface ExecConnection {
  * closing the socket, which loses both. There the input goes in frames to a wrapper that pipes
  * it into the command, whose stdin ends at the end frame (see {@link framedCommand}); the
  * socket stays open.
+ *
+ * On a terminal (`tty`) the input goes as it is, never framed and never ended: the terminal's
+ * line discipline reads it (0x03 is Ctrl-C, 0x04 at a line's start the end of input), and an
+ * end of the input source must not close the socket (below v5, the output and the status with
+ * it). The server sends no stderr channel (the kubelet opens none on a TTY), and the command
+ * waits for the terminal's first size (see terminal.ts).
  */
 export async function execInPod(connection: ExecConnection, target: ExecTarget, command: readonly string[], streams: RemoteStreams): Promise<ContainerStatus> {
   const { kc } = connection;
   const signal = streams.signal;
   signal?.throwIfAborted();
-  const framed = streams.stdin !== undefined && (await connection.execProtocol.of(target, signal)) !== V5_PROTOCOL;
-  const argv = framed ? framedCommand(command) : [...command];
+  const terminal = streams.tty;
+  const framed = terminal === undefined && streams.stdin !== undefined && (await connection.execProtocol.of(target, signal)) !== V5_PROTOCOL;
+  const argv = terminal !== undefined ? terminalCommand(command) : framed ? framedCommand(command) : [...command];
   const stdout = relayTo(streams.stdout);
-  const stderr = relayTo(streams.stderr);
+  const stderr = terminal === undefined ? relayTo(streams.stderr) : null;
   const stdin = streams.stdin === undefined ? null : new PassThrough();
   let reported: V1Status | undefined;
   let socket: WebSocket;
   try {
-    socket = await new (clientNode().Exec)(kc, new KubeWebSocket(kc)).exec(target.namespace, target.pod, target.container, argv, stdout, stderr, stdin, false, (status) => {
+    socket = await new (clientNode().Exec)(kc, new KubeWebSocket(kc)).exec(target.namespace, target.pod, target.container, argv, stdout, stderr, stdin, terminal !== undefined, (status) => {
       reported = status;
     });
   } catch (error) {
@@ -82,7 +94,8 @@ export async function execInPod(connection: ExecConnection, target: ExecTarget, 
     socket.terminate();
     throw abortReason(signal);
   }
-  if (stdin !== null && streams.stdin !== undefined) void pumpInput(stdinToReadable(streams.stdin), stdin, socket, framed);
+  if (terminal !== undefined) driveTerminal(socket, terminal, streams.terminalSizes);
+  if (stdin !== null && streams.stdin !== undefined) void pumpInput(stdinToReadable(streams.stdin), stdin, socket, framed ? 'framed' : terminal !== undefined ? 'open' : 'end');
   const liveness = connection.options === undefined ? undefined : watchLiveness(socket, connection.options.livenessIntervalMs);
   return new Promise<ContainerStatus>((resolve, reject) => {
     const onAbort = (): void => {
@@ -137,17 +150,26 @@ function watchLiveness(socket: WebSocket, intervalMs: number): { readonly lost: 
   };
 }
 
+/** A container's terminal, driven through an attach: its first size, later sizes. */
+export interface AttachedTerminal {
+  size: TerminalSize;
+  sizes?: AsyncIterable<TerminalSize>;
+}
+
 /**
  * Attaches to a running container's stdin and streams `source` into it, then signals
  * EOF: client-node sends the v5 close frame `[255, 0]` when its input ends (older
  * protocols close the socket, which with `stdinOnce` also closes the process's stdin).
- * Resolves when the attach ends (the process ended, or `signal` aborted).
+ * With `terminal` (a container with `tty: true`), the attach also gives the terminal its
+ * size and later sizes, the input goes as it is and its end closes nothing: the attach stays
+ * until the process ends, as `kubectl attach -it` does. Resolves when the attach ends (the
+ * process ended, or `signal` aborted).
  */
-export async function attachStdin(kc: KubeConfig, target: { namespace: string; pod: string; container: string }, source: StdinSource, signal?: AbortSignal): Promise<void> {
+export async function attachStdin(kc: KubeConfig, target: { namespace: string; pod: string; container: string }, source: StdinSource | undefined, signal?: AbortSignal, terminal?: AttachedTerminal): Promise<void> {
   const relay = new PassThrough();
   let socket: WebSocket;
   try {
-    socket = await new (clientNode().Attach)(kc, new KubeWebSocket(kc)).attach(target.namespace, target.pod, target.container, null, null, relay, false);
+    socket = await new (clientNode().Attach)(kc, new KubeWebSocket(kc)).attach(target.namespace, target.pod, target.container, null, null, relay, terminal !== undefined);
   } catch (error) {
     throw normaliseError(error, `attach to pod "${target.pod}"`);
   }
@@ -163,7 +185,8 @@ export async function attachStdin(kc: KubeConfig, target: { namespace: string; p
     socket.once('close', () => resolve());
   });
   try {
-    await pumpInput(stdinToReadable(source), relay, socket);
+    if (terminal !== undefined) driveTerminal(socket, terminal.size, terminal.sizes);
+    if (source !== undefined) await pumpInput(stdinToReadable(source), relay, socket, terminal === undefined ? 'end' : 'open');
     // With v5 the input ended with [255, 0] and the socket stays open: closing it now could
     // drop input the server has not yet handed to the process. The server closes it when the
     // process ends (or the pod goes); older protocols were closed by client-node already.
@@ -175,11 +198,13 @@ export async function attachStdin(kc: KubeConfig, target: { namespace: string; p
 
 /**
  * Copies `source` into `relay` in bounded pieces, pausing while the socket's send buffer is
- * full. Unframed, the relay ends with the input (client-node then ends stdin); framed, each
- * piece goes as one frame and the end is the `0` frame: the relay, and so the socket, stays
- * open for the output and the status.
+ * full. `end`: the relay ends with the input (client-node then ends stdin); `framed`: each
+ * piece goes as one frame and the end is the `0` frame; `open` (a terminal): the end of the
+ * input sends nothing. With `framed` and `open` the relay, and so the socket, stays open for
+ * the output and the status.
  */
-async function pumpInput(source: Readable, relay: PassThrough, socket: WebSocket, framed = false): Promise<void> {
+async function pumpInput(source: Readable, relay: PassThrough, socket: WebSocket, mode: 'end' | 'framed' | 'open'): Promise<void> {
+  const framed = mode === 'framed';
   try {
     for await (const chunk of source) {
       const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
@@ -193,7 +218,7 @@ async function pumpInput(source: Readable, relay: PassThrough, socket: WebSocket
   } catch {
     // A failing input source ends the input early; the process sees EOF.
   } finally {
-    if (!framed) relay.end();
-    else if (socket.readyState === OPEN) relay.write(END_FRAME);
+    if (mode === 'end') relay.end();
+    else if (framed && socket.readyState === OPEN) relay.write(END_FRAME);
   }
 }

@@ -4,7 +4,7 @@ import type { LogStreamSupport } from './log-streams.js';
 import { readServiceLogs } from './services.js';
 import { InvalidInputError } from '../../src/errors.js';
 import { isWellFormedText, validateCommand, validateEnv } from '../../src/validate.js';
-import { assertTerminalSupported, validateTerminalOptions } from '../../src/terminal.js';
+import { validateTerminalOptions } from '../../src/terminal.js';
 import type { K8sContext } from './context.js';
 import { TASK_CONTAINER } from './naming.js';
 import { execInPod } from './remote.js';
@@ -40,7 +40,7 @@ export class K8sSandbox implements Sandbox {
 
   async exec(command: readonly string[], options: ExecOptions = {}): Promise<ContainerStatus> {
     validateCommand(command, 'command');
-    assertTerminalSupported('k8s', { tty: false }, validateTerminalOptions(options, 'options'));
+    const terminal = validateTerminalOptions(options, 'options');
     if ((command[0] as string).includes('=')) {
       throw new InvalidInputError('command[0]', 'a program name without "=" (it would be read as a variable assignment)', command[0]);
     }
@@ -57,6 +57,7 @@ export class K8sSandbox implements Sandbox {
       stdout: options.stdout,
       stderr: options.stderr,
       signal: options.signal,
+      ...terminal,
     });
   }
 

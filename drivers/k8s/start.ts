@@ -11,7 +11,7 @@ import { buildJob } from './pod-spec.js';
 import { toContainerStatus } from './pod-status.js';
 import { readPod } from './pods.js';
 import { waitForStart, type StartTarget } from './start-wait.js';
-import { attachStdin } from './remote.js';
+import { attachStdin, type AttachedTerminal } from './remote.js';
 import { removePod } from './container.js';
 import { StartTimeoutError } from '../../src/errors.js';
 
@@ -98,14 +98,14 @@ async function startJob(ctx: K8sContext, pod: V1Pod, taskId: string, image: stri
 }
 
 /**
- * Streams the task's stdin once its container runs. The attach is retried briefly while
- * the container is still running (a just-started container may not accept it yet); a
- * process that has already ended needs no input.
+ * Streams the task's stdin (and, on a terminal, its sizes) once its container runs. The
+ * attach is retried briefly while the container is still running (a just-started container
+ * may not accept it yet); a process that has already ended needs no input.
  */
-export async function feedStdin(ctx: K8sContext, podName: string, stdin: StdinSource, signal?: AbortSignal): Promise<void> {
+export async function feedStdin(ctx: K8sContext, podName: string, stdin: StdinSource | undefined, signal?: AbortSignal, terminal?: AttachedTerminal): Promise<void> {
   for (let attempt = 0; ; attempt += 1) {
     try {
-      await attachStdin(ctx.kc, { namespace: ctx.ns, pod: podName, container: TASK_CONTAINER }, stdin, signal);
+      await attachStdin(ctx.kc, { namespace: ctx.ns, pod: podName, container: TASK_CONTAINER }, stdin, signal, terminal);
       return;
     } catch (error) {
       if (signal?.aborted || attempt >= 5) throw error;

@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import { isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
 import { execInPod } from './remote.js';
+import { validateTerminalOptions } from '../../src/terminal.js';
 
 /** Options of `execInWorkload`: which workload, which container, the command and its streams. */
 export interface WorkloadExecOptions extends TerminalOptions {
@@ -71,6 +72,7 @@ export function chooseContainer(pod: V1Pod, wanted: string | undefined): string 
 /** Runs a command in the first ready pod of a workload the driver did not make. */
 export async function execInWorkload(ctx: K8sContext, options: WorkloadExecOptions): Promise<ContainerStatus> {
   const { signal } = options;
+  const terminal = validateTerminalOptions(options, 'options');
   if (!Array.isArray(options.command) || options.command.length === 0) throw new InvalidInputError('command', 'a non-empty array of strings', options.command);
   if ((options.deployment === undefined) === (options.labelSelector === undefined)) {
     throw new InvalidInputError('deployment/labelSelector', 'exactly one of `deployment` or `labelSelector`');
@@ -103,5 +105,6 @@ export async function execInWorkload(ctx: K8sContext, options: WorkloadExecOptio
     throw new NotFoundError(`none of the ${pods.items.length} ${searched} in Kubernetes namespace "${ctx.ns}" is ready; check \`kubectl get pods -n ${ctx.ns} -l '${selector}'\``);
   }
   const container = chooseContainer(pod, options.container);
-  return execInPod(ctx, { namespace: ctx.ns, pod: pod.metadata?.name as string, container }, options.command, options);
+  const { stdin, stdout, stderr } = options;
+  return execInPod(ctx, { namespace: ctx.ns, pod: pod.metadata?.name as string, container }, options.command, { stdin, stdout, stderr, signal, ...terminal });
 }

@@ -6,7 +6,8 @@ import { testProfile } from './k8s-profile.js';
 
 // Kubernetes 1.28: no pods/log `stream` field; exec/attach up to v4.channel.k8s.io (no stdin
 // close frame). Exec with input on 1.28 and 1.29 in detail: test/k8s/exec-input-profiles.test.ts.
-const cluster = await testProfile('1.28', { kubeVersion: '1.28' });
+// Terminals too: their input and sizes go over v4 here, v5 on the shared cluster.
+const cluster = await testProfile('1.28', { kubeVersion: '1.28' }, ['tty']);
 
 // No sidecar containers (SidecarContainers alpha, off): the API server would drop a sidecar's
 // restartPolicy and refuse its probe, so services are refused before anything is made.

@@ -101,7 +101,8 @@ if ! docker image inspect busybox:latest >/dev/null 2>&1; then
   build_busybox_image
 fi
 
-# The CLI's terminal tests (test/cli/tty.test.ts) drive `drivetrain run -it` in a tmux pane.
+# The terminal tests drive programs in a tmux pane: the CLI's `drivetrain run -it`
+# (test/cli/tty.test.ts), kubectl's `exec -it` and `run -it` against the local cluster.
 if ! command -v tmux >/dev/null 2>&1; then
   apt_install tmux
 fi
@@ -169,9 +170,6 @@ push_busybox() {
   docker rmi "$REGISTRY/busybox:latest" >/dev/null
   log "pushed busybox:latest to $REGISTRY"
 }
-
-# Programs on a real pseudo-terminal (kubectl exec -it, the CLI's -it) are tested through tmux.
-command -v tmux >/dev/null 2>&1 || apt_install tmux
 
 if ! registry_up; then
   if [ "$(id -u)" != 0 ]; then

@@ -10,6 +10,7 @@ import { DEFAULT_HELPER_IMAGE, resolveOptions } from '../../drivers/k8s/options.
 import { hasStarted, startProblem, toContainerStatus } from '../../drivers/k8s/pod-status.js';
 import { execStatus } from '../../drivers/k8s/remote.js';
 import { sandboxExecArgv } from '../../drivers/k8s/sandbox.js';
+import { onTerminal, resizeFrame, terminalCommand } from '../../drivers/k8s/terminal.js';
 import { TimestampedLines, timestampKey } from '../../drivers/k8s/timestamped-lines.js';
 import { entryName } from '../../drivers/k8s/tar-names.js';
 
@@ -98,6 +99,17 @@ describe('pod spec', () => {
     expect(container?.stdin).toBeUndefined();
     const withInput = buildPod(task, { role: 'task', command: ['cat'], stdin: true }, options);
     expect(withInput.spec?.containers[0]).toMatchObject({ stdin: true, stdinOnce: true });
+  });
+  it('puts a terminal task on a tty with an input side, as kubectl run -it does, behind the wait for its first size', () => {
+    const t = validateTask({ id: 't', image: 'busybox', command: ['sh', '-c', 'echo $HOME'], tty: true });
+    const p = buildPod(t, { role: 'task', command: terminalCommand(t.command), stdin: false, tty: true }, options);
+    const c = p.spec?.containers[0];
+    expect(c).toMatchObject({ tty: true, stdin: true, stdinOnce: true });
+    expect(onTerminal(p.spec)).toBe(true);
+    expect(onTerminal(pod.spec)).toBe(false);
+    // The command stays separate words after the wrapper, $ escaped from Kubernetes' expansion.
+    expect(c?.command?.slice(0, 2)).toEqual(['sh', '-c']);
+    expect(c?.command?.slice(3)).toEqual(['drivetrain-tty', 'sh', '-c', 'echo $$HOME']);
   });
   it('maps numeric users (fsGroup from the group, else the user) and rejects names', () => {
     const none = { securityProfile: 'none' } as const;
@@ -229,6 +241,14 @@ describe('sandbox exec argv', () => {
     const argv = sandboxExecArgv(['echo', 'a b', '$HOME', "'q'"], '/w d', { X: 'y z' });
     expect(argv.slice(0, 3)).toEqual(['sh', '-c', 'cd "$1" || exit 126; shift; exec env -- "$@"']);
     expect(argv.slice(4)).toEqual(['/w d', 'X=y z', 'echo', 'a b', '$HOME', "'q'"]);
+  });
+});
+
+describe('terminal frames', () => {
+  it('writes a size on channel 4 as client-go does: {"Width":W,"Height":H} and a newline', () => {
+    const frame = resizeFrame({ columns: 132, rows: 43 });
+    expect(frame[0]).toBe(4);
+    expect(frame.subarray(1).toString()).toBe('{"Width":132,"Height":43}\n');
   });
 });
 
