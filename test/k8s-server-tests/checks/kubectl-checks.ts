@@ -85,6 +85,26 @@ export function kubectlChecks(options: LocalClusterOptions = {}, { terminal = fa
       expect(tail.stdout).toBe(`${logs.stdout.trimEnd().split('\n').pop()}\n`);
     });
 
+    // Where sidecars change (1.28 without, 1.29 with) and on the default profile: the rest behave as 1.29.
+    if (terminal || profile.server.minor <= 29) {
+      it('a sidecar with a startup probe (kubectl create): the main container reaches it at localhost, logs -c reads each container; 1.28 refuses the probe', async () => {
+        const name = randomName('side');
+        const sidecar = { name: 'side', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sh', '-c', 'echo serving; exec busybox nc -ll -p 7070 -e echo pong'], restartPolicy: 'Always', startupProbe: { tcpSocket: { port: 7070 }, periodSeconds: 1 } };
+        const pod = busyboxPod(name, 'busybox nc 127.0.0.1 7070 </dev/null', { spec: { terminationGracePeriodSeconds: 1, initContainers: [sidecar] } });
+        const created = await t.kubectl(['create', '--validate=false', '-f', '-'], { input: JSON.stringify(pod) });
+        if (!profile.server.enabled('SidecarContainers')) {
+          // The field is dropped, so the probe is on an ordinary init container.
+          expect(created.code).not.toBe(0);
+          expect(created.stderr).toContain('spec.initContainers[0].startupProbe: Forbidden: may not be set for init containers without restartPolicy=Always');
+          return;
+        }
+        expect(created.code).toBe(0);
+        expect((await t.kubectl(['wait', '--for=jsonpath={.status.phase}=Succeeded', `pod/${name}`, '--timeout=60s'])).code).toBe(0);
+        expect((await t.kubectl(['logs', name, '-c', 'main'])).stdout).toBe('pong\n');
+        expect((await t.kubectl(['logs', name, '-c', 'side'])).stdout).toBe('serving\n');
+      });
+    }
+
     it('get -l, get -w and delete -l', async () => {
       const label = randomName('grp');
       const names = [randomName('a'), randomName('b')];
