@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `drivetrain` command line: `run`, `cleanup`, `conformance`, `doctor`, `demo`.
+ * The `drivetrain` command line: `run`, `exec`, `cleanup`, `conformance`, `doctor`, `demo`.
  * Each command lives in its own file and resolves with the process's exit code.
  */
 import { EXIT } from './exit-codes.js';
@@ -15,6 +15,7 @@ Run tasks in containers through one driver interface (docker, native, k8s).
 
 Commands:
   run          run a command in an image, stream its output, exit with its code
+  exec         run a command in a Kubernetes workload's pod (kubectl exec), -it on a terminal
   cleanup      remove what a crashed run left in a namespace
   conformance  run the conformance suite against a driver (needs the repository)
   doctor       check a driver's environment (docker, k8s)
@@ -26,8 +27,8 @@ what the driver does on stderr: starts, waits, exits, removals, image pulls, eng
 requests and retries (docs/events.md).
 
 Exit codes: 0 ok; 1 a command failed; 2 bad usage; 125 a task could not run;
-130/143 interrupted by SIGINT/SIGTERM; 141 output closed; \`run\` otherwise
-exits with the task's code.
+130/143 interrupted by SIGINT/SIGTERM; 141 output closed; \`run\` and \`exec\`
+otherwise exit with the command's code.
 `;
 
 /**
@@ -36,6 +37,7 @@ exits with the task's code.
  */
 const COMMANDS: Record<string, (args: readonly string[]) => Promise<number>> = {
   run: async (args) => (await import('./run.js')).runCommand(args),
+  exec: async (args) => (await import('./exec.js')).execCommand(args),
   cleanup: async (args) => (await import('./cleanup.js')).cleanupCommand(args),
   conformance: async (args) => (await import('./conformance.js')).conformanceCommand(args),
   doctor: async (args) => (await import('./doctor.js')).doctorCommand(args),

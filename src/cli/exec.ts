@@ -1,0 +1,58 @@
+import { InvalidInputError } from '../errors.js';
+import { createDriver } from '../registry.js';
+import type { Driver } from '../types.js';
+import type { K8sDriver } from '../../drivers/k8s/driver.js';
+import { EXIT } from './exit-codes.js';
+import { EXEC_USAGE, parseExecArgs } from './exec-args.js';
+import { watchInterrupts } from './interrupts.js';
+import { reportError } from './report-error.js';
+import { exitCodeOf } from './run.js';
+import { openTerminalSession } from './terminal-session.js';
+import { UsageError } from './usage.js';
+
+/** Upper bound of closing the driver after the exec, in milliseconds. */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+/**
+ * `drivetrain exec`: a command in an existing workload's pod (the k8s driver's
+ * `execInWorkload`), with `-i`/`-t` as `kubectl exec -it` has them; exits with the command's code.
+ */
+export async function execCommand(args: readonly string[]): Promise<number> {
+  const parsed = parseExecArgs(args);
+  if (parsed.help) {
+    process.stdout.write(EXEC_USAGE);
+    return EXIT.ok;
+  }
+  const interrupts = watchInterrupts();
+  const terminal = openTerminalSession(parsed.terminal);
+  let driver: Driver | undefined;
+  try {
+    driver = await createDriver('k8s', parsed.kubernetesNamespace === undefined ? {} : { kubernetesNamespace: parsed.kubernetesNamespace });
+    const running = (driver as K8sDriver).execInWorkload({
+      ...(parsed.deployment === undefined ? {} : { deployment: parsed.deployment }),
+      ...(parsed.labelSelector === undefined ? {} : { labelSelector: parsed.labelSelector }),
+      ...(parsed.container === undefined ? {} : { container: parsed.container }),
+      command: parsed.command,
+      ...terminal.fields,
+      stdout: process.stdout,
+      stderr: process.stderr,
+      signal: interrupts.signal,
+    });
+    // Keys typed from now on are the command's (Ctrl-C included); they wait in the socket's
+    // buffer until the exec has connected.
+    terminal.enterRawMode();
+    const status = await running;
+    terminal.close();
+    return interrupts.exitCode ?? exitCodeOf(status, parsed.command[0]);
+  } catch (error) {
+    terminal.close();
+    if (interrupts.exitCode !== undefined) return interrupts.exitCode;
+    // A value the driver refused (the container, the selector) is the command line's fault: exit 2.
+    if (error instanceof InvalidInputError) return reportError(new UsageError(error.message, EXEC_USAGE));
+    return reportError(error);
+  } finally {
+    terminal.close();
+    await driver?.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) }).catch(() => {});
+    interrupts.dispose();
+  }
+}

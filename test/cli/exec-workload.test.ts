@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { eventually } from '../support/poll.js';
+import { TmuxSession } from '../support/tmux.js';
+import { ROOT, runCli } from './helpers.js';
+
+/**
+ * `drivetrain exec` into a Deployment of the local cluster (the global setup's), as
+ * `kubectl exec` does; with `-it` on a real pseudo-terminal (tmux).
+ */
+
+const kubeconfig = inject('kubeconfig');
+const env = { KUBECONFIG: kubeconfig };
+const kc = new KubeConfig();
+kc.loadFromFile(kubeconfig);
+const k8sNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+const apps = kc.makeApiClient(AppsV1Api);
+const core = kc.makeApiClient(CoreV1Api);
+const app = `web-${randomBytes(3).toString('hex')}`;
+
+beforeAll(async () => {
+  const labels = { app };
+  await apps.createNamespacedDeployment({
+    namespace: k8sNamespace,
+    body: {
+      metadata: { name: app },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: labels },
+        template: { metadata: { labels }, spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: 'busybox', imagePullPolicy: 'IfNotPresent', command: ['sleep', '600'] }] } },
+      },
+    },
+  });
+  // The pod becomes ready through the deployment's controllers: no event to wait on here, polled.
+  await eventually(
+    async () => (await core.listNamespacedPod({ namespace: k8sNamespace, labelSelector: `app=${app}` })).items.some((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')),
+    60_000,
+    `a ready pod of deployment ${app}`,
+  );
+}, 90_000);
+
+afterAll(async () => {
+  await apps.deleteNamespacedDeployment({ name: app, namespace: k8sNamespace, propagationPolicy: 'Background' }).catch(() => {});
+});
+
+/** A shell loop that ends once the terminal is `size` ("rows columns"): a size travels apart from the typed input. */
+const untilSize = (size: string): string => `until [ "$(stty size 2>/dev/null)" = "${size}" ]; do sleep 0.05; done`;
+
+describe('drivetrain exec --deployment (local cluster)', { timeout: 150_000 }, () => {
+  it('-it: a terminal of the pane\'s size, resized with it; Ctrl-C reaches the command; the exit code passes through; the terminal is restored', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drivetrain-exec-tty-'));
+    // The pane's shell records the terminal's settings around the CLI, and exits with the CLI's code.
+    const script = `cd "$1" && stty -g > "$2/before"; shift 2; "$@"; code=$?; stty -g > "${dir}/after"; exit $code`;
+    const cli = [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'exec', '-it', '--deployment', app, '--', 'sh'];
+    const term = await TmuxSession.start(['sh', '-c', script, 'pane', ROOT, dir, ...cli], { columns: 100, rows: 30 }, env);
+    try {
+      await term.typeLine(`${untilSize('30 100')}; echo TTY=$(tty) SIZE=$(stty size)`);
+      expect((await term.waitFor(/TTY=(\S+) SIZE=(\d+ \d+)/, 60_000)).slice(1)).toEqual(['/dev/pts/0', '30 100']);
+      await term.resize(120, 40);
+      await term.typeLine(`${untilSize('40 120')}; echo RESIZED=$(stty size)`);
+      expect((await term.waitFor(/RESIZED=(\d+ \d+)/))[1]).toBe('40 120');
+      await term.typeLine("sh -c 'echo STARTED=$$; exec sleep 30'");
+      await term.waitFor(/STARTED=\d+/);
+      await term.press('C-c');
+      await term.typeLine('echo RC=$?');
+      expect((await term.waitFor(/RC=(\d+)/))[1]).toBe('130');
+      await term.typeLine('exit 5');
+      expect(await term.exitCode(60_000)).toBe(5);
+      expect(readFileSync(join(dir, 'after'), 'utf8')).toBe(readFileSync(join(dir, 'before'), 'utf8'));
+    } finally {
+      await term.kill();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('without a terminal: the streams apart and the exit code; a missing deployment exits 1 saying what to check; no workload is bad usage', async () => {
+    const ran = await runCli(['exec', '--deployment', app, '--', 'sh', '-c', 'echo hi; echo oops >&2; exit 3'], { env, deadlineMs: 90_000 });
+    expect(ran).toMatchObject({ code: 3, stdout: 'hi\n', stderr: 'oops\n' });
+    const missing = await runCli(['exec', '--deployment', `${app}-none`, '--', 'true'], { env, deadlineMs: 90_000 });
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/deployment ".*-none" not found .*kubectl auth can-i/);
+    const usage = await runCli(['exec', '--', 'true'], { env });
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--deployment NAME or -l SELECTOR/);
+  });
+});
