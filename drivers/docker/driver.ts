@@ -15,7 +15,6 @@ import type { ResolvedDockerOptions } from './options.js';
 import { removeContainer, removeVolume } from './removal.js';
 import { startSandbox } from './sandbox.js';
 import { containerFromInspect, inspectTaskContainer, runTask } from './start.js';
-import { copyFromVolume, copyToVolume, readFilesFromVolume } from './volume-copy.js';
 import { ensureVolume } from './volumes.js';
 import { FULL_CAPABILITIES } from '../../src/capabilities.js';
 import { assertServicesSupported } from '../../src/services.js';
@@ -80,17 +79,17 @@ export class DockerDriver implements Driver {
 
   async copyToVolume(volume: VolumeRef, tar: Readable, options: OperationOptions = {}): Promise<void> {
     this.life.assertOpen();
-    await copyToVolume(this.ctx, volumeNameOf(volume), tar, this.life.scope(options.signal));
+    await (await volumeCopy()).copyToVolume(this.ctx, volumeNameOf(volume), tar, this.life.scope(options.signal));
   }
 
   async copyFromVolume(volume: VolumeRef, options: OperationOptions = {}): Promise<Readable> {
     this.life.assertOpen();
-    return copyFromVolume(this.ctx, volumeNameOf(volume), this.life.scope(options.signal));
+    return (await volumeCopy()).copyFromVolume(this.ctx, volumeNameOf(volume), this.life.scope(options.signal));
   }
 
   async readFilesFromVolume(volume: VolumeRef, paths: readonly string[], options: OperationOptions = {}): Promise<Readable> {
     this.life.assertOpen();
-    return readFilesFromVolume(this.ctx, volumeNameOf(volume), paths, this.life.scope(options.signal));
+    return (await volumeCopy()).readFilesFromVolume(this.ctx, volumeNameOf(volume), paths, this.life.scope(options.signal));
   }
 
   async startSandbox(task: SandboxTask, options: OperationOptions = {}): Promise<Sandbox> {
@@ -124,6 +123,14 @@ export class DockerDriver implements Driver {
     await Promise.all(containers.map((c) => removeContainer(this.ctx, c.Id, signal)));
     await Promise.all((volumes.Volumes ?? []).map((v) => removeVolume(this.ctx, v.Name, signal)));
   }
+}
+
+/**
+ * The volume copies, loaded on first use: they and their tar reader and writer are about a
+ * dozen modules a process that only runs tasks does not load (docs/performance.md, Imports).
+ */
+function volumeCopy(): Promise<typeof import('./volume-copy.js')> {
+  return import('./volume-copy.js');
 }
 
 type DockerVolumeHandle = Awaited<ReturnType<typeof ensureVolume>>;

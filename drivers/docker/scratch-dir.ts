@@ -1,4 +1,3 @@
-import tar from 'tar-stream';
 import { engineCall, type DockerContext } from './context.js';
 
 /**
@@ -17,6 +16,8 @@ export async function prepareScratchDir(ctx: DockerContext, engineId: string, wo
 
 /** A tar of `workDir` and each of its parents as directories with mode 1777. */
 async function scratchDirTar(workDir: string): Promise<Buffer> {
+  // Loaded here: only a task of a non-root user needs it.
+  const { default: tar } = await import('tar-stream');
   const pack = tar.pack();
   const segments = workDir.split('/').filter((s) => s !== '');
   for (let i = 1; i <= segments.length; i++) {
