@@ -1,5 +1,6 @@
 import type { Writable } from 'node:stream';
 import { createK8sDriver, type K8sDriver } from 'drivetrain/k8s';
+import type { LocalTerminal } from './terminal.ts';
 
 /** The project's configuration (emb.config.json): components, tasks, Kubernetes settings. */
 export interface Config {
@@ -14,7 +15,7 @@ export interface TaskConfig {
   script: string;
   env?: Record<string, string>;
   workingDir?: string;
-  /** Needs a terminal: refused until `execInWorkload` offers a TTY. */
+  /** Runs on a terminal (a shell, a REPL): the caller lends its own (see terminal.ts). */
   interactive?: boolean;
 }
 
@@ -52,13 +53,23 @@ export class KubernetesExecutor {
     return this.driver.kubernetesNamespace;
   }
 
-  /** Runs `task` in the first ready pod of its component's Deployment; resolves with its exit code. */
-  async run(taskName: string, io: { stdout: Writable; stderr: Writable; signal?: AbortSignal }): Promise<number | null> {
+  /** Whether the task needs a terminal. */
+  isInteractive(taskName: string): boolean {
+    return this.config.tasks[taskName]?.interactive === true;
+  }
+
+  /**
+   * Runs `task` in the first ready pod of its component's Deployment; resolves with its exit code.
+   * An interactive task runs on a terminal (`kubectl exec -it`): `terminal`'s size, resized with
+   * it, its keys as the task's input; its output is the terminal's stream, all on `stdout`.
+   */
+  async run(taskName: string, io: { stdout: Writable; stderr: Writable; signal?: AbortSignal; terminal?: LocalTerminal }): Promise<number | null> {
     const task = this.config.tasks[taskName];
     if (task === undefined) throw new TaskSetupError(`unknown task "${taskName}"; tasks: ${Object.keys(this.config.tasks).join(', ')}`);
     const component = this.config.components[task.component];
     if (component === undefined) throw new TaskSetupError(`task "${taskName}": unknown component "${task.component}"`);
-    if (task.interactive === true) throw new TaskSetupError(`task "${taskName}" is interactive: it needs a terminal (TTY), which the kubernetes executor does not offer yet; run it with the local or container executor`);
+    const terminal = task.interactive === true ? io.terminal : undefined;
+    if (task.interactive === true && terminal === undefined) throw new TaskSetupError(`task "${taskName}" is interactive: it needs a terminal`);
     // A component is deployed as the Deployment of its name (1:1 with the Compose service).
     const status = await this.driver.execInWorkload({
       deployment: component.kubernetes?.deployment ?? task.component,
@@ -67,6 +78,7 @@ export class KubernetesExecutor {
       stdout: io.stdout,
       stderr: io.stderr,
       signal: io.signal,
+      ...(terminal === undefined ? {} : { tty: terminal.size, terminalSizes: terminal.sizes, stdin: terminal.stdin }),
     });
     return status.exitCode;
   }

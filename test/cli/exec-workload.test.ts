@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { AppsV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { eventually } from '../support/poll.js';
-import { TmuxSession } from '../support/tmux.js';
+import { exerciseShell, TmuxSession } from '../support/tmux.js';
 import { ROOT, runCli } from './helpers.js';
 
 /**
@@ -47,9 +47,6 @@ afterAll(async () => {
   await apps.deleteNamespacedDeployment({ name: app, namespace: k8sNamespace, propagationPolicy: 'Background' }).catch(() => {});
 });
 
-/** A shell loop that ends once the terminal is `size` ("rows columns"): a size travels apart from the typed input. */
-const untilSize = (size: string): string => `until [ "$(stty size 2>/dev/null)" = "${size}" ]; do sleep 0.05; done`;
-
 describe('drivetrain exec --deployment (local cluster)', { timeout: 150_000 }, () => {
   it('-it: a terminal of the pane\'s size, resized with it; Ctrl-C reaches the command; the exit code passes through; the terminal is restored', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drivetrain-exec-tty-'));
@@ -58,17 +55,7 @@ describe('drivetrain exec --deployment (local cluster)', { timeout: 150_000 }, (
     const cli = [process.execPath, '--import', 'tsx', 'src/cli/main.ts', 'exec', '-it', '--deployment', app, '--', 'sh'];
     const term = await TmuxSession.start(['sh', '-c', script, 'pane', ROOT, dir, ...cli], { columns: 100, rows: 30 }, env);
     try {
-      await term.typeLine(`${untilSize('30 100')}; echo TTY=$(tty) SIZE=$(stty size)`);
-      expect((await term.waitFor(/TTY=(\S+) SIZE=(\d+ \d+)/, 60_000)).slice(1)).toEqual(['/dev/pts/0', '30 100']);
-      await term.resize(120, 40);
-      await term.typeLine(`${untilSize('40 120')}; echo RESIZED=$(stty size)`);
-      expect((await term.waitFor(/RESIZED=(\d+ \d+)/))[1]).toBe('40 120');
-      await term.typeLine("sh -c 'echo STARTED=$$; exec sleep 30'");
-      await term.waitFor(/STARTED=\d+/);
-      await term.press('C-c');
-      await term.typeLine('echo RC=$?');
-      expect((await term.waitFor(/RC=(\d+)/))[1]).toBe('130');
-      await term.typeLine('exit 5');
+      expect(await exerciseShell(term, '30 100', { columns: 120, rows: 40 }, 5)).toEqual({ tty: '/dev/pts/0', size: '30 100', resized: '40 120', interrupted: '130' });
       expect(await term.exitCode(60_000)).toBe(5);
       expect(readFileSync(join(dir, 'after'), 'utf8')).toBe(readFileSync(join(dir, 'before'), 'utf8'));
     } finally {

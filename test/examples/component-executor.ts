@@ -5,6 +5,7 @@ import { AppsV1Api, CoreV1Api, KubeConfig, Watch, type V1Container, type V1Pod }
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalCluster } from '../k8s-server/cluster.js';
 import { testNamespace } from '../setup/test-run.js';
+import { exerciseShell, TmuxSession } from '../support/tmux.js';
 import { EXAMPLE_TIMEOUT_MS, ROOT, runExample } from './harness.js';
 
 /** A container that idles and ends at once on the SIGTERM of its pod's deletion. */
@@ -123,21 +124,33 @@ export function describeComponentExecutor(cluster: () => LocalCluster): void {
       expect(runs[4]!.stderr).toMatch(/\nemb: deployment "api" not found in Kubernetes namespace "default"; check the name and namespace/);
     });
 
-    it('explains each failure: no pod, no ready pod, unknown namespace, forbidden, an interactive task', async () => {
-      const [none, unready, lost, forbidden, interactive] = await Promise.all([
+    it('explains each failure: no pod, no ready pod, unknown namespace, forbidden', async () => {
+      const [none, unready, lost, forbidden] = await Promise.all([
         emb(['report', '-n', namespace]),
         emb(['queue', '-n', namespace]),
         emb(['migrate', '-n', `${namespace}-nope`]),
         emb(['migrate', '-n', namespace], { KUBECONFIG: cluster().kubeconfigFor('alice') }),
-        emb(['console', '-n', namespace]),
       ]);
-      for (const run of [none, unready, lost, forbidden, interactive]) expect(run).toMatchObject({ code: 1, stdout: '' });
+      for (const run of [none, unready, lost, forbidden]) expect(run).toMatchObject({ code: 1, stdout: '' });
       const message = (run: { stderr: string }) => run.stderr.split('\n')[1];
       expect(message(none)).toMatch(/^emb: no pods of deployment "cron" \(selector "app=cron"\) in Kubernetes namespace "[^"]+"; check `kubectl get pods -n \S+ -l 'app=cron'`/);
       expect(message(unready)).toMatch(/^emb: none of the 1 pods of deployment "worker" .* is ready; check `kubectl get pods/);
       expect(message(lost)).toMatch(new RegExp(`^emb: deployment "api" not found in Kubernetes namespace "${namespace}-nope"`));
       expect(message(forbidden)).toMatch(/^emb: get deployment "api": forbidden \(.*User "alice" cannot get resource "deployments".*\); check the credentials and RBAC, e\.g\. `kubectl auth can-i --list`$/);
-      expect(message(interactive)).toBe('emb: task "console" is interactive: it needs a terminal (TTY), which the kubernetes executor does not offer yet; run it with the local or container executor');
+    });
+
+    it('runs an interactive task on a terminal (tmux): the window\'s size and its changes, Ctrl-C to the task, its exit code, the terminal restored', async () => {
+      // The pane's shell records the terminal's settings around the program and exits with its code.
+      const script = 'stty -g > "$1/before"; d=$1; shift; "$@"; code=$?; stty -g > "$d/after"; exit $code';
+      const program = [process.execPath, join(ROOT, 'examples', 'component-executor', 'main.ts'), 'run', 'console', '-n', namespace];
+      const term = await TmuxSession.start(['sh', '-c', script, 'pane', dir, ...program], { columns: 100, rows: 30 }, { KUBECONFIG: cluster().kubeconfigPath, K8S_NAMESPACE: '' });
+      try {
+        expect(await exerciseShell(term, '30 100', { columns: 120, rows: 40 }, 4)).toEqual({ tty: '/dev/pts/0', size: '30 100', resized: '40 120', interrupted: '130' });
+        expect(await term.exitCode(60_000)).toBe(4);
+        expect(readFileSync(join(dir, 'after'), 'utf8')).toBe(readFileSync(join(dir, 'before'), 'utf8'));
+      } finally {
+        await term.kill();
+      }
     });
   });
 }

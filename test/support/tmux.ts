@@ -79,6 +79,52 @@ export class TmuxSession {
   }
 }
 
+/**
+ * A shell loop that ends once the terminal is `size` ("rows columns"), to type before a check
+ * of the size: a size travels to the terminal apart from the typed input, so the shell may read
+ * a line before the size has arrived. A size that never comes (or a wrong one last) leaves the
+ * loop running and the check waiting until its deadline. Before its first size a terminal may
+ * be 0×0, which busybox's `stty size` reports as an error: silenced.
+ */
+export const untilTerminalSize = (size: string): string => `until [ "$(stty size 2>/dev/null)" = "${size}" ]; do sleep 0.05; done`;
+
+/** What {@link exerciseShell} saw. */
+export interface ShellOnTerminal {
+  /** `tty`'s answer. */
+  tty: string;
+  /** `stty size` at first, once the terminal has the window's size. */
+  size: string;
+  /** `stty size` after the window was resized. */
+  resized: string;
+  /** `$?` after Ctrl-C ended a `sleep`. */
+  interrupted: string;
+}
+
+/**
+ * Drives an interactive shell (busybox `sh`) running on `term`'s terminal as a user would:
+ * asks `tty` and `stty size` (once the window's size, `first` "rows columns", has arrived),
+ * resizes the window to `resizeTo` and asks again, ends a `sleep` with Ctrl-C and asks `$?`,
+ * then types `exit <exitWith>`. Resolves with what the shell answered; the caller checks it and
+ * the exit code. Typed lines print their answers through `$(…)` or `$?`, so the echo of a
+ * typed line never matches what is waited for.
+ */
+export async function exerciseShell(term: TmuxSession, first: string, resizeTo: { columns: number; rows: number }, exitWith: number): Promise<ShellOnTerminal> {
+  await term.typeLine(`${untilTerminalSize(first)}; echo TTY=$(tty) SIZE=$(stty size)`);
+  const [, tty, size] = await term.waitFor(/TTY=(\S+) SIZE=(\d+ \d+)/, 60_000);
+  await term.resize(resizeTo.columns, resizeTo.rows);
+  await term.typeLine(`${untilTerminalSize(`${resizeTo.rows} ${resizeTo.columns}`)}; echo RESIZED=$(stty size)`);
+  const [, resized] = await term.waitFor(/RESIZED=(\d+ \d+)/);
+  // The command says it runs before Ctrl-C is typed, so the SIGINT reaches it, not the shell.
+  await term.typeLine("sh -c 'echo STARTED=$$; exec sleep 30'");
+  await term.waitFor(/STARTED=\d+/);
+  await term.press('C-c');
+  // An interactive shell drops the rest of a line whose command died of SIGINT: asked on a line of its own.
+  await term.typeLine('echo RC=$?');
+  const [, interrupted] = await term.waitFor(/RC=(\d+)/);
+  await term.typeLine(`exit ${exitWith}`);
+  return { tty: tty as string, size: size as string, resized: resized as string, interrupted: interrupted as string };
+}
+
 /** One shell word, for the command line tmux hands to `sh -c`. */
 function quote(word: string): string {
   return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
