@@ -1,6 +1,6 @@
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ContainerNotFoundError, EngineError, EngineUnavailableError } from '../../src/errors.js';
+import { ConflictError, ContainerNotFoundError, EngineError, EngineUnavailableError } from '../../src/errors.js';
 import type { LogOptions } from '../../src/types.js';
 import { engineCall, quickEngineCall, type DockerContext } from './context.js';
 import { drained } from '../../src/kit/write.js';
@@ -65,12 +65,13 @@ export async function deliverLogs(ctx: DockerContext, engineId: string, subject:
   await read();
   while (follow) {
     // The engine ended the follow: the container stopped, or the stream was cut while it runs;
-    // or the container was removed meanwhile, and its output with it.
+    // or the container was removed meanwhile, and its output with it: gone (404), or being
+    // removed (409, which the engine answers a log read of a container marked for removal).
     try {
       follow = await isRunning(ctx, engineId, subject, options.signal);
       await read();
     } catch (error) {
-      if (error instanceof ContainerNotFoundError) return;
+      if (error instanceof ContainerNotFoundError || error instanceof ConflictError) return;
       throw error;
     }
   }

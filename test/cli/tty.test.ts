@@ -5,6 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../support/poll.js';
+import { taskContainerName } from '../../drivers/docker/naming.js';
+import { testNamespace } from '../setup/test-run.js';
 import { ROOT } from './helpers.js';
 
 /**
@@ -112,15 +114,33 @@ describe.each(['docker', 'native'])('drivetrain run -it --driver %s on a termina
   it('Ctrl-C goes to the task through its terminal: sleep ends, the CLI exits 130, the terminal is restored', async () => {
     const p = pane(['run', '--driver', driver, '-it', 'busybox', '--', 'sh', '-c', 'echo ready; exec sleep 60']);
     await p.until(/ready/);
+    // The pane's terminal is raw while the task runs: Ctrl-C is a byte for the task, not a SIGINT for the CLI.
+    const local = execFileSync('stty', ['-a', '-F', p.tmux('display', '-p', '-t', 'main', '#{pane_tty}').trim()], { encoding: 'utf8' });
+    expect(local).toMatch(/-icanon/);
+    expect(local).toMatch(/-isig/);
     p.tmux('send-keys', '-t', 'main', 'C-c');
     const { code, before, after } = await p.exited();
     expect(code).toBe(130);
     expect(after).toBe(before);
     expect(p.output()).toContain('^C');
+    expect(p.output()).not.toContain('SIGINT received');
   });
 });
 
 describe('drivetrain run -it, stopped from outside', { timeout: 150_000 }, () => {
+  it('the container removed under a raw terminal: the CLI reports it (125, or 137 when it saw the kill first), and the terminal is restored', async () => {
+    const namespace = testNamespace('tty');
+    const p = pane(['run', '--driver', 'docker', '--namespace', namespace, '--id', 'removed', '-it', 'busybox', '--', 'sh', '-c', 'echo ready; exec sleep 60']);
+    await p.until(/ready/);
+    execFileSync('docker', ['rm', '-f', taskContainerName(namespace, 'removed')], { timeout: 60_000 });
+    const { code, before, after } = await p.exited();
+    // Removed (no exit code: 125, "Deleted"), or seen killed just before its removal (137).
+    expect([125, 137]).toContain(code);
+    if (code === 125) expect(p.output()).toContain('drivetrain: the task ended without an exit code (Deleted');
+    expect(p.output()).not.toMatch(/\[ERR_/);
+    expect(after).toBe(before);
+  });
+
   it('SIGTERM while the terminal is raw: the task is stopped, the CLI exits 143 and the terminal is restored', async () => {
     const p = pane(['run', '--driver', 'native', '-it', 'busybox', '--', 'sh', '-c', 'echo ready; exec sleep 60']);
     await p.until(/ready/);
