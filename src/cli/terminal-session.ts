@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import type { ReadStream, WriteStream } from 'node:tty';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { DEFAULT_TERMINAL_SIZE } from '../terminal.js';
 import type { TerminalSize } from '../types.js';
 import type { TerminalFields, TerminalRequest } from './terminal-flags.js';
@@ -53,7 +53,11 @@ export function openTerminalSession(request: TerminalRequest, streams: LocalStre
     return typeof columns === 'number' && typeof rows === 'number' && columns > 0 && rows > 0 ? { columns, rows } : undefined;
   };
   const fields: TerminalFields = {};
-  if (request.interactive) fields.stdin = stdin;
+  // The task gets a stream of its own: a driver destroys its stdin when the task ends, and
+  // destroying a terminal's ReadStream would put that terminal back in cooked mode at once,
+  // before the task's last output is written.
+  const input = request.interactive ? stdin.pipe(new PassThrough()) : undefined;
+  if (input !== undefined) fields.stdin = input;
   const queue = request.tty && output !== undefined ? new ResizeQueue(output, sizeNow) : undefined;
   if (request.tty) {
     fields.tty = sizeNow() ?? { ...DEFAULT_TERMINAL_SIZE };
@@ -88,8 +92,12 @@ export function openTerminalSession(request: TerminalRequest, streams: LocalStre
       leaveRawMode();
       process.off('exit', leaveRawMode);
       queue?.end();
-      // The task's stdin was the local one: stop reading it, so it holds neither the terminal nor the exit.
-      if (request.interactive) stdin.pause();
+      // Stop reading the local stdin, so it holds neither the terminal nor the exit.
+      if (input !== undefined) {
+        stdin.unpipe(input);
+        stdin.pause();
+        input.destroy();
+      }
     },
   };
 }

@@ -31,7 +31,10 @@ describe('-i and -t', () => {
     const { streams, modes, output } = localTerminal();
     const session = openTerminalSession({ interactive: true, tty: true }, streams);
     expect(session.fields.tty).toEqual({ columns: 120, rows: 40 });
-    expect(session.fields.stdin).toBe(streams.stdin);
+    // A stream of its own, fed by the local stdin: the driver may destroy it, never the local terminal's.
+    expect(session.fields.stdin).not.toBe(streams.stdin);
+    streams.stdin.push('typed');
+    expect(String((session.fields.stdin as NodeJS.ReadableStream).read())).toBe('typed');
     const sizes = session.fields.terminalSizes![Symbol.asyncIterator]();
     Object.assign(output, { columns: 100, rows: 30 });
     output.emit('resize');
