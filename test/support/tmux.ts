@@ -1,5 +1,8 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { eventually } from './poll.js';
 
@@ -9,20 +12,32 @@ const run = promisify(execFile);
  * A program on a real pseudo-terminal: a detached tmux session of its own (own server socket),
  * whose screen is read and whose keys are typed as a user would, and whose window can be
  * resized (tmux resizes the terminal and the program gets SIGWINCH). The pane stays after the
- * program exits, so its exit status can be read.
+ * program exits, so its exit status can be read; the terminal's settings (`stty -g`) are
+ * recorded before and after the program, so a terminal left in raw mode shows.
  */
 export class TmuxSession {
+  private readonly dir = mkdtempSync(join(tmpdir(), 'drivetrain-tmux-'));
+
   private constructor(private readonly socket: string) {}
 
-  /** Starts `argv` on a terminal of `columns` × `rows`, with `env` added to tmux's environment. */
-  static async start(argv: readonly string[], size: { columns: number; rows: number }, env: Record<string, string> = {}): Promise<TmuxSession> {
+  /** Starts `argv` in `cwd` on a terminal of `columns` × `rows`, with `env` added to tmux's environment. */
+  static async start(argv: readonly string[], size: { columns: number; rows: number }, env: Record<string, string> = {}, cwd = process.cwd()): Promise<TmuxSession> {
     const session = new TmuxSession(`dt-${randomBytes(4).toString('hex')}`);
     const setEnv = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
+    // The pane's shell records the settings around the program and exits with the program's code.
+    const record = 'd=$1; shift; stty -g > "$d/before"; "$@"; code=$?; stty -g > "$d/after"; exit $code';
+    const command = ['sh', '-c', record, 'pane', session.dir, ...argv];
     // remain-on-exit must hold before the program can end: set on the server's global options first.
     await session.tmux(['-f', '/dev/null', 'new-session', '-d', '-s', 'main', '-x', String(size.columns), '-y', String(size.rows), ...setEnv, 'sleep 120']);
     await session.tmux(['set-option', '-g', 'remain-on-exit', 'on']);
-    await session.tmux(['respawn-pane', '-k', '-t', 'main', ...setEnv, argv.map(quote).join(' ')]);
+    await session.tmux(['respawn-pane', '-k', '-t', 'main', '-c', cwd, ...setEnv, command.map(quote).join(' ')]);
     return session;
+  }
+
+  /** Once the program has exited: whether the terminal's settings are as they were before it. */
+  settingsRestored(): boolean {
+    const read = (name: string): string => readFileSync(join(this.dir, name), 'utf8');
+    return read('after') === read('before');
   }
 
   private async tmux(args: string[]): Promise<string> {
@@ -73,9 +88,10 @@ export class TmuxSession {
     );
   }
 
-  /** Ends the session and its server (idempotent). */
+  /** Ends the session and its server, removes the recorded settings (idempotent). */
   async kill(): Promise<void> {
     await this.tmux(['kill-server']).catch(() => undefined);
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
