@@ -16,6 +16,7 @@ import { describeMachine, type MachineInfo } from './machine.js';
 import { MEASURES, type BenchEnv, type MeasureEntry } from './measures.js';
 import { startBenchCluster, type BenchCluster } from './k8s-bench.js';
 import { ANALYSIS } from './analysis.js';
+import { CLI_ANALYSIS } from './analysis-cli.js';
 import { textTable, writeReport } from './report.js';
 import type { BenchRow } from './row.js';
 
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   const cli = parseArgs(process.argv.slice(2));
   if (cli.render) {
     const saved = JSON.parse(await readFile(RESULTS_PATH, 'utf8')) as SavedRun;
-    await writeReport(DOC_PATH, { ...saved, date: new Date(saved.date), analysis: ANALYSIS });
+    await writeReport(DOC_PATH, { ...saved, date: new Date(saved.date), analysis: `${ANALYSIS}\n${CLI_ANALYSIS}` });
     console.log(`wrote ${DOC_PATH} from ${RESULTS_PATH}`);
     return;
   }
@@ -98,7 +99,7 @@ async function main(): Promise<void> {
   if (cli.write) {
     await mkdir(dirname(RESULTS_PATH), { recursive: true });
     await writeFile(RESULTS_PATH, JSON.stringify(saved, null, 2));
-    await writeReport(DOC_PATH, { ...saved, date: new Date(saved.date), analysis: ANALYSIS });
+    await writeReport(DOC_PATH, { ...saved, date: new Date(saved.date), analysis: `${ANALYSIS}\n${CLI_ANALYSIS}` });
     console.log(`wrote ${DOC_PATH}`);
   }
 }

@@ -1,0 +1,113 @@
+/**
+ * The hand-written part of `docs/performance.md` on imports (I1) and the CLI round trip
+ * (P8): what was done, what was tried, and what holds the targets back. Rendered after
+ * the main analysis; the figures quoted are from the runs named here.
+ */
+export const CLI_ANALYSIS = `## Imports and the CLI round trip (I1, P8)
+
+Measured on 2026-11-30 with \`npm run bench -- --only I1,P8\` (23:03–23:05 UTC, load
+average 36.8 at the start, 31.9 at the end, on two cores shared with other test suites).
+At that load a bare \`node -e 0\` took 148 ms (median; 37 ms at best), so wall times are
+mostly waiting for a core; the CPU time of each import or client process is the steady
+figure and is given beside each.
+
+| row | figure (median) | CPU time | target | met |
+|---|---|---|---|---|
+| I1 import \`drivetrain/k8s\` | 416 ms (205–591) | 105 ms | ≤ 300 ms | no, at this load |
+| I1 RSS the import adds | +30.0 MB (28.7 MiB) | — | ≤ +40 MB | yes |
+| I1 import \`drivetrain/docker\` | 150 ms (89–453) | 46 ms | ≤ 150 ms | at the limit |
+| I1 RSS the import adds | +13.4 MB (12.8 MiB) | — | ≤ +20 MB | yes |
+| P8 \`drivetrain run busybox -- true\` ÷ \`docker run --rm busybox true\` | 1944 ÷ 1050 ms = 1.85× | 140 ms ÷ 10 ms | ≤ 1.0× | no |
+| P8 \`drivetrain run --driver k8s busybox -- true\` ÷ \`kubectl run t --rm -i --restart=Never\` | 3640 ÷ 1614 ms = 2.25× | 540 ms (drivetrain) | ≤ 1.0× | no |
+| P8 \`drivetrain --help\` | 227 ms (97–412; \`node -e 0\`: 148 ms) | 30 ms (\`node -e 0\`: 10 ms) | ≤ 100 ms | no, at this load |
+
+Before and after, interleaved (the build of the commit before this work against this one,
+8 fresh processes each, load 30–31): importing \`drivetrain/k8s\` went from 463 to 114 ms of
+CPU and from +91.6 to +30.0 MB (wall 2163 → 358 ms); \`drivetrain/docker\` from 173 to 47 ms
+of CPU and from +39.3 to +13.4 MB (wall 494 → 159 ms). The CPU time of the CLI process
+(GNU time, 6 runs each, interleaved): \`drivetrain run busybox -- true\` 190–240 → 130–150 ms,
+\`drivetrain --help\` 30–50 → 20–30 ms, \`drivetrain run --driver k8s\` 500–540 → 500–580 ms
+(unchanged: see below).
+
+### What was done (kept)
+
+- **A driver loads its SDK when it first needs it** (\`drivers/docker/sdk.ts\`,
+  \`drivers/k8s/sdk.ts\`). Importing \`drivetrain/docker\` or \`drivetrain/k8s\` loads the
+  driver's own modules only. dockerode is required on the first engine call;
+  @kubernetes/client-node when a k8s driver is created (it reads the kubeconfig), by a
+  synchronous \`require\` of the ES module (it has no top-level await; \`require\` and
+  \`import\` share one instance, so \`instanceof KubeConfig\` and \`ApiException\` hold). A
+  missing SDK is still \`MissingDependencyError\` when the driver is created: the package
+  is resolved, not loaded, there. \`test/unit/sdk-loading.test.ts\` checks what an import loads.
+- **dockerode without the parts a run never reaches.** dockerode requires its BuildKit
+  session support (\`lib/session.js\`: @grpc/grpc-js, @grpc/proto-loader, protobufjs) and
+  docker-modem its \`ssh://\` transport (\`lib/ssh.js\`: ssh2) when it loads. Each is a module
+  exporting one function, so a stand-in in the require cache loads the real one on its
+  first call. dockerode then costs 53–60 ms of CPU and +13 MB instead of 135 ms and
+  +36 MB (the session part alone was 100 ms and +30 MB, ssh2 69 ms and +19 MB). This
+  lightens every process that runs Docker tasks, P6's too.
+- **Parts a task run does not use, loaded on first use**: the image operations
+  (\`loadImage\`, \`tagImage\`, \`pushImage\`: archive readers, registry probes, credential
+  helpers), the volume copies and the tar writer of the scratch directory (tar-stream and
+  its dependencies), ws (the first exec or attach). Each module costs a fresh process
+  about 0.5 MB of RSS whatever its size: these took the Docker import from +21 to +13 MB.
+- **The CLI imports a command's module only when that command runs**: \`--help\` and
+  \`--version\` load 9 modules (38 before), and no driver.
+- **Fewer round trips in a Docker run**: the image's user (does the scratch directory
+  need preparing for a non-root user?) is asked beside the create instead of before it,
+  and close lists containers and volumes at once; a task without services does not look
+  for them after its exit and at cleanup (\`test/docker/round-trips.test.ts\`).
+
+### Tried, measured, not kept
+
+- **dockerode 5.0.1** (the latest): \`lib/docker.js\` still requires \`lib/session.js\`
+  (gRPC, protobuf) and docker-modem 5 still requires ssh2 at load; its changes (session
+  IDs from \`crypto\` instead of uuid, tar-fs 2) change nothing for the import. We stay on 4.0.12.
+- **Lighter entry points into client-node**: it has no exports map, so its files can be
+  imported one by one, but \`dist/config.js\` (KubeConfig) costs 385 ms of CPU and +84 MB
+  against 389 ms and +86 MB for the whole package, because it imports \`gen/index.js\`:
+  every generated model and API class. \`gen/apis/CoreV1Api.js\` alone: 209 ms and +54 MB;
+  the model serializer (it names every model): 115 ms, +28 MB; undici, its fetch: 98 ms, +24 MB.
+- **An esbuild bundle of \`drivetrain/k8s\` with client-node inside**: 160–182 ms of CPU and
+  +52–58 MB against 435 ms and +90 MB, in one 8.2 MB file of which the generated API
+  layers are 5.1 MB (esbuild keeps the generated classes whole) and undici 1.3 MB. Not
+  kept: the package would ship its own copy of an SDK that is an optional peer dependency
+  (the user's version, \`MissingDependencyError\` when absent), and it would not bring the
+  Kubernetes round trip to kubectl's (below).
+- **An esbuild bundle of the CLI with the SDKs outside it**: 10–20 ms less CPU per
+  \`drivetrain run\` (120 against 130–150 ms), within a run's noise; not worth a second
+  build output and its source maps.
+- **A larger young generation** (\`--max-semi-space-size=32\`): the same CPU for loading
+  client-node (422–452 against 425–436 ms).
+- **The compile cache** (kept, \`src/cli/bin.ts\`): a k8s run costs 540–640 ms of CPU with
+  it and 660–720 ms without.
+
+### Where the CLI's time goes, and what holds the targets back
+
+- **\`drivetrain run busybox -- true\` (Docker).** The process spends 130–150 ms of CPU
+  where docker's Go client spends ~10 ms: Node's own start (~20 ms), loading the CLI, the
+  driver and dockerode (~75 ms), the rest is the run. A run traced by its engine request
+  events at load ~26: Node up at 36 ms, modules and the engine ping until 178 ms, image
+  inspect beside the create, then the start: 242 ms; the wait: 120 ms; inspect, delete and
+  the namespace's two lists: 60 ms; exit at 600 ms, while a \`docker run\` just after took
+  280 ms. On two cores shared by 30 runnable processes every CPU millisecond costs many
+  of wall time, which is why the ratio is worst under load. Besides its CPU, the driver
+  makes more sequential round trips than \`docker run --rm\`: after the exit it inspects
+  the container (for OOMKilled and deadline kills, \`wait()\`'s contract) and removes it,
+  then closes the namespace (one list of containers and one of volumes, at once); docker's
+  client has the engine remove the container itself (AutoRemove) and waits on a
+  connection opened before the start.
+- **Kubernetes.** The process spends ~510–540 ms of CPU, ~400 ms of it loading
+  @kubernetes/client-node (~1100 modules with its dependencies: every generated model and
+  API class, undici, the auth plugins), and that does not shrink without bundling the SDK. The pod's round
+  trip on the local cluster (create, the kubelet's start, the terminated status, delete)
+  is the P7 floor, the same for both clients; kubectl, a compiled Go program, loads no
+  such library. With ~400 ms of CPU that kubectl does not spend, the k8s round trip stays
+  above 1.0× on this machine: 2.25× at load 32.
+- **\`--help\`** costs 30 ms of CPU against 10–20 ms for a bare \`node -e 0\`: it adds ~10
+  ms to Node's own start. On a quiet moment it took 30 ms (a bare Node process 20 ms); at
+  load 32 a bare Node process alone takes 148 ms (median), above the 100 ms target.
+- **The imports** meet their memory targets (+30 and +13 MB); their CPU (105 and 46 ms)
+  is within the time targets, and the wall times (416 and 150 ms) are what that CPU took
+  on a machine where a bare Node process needs 148 ms.
+`;
