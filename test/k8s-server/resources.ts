@@ -40,6 +40,8 @@ export const RESOURCES: ResourceInfo[] = [
   { plural: 'selfsubjectaccessreviews', singular: 'selfsubjectaccessreview', kind: 'SelfSubjectAccessReview', group: 'authorization.k8s.io', version: 'v1', namespaced: false, shortNames: [], categories: [], subresources: [], verbs: ['create'] },
   { plural: 'selfsubjectrulesreviews', singular: 'selfsubjectrulesreview', kind: 'SelfSubjectRulesReview', group: 'authorization.k8s.io', version: 'v1', namespaced: false, shortNames: [], categories: [], subresources: [], verbs: ['create'] },
   { plural: 'selfsubjectreviews', singular: 'selfsubjectreview', kind: 'SelfSubjectReview', group: 'authentication.k8s.io', version: 'v1', namespaced: false, shortNames: [], categories: [], subresources: [], verbs: ['create'] },
+  // coordination.k8s.io/v1 (pkg/apis/coordination, pkg/registry/coordination/lease): no subresources, every verb.
+  { plural: 'leases', singular: 'lease', kind: 'Lease', group: 'coordination.k8s.io', version: 'v1', namespaced: true, shortNames: [], categories: [], subresources: [] },
   { plural: 'storageclasses', singular: 'storageclass', kind: 'StorageClass', group: 'storage.k8s.io', version: 'v1', namespaced: false, shortNames: ['sc'], categories: [], subresources: [] },
 ];
 

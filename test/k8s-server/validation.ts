@@ -3,6 +3,7 @@ import type { ResourceInfo } from './resources.js';
 import { errors, type StatusCause } from './status.js';
 import { checkRbacObject, checkRbacUpdate, rbacNameProblems } from './auth/validation.js';
 import { canonical } from './store/canonical.js';
+import { checkLeaseSpec } from './coordination.js';
 import { labelSelectorMatcher, type LabelSelectorObject } from './store/selectors.js';
 
 /**
@@ -159,6 +160,8 @@ function checkSpec(info: ResourceInfo, object: KObject, causes: Causes): void {
       }
       return;
     }
+    case 'leases':
+      return checkLeaseSpec(causes, spec);
     case 'roles':
     case 'rolebindings':
     case 'clusterroles':

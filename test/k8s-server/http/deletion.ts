@@ -116,7 +116,7 @@ export async function serveDelete(ctx: HttpContext, route: Route, req: IncomingM
   }
   const result = deleteOne(ctx, route, object, options);
   // Jobs and deployments answer a Status once removed; pods, PVCs and namespaces answer the object.
-  const asStatus = result.removed && ['jobs', 'deployments', 'secrets', 'configmaps', 'events'].includes(route.info.plural);
+  const asStatus = result.removed && ['jobs', 'deployments', 'secrets', 'configmaps', 'events', 'leases'].includes(route.info.plural);
   sendJson(res, 200, asStatus ? statusSuccess(route, result.object) : result.object, headers);
 }
 

@@ -8,6 +8,7 @@ import { groupVersion } from '../resources.js';
 import { parseFieldSelector } from '../store/selectors.js';
 import { errors } from '../status.js';
 import { validateObject, validateUpdate } from '../validation.js';
+import { decodeLease } from '../coordination.js';
 import type { HttpContext, Route } from './context.js';
 import { applyPatch } from './patch.js';
 import { readJson, sendJson } from './respond.js';
@@ -94,6 +95,7 @@ function checkBody(route: Route, body: any, nameFromUrl?: string): KObject {
     throw errors.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${nameFromUrl})`);
   }
   if (nameFromUrl !== undefined) body.metadata.name = nameFromUrl;
+  if (route.info.plural === 'leases') decodeLease(body as KObject);
   return body as KObject;
 }
 

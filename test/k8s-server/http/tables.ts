@@ -192,6 +192,11 @@ const SPECS: Record<string, TableSpec> = {
   clusterroles: { columns: [NAME, CREATED_AT], row: (r) => [r.metadata.name, r.metadata.creationTimestamp] },
   rolebindings: { columns: [NAME, { name: 'Role', type: 'string' }, AGE], row: bindingRow },
   clusterrolebindings: { columns: [NAME, { name: 'Role', type: 'string' }, AGE], row: bindingRow },
+  // pkg/printers/internalversion/printers.go: leaseColumnDefinitions, printLease.
+  leases: {
+    columns: [NAME, { name: 'Holder', type: 'string', description: 'holderIdentity contains the identity of the holder of a current lease. If Coordinated Leader Election is used, the holder identity must be equal to the elected LeaseCandidate.metadata.name field.' }, AGE],
+    row: (l: any) => [l.metadata.name, l.spec?.holderIdentity ?? '', age(l.metadata.creationTimestamp)],
+  },
   configmaps: {
     columns: [NAME, { name: 'Data', type: 'string' }, AGE],
     row: (c: any) => [c.metadata.name, Object.keys(c.data ?? {}).length + Object.keys(c.binaryData ?? {}).length, age(c.metadata.creationTimestamp)],
