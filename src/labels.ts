@@ -9,14 +9,18 @@ export const LABELS = {
   namespace: 'drivetrain.dev/namespace',
   /** The task ID (sanitised to label rules where the engine needs it). */
   taskId: 'drivetrain.dev/task-id',
-  /** What the resource is: `task`, `volume`, `helper`, `sandbox`, `pull-secret`, `service`. */
+  /** What the resource is: `task`, `volume`, `helper`, `sandbox`, `pull-secret`, `service`, `owner` (an owner record). */
   role: 'drivetrain.dev/role',
   /** The volume name (volumes only). */
   volume: 'drivetrain.dev/volume',
+  /** The process that made it (Docker): `host/boot ID/pid/pid start time`, see `formatOwner`. */
+  owner: 'drivetrain.dev/owner',
+  /** How long an owner record holds without renewal, in seconds (Docker owner records). */
+  leaseSeconds: 'drivetrain.dev/lease-seconds',
 } as const;
 
 /** Prefix reserved for drivetrain's own labels; user labels may not use it. */
 export const RESERVED_LABEL_PREFIX = 'drivetrain.';
 
 /** The kinds of resources drivetrain makes. */
-export type ResourceRole = 'task' | 'volume' | 'helper' | 'sandbox' | 'pull-secret' | 'service';
+export type ResourceRole = 'task' | 'volume' | 'helper' | 'sandbox' | 'pull-secret' | 'service' | 'owner';

@@ -55,6 +55,15 @@ export interface Driver extends AsyncDisposable {
 
   /** Starts a long-lived container to run several commands in. Present when `capabilities.startSandbox`. */
   startSandbox?(task: SandboxTask, options?: OperationOptions): Promise<Sandbox>;
+
+  /**
+   * Reaps the namespaces on the same engine (cluster, root) whose every owner record is gone
+   * (an expired Lease, a dead process on this host, a stale heartbeat), never this driver's
+   * own nor one with a live owner; with `unowned`, also those with no owner record at all.
+   * Resolves with the namespaces reaped. The built-in drivers have it (docs/reliability.md,
+   * "No orphans"); `drivetrain cleanup --orphans` calls it.
+   */
+  reapOrphans?(options?: OperationOptions & { unowned?: boolean }): Promise<string[]>;
 }
 
 /** Optional operations and the task settings a driver can really enforce. */

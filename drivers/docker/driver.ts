@@ -16,6 +16,8 @@ import { removeContainer, removeVolume } from './removal.js';
 import { startSandbox } from './sandbox.js';
 import { containerFromInspect, inspectTaskContainer, runTask } from './start.js';
 import { ensureVolume } from './volumes.js';
+import { DockerOwnerRecord, findNamespaceOwners } from './owner-record.js';
+import { orphanNamespaces, reapInBackground, type ReapOrphansOptions } from '../../src/kit/owner.js';
 import { FULL_CAPABILITIES } from '../../src/capabilities.js';
 import { assertServicesSupported } from '../../src/services.js';
 import { assertTerminalSupported } from '../../src/terminal.js';
@@ -27,8 +29,9 @@ export class DockerDriver implements Driver {
   private client: Dockerode | undefined;
   private readonly life: DriverLifecycle;
   private readonly ctx: DockerContext;
+  private readonly owner: DockerOwnerRecord;
 
-  constructor(private readonly options: ResolvedDockerOptions, injected: Dockerode | undefined) {
+  constructor(private readonly options: ResolvedDockerOptions, private readonly injected: Dockerode | undefined) {
     this.life = new DriverLifecycle({ driver: this.name, namespace: options.namespace, closeTimeoutMs: options.closeTimeoutMs, logger: options.logger, reap: (signal) => this.reap(signal) });
     const life = this.life;
     const docker = (): Dockerode => (this.client ??= instrumentedClient(injected ?? new (dockerodeClass())(), life.events));
@@ -43,6 +46,9 @@ export class DockerDriver implements Driver {
       deadlines: new Deadlines((engineId) => killForDeadline(ctx, engineId)),
     };
     this.ctx = ctx;
+    this.owner = new DockerOwnerRecord(ctx);
+    // Started once the creation returned: creating a driver loads no SDK and makes no call itself.
+    if (options.reapOrphans) setImmediate(() => this.reapOrphansInBackground());
     // A closed driver kills no task for its deadline any more: close removes them anyway.
     life.lifetime.addEventListener('abort', () => ctx.deadlines.clear(), { once: true });
   }
@@ -56,7 +62,10 @@ export class DockerDriver implements Driver {
     const resolved = validateTask(task);
     assertTerminalSupported(this.name, this.capabilities, resolved);
     assertServicesSupported(this.name, this.capabilities, resolved);
-    return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, (scope) => runTask(this.ctx, resolved, scope));
+    return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, async (scope) => {
+      await this.open();
+      return runTask(this.ctx, resolved, scope);
+    });
   }
 
   async getContainer(id: string, options: OperationOptions = {}): Promise<Container> {
@@ -74,11 +83,13 @@ export class DockerDriver implements Driver {
   async createVolume(name: string, options: CreateVolumeOptions = {}): Promise<DockerVolumeHandle> {
     this.life.assertOpen();
     validateVolumeName(name, 'name');
+    await this.open();
     return ensureVolume(this.ctx, name, validateSizeBytes(options.sizeBytes), this.life.scope(options.signal));
   }
 
   async copyToVolume(volume: VolumeRef, tar: Readable, options: OperationOptions = {}): Promise<void> {
     this.life.assertOpen();
+    await this.open();
     await (await volumeCopy()).copyToVolume(this.ctx, volumeNameOf(volume), tar, this.life.scope(options.signal));
   }
 
@@ -96,7 +107,32 @@ export class DockerDriver implements Driver {
     this.life.assertOpen();
     const resolved = validateSandboxTask(task);
     assertServicesSupported(this.name, this.capabilities, resolved);
-    return this.life.start({ taskId: resolved.id, role: 'sandbox', image: resolved.image }, options.signal, (scope) => startSandbox(this.ctx, resolved, scope));
+    return this.life.start({ taskId: resolved.id, role: 'sandbox', image: resolved.image }, options.signal, async (scope) => {
+      await this.open();
+      return startSandbox(this.ctx, resolved, scope);
+    });
+  }
+
+  /**
+   * Reaps the namespaces on the engine whose every owner record is gone (the owning process
+   * dead on this host, or its last heartbeat older than its lease by the engine's clock), never
+   * this driver's own; with `unowned`, also those with no owner record. Resolves with the
+   * namespaces reaped.
+   */
+  async reapOrphans(options: ReapOrphansOptions = {}): Promise<string[]> {
+    options.signal?.throwIfAborted();
+    const orphans = async (only?: string): Promise<string[]> => {
+      const { nowMs, found } = await findNamespaceOwners(this.ctx, options.signal);
+      return orphanNamespaces(only === undefined ? found : found.filter((entry) => entry.namespace === only), nowMs, { ...options, except: this.namespace });
+    };
+    const reaped: string[] = [];
+    for (const namespace of await orphans()) {
+      // Read again just before: an owner that came back meanwhile keeps its namespace.
+      if ((await orphans(namespace)).length === 0) continue;
+      await new DockerDriver({ ...this.options, namespace, ownerRecord: false, reapOrphans: false }, this.injected).close({ signal: options.signal });
+      reaped.push(namespace);
+    }
+    return reaped;
   }
 
   /**
@@ -112,7 +148,19 @@ export class DockerDriver implements Driver {
     await this.close();
   }
 
+  private reapOrphansInBackground(): void {
+    if (this.life.closed) return;
+    const modem = this.ctx.docker().modem as { socketPath?: unknown; host?: unknown; port?: unknown };
+    void reapInBackground(`docker:${String(modem.socketPath ?? `${String(modem.host)}:${String(modem.port)}`)}`, (signal) => this.reapOrphans({ signal }), this.options.logger);
+  }
+
+  /** The first call that makes something writes the owner record (a driver that makes nothing leaves nothing to own). */
+  private async open(): Promise<void> {
+    await this.owner.ensure();
+  }
+
   private async reap(signal: AbortSignal): Promise<void> {
+    await this.owner.stop();
     const filters = namespaceFilter(this.namespace);
     // Both lists at once (one round trip, not two): a closing driver makes no new volume.
     // The volumes are removed after the containers that may still mount them.

@@ -15,10 +15,11 @@ export type { DockerVolume } from './volumes.js';
 export type { DockerSandbox } from './sandbox.js';
 
 /**
- * Creates a Docker driver. Options are validated here, once; no engine call is made
- * until the first operation (the client is created lazily unless `docker` is given, and
- * dockerode is loaded with it). Throws `MissingDependencyError` when no `docker` is
- * given and dockerode is not installed.
+ * Creates a Docker driver. Options are validated here, once; the only engine calls made
+ * before the first operation are the background reap of orphaned namespaces (unless
+ * `reapOrphans: false`; see docs/reliability.md, "No orphans"). The client is created
+ * lazily unless `docker` is given, and dockerode is loaded with it. Throws
+ * `MissingDependencyError` when no `docker` is given and dockerode is not installed.
  */
 export const createDockerDriver = ((options?: DockerDriverOptions): DockerDriver => {
   const { docker, ...resolved } = resolveOptions(options);

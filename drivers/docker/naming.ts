@@ -1,5 +1,6 @@
 import { LABELS, type ResourceRole } from '../../src/labels.js';
 import { toDnsLabel } from '../../src/names.js';
+import { currentOwner, formatOwner } from '../../src/kit/owner.js';
 
 /**
  * Names and labels of everything the Docker driver makes. Names are deterministic
@@ -48,8 +49,16 @@ export function volumeName(namespace: string, name: string): string {
 
 /** The labels every resource of a namespace carries. */
 export function baseLabels(namespace: string, role: ResourceRole): Record<string, string> {
-  return { [LABELS.managed]: 'true', [LABELS.namespace]: namespace, [LABELS.role]: role };
+  return { [LABELS.managed]: 'true', [LABELS.namespace]: namespace, [LABELS.role]: role, [LABELS.owner]: formatOwner(currentOwner()) };
 }
+
+/** The Docker volume name of one heartbeat of an owner record: `_` keeps it from every drivetrain volume's name. */
+export function ownerVolumeName(namespace: string, ownerKey: string, heartbeat: number): string {
+  return `dt-${namespace}_owner-${ownerKey}-${heartbeat.toString(36)}`;
+}
+
+/** Label filter for everything drivetrain made on the engine, any namespace. */
+export const MANAGED_FILTER = { label: [`${LABELS.managed}=true`] };
 
 /** Label filter for everything of a namespace, for list calls. */
 export function namespaceFilter(namespace: string): { label: string[] } {

@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import { InvalidInputError } from '../../src/errors.js';
 import { oneOf, optionsObject, positiveInteger, resolveBaseOptions } from '../../src/kit/options.js';
 import type { RegistryCredentials } from '../../src/credentials.js';
+import { resolveOwnerOptions, type OwnerOptions, type ResolvedOwnerOptions } from '../../src/kit/owner.js';
 import type { RetryPolicy } from '../../src/retry.js';
 import type { BaseDriverOptions, Logger } from '../../src/types.js';
 import { validateImage } from '../../src/validate.js';
@@ -11,7 +12,7 @@ import { pullCredentials, type PullCredentials } from './pull-auth.js';
 export type PullPolicy = 'IfNotPresent' | 'Always' | 'Never';
 
 /** Options of {@link createDockerDriver}. */
-export interface DockerDriverOptions extends BaseDriverOptions {
+export interface DockerDriverOptions extends BaseDriverOptions, OwnerOptions {
   /**
    * The Docker client to use. When absent, one is created on first use from the
    * environment (`DOCKER_HOST`, `DOCKER_TLS_VERIFY`, `DOCKER_CERT_PATH`), falling back
@@ -88,7 +89,7 @@ export interface DockerDriverOptions extends BaseDriverOptions {
 }
 
 /** The options with every default applied. */
-export interface ResolvedDockerOptions {
+export interface ResolvedDockerOptions extends ResolvedOwnerOptions {
   namespace: string;
   logger: Logger | undefined;
   pullPolicy: PullPolicy;
@@ -131,6 +132,7 @@ export function resolveOptions(given: DockerDriverOptions | undefined): Resolved
     networkMode: options.networkMode,
     retry: { ...DEFAULT_RETRY, ...options.retry },
     pullCredentials: pullCredentials(options.registryCredentials, options.dockerConfigPath),
+    ...resolveOwnerOptions(options),
     docker,
   };
 }

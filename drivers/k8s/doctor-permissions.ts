@@ -22,6 +22,7 @@ export const REQUIRED_PERMISSIONS: readonly Permission[] = [
   ['', 'events', '', ['list'], 'why a pod does not start'],
   ['batch', 'jobs', '', ['create', 'get', 'list', 'delete'], "mode: 'job'"],
   ['apps', 'deployments', '', ['get'], 'execInWorkload({ deployment })'],
+  ['coordination.k8s.io', 'leases', '', ['create', 'get', 'update', 'list', 'delete'], 'the owner Lease and reaping orphaned namespaces'],
 ];
 
 /** `create pods/exec`, `get apps/deployments`: how a permission is named in the report. */

@@ -29,6 +29,8 @@ import { assertServicesSupported } from '../../src/services.js';
 import { assertSidecars } from './services.js';
 import { assertTerminalSupported } from '../../src/terminal.js';
 import { onTerminal, terminalCommand } from './terminal.js';
+import { orphanNamespaces, reapInBackground, type ReapOrphansOptions } from '../../src/kit/owner.js';
+import { deleteExpiredLease, deleteOwnerLease, findOwnerLeases, OwnerLease } from './owner-lease.js';
 
 /** The Kubernetes driver: tasks as Pods (or Jobs), volumes as PersistentVolumeClaims. */
 export class K8sDriver implements Driver {
@@ -37,11 +39,47 @@ export class K8sDriver implements Driver {
   private readonly ctx: K8sContext;
   private readonly logSupport: LogStreamSupport;
   private readonly life: DriverLifecycle;
+  private readonly owner: OwnerLease;
 
-  constructor(kc: KubeConfig, private readonly options: ResolvedK8sOptions) {
+  constructor(private readonly kc: KubeConfig, private readonly options: ResolvedK8sOptions) {
     this.life = new DriverLifecycle({ driver: this.name, namespace: options.namespace, closeTimeoutMs: options.closeTimeoutMs, logger: options.logger, reap: (signal) => this.reap(signal) });
     this.ctx = createContext(kc, options, this.life);
     this.logSupport = logStreamSupportFor(kc, options.splitLogStreams);
+    this.owner = new OwnerLease(this.ctx);
+    if (options.reapOrphans) void reapInBackground(`k8s:${kc.getCurrentCluster()?.server ?? ''}/${this.ctx.ns}`, (signal) => this.reapOrphans({ signal }), options.logger);
+  }
+
+  /**
+   * Reaps the drivetrain namespaces of the Kubernetes namespace whose owner Lease expired
+   * (`renewTime` + `leaseDurationSeconds` past), never this driver's own: the Lease is deleted
+   * only as it was read (a renewal meanwhile wins), then everything labelled with the namespace.
+   * With `unowned`, also the drivetrain namespaces with pods or claims and no Lease at all.
+   * Resolves with the namespaces reaped.
+   */
+  async reapOrphans(options: ReapOrphansOptions = {}): Promise<string[]> {
+    options.signal?.throwIfAborted();
+    const { found, leases } = await findOwnerLeases(this.ctx, options.signal);
+    if (options.unowned === true) for (const namespace of await this.labelledNamespaces(options.signal)) if (!leases.has(namespace)) found.push({ namespace, records: [] });
+    const reaped: string[] = [];
+    for (const namespace of orphanNamespaces(found, Date.now(), { ...options, except: this.namespace, leaseOnly: true })) {
+      const lease = leases.get(namespace);
+      if (lease !== undefined && !(await deleteExpiredLease(this.ctx, lease, options.signal))) continue;
+      await new K8sDriver(this.kc, { ...this.options, namespace, ownerRecord: false, reapOrphans: false }).close({ signal: options.signal });
+      reaped.push(namespace);
+    }
+    return reaped;
+  }
+
+  /** The drivetrain namespaces with pods or claims in the Kubernetes namespace. */
+  private async labelledNamespaces(signal: AbortSignal | undefined): Promise<Set<string>> {
+    const ctx = this.ctx;
+    const labelSelector = `${LABELS.managed}=true`;
+    const [pods, claims] = await Promise.all([
+      ctx.call('list pods', () => ctx.core.listNamespacedPod({ namespace: ctx.ns, labelSelector }), signal),
+      ctx.call('list volume claims', () => ctx.core.listNamespacedPersistentVolumeClaim({ namespace: ctx.ns, labelSelector }), signal),
+    ]);
+    const namespaces = [...pods.items, ...claims.items].map((item) => item.metadata?.labels?.[LABELS.namespace]);
+    return new Set(namespaces.filter((namespace): namespace is string => namespace !== undefined));
   }
 
   get namespace(): string {
@@ -73,6 +111,7 @@ export class K8sDriver implements Driver {
     // Concurrent calls with one ID in this process share one start (and one stdin attach).
     return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, async (scope) => {
       if (resolved.services.length > 0) await assertSidecars(this.ctx, scope.signal);
+      await this.owner.ensure();
       for (const mount of resolved.mounts) await ensureVolume(this.ctx, mount.volume, undefined, scope.signal);
       const started = await startTask(this.ctx, pod, resolved.id, 'task', resolved.image, scope.signal, scope.waiting, resolved.services);
       if (!started.created) scope.adopted();
@@ -94,24 +133,29 @@ export class K8sDriver implements Driver {
       if (job === undefined || job.metadata?.annotations?.[TASK_ID_ANNOTATION] !== id) throw new ContainerNotFoundError(id, { namespace: this.namespace });
       const podName = await findJobPod(this.ctx, id, 10_000, options.signal);
       if (podName === undefined) throw new ContainerNotFoundError(id, { namespace: this.namespace });
+      await this.owner.ensure();
       return new TaskContainer(this.ctx, id, podName, this.logSupport, name, onTerminal(job.spec?.template.spec));
     }
     const pod = await getPod(this.ctx, name, options.signal);
     if (pod === undefined || pod.metadata?.annotations?.[TASK_ID_ANNOTATION] !== id || pod.metadata.labels?.[LABELS.role] !== 'task') {
       throw new ContainerNotFoundError(id, { namespace: this.namespace });
     }
+    // A fresh process that reattaches takes the namespace's Lease over within its grace.
+    await this.owner.ensure();
     return new TaskContainer(this.ctx, id, name, this.logSupport, undefined, onTerminal(pod.spec));
   }
 
   async createVolume(name: string, options: CreateVolumeOptions = {}): Promise<Volume> {
     this.life.assertOpen();
     validateVolumeName(name, 'name');
+    await this.owner.ensure();
     return ensureVolume(this.ctx, name, validateSizeBytes(options.sizeBytes), this.life.scope(options.signal));
   }
 
   async copyToVolume(volume: VolumeRef, tar: Readable, options: OperationOptions = {}): Promise<void> {
     this.life.assertOpen();
     if (tar === null || typeof tar !== 'object' || typeof (tar as Readable).pipe !== 'function') throw new InvalidInputError('tar', 'a Readable tar stream', tar);
+    await this.owner.ensure();
     await copyToVolume(this.ctx, volumeNameOf(volume), tar, this.life.scope(options.signal));
   }
 
@@ -133,6 +177,7 @@ export class K8sDriver implements Driver {
     const pod = buildPod(resolved, { role: 'sandbox', command: IDLE_COMMAND, stdin: false }, this.options);
     return this.life.start({ taskId: resolved.id, role: 'sandbox', image: resolved.image }, options.signal, async (scope) => {
       if (resolved.services.length > 0) await assertSidecars(this.ctx, scope.signal);
+      await this.owner.ensure();
       for (const mount of resolved.mounts) await ensureVolume(this.ctx, mount.volume, undefined, scope.signal);
       const started = await startTask(this.ctx, pod, resolved.id, 'sandbox', resolved.image, scope.signal, scope.waiting, resolved.services);
       if (!started.created) scope.adopted();
@@ -158,6 +203,7 @@ export class K8sDriver implements Driver {
    */
   async createPullSecret(name: string, credentials: RegistryCredentials | readonly RegistryCredentials[], options: OperationOptions = {}): Promise<void> {
     this.life.assertOpen();
+    await this.owner.ensure();
     await ensurePullSecret(this.ctx, name, credentials, this.life.scope(options.signal));
   }
 
@@ -187,6 +233,7 @@ export class K8sDriver implements Driver {
       const names = (items: Array<{ metadata?: { name?: string } }>): string[] => items.map((item) => item.metadata?.name).filter((n): n is string => n !== undefined);
       return { jobs: names(jobs), pods, claims: names(claims) };
     };
+    await this.owner.stop();
     try {
       await deletePullSecrets(ctx, labelSelector, signal);
       for (;;) {
@@ -198,6 +245,8 @@ export class K8sDriver implements Driver {
         // A timer that keeps the process alive: a caller awaiting close (the CLI's cleanup) may have nothing else running.
         await delay(250, signal, { keepAlive: true });
       }
+      // Last: a close that failed midway leaves the namespace owned, for a later close or reaper.
+      await deleteOwnerLease(ctx, signal);
     } finally {
       await ctx.watcher.stop();
     }

@@ -1,3 +1,4 @@
+import { resolveOwnerOptions, type OwnerOptions } from '../../src/kit/owner.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { V1Affinity, V1LocalObjectReference, V1Pod, V1ResourceRequirements, V1Toleration } from '@kubernetes/client-node';
 import { InvalidInputError } from '../../src/errors.js';
@@ -16,7 +17,7 @@ export interface SecretEnvSource {
 }
 
 /** Options of the Kubernetes driver. */
-export interface K8sDriverOptions extends BaseDriverOptions {
+export interface K8sDriverOptions extends BaseDriverOptions, OwnerOptions {
   /** Path of a kubeconfig file. @default `KUBECONFIG` (several paths allowed), else `~/.kube/config`, else the in-cluster service account */
   kubeconfig?: string;
   /** A ready KubeConfig; wins over `kubeconfig`. */
@@ -134,6 +135,9 @@ export interface ResolvedK8sOptions extends Omit<K8sDriverOptions, 'kubeconfig' 
   nodeLostTimeoutMs: number;
   splitLogStreams: 'auto' | 'never';
   closeTimeoutMs: number;
+  ownerRecord: boolean;
+  reapOrphans: boolean;
+  ownerLeaseSeconds: number;
 }
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -184,6 +188,7 @@ export function resolveOptions(options: K8sDriverOptions & { namespace: string }
     splitLogStreams: oneOf('splitLogStreams', ['auto', 'never'] as const, 'auto'),
     closeTimeoutMs: positive('closeTimeoutMs', 60_000),
     ttlSecondsAfterFinished: options.ttlSecondsAfterFinished === undefined ? undefined : positive('ttlSecondsAfterFinished', 0),
+    ...resolveOwnerOptions(options),
   };
 }
 

@@ -15,6 +15,8 @@ import { removeTree } from './filesystem.js';
 import { liveProcess, liveProcessesUnder } from './live.js';
 import type { ResolvedNativeOptions } from './options.js';
 import { canSwitchUser } from './owner.js';
+import { findNamespaceOwners, touchOwnerRecord, writeOwnerRecord } from './owner-record.js';
+import { orphanNamespaces, reapInBackground, renewEvery, type ReapOrphansOptions } from '../../src/kit/owner.js';
 import { groupsWorkingUnder, stopGroup } from './process.js';
 import { namespaceLayout, readRecord, taskDir, type NamespaceLayout } from './record.js';
 import { startSandbox, type NativeSandbox } from './sandbox.js';
@@ -35,6 +37,7 @@ export class NativeDriver implements Driver {
   private readonly sandboxes = new Set<NativeSandbox>();
   private readonly life: DriverLifecycle;
   private readonly containerContext: ContainerContext;
+  private readonly ownerRenewal: { stop(): Promise<void> } | undefined;
 
   constructor(private readonly options: ResolvedNativeOptions) {
     this.namespace = options.namespace;
@@ -55,6 +58,31 @@ export class NativeDriver implements Driver {
       stopServices: (dir) => stopServices(dir, options.stopGraceMs),
       reattachPollMs: options.reattachPollMs,
     };
+    if (options.ownerRecord) {
+      const record = writeOwnerRecord(this.layout.dir, options.ownerLeaseSeconds);
+      this.ownerRenewal = renewEvery(options.ownerLeaseSeconds, () => touchOwnerRecord(record));
+    }
+    if (options.reapOrphans) void reapInBackground(`native:${options.root}`, (signal) => this.reapOrphans({ signal }), options.logger);
+  }
+
+  /**
+   * Reaps the namespaces under the driver's root whose every owner record is gone (the owning
+   * process dead on this host, or its heartbeat older than its lease), never this driver's own;
+   * with `unowned`, also those with no owner record. Resolves with the namespaces reaped.
+   */
+  async reapOrphans(options: ReapOrphansOptions = {}): Promise<string[]> {
+    options.signal?.throwIfAborted();
+    const orphans = orphanNamespaces(await findNamespaceOwners(this.options.root), Date.now(), { ...options, except: this.namespace });
+    const reaped: string[] = [];
+    for (const namespace of orphans) {
+      options.signal?.throwIfAborted();
+      // Read again just before: an owner that came back meanwhile keeps its namespace.
+      const again = (await findNamespaceOwners(this.options.root)).filter((entry) => entry.namespace === namespace);
+      if (orphanNamespaces(again, Date.now(), options).length === 0) continue;
+      await new NativeDriver({ ...this.options, namespace, ownerRecord: false, reapOrphans: false }).close({ signal: options.signal });
+      reaped.push(namespace);
+    }
+    return reaped;
   }
 
   async runContainer(task: Task, options: OperationOptions = {}): Promise<Container> {
@@ -143,6 +171,7 @@ export class NativeDriver implements Driver {
 
   /** Stops every process of the namespace (of any instance), then removes the namespace's directory. */
   private async reap(signal: AbortSignal): Promise<void> {
+    await this.ownerRenewal?.stop();
     await Promise.allSettled([...this.sandboxes].map((sandbox) => sandbox.cleanup()));
     const dirs = new Set(liveProcessesUnder(this.layout.tasks).map((p) => p.dir));
     for (const entry of await readdir(this.layout.tasks).catch(() => [])) dirs.add(join(this.layout.tasks, entry));

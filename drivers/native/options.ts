@@ -2,10 +2,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { InvalidInputError } from '../../src/errors.js';
 import { oneOf, optionsObject, positiveInteger, resolveBaseOptions } from '../../src/kit/options.js';
+import { resolveOwnerOptions, type OwnerOptions, type ResolvedOwnerOptions } from '../../src/kit/owner.js';
 import type { BaseDriverOptions, Logger } from '../../src/types.js';
 
 /** Options of {@link createNativeDriver}. */
-export interface NativeDriverOptions extends BaseDriverOptions {
+export interface NativeDriverOptions extends BaseDriverOptions, OwnerOptions {
   /**
    * Host directory under which every namespace keeps its tasks and volumes
    * (`<root>/<namespace>/tasks/…`, `<root>/<namespace>/volumes/…`).
@@ -58,7 +59,7 @@ export interface NativeDriverOptions extends BaseDriverOptions {
 export type ReadOnlyMounts = 'auto' | 'copy';
 
 /** The options with every default applied. */
-export interface ResolvedNativeOptions {
+export interface ResolvedNativeOptions extends ResolvedOwnerOptions {
   namespace: string;
   logger: Logger | undefined;
   root: string;
@@ -94,5 +95,6 @@ export function resolveOptions(given: NativeDriverOptions | undefined): Resolved
     reattachPollMs: positiveInteger(options.reattachPollMs, 'options.reattachPollMs', 200),
     closeTimeoutMs: positiveInteger(options.closeTimeoutMs, 'options.closeTimeoutMs', 10_000),
     readOnlyMounts: oneOf(options.readOnlyMounts, 'options.readOnlyMounts', ['auto', 'copy'] as const, 'auto'),
+    ...resolveOwnerOptions(options),
   };
 }

@@ -7,6 +7,9 @@ import type { ContainerStatus } from '../../src/types.js';
 import type { Owner } from './filesystem.js';
 import { closePipes, type PipeEnds } from './pipes.js';
 import { isCode } from './record.js';
+import { isZombie, processAlive, startTicksOf } from '../../src/kit/process-identity.js';
+
+export { isZombie, processAlive, startTicksOf };
 
 /** What a host process needs to start. */
 export interface SpawnRequest {
@@ -146,45 +149,6 @@ export function groupAlive(pgid: number): boolean {
     }
   }
   return false;
-}
-
-/**
- * True while `pid` is the same process that was recorded (its kernel start time
- * matches), so a pid reused by an unrelated process is never mistaken for the task.
- */
-export function processAlive(pid: number, startTicks: number | undefined): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch (error) {
-    if (!isCode(error, 'EPERM')) return false;
-  }
-  if (isZombie(pid)) return false;
-  if (startTicks === undefined) return true;
-  const now = startTicksOf(pid);
-  return now === undefined || now === startTicks;
-}
-
-/** The kernel start time of a process in clock ticks since boot (Linux), or undefined. */
-export function startTicksOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces and parentheses); starttime is field 22.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[19]);
-    return Number.isFinite(ticks) ? ticks : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** True for a zombie (exited, not yet reaped) process: it is dead for every purpose but its exit code. */
-export function isZombie(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
-  } catch {
-    return false;
-  }
 }
 
 /** Whether it is safe to signal the group `pid` leads: never a group of an unrelated process that reused the pid. */

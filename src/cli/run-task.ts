@@ -31,7 +31,8 @@ export async function runTaskToEnd(driverName: string, namespace: string | undef
   const keepVolumes = namespace !== undefined;
   try {
     const chosen = runNamespace(namespace);
-    driver = await createDriver(driverName, chosen === undefined ? driverOptions : { ...driverOptions, namespace: chosen });
+    // A named namespace outlives the run on purpose (its volumes): no owner record, so no reaper takes it for an orphan.
+    driver = await createDriver(driverName, chosen === undefined ? driverOptions : { ...driverOptions, namespace: chosen, ...(keepVolumes ? { ownerRecord: false } : {}) });
     container = await driver.runContainer(task, { signal: io.signal });
     io.started?.();
     const [status] = await Promise.all([

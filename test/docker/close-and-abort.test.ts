@@ -16,8 +16,9 @@ describe('docker driver: close and abort', () => {
     await closing.close();
     expect(Date.now() - started).toBeLessThan(30_000);
     expect(await containersOf(closing.namespace)).toEqual([]);
-    expect(await volumesOf(closing.namespace)).toEqual([]);
+    expect(await volumesOf(closing.namespace, true)).toEqual([]);
     expect(await containersOf(other.namespace)).toHaveLength(3);
+    expect(await volumesOf(other.namespace, true)).toContainEqual(expect.stringMatching(new RegExp(`^dt-${other.namespace}_owner-`)));
     expect(await volumesOf(other.namespace)).toEqual([`dt-${other.namespace}--data`, `dt-${other.namespace}--spare`]);
     // Safe to call twice; afterwards the driver refuses work.
     await closing.close();

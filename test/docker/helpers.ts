@@ -37,8 +37,11 @@ export async function containersOf(namespace: string): Promise<string[]> {
   return list.map((c) => (c.Names[0] ?? '').replace(/^\//, '')).sort();
 }
 
-/** Names of the engine's volumes labelled with `namespace`. */
-export async function volumesOf(namespace: string): Promise<string[]> {
+/**
+ * Names of the engine's volumes labelled with `namespace`. The driver's owner record (role
+ * `owner`) is a volume too while the driver is open; it is listed only with `withOwnerRecord`.
+ */
+export async function volumesOf(namespace: string, withOwnerRecord = false): Promise<string[]> {
   const list = await docker.listVolumes({ filters: { label: [`drivetrain.dev/namespace=${namespace}`] } });
-  return (list.Volumes ?? []).map((v) => v.Name).sort();
+  return (list.Volumes ?? []).filter((v) => withOwnerRecord || v.Labels?.['drivetrain.dev/role'] !== 'owner').map((v) => v.Name).sort();
 }

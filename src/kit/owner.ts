@@ -1,0 +1,203 @@
+import { hostname } from 'node:os';
+import { InvalidInputError } from '../errors.js';
+import type { Logger } from '../types.js';
+import { validateNamespace } from '../validate.js';
+import { positiveInteger } from './options.js';
+import { bootId, processAlive, startTicksOf } from './process-identity.js';
+
+/**
+ * Owner records: what each driver keeps while it is open, so that a later driver (or
+ * `drivetrain cleanup --orphans`) can tell a namespace whose owner was killed from one in use.
+ * Where each driver keeps its record: docs/reliability.md, "No orphans".
+ */
+
+/** Options every driver takes about owner records and orphans. */
+export interface OwnerOptions {
+  /**
+   * Keep an owner record while the driver is open (Kubernetes: a Lease; Docker: a labelled
+   * heartbeat volume; native: an owner file), removed by `close`. `false` records nothing: the
+   * namespace is then never reaped as an orphan, for engines that reattach to their tasks from
+   * another process on purpose.
+   * @default true
+   */
+  ownerRecord?: boolean;
+  /**
+   * Reap, in the background, the namespaces on the same engine (cluster, root) whose owner is
+   * gone: an expired Lease, a dead process on this host, a stale heartbeat. Never a namespace
+   * with a live owner or with no owner record.
+   * @default true
+   */
+  reapOrphans?: boolean;
+  /**
+   * How long an owner record holds without being renewed, in seconds: the Lease's
+   * `leaseDurationSeconds`, the age past which a heartbeat of an owner on another host is
+   * stale. Renewed every third of it.
+   * @default 60
+   */
+  ownerLeaseSeconds?: number;
+}
+
+export interface ResolvedOwnerOptions {
+  ownerRecord: boolean;
+  reapOrphans: boolean;
+  ownerLeaseSeconds: number;
+}
+
+export const DEFAULT_OWNER_LEASE_SECONDS = 60;
+
+/** Upper bound of one background reap at open, in milliseconds. */
+export const BACKGROUND_REAP_BOUND_MS = 60_000;
+
+export function resolveOwnerOptions(options: OwnerOptions): ResolvedOwnerOptions {
+  return {
+    ownerRecord: flag(options.ownerRecord, 'options.ownerRecord'),
+    reapOrphans: flag(options.reapOrphans, 'options.reapOrphans'),
+    ownerLeaseSeconds: positiveInteger(options.ownerLeaseSeconds, 'options.ownerLeaseSeconds', DEFAULT_OWNER_LEASE_SECONDS, 'seconds'),
+  };
+}
+
+function flag(value: unknown, field: string): boolean {
+  if (value === undefined) return true;
+  if (typeof value !== 'boolean') throw new InvalidInputError(field, 'true or false', value);
+  return value;
+}
+
+/** The process that owns a namespace: host name, boot, pid and the pid's kernel start time. */
+export interface OwnerIdentity {
+  host: string;
+  /** `/proc/sys/kernel/random/boot_id`, `''` where unknown. */
+  bootId: string;
+  pid: number;
+  /** Kernel start time of `pid` in clock ticks since boot, so a reused pid is not taken for the owner. */
+  startTicks: number;
+}
+
+let self: OwnerIdentity | undefined;
+
+/** This process as an owner. */
+export function currentOwner(): OwnerIdentity {
+  self ??= { host: hostname(), bootId: bootId(), pid: process.pid, startTicks: startTicksOf(process.pid) ?? 0 };
+  return self;
+}
+
+/** `host/boot/pid/startTicks`: a Lease's holderIdentity, a Docker label value. */
+export function formatOwner(owner: OwnerIdentity): string {
+  return `${owner.host}/${owner.bootId}/${owner.pid}/${owner.startTicks}`;
+}
+
+/** The identity `formatOwner` wrote, or `undefined` for anything else (another holder's text). */
+export function parseOwner(text: unknown): OwnerIdentity | undefined {
+  if (typeof text !== 'string') return undefined;
+  const match = /^([^/]+)\/([^/]*)\/(\d+)\/(\d+)$/.exec(text);
+  if (match === null) return undefined;
+  return { host: match[1] as string, bootId: match[2] as string, pid: Number(match[3]), startTicks: Number(match[4]) };
+}
+
+/** An owner on this host in this boot: its process can be looked at. */
+export function isLocalOwner(owner: OwnerIdentity): boolean {
+  const here = currentOwner();
+  return owner.bootId !== '' && owner.host === here.host && owner.bootId === here.bootId;
+}
+
+/** One owner record as a reaper reads it. */
+export interface OwnerRecord {
+  /** Who holds it; `undefined` when the record names no owner drivetrain can read. */
+  owner: OwnerIdentity | undefined;
+  /** When it was last renewed, in ms since the epoch, on the clock `nowMs` is read from. */
+  renewedAtMs: number;
+  /** How long it holds without renewal, in ms. */
+  leaseMs: number;
+}
+
+/**
+ * Whether a record's owner is gone: its process is dead (an owner on this host, when
+ * `checkProcess`), or its last renewal is older than its lease.
+ */
+export function ownerGone(record: OwnerRecord, nowMs: number, checkProcess = true): boolean {
+  if (checkProcess && record.owner !== undefined && isLocalOwner(record.owner) && !processAlive(record.owner.pid, record.owner.startTicks)) return true;
+  return nowMs - record.renewedAtMs > record.leaseMs;
+}
+
+/** The owner records found for one namespace. */
+export interface NamespaceOwners {
+  namespace: string;
+  records: OwnerRecord[];
+}
+
+/** What a reap of orphans may take. */
+export interface OrphanFilter {
+  /** Also namespaces with no owner record at all (only when a user asks for it). @default false */
+  unowned?: boolean;
+  /** Never these (the caller's own namespace). */
+  except?: string;
+  /** Judge by lease age only, never by a process (Kubernetes: the Lease's grace lets a fresh process take over). */
+  leaseOnly?: boolean;
+}
+
+/** The namespaces whose every owner record is gone (and, when asked, those with none). */
+export function orphanNamespaces(found: readonly NamespaceOwners[], nowMs: number, filter: OrphanFilter = {}): string[] {
+  return found
+    .filter((entry) => entry.namespace !== filter.except && isNamespace(entry.namespace))
+    .filter((entry) => (entry.records.length === 0 ? filter.unowned === true : entry.records.every((record) => ownerGone(record, nowMs, filter.leaseOnly !== true))))
+    .map((entry) => entry.namespace);
+}
+
+function isNamespace(name: string): boolean {
+  try {
+    validateNamespace(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Options of a driver's `reapOrphans`. */
+export interface ReapOrphansOptions extends OrphanFilter {
+  signal?: AbortSignal;
+}
+
+const inFlight = new Map<string, Promise<string[]>>();
+
+/**
+ * Runs `reap` for one engine (`key`) in the background, at most one at a time per process
+ * (a later driver joins the one in flight), bounded by {@link BACKGROUND_REAP_BOUND_MS}.
+ * Never rejects: a failure is logged at `warn` and the namespaces wait for the next reaper.
+ */
+export function reapInBackground(key: string, reap: (signal: AbortSignal) => Promise<string[]>, logger: Logger | undefined): Promise<string[]> {
+  let running = inFlight.get(key);
+  if (running === undefined) {
+    running = reap(AbortSignal.timeout(BACKGROUND_REAP_BOUND_MS))
+      .then((reaped) => {
+        if (reaped.length > 0) logger?.info({ namespaces: reaped }, `drivetrain reaped ${reaped.length} orphaned namespace(s)`);
+        return reaped;
+      })
+      .catch((error: unknown) => {
+        logger?.warn({ err: error }, 'drivetrain could not reap orphaned namespaces');
+        return [];
+      })
+      .finally(() => inFlight.delete(key));
+    inFlight.set(key, running);
+  }
+  return running;
+}
+
+/**
+ * Calls `renew` every third of the lease until `stop` is called (unref'd: never keeps the process
+ * alive). `stop` resolves once a renewal in flight has settled, so nothing is written after it.
+ */
+export function renewEvery(leaseSeconds: number, renew: () => Promise<void>): { stop(): Promise<void> } {
+  let current: Promise<void> = Promise.resolve();
+  let stopped = false;
+  const timer = setInterval(() => {
+    if (stopped) return;
+    current = current.then(() => (stopped ? undefined : renew().catch(() => {})));
+  }, Math.max(250, Math.floor((leaseSeconds * 1000) / 3)));
+  timer.unref();
+  return {
+    stop: async () => {
+      stopped = true;
+      clearInterval(timer);
+      await current;
+    },
+  };
+}
