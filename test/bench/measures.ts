@@ -11,6 +11,7 @@ import { measureE1 } from './e1-exec-input.js';
 import { CLI_MEASURES } from './p8-measures.js';
 import { measureP9 } from './p9-many-drivers.js';
 import { measureScale } from './scale-k8s.js';
+import { measureO1 } from './o1-orphans.js';
 import type { BenchCluster } from './k8s-bench.js';
 import type { BenchRow } from './row.js';
 
@@ -114,5 +115,11 @@ export const MEASURES: readonly MeasureEntry[] = [
     title: '1000 Kubernetes tasks through one driver, 50 at a time',
     full: async (env) => measureScale(await env.cluster()),
     quick: async (env) => measureScale(await env.cluster(), { tasks: 60, inFlight: 10, checkpoints: [20] }),
+  },
+  {
+    id: 'O1',
+    title: 'orphans reaped after a SIGKILL, and the first task of the reaping driver',
+    full: async (env) => measureO1(await env.cluster()),
+    quick: async (env) => measureO1(await env.cluster(), { rounds: 2 }),
   },
 ];
