@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type Dockerode from 'dockerode';
-import { currentOwner, formatOwner, parseOwner, renewEvery, type NamespaceOwners, type OwnerRecord } from '../../src/kit/owner.js';
+import { currentOwner, formatOwner, OwnerRecordKeeper, parseOwner, type NamespaceOwners, type OwnerRecord } from '../../src/kit/owner.js';
 import { LABELS } from '../../src/labels.js';
 import { engineCall, type DockerContext } from './context.js';
 import { MANAGED_FILTER, baseLabels, ownerVolumeName } from './naming.js';
@@ -14,37 +14,16 @@ import { removeVolume } from './removal.js';
  * removed. An empty local volume is a directory: two cheap calls per renewal, no container,
  * nothing running, and a reaper on any host compares it with the engine's clock, never its own.
  */
-export class DockerOwnerRecord {
-  private written: Promise<void> | undefined;
-  private renewal: { stop(): Promise<void> } | undefined;
+export class DockerOwnerRecord extends OwnerRecordKeeper {
   private current: string | undefined;
   private readonly key = createHash('sha256').update(formatOwner(currentOwner())).digest('hex').slice(0, 10);
 
-  constructor(private readonly ctx: DockerContext) {}
-
-  /** Writes the record once (a failure is tried again by the next call, never thrown), then renews it. */
-  ensure(): Promise<void> {
-    const { ctx } = this;
-    if (!ctx.options.ownerRecord || ctx.life.closed) return Promise.resolve();
-    this.written ??= this.beat()
-      .then(() => {
-        this.renewal ??= renewEvery(ctx.options.ownerLeaseSeconds, () => this.beat());
-      })
-      .catch((error: unknown) => {
-        this.written = undefined;
-        ctx.options.logger?.warn({ err: error, namespace: ctx.namespace }, 'drivetrain could not write its owner record');
-      });
-    return this.written;
-  }
-
-  /** Stops renewing and waits for a heartbeat in flight, so that nothing is written after the close's sweep. */
-  async stop(): Promise<void> {
-    await this.written;
-    await this.renewal?.stop();
+  constructor(private readonly ctx: DockerContext) {
+    super({ enabled: () => ctx.options.ownerRecord && !ctx.life.closed, leaseSeconds: ctx.options.ownerLeaseSeconds, namespace: ctx.namespace, logger: ctx.options.logger });
   }
 
   /** One heartbeat: a new record volume, then the previous one removed. */
-  private async beat(): Promise<void> {
+  protected async write(): Promise<void> {
     const { ctx } = this;
     const name = ownerVolumeName(ctx.namespace, this.key, Date.now());
     const labels = { ...baseLabels(ctx.namespace, 'owner'), [LABELS.leaseSeconds]: String(ctx.options.ownerLeaseSeconds) };

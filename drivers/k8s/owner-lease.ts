@@ -1,6 +1,6 @@
 import { CoordinationV1Api, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
 import { ConflictError, EngineError } from '../../src/errors.js';
-import { currentOwner, formatOwner, parseOwner, renewEvery, type NamespaceOwners } from '../../src/kit/owner.js';
+import { currentOwner, formatOwner, OwnerRecordKeeper, parseOwner, type NamespaceOwners } from '../../src/kit/owner.js';
 import { LABELS } from '../../src/labels.js';
 import { isAlreadyExists, isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
@@ -29,41 +29,19 @@ function leases(ctx: K8sContext): CoordinationV1Api {
 }
 
 /** Holds the namespace's Lease while the driver is open. */
-export class OwnerLease {
-  private held: Promise<void> | undefined;
-  private renewal: { stop(): Promise<void> } | undefined;
+export class OwnerLease extends OwnerRecordKeeper {
   private current: V1Lease | undefined;
   private readonly api: CoordinationV1Api;
   private readonly name: string;
 
   constructor(private readonly ctx: K8sContext) {
+    super({ enabled: () => ctx.options.ownerRecord && !ctx.life.closed, leaseSeconds: ctx.options.ownerLeaseSeconds, namespace: ctx.options.namespace, logger: ctx.options.logger });
     this.api = leases(ctx);
     this.name = ownerLeaseName(ctx.options.namespace);
   }
 
-  /** Takes the Lease once (a failure, such as a Role without `leases`, is logged and tried again by the next call), then renews it. */
-  ensure(): Promise<void> {
-    const { ctx } = this;
-    if (!ctx.options.ownerRecord || ctx.life.closed) return Promise.resolve();
-    this.held ??= this.hold()
-      .then(() => {
-        this.renewal ??= renewEvery(ctx.options.ownerLeaseSeconds, () => this.hold());
-      })
-      .catch((error: unknown) => {
-        this.held = undefined;
-        ctx.options.logger?.warn({ err: error, namespace: ctx.options.namespace }, 'drivetrain could not take its owner Lease');
-      });
-    return this.held;
-  }
-
-  /** Stops renewing and waits for a renewal in flight; `close` then deletes the Lease with the rest. */
-  async stop(): Promise<void> {
-    await this.held;
-    await this.renewal?.stop();
-  }
-
   /** Creates the Lease, or takes it over and renews it; a writer that won a race is read again. */
-  private async hold(): Promise<void> {
+  protected async write(): Promise<void> {
     const { ctx, api, name } = this;
     const me = formatOwner(currentOwner());
     for (let attempt = 1; ; attempt++) {

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { noopNode, startLocalCluster, type LocalCluster } from '../../k8s-server/cluster.js';
+
+const runFile = promisify(execFile);
 
 /** One API-only local cluster per test file, with clients bound to it. */
 export interface ApiHarness {
@@ -57,3 +61,14 @@ export async function statusOf(call: Promise<unknown>): Promise<{ code: number; 
 }
 
 export const mergePatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch);
+
+/** kubectl against a harness's server in `namespace`, with its own cache directory (async: the server runs in this process). */
+export function kubectlIn(h: ApiHarness, cacheDir: string, namespace: string): (...args: string[]) => Promise<string> {
+  return async (...args) => {
+    const { stdout } = await runFile('kubectl', ['--kubeconfig', h.cluster.kubeconfigPath, '-n', namespace, ...args], {
+      env: { ...process.env, KUBECACHEDIR: cacheDir, KUBECONFIG: '' },
+      timeout: 20_000,
+    });
+    return stdout;
+  };
+}

@@ -1,17 +1,14 @@
-import { execFile } from 'node:child_process';
 import * as https from 'node:https';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import * as k8s from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, startApiCluster, statusOf, type ApiHarness } from './helpers.js';
+import { createNamespace, kubectlIn, startApiCluster, statusOf, type ApiHarness } from './helpers.js';
 import { eventually } from '../../support/poll.js';
 
 // coordination.k8s.io/v1 Leases as kube-apiserver serves them (pkg/registry/coordination/lease,
 // pkg/apis/coordination/validation), proven with client-node's typed client and kubectl.
-const run = promisify(execFile);
 let h: ApiHarness;
 let leases: k8s.CoordinationV1Api;
 let cacheDir: string;
@@ -28,10 +25,7 @@ afterAll(async () => {
   if (cacheDir) rmSync(cacheDir, { recursive: true, force: true });
 });
 
-async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run('kubectl', ['--kubeconfig', h.cluster.kubeconfigPath, '-n', ns, ...args], { env: { ...process.env, KUBECACHEDIR: cacheDir, KUBECONFIG: '' }, timeout: 20_000 });
-  return stdout;
-}
+const kubectl = (...args: string[]): Promise<string> => kubectlIn(h, cacheDir, ns)(...args);
 
 function lease(name: string, spec: Record<string, unknown> = {}): k8s.V1Lease {
   return { metadata: { name, labels: { app: 'lease-test' } }, spec: { holderIdentity: 'host-a/boot/42/7', leaseDurationSeconds: 15, ...spec } };
