@@ -77,6 +77,8 @@ export class DockerDriver implements Driver {
       throw error;
     });
     if (info === undefined) throw new ContainerNotFoundError(id, { namespace: this.namespace });
+    // A fresh process that reattaches owns the namespace from now on.
+    await this.open();
     return containerFromInspect(this.ctx, id, info);
   }
 

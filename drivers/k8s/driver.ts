@@ -30,7 +30,7 @@ import { assertSidecars } from './services.js';
 import { assertTerminalSupported } from '../../src/terminal.js';
 import { onTerminal, terminalCommand } from './terminal.js';
 import { orphanNamespaces, reapInBackground, type ReapOrphansOptions } from '../../src/kit/owner.js';
-import { deleteExpiredLease, deleteOwnerLease, findOwnerLeases, OwnerLease } from './owner-lease.js';
+import { deleteOwnerLease, findOwnerLeases, OwnerLease, takeExpiredLease } from './owner-lease.js';
 
 /** The Kubernetes driver: tasks as Pods (or Jobs), volumes as PersistentVolumeClaims. */
 export class K8sDriver implements Driver {
@@ -51,8 +51,9 @@ export class K8sDriver implements Driver {
 
   /**
    * Reaps the drivetrain namespaces of the Kubernetes namespace whose owner Lease expired
-   * (`renewTime` + `leaseDurationSeconds` past), never this driver's own: the Lease is deleted
-   * only as it was read (a renewal meanwhile wins), then everything labelled with the namespace.
+   * (`renewTime` + `leaseDurationSeconds` past), never this driver's own: the Lease is taken over
+   * only as it was read (a renewal meanwhile wins), then everything labelled with the namespace
+   * is deleted, the Lease last.
    * With `unowned`, also the drivetrain namespaces with pods or claims and no Lease at all.
    * Resolves with the namespaces reaped.
    */
@@ -63,7 +64,7 @@ export class K8sDriver implements Driver {
     const reaped: string[] = [];
     for (const namespace of orphanNamespaces(found, Date.now(), { ...options, except: this.namespace, leaseOnly: true })) {
       const lease = leases.get(namespace);
-      if (lease !== undefined && !(await deleteExpiredLease(this.ctx, lease, options.signal))) continue;
+      if (lease !== undefined && !(await takeExpiredLease(this.ctx, lease, Math.ceil(this.options.closeTimeoutMs / 1000), options.signal))) continue;
       await new K8sDriver(this.kc, { ...this.options, namespace, ownerRecord: false, reapOrphans: false }).close({ signal: options.signal });
       reaped.push(namespace);
     }

@@ -1,10 +1,11 @@
-import { CoordinationV1Api, V1MicroTime, type V1Lease } from '@kubernetes/client-node';
+import type { CoordinationV1Api, V1Lease, V1MicroTime } from '@kubernetes/client-node';
 import { ConflictError, EngineError } from '../../src/errors.js';
 import { currentOwner, formatOwner, OwnerRecordKeeper, parseOwner, type NamespaceOwners } from '../../src/kit/owner.js';
 import { LABELS } from '../../src/labels.js';
 import { isAlreadyExists, isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
 import { objectLabels } from './naming.js';
+import { clientNode } from './sdk.js';
 
 /**
  * The Kubernetes driver's owner record: one `coordination.k8s.io/v1` Lease per drivetrain
@@ -25,7 +26,16 @@ export function ownerLeaseName(namespace: string): string {
 }
 
 function leases(ctx: K8sContext): CoordinationV1Api {
-  return ctx.kc.makeApiClient(CoordinationV1Api);
+  return ctx.kc.makeApiClient(clientNode().CoordinationV1Api);
+}
+
+/** Now as a `MicroTime` (six fractional digits on the wire). */
+function microNow(): V1MicroTime {
+  return new (clientNode().V1MicroTime)();
+}
+
+function microTime(value: Date | string): V1MicroTime {
+  return new (clientNode().V1MicroTime)(value);
 }
 
 /** Holds the namespace's Lease while the driver is open. */
@@ -45,13 +55,13 @@ export class OwnerLease extends OwnerRecordKeeper {
     const { ctx, api, name } = this;
     const me = formatOwner(currentOwner());
     for (let attempt = 1; ; attempt++) {
-      const now = new V1MicroTime();
+      const now = microNow();
       const previous = this.current;
       const taken = previous !== undefined && previous.spec?.holderIdentity !== me;
       const spec = {
         holderIdentity: me,
         leaseDurationSeconds: ctx.options.ownerLeaseSeconds,
-        acquireTime: previous === undefined || taken || previous.spec?.acquireTime == null ? now : new V1MicroTime(previous.spec.acquireTime),
+        acquireTime: previous === undefined || taken || previous.spec?.acquireTime == null ? now : microTime(previous.spec.acquireTime),
         renewTime: now,
         leaseTransitions: (previous?.spec?.leaseTransitions ?? 0) + (taken ? 1 : 0),
       };
@@ -73,18 +83,11 @@ export class OwnerLease extends OwnerRecordKeeper {
   }
 }
 
-/** A Lease of the cluster as a reaper reads it, by drivetrain namespace (its label). */
-export interface FoundLease {
-  name: string;
-  resourceVersion: string | undefined;
-}
-
-/** Every drivetrain namespace with an owner Lease in the Kubernetes namespace, and its Leases. */
-export async function findOwnerLeases(ctx: K8sContext, signal: AbortSignal | undefined): Promise<{ found: NamespaceOwners[]; leases: Map<string, FoundLease> }> {
-  const api = leases(ctx);
-  const list = await ctx.call('list owner leases', () => api.listNamespacedLease({ namespace: ctx.ns, labelSelector: `${LABELS.managed}=true,${LABELS.role}=owner` }), signal);
+/** Every drivetrain namespace with an owner Lease in the Kubernetes namespace, and its Lease as read. */
+export async function findOwnerLeases(ctx: K8sContext, signal: AbortSignal | undefined): Promise<{ found: NamespaceOwners[]; leases: Map<string, V1Lease> }> {
+  const list = await ctx.call('list owner leases', () => leases(ctx).listNamespacedLease({ namespace: ctx.ns, labelSelector: `${LABELS.managed}=true,${LABELS.role}=owner` }), signal);
   const found: NamespaceOwners[] = [];
-  const byNamespace = new Map<string, FoundLease>();
+  const byNamespace = new Map<string, V1Lease>();
   for (const lease of list.items) {
     const namespace = lease.metadata?.labels?.[LABELS.namespace];
     if (namespace === undefined || lease.metadata?.name !== ownerLeaseName(namespace)) continue;
@@ -95,18 +98,23 @@ export async function findOwnerLeases(ctx: K8sContext, signal: AbortSignal | und
       // A Lease without a readable time or duration holds: it is never judged stale by a guess.
       records: [{ owner: parseOwner(lease.spec?.holderIdentity), renewedAtMs: Number.isFinite(renewedAtMs) ? renewedAtMs : Number.POSITIVE_INFINITY, leaseMs: (lease.spec?.leaseDurationSeconds ?? Number.POSITIVE_INFINITY) * 1000 }],
     });
-    byNamespace.set(namespace, { name: lease.metadata.name, resourceVersion: lease.metadata.resourceVersion });
+    byNamespace.set(namespace, lease);
   }
   return { found, leases: byNamespace };
 }
 
 /**
- * Deletes an expired Lease only as it was read (a precondition on its resourceVersion): an owner
- * that renewed it meanwhile keeps it. True when deleted, false when it changed or went.
+ * Takes an expired Lease over for the reap, only as it was read (the replace carries its
+ * resourceVersion: an owner that renewed it meanwhile wins with a 409), held for `seconds`: a
+ * reaper that dies midway leaves it to expire again for the next one, and the reap's `close`
+ * deletes it last. True when taken, false when it changed or went.
  */
-export async function deleteExpiredLease(ctx: K8sContext, lease: FoundLease, signal: AbortSignal | undefined): Promise<boolean> {
+export async function takeExpiredLease(ctx: K8sContext, lease: V1Lease, seconds: number, signal: AbortSignal | undefined): Promise<boolean> {
+  const name = lease.metadata?.name as string;
+  const now = microNow();
+  const spec = { holderIdentity: formatOwner(currentOwner()), leaseDurationSeconds: seconds, acquireTime: now, renewTime: now, leaseTransitions: (lease.spec?.leaseTransitions ?? 0) + 1 };
   try {
-    await ctx.call(`delete owner lease "${lease.name}"`, () => leases(ctx).deleteNamespacedLease({ name: lease.name, namespace: ctx.ns, body: { preconditions: { resourceVersion: lease.resourceVersion } } }), signal);
+    await ctx.call(`take over expired lease "${name}"`, () => leases(ctx).replaceNamespacedLease({ name, namespace: ctx.ns, body: { ...lease, spec } }), signal);
     return true;
   } catch (error) {
     if (error instanceof ConflictError || isNotFound(error)) return false;

@@ -59,8 +59,13 @@ export class NativeDriver implements Driver {
       reattachPollMs: options.reattachPollMs,
     };
     if (options.ownerRecord) {
-      const record = writeOwnerRecord(this.layout.dir, options.ownerLeaseSeconds);
-      this.ownerRenewal = renewEvery(options.ownerLeaseSeconds, () => touchOwnerRecord(record));
+      try {
+        const record = writeOwnerRecord(this.layout.dir, options.ownerLeaseSeconds);
+        this.ownerRenewal = renewEvery(options.ownerLeaseSeconds, () => touchOwnerRecord(record));
+      } catch (error) {
+        // A root the driver cannot write fails the first task with its own error; no record is no reaping.
+        options.logger?.warn({ err: error, namespace: this.namespace }, 'drivetrain could not write its owner record');
+      }
     }
     if (options.reapOrphans) void reapInBackground(`native:${options.root}`, (signal) => this.reapOrphans({ signal }), options.logger);
   }

@@ -76,7 +76,8 @@ describe.each(ALL_DRIVERS)('no orphans on $name', (under) => {
       const config = new KubeConfig();
       config.loadFromFile(inject('kubeconfig'));
       const leases = config.makeApiClient(CoordinationV1Api);
-      await expect(leases.readNamespacedLease({ namespace: 'default', name: ownerLeaseName(orphan) })).rejects.toMatchObject({ code: 404 });
+      // The reap deletes the Lease last, after the pods.
+      await eventually(() => leases.readNamespacedLease({ namespace: 'default', name: ownerLeaseName(orphan) }).then(() => false, (error: { code?: number }) => error.code === 404), under.budgetMs, `the Lease of ${orphan} to be deleted`, 200);
       expect((await leases.readNamespacedLease({ namespace: 'default', name: ownerLeaseName(live.driver.namespace) })).spec?.holderIdentity).toMatch(/\/\d+\/\d+$/);
     }
     if (under.name === 'docker') {
