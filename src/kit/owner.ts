@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { InvalidInputError } from '../errors.js';
 import type { Logger } from '../types.js';
 import { validateNamespace } from '../validate.js';
-import { positiveInteger } from './options.js';
+import { MAX_TIMER_MS, positiveInteger } from './options.js';
 import { bootId, processAlive, startTicksOf } from './process-identity.js';
 
 /**
@@ -52,8 +52,15 @@ export function resolveOwnerOptions(options: OwnerOptions): ResolvedOwnerOptions
   return {
     ownerRecord: flag(options.ownerRecord, 'options.ownerRecord'),
     reapOrphans: flag(options.reapOrphans, 'options.reapOrphans'),
-    ownerLeaseSeconds: positiveInteger(options.ownerLeaseSeconds, 'options.ownerLeaseSeconds', DEFAULT_OWNER_LEASE_SECONDS, 'seconds'),
+    ownerLeaseSeconds: leaseSeconds(options.ownerLeaseSeconds),
   };
+}
+
+/** A Lease's `leaseDurationSeconds` is an int32. */
+function leaseSeconds(value: unknown): number {
+  const seconds = positiveInteger(value, 'options.ownerLeaseSeconds', DEFAULT_OWNER_LEASE_SECONDS, 'seconds');
+  if (seconds > 2 ** 31 - 1) throw new InvalidInputError('options.ownerLeaseSeconds', `a positive integer number of seconds (at most ${2 ** 31 - 1})`, value);
+  return seconds;
 }
 
 function flag(value: unknown, field: string): boolean {
@@ -191,7 +198,7 @@ export function renewEvery(leaseSeconds: number, renew: () => Promise<void>): { 
   const timer = setInterval(() => {
     if (stopped) return;
     current = current.then(() => (stopped ? undefined : renew().catch(() => {})));
-  }, Math.max(250, Math.floor((leaseSeconds * 1000) / 3)));
+  }, Math.min(MAX_TIMER_MS, Math.max(250, Math.floor((leaseSeconds * 1000) / 3))));
   timer.unref();
   return {
     stop: async () => {

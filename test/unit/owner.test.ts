@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { currentOwner, formatOwner, orphanNamespaces, ownerGone, parseOwner, type OwnerIdentity, type OwnerRecord } from '../../src/kit/owner.js';
+import { InvalidInputError } from '../../src/errors.js';
+import { currentOwner, formatOwner, orphanNamespaces, ownerGone, parseOwner, resolveOwnerOptions, type OwnerIdentity, type OwnerRecord } from '../../src/kit/owner.js';
 
 const NOW = 1_000_000_000;
 const here = currentOwner();
@@ -45,5 +46,11 @@ describe('owner records', () => {
     ];
     expect(orphanNamespaces(found, NOW, { except: 'mine' })).toEqual(['orphan']);
     expect(orphanNamespaces(found, NOW, { except: 'mine', unowned: true })).toEqual(['orphan', 'unowned']);
+  });
+
+  it('the options: defaults, and a bad value refused naming the option', () => {
+    expect(resolveOwnerOptions({})).toEqual({ ownerRecord: true, reapOrphans: true, ownerLeaseSeconds: 60 });
+    expect(() => resolveOwnerOptions({ reapOrphans: 'no' as never })).toThrow(expect.objectContaining({ field: 'options.reapOrphans' }));
+    for (const ownerLeaseSeconds of [0, 1.5, 2 ** 31]) expect(() => resolveOwnerOptions({ ownerLeaseSeconds })).toThrow(InvalidInputError);
   });
 });
