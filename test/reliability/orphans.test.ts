@@ -9,7 +9,7 @@ import { runCli } from '../cli/helpers.js';
 import { testNamespace } from '../setup/test-run.js';
 import { eventually } from '../support/poll.js';
 import { LABELS } from '../../src/labels.js';
-import { ALL_DRIVERS, docker, openDriver, type DriverUnderTest } from './drivers.js';
+import { ALL_DRIVERS, docker, K8S, openDriver, type DriverUnderTest } from './drivers.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -20,10 +20,10 @@ function ownerOptions(under: DriverUnderTest): Record<string, unknown> {
 
 /**
  * Starts a process owning `namespace` with a running task and SIGKILLs it once the task runs
- * (and a live neighbour, opened meanwhile, left it alone).
+ * (and a live neighbour, opened meanwhile, left it alone). `extra`: more options of its driver.
  */
-async function killedOwner(under: DriverUnderTest, namespace: string): Promise<void> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/reliability/orphan-owner.ts', under.name, namespace, JSON.stringify(ownerOptions(under))], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+async function killedOwner(under: DriverUnderTest, namespace: string, extra: Record<string, unknown> = {}): Promise<void> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/reliability/orphan-owner.ts', under.name, namespace, JSON.stringify({ ...ownerOptions(under), ...extra })], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -98,5 +98,29 @@ describe.each(ALL_DRIVERS.filter((under) => under.name !== 'k8s'))('drivetrain c
     // Another driver opened meanwhile (any test's) may have reaped it first; either way it is gone.
     expect(await under.countTasks(orphan)).toBe(0);
     expect(await live.running()).toBe(true);
+  }, 180_000);
+});
+
+describe('a fresh process reattaching within the Lease’s grace (k8s)', () => {
+  it('getContainer takes the Lease over, and a reaper leaves the namespace alone', async () => {
+    const namespace = testNamespace('orph-back');
+    await killedOwner(K8S, namespace, { ownerLeaseSeconds: 30 });
+    const config = new KubeConfig();
+    config.loadFromFile(inject('kubeconfig'));
+    const leases = config.makeApiClient(CoordinationV1Api);
+    const before = await leases.readNamespacedLease({ namespace: 'default', name: ownerLeaseName(namespace) });
+    const fresh = openDriver(K8S, namespace);
+    const container = await fresh.getContainer('orphan', { signal: AbortSignal.timeout(K8S.budgetMs) });
+    const after = await leases.readNamespacedLease({ namespace: 'default', name: ownerLeaseName(namespace) });
+    expect(after.spec?.holderIdentity).not.toBe(before.spec?.holderIdentity);
+    expect(after.spec?.holderIdentity).toMatch(new RegExp(`/${process.pid}/\\d+$`));
+    expect(after.spec?.leaseTransitions).toBe((before.spec?.leaseTransitions ?? 0) + 1);
+    const reaper = await createDriver('k8s', { kubeconfig: inject('kubeconfig'), namespace: testNamespace('orph-reaper'), reapOrphans: false });
+    try {
+      expect(await reaper.reapOrphans?.({ signal: AbortSignal.timeout(K8S.budgetMs) })).not.toContain(namespace);
+    } finally {
+      await reaper.close({ signal: AbortSignal.timeout(60_000) });
+    }
+    expect((await container.status()).done).toBe(false);
   }, 180_000);
 });
