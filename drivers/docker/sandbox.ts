@@ -2,7 +2,7 @@ import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type Dockerode from 'dockerode';
-import { ConflictError, NotFoundError } from '../../src/errors.js';
+import { ConflictError, NotFoundError, StartTimeoutError } from '../../src/errors.js';
 import { delay } from '../../src/abort.js';
 import { LABELS } from '../../src/labels.js';
 import type { ContainerStatus, ExecOptions, LogResult, OperationOptions, Sandbox, ServiceLogOptions } from '../../src/types.js';
@@ -23,6 +23,7 @@ import { ensureVolume } from './volumes.js';
 import { watchSilence } from './silence.js';
 import { removeServices, serviceEngineId, sharedNetworkMode, startServices } from './services.js';
 import { deliverLogs } from './logs.js';
+import { waitWhileCreated } from './events.js';
 import { driveTerminal } from './terminal.js';
 
 /** What the sandbox's PID 1 runs: it idles; Docker's init (`Init: true`) makes it stop at once on removal. */
@@ -74,7 +75,12 @@ async function adoptSandbox(ctx: DockerContext, task: Omit<ResolvedTask, 'comman
   if (labels[LABELS.namespace] !== ctx.namespace || labels[LABELS.taskId] !== task.id) {
     throw new ConflictError(`container name "${name}" is taken by something that is not sandbox "${task.id}" of namespace "${ctx.namespace}"`);
   }
-  if (info.State.Status !== 'running') {
+  if (info.State.Status === 'created' && info.HostConfig.NetworkMode === sharedNetworkMode(ctx, { kind: 'sandbox', taskId: task.id })) {
+    // Another caller is starting its services: it starts the sandbox once they are ready (or removes it).
+    const outcome = await waitWhileCreated(ctx, info.Id, ctx.options.startTimeoutMs, signal);
+    if (outcome === 'gone') throw new NotFoundError(`sandbox "${task.id}" was removed while being adopted`);
+    if (outcome === 'timeout') throw new StartTimeoutError(`sandbox "${task.id}" was created by another caller but did not start within ${ctx.options.startTimeoutMs} ms`, ctx.options.startTimeoutMs);
+  } else if (info.State.Status !== 'running') {
     await engineCall(ctx, { kind: 'start' }, () => ctx.docker().getContainer(info.Id).start());
   }
   return new DockerSandbox(ctx, task, info.Id);

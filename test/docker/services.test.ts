@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ServiceNotReadyError } from '../../src/errors.js';
+import { CollectingWritable } from '../../src/logs.js';
 import { eventually } from '../support/poll.js';
 import { containersOf, docker, finish, openDriver } from './helpers.js';
 
@@ -41,6 +42,19 @@ describe('docker driver: services', () => {
     await expect(starting).rejects.toThrow();
     // The caller is answered at once; the start then undoes what it made.
     await eventually(async () => (await containersOf(driver.namespace)).length === 0, 30_000, 'no container of the aborted start');
+  });
+
+  it("two instances starting one sandbox with services: the second waits for the first's services, and both reach them", async () => {
+    const driver = openDriver();
+    const twin = openDriver({ namespace: driver.namespace });
+    const box = { id: 'shared-box', image: 'busybox', services: [listener(7004)] };
+    const sandboxes = await Promise.all([driver.startSandbox(box), twin.startSandbox(box)]);
+    for (const sandbox of sandboxes) {
+      const stdout = new CollectingWritable();
+      expect(await sandbox.exec(['sh', '-c', 'busybox nc 127.0.0.1 7004 </dev/null'], { stdout })).toMatchObject({ exitCode: 0 });
+      expect(stdout.text()).toBe('ok\n');
+    }
+    expect(await containersOf(driver.namespace)).toHaveLength(3);
   });
 
   it('close removes the services and holders of running tasks and sandboxes', async () => {
