@@ -66,8 +66,8 @@ function serviceTask(ownerId: string, service: ResolvedService): ResolvedTask {
   const id = `${ownerId}/${service.name}`;
   return {
     id,
-    image: 'none',
-    command: service.command as string[],
+    image: service.image,
+    command: service.command ?? [],
     env: service.env,
     workDir: defaultWorkDir(id),
     defaultWorkDir: true,
@@ -76,7 +76,7 @@ function serviceTask(ownerId: string, service: ResolvedService): ResolvedTask {
     limits: {},
     privileged: false,
     services: [],
-  } as unknown as ResolvedTask;
+  };
 }
 
 async function waitUntilReady(service: ResolvedService, dir: string, cwd: string, context: StartContext, signal: AbortSignal): Promise<void> {
