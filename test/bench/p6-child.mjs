@@ -40,7 +40,10 @@ const [driverName = 'docker', countText = '1000', concurrencyText = '16', mode =
 const keep = mode !== 'drop';
 const count = Number(countText);
 const concurrency = Number(concurrencyText);
-const driver = await createDriver(driverName, { namespace });
+// The close of a thousand held tasks is bounded generously: the figure is the memory held, and
+// removing a thousand pods through the local kubelet on a loaded machine takes longer than the
+// default minute.
+const driver = await createDriver(driverName, { namespace, closeTimeoutMs: 900_000 });
 const task = (id) => ({ id, image: 'busybox', command: ['true'] });
 // One deadline for the whole run: a fresh AbortSignal.timeout per wait would keep a
 // thousand pending timers (and what they hold) alive and be counted as the driver's.
