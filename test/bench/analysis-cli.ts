@@ -26,7 +26,13 @@ being restarted, so without the P8 round trips): \`npm run bench -- --only I1\` 
 \`drivetrain/k8s\` 101 ms (88–109; 93 ms of CPU) and +28.4 MiB = 29.8 MB,
 \`drivetrain/docker\` 46 ms (40–49; 41 ms of CPU) and +12.8 MiB = 13.4 MB, and 15
 interleaved \`drivetrain --help\` took 36.8 ms (median; 29–45) against 28.8 ms for
-\`node -e 0\`: every I1 target and the \`--help\` target are met on a quiet machine.
+\`node -e 0\`: every I1 target and the \`--help\` target are met on a quiet machine. P8
+right after the engine's restart (23:52–23:54 UTC, load 1.2 at the start, 19.5 at the end
+as other suites started again): \`drivetrain run busybox -- true\` 623 ms (477–833) against
+\`docker run --rm\` 302 ms (217–674), 2.06×, with 130 against 10 ms of CPU; on Kubernetes
+3128 ms against kubectl's 2546 ms, 1.23×, with 535 ms of CPU. Of the ~320 ms the Docker run
+is behind, ~120 ms is the Node process's CPU and the rest the engine calls after the exit
+(below).
 
 Before and after, interleaved (the build of the commit before this work against this one,
 8 fresh processes each, load 30–31): importing \`drivetrain/k8s\` went from 463 to 114 ms of
