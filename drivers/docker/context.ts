@@ -7,6 +7,7 @@ import { isTransient, normaliseError, retryReason, type EngineSubject } from './
 import type { ResolvedDockerOptions } from './options.js';
 import type { ImageResolver } from './images.js';
 import type { Deadlines } from './deadlines.js';
+import { dropIdleConnections } from './idle-connections.js';
 
 /** Everything the driver's parts share: the client, the options, and the one way to call the engine. */
 export interface DockerContext {
@@ -88,7 +89,8 @@ function describeSubject(subject: EngineSubject): string {
  * {@link engineCall} of a call a live engine answers at once (an inspect). An answer that
  * does not come within `livenessIntervalMs` means a half-open connection (a pooled
  * keep-alive socket whose packets vanish): the request is dropped, which drops its socket,
- * and retried on a fresh connection like any lost connection; once the retries are spent
+ * the pool's idle connections to the engine go with it (they share its fate), and the call is
+ * retried on a fresh connection like any lost connection; once the retries are spent
  * the caller gets `EngineUnavailableError`.
  */
 export function quickEngineCall<T>(ctx: DockerContext, subject: EngineSubject, operation: (signal: AbortSignal) => Promise<T>, options: CallOptions = {}): Promise<T> {
@@ -103,6 +105,7 @@ export function quickEngineCall<T>(ctx: DockerContext, subject: EngineSubject, o
         return await operation(anySignal([options.signal, bound.signal]));
       } catch (error) {
         if (!bound.signal.aborted || options.signal?.aborted === true) throw error;
+        dropIdleConnections(ctx.docker());
         throw Object.assign(new Error(`no answer within ${boundMs} ms (livenessIntervalMs): a half-open connection`), { code: 'ETIMEDOUT', cause: error });
       } finally {
         clearTimeout(timer);
