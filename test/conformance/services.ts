@@ -15,7 +15,9 @@ import { expectOutput, expectRejection, runToEnd, sh } from './helpers.js';
 export function servicesCases(h: Harness): void {
   const supported = h.capabilities.services;
   const title = (text: string): string => `${text}${supported ? '' : ' (not run: capabilities.services is false)'}`;
-  const port = (): number => randomInt(20_000, 40_000);
+  // Below Linux's ephemeral range (32768–60999 by default): a host driver's service must not
+  // draw a port that an outgoing connection of the same machine holds at that moment.
+  const port = (): number => randomInt(20_000, 32_768);
   /** A server that answers every connection with `reply` and a newline, then closes it. */
   const replying = (name: string, listenOn: number, reply: string, settings: Partial<Service> = {}): Service => ({
     name,
