@@ -89,14 +89,27 @@ const PLAIN_FD = 4;
 async function openEnd(pids: Map<string, number>, tag: string, held: number, flags: number, owner: Owner | undefined, opened: number[]): Promise<number> {
   const path = `/proc/${pids.get(tag)}/fd/${held}`;
   // `$!` names the reader as soon as it is forked, maybe before that descriptor is the pipe.
-  for (let attempt = 0; !isPipe(path); attempt++) {
+  // The shell's own moves of it (the forked reader holds the pipe at another number, closes
+  // it, then makes the redirection) can also make it vanish for an instant: it is the same
+  // pipe before and after, so a missing descriptor is waited for like one not yet a pipe.
+  let fd: number | undefined;
+  for (let attempt = 0; fd === undefined; attempt++) {
     if (attempt >= 1000) throw new Error(`${path} did not become a pipe`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
+    if (isPipe(path)) fd = openIfPresent(path, flags);
+    if (fd === undefined) await new Promise((resolve) => setTimeout(resolve, 1));
   }
-  const fd = openSync(path, flags);
   opened.push(fd);
   if (owner !== undefined) fchownSync(fd, owner.uid, owner.gid);
   return fd;
+}
+
+function openIfPresent(path: string, flags: number): number | undefined {
+  try {
+    return openSync(path, flags);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
 }
 
 function isPipe(path: string): boolean {
