@@ -1,11 +1,10 @@
 import { pipeline } from 'node:stream/promises';
 import type { Duplex } from 'node:stream';
 import type Dockerode from 'dockerode';
-import { anySignal, delay } from '../../src/abort.js';
-import { ServiceNotReadyError } from '../../src/errors.js';
 import { LABELS } from '../../src/labels.js';
 import { CollectingWritable } from '../../src/logs.js';
-import { findService, SERVICE_READY_INTERVAL_MS, type ResolvedReadiness, type ResolvedService } from '../../src/services.js';
+import { findService, type ResolvedReadiness, type ResolvedService } from '../../src/services.js';
+import { waitUntilServiceReady } from '../../src/kit/service-ready.js';
 import { engineCall, quickEngineCall, type DockerContext } from './context.js';
 import { demuxTo } from './demux.js';
 import { listeningOn } from '../../src/kit/listening.js';
@@ -54,7 +53,17 @@ export async function startServices(ctx: DockerContext, owner: ServiceOwner, ser
   try {
     const holder = await createAndStart(ctx, holderSpec(ctx, owner), ctx.options.helperImage, signal);
     const started = await Promise.all(services.map(async (service) => ({ service, engineId: await createAndStart(ctx, serviceSpec(ctx, owner, service, holder), service.image, signal) })));
-    await Promise.all(started.map(({ service, engineId }) => waitUntilReady(ctx, service, engineId, holder, signal)));
+    await Promise.all(started.map(({ service, engineId }) => waitUntilServiceReady(
+        service,
+        {
+          ended: async (bounded) => {
+            const info = await quickEngineCall(ctx, { kind: 'other', what: `service "${service.name}"` }, (call) => ctx.docker().getContainer(engineId).inspect({ abortSignal: call }), { signal: bounded });
+            return info.State.Running ? undefined : `exit code ${info.State.ExitCode}`;
+          },
+          check: (ready, bounded) => check(ctx, ready, engineId, holder, bounded),
+        },
+        signal,
+      )));
   } catch (error) {
     await removeServices(ctx, owner).catch(() => {});
     throw error;
@@ -101,32 +110,6 @@ async function createAndStart(ctx: DockerContext, spec: Dockerode.ContainerCreat
     throw error;
   }
   return engineId;
-}
-
-/** Polls the service's readiness check until it passes; `ServiceNotReadyError` when the service ends or the timeout passes. */
-async function waitUntilReady(ctx: DockerContext, service: ResolvedService, engineId: string, holderId: string, signal: AbortSignal): Promise<void> {
-  const ready = service.ready;
-  const timeoutMs = ready?.timeoutMs ?? 0;
-  const giveUpAt = Date.now() + timeoutMs;
-  let lastFailure = 'not checked yet';
-  for (;;) {
-    signal.throwIfAborted();
-    const info = await quickEngineCall(ctx, { kind: 'other', what: `service "${service.name}"` }, (bounded) => ctx.docker().getContainer(engineId).inspect({ abortSignal: bounded }), { signal });
-    if (!info.State.Running) throw new ServiceNotReadyError(service.name, 'Exited', `exit code ${info.State.ExitCode}`, timeoutMs);
-    if (ready === undefined) return;
-    const bounded = anySignal([signal], Math.max(1, giveUpAt - Date.now()));
-    try {
-      const outcome = await check(ctx, ready, engineId, holderId, bounded);
-      if (outcome === true) return;
-      lastFailure = outcome;
-    } catch (error) {
-      signal.throwIfAborted();
-      if (!bounded.aborted) throw error;
-      lastFailure = 'the last check did not finish in time';
-    }
-    if (Date.now() >= giveUpAt) throw new ServiceNotReadyError(service.name, 'Timeout', lastFailure, timeoutMs);
-    await delay(Math.min(SERVICE_READY_INTERVAL_MS, Math.max(0, giveUpAt - Date.now())), signal);
-  }
 }
 
 /** One readiness check: `true`, or why it failed. */

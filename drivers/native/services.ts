@@ -3,10 +3,10 @@ import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { anySignal, delay } from '../../src/abort.js';
-import { InvalidInputError, ServiceNotReadyError } from '../../src/errors.js';
+import { InvalidInputError } from '../../src/errors.js';
 import { listeningOn } from '../../src/kit/listening.js';
-import { findService, SERVICE_READY_INTERVAL_MS, type ResolvedReadiness, type ResolvedService } from '../../src/services.js';
+import { findService, type ResolvedReadiness, type ResolvedService } from '../../src/services.js';
+import { waitUntilServiceReady } from '../../src/kit/service-ready.js';
 import { defaultWorkDir } from '../../src/names.js';
 import type { LogOptions, LogResult } from '../../src/types.js';
 import type { ResolvedTask } from '../../src/validate.js';
@@ -53,7 +53,18 @@ export async function startServices(ownerDir: string, ownerId: string, services:
         const task = serviceTask(ownerId, service);
         const dir = join(parent, service.name);
         await start(dir, task, signal);
-        await waitUntilReady(service, dir, mapPath(join(dir, 'fs'), task.workDir), context, signal);
+        const cwd = mapPath(join(dir, 'fs'), task.workDir);
+        await waitUntilServiceReady(
+          service,
+          {
+            ended: async () => {
+              const record = await readRecord(dir);
+              return record?.status.done === true ? `exit code ${record.status.exitCode}` : undefined;
+            },
+            check: (ready, bounded) => check(ready, cwd, service.env, context, bounded).catch((error: unknown) => `the check failed: ${(error as Error).message}`),
+          },
+          signal,
+        );
       }),
     );
   } catch (error) {
@@ -77,26 +88,6 @@ function serviceTask(ownerId: string, service: ResolvedService): ResolvedTask {
     privileged: false,
     services: [],
   };
-}
-
-async function waitUntilReady(service: ResolvedService, dir: string, cwd: string, context: StartContext, signal: AbortSignal): Promise<void> {
-  const ready = service.ready;
-  const timeoutMs = ready?.timeoutMs ?? 0;
-  const giveUpAt = Date.now() + timeoutMs;
-  let lastFailure = 'not checked yet';
-  for (;;) {
-    signal.throwIfAborted();
-    const record = await readRecord(dir);
-    if (record?.status.done === true) throw new ServiceNotReadyError(service.name, 'Exited', `exit code ${record.status.exitCode}`, timeoutMs);
-    if (ready === undefined) return;
-    const bounded = anySignal([signal], Math.max(1, giveUpAt - Date.now()));
-    const outcome = await check(ready, cwd, service.env, context, bounded).catch((error: unknown) => `the check failed: ${(error as Error).message}`);
-    signal.throwIfAborted();
-    if (outcome === true) return;
-    lastFailure = outcome;
-    if (Date.now() >= giveUpAt) throw new ServiceNotReadyError(service.name, 'Timeout', lastFailure, timeoutMs);
-    await delay(Math.min(SERVICE_READY_INTERVAL_MS, Math.max(0, giveUpAt - Date.now())), signal);
-  }
 }
 
 async function check(ready: ResolvedReadiness, cwd: string, env: Readonly<Record<string, string>>, context: StartContext, signal: AbortSignal): Promise<true | string> {

@@ -10,3 +10,4 @@ export { MAX_TIMER_MS, oneOf, optionsObject, positiveInteger, randomNamespace, r
 export { validateSizeBytes, volumeNameOf } from './volumes.js';
 export { drained, relayTo, writeWithBackpressure } from './write.js';
 export { listeningOn } from './listening.js';
+export { waitUntilServiceReady, type ServiceProbe } from './service-ready.js';
