@@ -26,6 +26,15 @@ function awaitSize(rows: number, columns: number): string {
   return `i=0; while [ "$(stty size 2>/dev/null)" != "${rows} ${columns}" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; echo "size $(stty size)"`;
 }
 
+/**
+ * Says `resized` from a shell that then becomes `sleep 30`, so a 0x03 typed once `resized` is seen
+ * finds the sleep's process already in the terminal's foreground group. After a plain
+ * `echo resized; sleep 30` the Ctrl-C can come while the shell is about to fork the sleep: dash
+ * holds the SIGINT until the sleep it forks next has ended, 30 s later (seen in half of 300 tries
+ * that typed at once).
+ */
+const interruptibleSleep = `sh -c 'echo resized; exec sleep 30'`;
+
 /** A live view of output: text so far, and a promise of a text appearing in it. */
 class Watch extends Writable {
   private text = '';
@@ -76,7 +85,7 @@ function terminalCases(h: Harness): void {
     const signal = h.signal();
     const watch = new Watch();
     const resized: TerminalSize = { columns: 140, rows: 50 };
-    const task = h.task(h.taskId('tty-resize'), sh(`${awaitSize(24, 80)}; ${awaitSize(50, 140)}; echo resized; sleep 30; echo not-interrupted`), {
+    const task = h.task(h.taskId('tty-resize'), sh(`${awaitSize(24, 80)}; ${awaitSize(50, 140)}; ${interruptibleSleep}; echo not-interrupted`), {
       tty: true,
       terminalSizes: after(watch.until('size 24 80', signal), resized),
       stdin: after(watch.until('resized', signal), Buffer.from([0x03])),
@@ -103,7 +112,7 @@ function terminalCases(h: Harness): void {
     const signal = h.signal();
     const sandbox = await h.driver().startSandbox!({ id: h.taskId('tty-sandbox-resize'), image: h.image }, { signal });
     const stdout = new Watch();
-    const status = await sandbox.exec(sh(`${awaitSize(24, 80)}; ${awaitSize(33, 111)}; echo resized; sleep 30; echo not-interrupted`), {
+    const status = await sandbox.exec(sh(`${awaitSize(24, 80)}; ${awaitSize(33, 111)}; ${interruptibleSleep}; echo not-interrupted`), {
       tty: true,
       terminalSizes: after(stdout.until('size 24 80', signal), { columns: 111, rows: 33 }),
       stdin: after(stdout.until('resized', signal), Buffer.from([0x03])),

@@ -80,8 +80,12 @@ export class TmuxSession {
   async exitCode(timeoutMs = 30_000): Promise<number> {
     return eventually(
       async () => {
-        const [dead, status] = (await this.tmux(['display-message', '-p', '-t', 'main', '#{pane_dead} #{pane_dead_status}'])).trim().split(' ');
-        return dead === '1' ? Number(status) : undefined;
+        // tmux marks a pane dead when its terminal closes, which can be before it has reaped the
+        // program: the status is empty until then, so an empty one is waited for, not read as NaN.
+        const [dead, status, signal] = (await this.tmux(['display-message', '-p', '-t', 'main', '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}'])).trim().split(':');
+        if (dead !== '1') return undefined;
+        if (status !== undefined && status !== '') return Number(status);
+        return signal !== undefined && signal !== '' ? 128 + Number(signal) : undefined;
       },
       timeoutMs,
       'the program on the terminal to exit',
