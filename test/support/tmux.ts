@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,9 +11,11 @@ const run = promisify(execFile);
 /**
  * A program on a real pseudo-terminal: a detached tmux session of its own (own server socket),
  * whose screen is read and whose keys are typed as a user would, and whose window can be
- * resized (tmux resizes the terminal and the program gets SIGWINCH). The pane stays after the
- * program exits, so its exit status can be read; the terminal's settings (`stty -g`) are
- * recorded before and after the program, so a terminal left in raw mode shows.
+ * resized (tmux resizes the terminal and the program gets SIGWINCH). Everything the program
+ * writes to the terminal is also kept as it came (`pipe-pane`), for checks of the bytes rather
+ * than of the screen. The program's exit code and pid are recorded (so it can be signalled), and
+ * so are the terminal's settings (`stty -g`) before and after it, so a terminal left in raw mode
+ * shows. The pane stays after the program exits, so what it last showed can be read.
  */
 export class TmuxSession {
   private readonly dir = mkdtempSync(join(tmpdir(), 'drivetrain-tmux-'));
@@ -24,12 +26,21 @@ export class TmuxSession {
   static async start(argv: readonly string[], size: { columns: number; rows: number }, env: Record<string, string> = {}, cwd = process.cwd()): Promise<TmuxSession> {
     const session = new TmuxSession(`dt-${randomBytes(4).toString('hex')}`);
     const setEnv = Object.entries(env).flatMap(([k, v]) => ['-e', `${k}=${v}`]);
-    // The pane's shell records the settings around the program and exits with the program's code.
-    const record = 'd=$1; shift; stty -g > "$d/before"; "$@"; code=$?; stty -g > "$d/after"; exit $code';
+    // The pane's shell records the settings around the program, then its exit code (whole, by a
+    // rename), and exits with it; the program itself is a shell that writes its pid and then
+    // becomes the program.
+    const record = [
+      'd=$1; shift; stty -g > "$d/before"',
+      'sh -c \'echo $$ > "$0/pid"; exec "$@"\' "$d" "$@"',
+      'code=$?; stty -g > "$d/after"; echo $code > "$d/code.part"; mv "$d/code.part" "$d/code"; exit $code',
+    ].join('; ');
     const command = ['sh', '-c', record, 'pane', session.dir, ...argv];
-    // remain-on-exit must hold before the program can end: set on the server's global options first.
+    // remain-on-exit must hold before the program can end, and the output's pipe must be in place
+    // before it writes: both set on a placeholder pane, which the program then replaces (a
+    // respawned pane keeps its pipe).
     await session.tmux(['-f', '/dev/null', 'new-session', '-d', '-s', 'main', '-x', String(size.columns), '-y', String(size.rows), ...setEnv, 'sleep 120']);
     await session.tmux(['set-option', '-g', 'remain-on-exit', 'on']);
+    await session.tmux(['pipe-pane', '-t', 'main', '-o', `cat >> ${quote(join(session.dir, 'out'))}`]);
     await session.tmux(['respawn-pane', '-k', '-t', 'main', '-c', cwd, ...setEnv, command.map(quote).join(' ')]);
     return session;
   }
@@ -60,6 +71,35 @@ export class TmuxSession {
     }
   }
 
+  /** The bytes the program has written to the terminal so far, as they came (`\r\n` line ends, escapes). */
+  output(): string {
+    const file = join(this.dir, 'out');
+    return existsSync(file) ? readFileSync(file, 'utf8') : '';
+  }
+
+  /** Waits until the program's output ({@link output}) matches `pattern`; returns the match. The error shows the output. */
+  async waitForOutput(pattern: RegExp, timeoutMs = 30_000): Promise<RegExpMatchArray> {
+    // tmux offers no event for a pane's output: polled, with a generous deadline.
+    try {
+      return await eventually(() => this.output().match(pattern) ?? undefined, timeoutMs, `${pattern} in the program's output`);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}; the output: ${JSON.stringify(this.output())}`);
+    }
+  }
+
+  /** The program's pid (the process the argv started), once it has started. */
+  async pid(timeoutMs = 30_000): Promise<number> {
+    const file = join(this.dir, 'pid');
+    // Written just before the program replaces the shell that wrote it: read once it is whole.
+    return eventually(() => (existsSync(file) && /^\d+\n$/.test(readFileSync(file, 'utf8')) ? Number(readFileSync(file, 'utf8')) : undefined), timeoutMs, 'the program to start');
+  }
+
+  /** The terminal's current settings as `stty -a` prints them (`-icanon` when raw, …). */
+  async terminalSettings(): Promise<string> {
+    const tty = (await this.tmux(['display-message', '-p', '-t', 'main', '#{pane_tty}'])).trim();
+    return (await run('stty', ['-a', '-F', tty])).stdout;
+  }
+
   /** Types text (literally) and then Enter. */
   async typeLine(text: string): Promise<void> {
     await this.tmux(['send-keys', '-t', 'main', '-l', text]);
@@ -76,20 +116,30 @@ export class TmuxSession {
     await this.tmux(['resize-window', '-t', 'main', '-x', String(columns), '-y', String(rows)]);
   }
 
-  /** The program's exit status once it has exited. */
+  /** The program's exit status once it has exited (and the terminal's settings after it are recorded). */
   async exitCode(timeoutMs = 30_000): Promise<number> {
-    return eventually(
+    const recorded = join(this.dir, 'code');
+    const exited = eventually(
       async () => {
+        // The code the pane's shell recorded, not the pane's own status: with the output piped,
+        // tmux marks the pane dead only once the pipe has taken the last output, and looks again
+        // only when the pipe's command writes back, which `cat` never does (window.c,
+        // window_pane_destroy_ready), so a pane can stay alive after its program.
+        if (existsSync(recorded)) return Number(readFileSync(recorded, 'utf8'));
+        // The pane's shell killed before it recorded anything: the pane's status, once tmux has it.
         // tmux marks a pane dead when its terminal closes, which can be before it has reaped the
         // program: the status is empty until then, so an empty one is waited for, not read as NaN.
         const [dead, status, signal] = (await this.tmux(['display-message', '-p', '-t', 'main', '#{pane_dead}:#{pane_dead_status}:#{pane_dead_signal}'])).trim().split(':');
-        if (dead !== '1') return undefined;
+        if (dead !== '1' || existsSync(recorded)) return undefined;
         if (status !== undefined && status !== '') return Number(status);
         return signal !== undefined && signal !== '' ? 128 + Number(signal) : undefined;
       },
       timeoutMs,
       'the program on the terminal to exit',
     );
+    return exited.catch((error: unknown) => {
+      throw new Error(`${(error as Error).message}; the output: ${JSON.stringify(this.output())}`);
+    });
   }
 
   /** Ends the session and its server, removes the recorded settings (idempotent). */
