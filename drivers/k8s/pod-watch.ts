@@ -37,6 +37,17 @@ const MIN_WATCH_TIMEOUT_SECONDS = 300;
  * one Kubernetes namespace, started on first use and shared by every wait (and, through
  * `PodWatch` in shared-pod-watch.ts, by every driver of the process on that namespace).
  *
+ * Started by a lone pod create ({@link PodWatcher.creating}), it skips the LIST and watches
+ * from the create's resourceVersion: a watch from a resourceVersion delivers every change
+ * after it, so the created pod's every later state arrives, and so does every pod created
+ * after it. The cache then holds only pods the watch has told of, each current; any other
+ * pod is read with a GET, as before a LIST. "Lone" means no other create went through this
+ * watcher before that create answered, so no pod this process created (and holds an answer
+ * of) can predate the resourceVersion. Any failure of that first watch (410 Gone or an
+ * ERROR event when the resourceVersion is no longer served, a 504 when the API server's
+ * watch cache could not catch up with it: apiserver `pkg/storage/cacher/cacher.go`
+ * `Cacher.Watch`, `watch_cache.go` `waitUntilFreshAndBlock`) falls back to LIST + WATCH.
+ *
  * Liveness: every watch asks for bookmarks and a server-side `timeoutSeconds`, and is
  * dropped when nothing at all (event or bookmark) arrives for `idleTimeoutMs` — a
  * half-open connection delivers nothing and never ends, and real API servers send a
@@ -51,6 +62,10 @@ export class PodWatcher {
   private running: Promise<void> | undefined;
   private synced = false;
   private failures = 0;
+  /** Pod creates begun through this watcher, and those not answered yet. */
+  private readonly creates = { begun: 0, pending: 0 };
+  /** The resourceVersion the first watch starts from instead of a LIST (a lone create's). */
+  private startFrom: string | undefined;
 
   constructor(private readonly config: PodWatcherConfig) {}
 
@@ -60,14 +75,33 @@ export class PodWatcher {
     this.running = this.run().catch(() => {});
   }
 
+  /**
+   * Runs a pod create through the watcher. The first create, answered while no other was
+   * made, starts the watch from its answer's resourceVersion, with no LIST.
+   */
+  async creating(create: () => Promise<V1Pod>): Promise<V1Pod> {
+    this.creates.begun += 1;
+    this.creates.pending += 1;
+    try {
+      const pod = await create();
+      const rv = pod.metadata?.resourceVersion;
+      if (this.running === undefined && this.creates.begun === 1 && this.creates.pending === 1 && rv !== undefined && rv !== '') {
+        this.startFrom = rv;
+        this.ensureStarted();
+      }
+      return pod;
+    } finally {
+      this.creates.pending -= 1;
+    }
+  }
+
   /** The cached pod, or `undefined` when the cache has not synced or lacks it (then GET it). */
   cached(name: string): V1Pod | undefined {
     return this.synced ? this.pods.get(name) : undefined;
   }
 
-  /** Subscribes to pod events; returns the unsubscribe function. */
-  subscribe(listener: (event: PodEvent) => void): () => void {
-    this.ensureStarted();
+  /** Listens to pod events (without starting the watch: see `ensureStarted`); returns the function that stops listening. */
+  listen(listener: (event: PodEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -81,10 +115,17 @@ export class PodWatcher {
 
   private async run(): Promise<void> {
     const signal = this.lifetime.signal;
-    let resourceVersion: string | undefined;
+    // From a lone create's resourceVersion: nothing to list, every pod the cache will hold
+    // comes from the watch (see the class comment).
+    let resourceVersion = this.startFrom;
+    let listed = resourceVersion === undefined;
+    if (!listed) this.synced = true;
     while (!signal.aborted) {
       try {
-        resourceVersion ??= await this.relist();
+        if (resourceVersion === undefined) {
+          resourceVersion = await this.relist();
+          listed = true;
+        }
         const opened = Date.now();
         const { end, received } = await this.watchFrom(resourceVersion, (rv) => (resourceVersion = rv));
         if (end !== 'closed') resourceVersion = undefined;
@@ -92,7 +133,8 @@ export class PodWatcher {
         if (!received && Date.now() - opened < 1000) throw new Error('the watch ended at once');
       } catch (error) {
         if (signal.aborted) return;
-        if (statusCodeOf(error) === 410) resourceVersion = undefined;
+        // A watch from a create's resourceVersion that fails is not tried again: LIST + WATCH.
+        if (statusCodeOf(error) === 410 || !listed) resourceVersion = undefined;
         this.failures += 1;
         await delay(Math.min(30_000, 500 * 2 ** Math.min(this.failures - 1, 6)), signal).catch(() => {});
       }

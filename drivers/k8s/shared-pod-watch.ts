@@ -8,7 +8,8 @@ import { PodWatcher, type PodEvent } from './pod-watch.js';
 /**
  * One pod watch per (cluster, credentials, Kubernetes namespace) for the whole process,
  * shared by every driver there: a process running a hundred drivers (each its own
- * drivetrain namespace) keeps one LIST and one WATCH open, not a hundred.
+ * drivetrain namespace) makes one LIST and keeps one WATCH open, not a hundred (and a
+ * process whose first pod create was alone makes no LIST: see `PodWatcher.creating`).
  *
  * The shared {@link PodWatcher} watches every drivetrain pod of the Kubernetes namespace
  * (`drivetrain.dev/managed=true`); each driver sees it through a {@link PodWatch}, which
@@ -75,7 +76,21 @@ export class PodWatch {
 
   /** Joins (and starts, if need be) the shared watch if this view has not yet. Never throws. */
   ensureStarted(): void {
-    if (this.stopped) return;
+    this.join()?.watcher.ensureStarted();
+  }
+
+  /**
+   * Runs a pod create of this driver through the shared watcher, which a lone create starts
+   * from its resourceVersion instead of a LIST (see `PodWatcher.creating`).
+   */
+  creating(create: () => Promise<V1Pod>): Promise<V1Pod> {
+    const entry = this.join();
+    return entry === undefined ? create() : entry.watcher.creating(create);
+  }
+
+  /** Joins the shared watch (without starting it) if this view has not yet; `undefined` once stopped. */
+  private join(): SharedEntry | undefined {
+    if (this.stopped) return undefined;
     if (this.entry === undefined) {
       let entry = shared.get(this.key);
       if (entry === undefined) {
@@ -85,9 +100,9 @@ export class PodWatch {
       }
       entry.users += 1;
       this.entry = entry;
-      this.detach = entry.watcher.subscribe((event) => this.forward(event));
+      this.detach = entry.watcher.listen((event) => this.forward(event));
     }
-    this.entry.watcher.ensureStarted();
+    return this.entry;
   }
 
   /** The cached pod of this namespace, or `undefined` when the cache has not synced or lacks it (then GET it). */

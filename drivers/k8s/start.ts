@@ -42,7 +42,8 @@ async function createOrAdoptPod(ctx: K8sContext, pod: V1Pod, taskId: string, rol
   try {
     // Not abortable: an abandoned create may still succeed on the server and leave a pod
     // nobody removes. The caller checks the signal right after and cleans up.
-    return await ctx.call(`create pod "${name}"`, () => ctx.core.createNamespacedPod({ namespace: ctx.ns, body: pod }));
+    // Through the shared watch: a lone create starts it from the pod's resourceVersion, with no LIST.
+    return await ctx.watcher.creating(() => ctx.call(`create pod "${name}"`, () => ctx.core.createNamespacedPod({ namespace: ctx.ns, body: pod })));
   } catch (error) {
     if (!isAlreadyExists(error)) throw error;
     const existing = await readPod(ctx, name, signal);

@@ -207,24 +207,29 @@ describe('k8s driver under faults', () => {
   }, TIMEOUT);
 });
 
-describe('k8s drivers of one process share one pod watch per Kubernetes namespace', () => {
-  /** A task that runs until the test ends its input, then exits with `code`. */
-  async function heldTask(driver: K8sDriver, id: string, code: number): Promise<{ input: PassThrough; container: Awaited<ReturnType<K8sDriver['runContainer']>> }> {
-    const input = new PassThrough();
-    const container = await driver.runContainer({ id, image: 'busybox', command: ['sh', '-c', `cat > /dev/null; exit ${code}`], stdin: input });
-    return { input, container };
-  }
+/** A task that runs until the test ends its input, then exits with `code`. */
+async function heldTask(driver: K8sDriver, id: string, code: number): Promise<{ input: PassThrough; container: Awaited<ReturnType<K8sDriver['runContainer']>> }> {
+  const input = new PassThrough();
+  const container = await driver.runContainer({ id, image: 'busybox', command: ['sh', '-c', `cat > /dev/null; exit ${code}`], stdin: input });
+  return { input, container };
+}
 
-  it('one LIST and one WATCH for two drivers; one driver closing (or aborting its wait) leaves the other hearing its task end', async () => {
+/** The shared informers' LISTs so far (the driver's other lists, e.g. at close, select otherwise). */
+function informerLists(): number {
+  return cluster.metrics.recent('list', 'pods').filter((r) => new URL(r.requestURI, 'https://x').searchParams.get('labelSelector') === 'drivetrain.dev/managed=true').length;
+}
+
+describe('k8s drivers of one process share one pod watch per Kubernetes namespace', () => {
+  it('one WATCH (and no LIST: the first create was alone) for two drivers; one driver closing (or aborting its wait) leaves the other hearing its task end', async () => {
     const first = newDriver();
     const second = newDriver();
     const watchesBefore = cluster.metrics.count('watch', 'pods');
-    const listsBefore = cluster.metrics.count('list', 'pods');
+    const listsBefore = informerLists();
     const held = await heldTask(first, 'held-1', 3);
     const other = await heldTask(second, 'held-2', 4);
     expect(sharedPodWatchers()).toBe(1);
     expect(cluster.metrics.count('watch', 'pods') - watchesBefore).toBe(1);
-    expect(cluster.metrics.count('list', 'pods') - listsBefore).toBe(1);
+    expect(informerLists() - listsBefore).toBe(0);
     // A wait of the first driver aborted, then the first driver closed: the second's wait goes on.
     const aborted = new AbortController();
     const abandoned = held.container.wait({ signal: aborted.signal });
@@ -262,6 +267,59 @@ describe('k8s drivers of one process share one pod watch per Kubernetes namespac
     const deadline = Date.now() + 20_000;
     while (cluster.metrics.count('list', 'pods') === listsBefore && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
     expect(cluster.metrics.count('list', 'pods') - listsBefore).toBe(1);
+  }, TIMEOUT);
+});
+
+describe('k8s: the shared watch started by a lone create', () => {
+  it('watches from the create\'s resourceVersion with no LIST; wait() hears its task and one made before the watch started (getContainer)', async () => {
+    // Made by another user's driver (a watch of its own) before this driver's watch exists.
+    const maker = newDriver({ kubeConfig: asAnotherUser() });
+    const earlier = await heldTask(maker, 'earlier', 7);
+    const driver = newDriver({ namespace: maker.namespace });
+    const listsBefore = informerLists();
+    const watchesBefore = cluster.metrics.recent('watch', 'pods').length;
+    const lone = await heldTask(driver, 'lone', 8);
+    const watches = cluster.metrics.recent('watch', 'pods').slice(watchesBefore);
+    expect(watches).toHaveLength(1);
+    expect(new URL(watches[0]!.requestURI, 'https://x').searchParams.get('resourceVersion')).toMatch(/^[1-9]\d*$/);
+    const found = await driver.getContainer('earlier');
+    // The liveness re-read is 90 s away: only the watch can tell these waits in time.
+    const waits = [found.wait({ signal: AbortSignal.timeout(30_000) }), lone.container.wait({ signal: AbortSignal.timeout(30_000) })];
+    earlier.input.end('go\n');
+    lone.input.end('go\n');
+    expect(await Promise.all(waits)).toMatchObject([
+      { done: true, exitCode: 7 },
+      { done: true, exitCode: 8 },
+    ]);
+    expect(informerLists() - listsBefore).toBe(0);
+  }, TIMEOUT);
+
+  it('a watch from the create\'s resourceVersion that fails falls back to LIST + WATCH, and wait() still hears the end', async () => {
+    const driver = newDriver();
+    const listsBefore = informerLists();
+    // The first watch request is answered 500; a retry from the same resourceVersion would make no LIST.
+    cluster.faults.set({ rate: 1, kind: '500', match: (method, _path, query) => method === 'GET' && query.get('watch') === 'true' && informerLists() === listsBefore });
+    const held = await heldTask(driver, 'fallback', 9);
+    const deadline = Date.now() + 20_000;
+    while (informerLists() === listsBefore && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(cluster.faults.injected).toBeGreaterThanOrEqual(1);
+    expect(informerLists() - listsBefore).toBe(1);
+    const waited = held.container.wait({ signal: AbortSignal.timeout(30_000) });
+    held.input.end('go\n');
+    expect(await waited).toMatchObject({ done: true, exitCode: 9 });
+  }, TIMEOUT);
+
+  it('creates made at once list: a create answered while another was under way may be older than its resourceVersion', async () => {
+    const driver = newDriver();
+    const listsBefore = informerLists();
+    const held = await Promise.all([heldTask(driver, 'at-once-1', 1), heldTask(driver, 'at-once-2', 2)]);
+    const waits = held.map(({ container }) => container.wait({ signal: AbortSignal.timeout(30_000) }));
+    for (const { input } of held) input.end('go\n');
+    expect(await Promise.all(waits)).toMatchObject([
+      { done: true, exitCode: 1 },
+      { done: true, exitCode: 2 },
+    ]);
+    expect(informerLists() - listsBefore).toBe(1);
   }, TIMEOUT);
 });
 
