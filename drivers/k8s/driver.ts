@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { KubeConfig, V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1Lease, V1Pod } from '@kubernetes/client-node';
 import { delay } from '../../src/abort.js';
 import { ContainerNotFoundError, InvalidInputError } from '../../src/errors.js';
 import { DriverLifecycle } from '../../src/kit/lifecycle.js';
@@ -29,8 +29,9 @@ import { assertServicesSupported } from '../../src/services.js';
 import { assertSidecars } from './services.js';
 import { assertTerminalSupported } from '../../src/terminal.js';
 import { onTerminal, terminalCommand } from './terminal.js';
-import { orphanNamespaces, reapInBackground, type ReapOrphansOptions } from '../../src/kit/owner.js';
-import { deleteOwnerLease, findOwnerLeases, OwnerLease, takeExpiredLease } from './owner-lease.js';
+import { orphanNamespaces, ownerGone, reapInBackground, type NamespaceOwners, type ReapOrphansOptions } from '../../src/kit/owner.js';
+import { deleteOwnerLease, findOwnerLeases, takeExpiredLease, type FoundOwnerLease } from './owner-lease.js';
+import { openNamespaces, OwnerLease } from './process-lease.js';
 
 /** The Kubernetes driver: tasks as Pods (or Jobs), volumes as PersistentVolumeClaims. */
 export class K8sDriver implements Driver {
@@ -50,24 +51,41 @@ export class K8sDriver implements Driver {
   }
 
   /**
-   * Reaps the drivetrain namespaces of the Kubernetes namespace whose owner Lease expired
-   * (`renewTime` + `leaseDurationSeconds` past), never this driver's own: the Lease is taken over
-   * only as it was read (a renewal meanwhile wins), then everything labelled with the namespace
-   * is deleted, the Lease last.
+   * Reaps the drivetrain namespaces of the Kubernetes namespace that every owner Lease naming
+   * them has stopped renewing (`renewTime` + `leaseDurationSeconds` past), never one of a driver
+   * open in this process: each expired Lease is taken over only as it was read (a renewal
+   * meanwhile wins), then everything labelled with each namespace it alone (or with other
+   * expired Leases) names is deleted, and the Leases taken last.
    * With `unowned`, also the drivetrain namespaces with pods or claims and no Lease at all.
    * Resolves with the namespaces reaped.
    */
   async reapOrphans(options: ReapOrphansOptions = {}): Promise<string[]> {
     options.signal?.throwIfAborted();
-    const { found, leases } = await findOwnerLeases(this.ctx, options.signal);
-    if (options.unowned === true) for (const namespace of await this.labelledNamespaces(options.signal)) if (!leases.has(namespace)) found.push({ namespace, records: [] });
+    const found = await findOwnerLeases(this.ctx, options.signal);
+    const naming = new Map<string, FoundOwnerLease[]>();
+    for (const entry of found) for (const namespace of entry.namespaces) naming.set(namespace, [...(naming.get(namespace) ?? []), entry]);
+    const owners: NamespaceOwners[] = [...naming].map(([namespace, leases]) => ({ namespace, records: leases.map((lease) => lease.record) }));
+    if (options.unowned === true) for (const namespace of await this.labelledNamespaces(options.signal)) if (!naming.has(namespace)) owners.push({ namespace, records: [] });
+    const nowMs = Date.now();
+    const mine = openNamespaces(this.kc, this.ctx.ns).add(this.namespace);
+    const orphans = orphanNamespaces(owners.filter((entry) => !mine.has(entry.namespace)), nowMs, { ...options, leaseOnly: true });
+    // A namespace of this process that no live Lease names yet (its driver has not written one): an expired Lease naming it stays.
+    const unheld = new Set([...mine].filter((namespace) => (naming.get(namespace) ?? []).every((lease) => ownerGone(lease.record, nowMs, false))));
+    const seconds = Math.ceil(this.options.closeTimeoutMs / 1000);
+    const taken = new Map<FoundOwnerLease, V1Lease>();
+    for (const entry of found) {
+      if (!ownerGone(entry.record, nowMs, false) || entry.namespaces.some((namespace) => unheld.has(namespace))) continue;
+      const lease = await takeExpiredLease(this.ctx, entry.lease, seconds, options.signal);
+      if (lease !== undefined) taken.set(entry, lease);
+    }
     const reaped: string[] = [];
-    for (const namespace of orphanNamespaces(found, Date.now(), { ...options, except: this.namespace, leaseOnly: true })) {
-      const lease = leases.get(namespace);
-      if (lease !== undefined && !(await takeExpiredLease(this.ctx, lease, Math.ceil(this.options.closeTimeoutMs / 1000), options.signal))) continue;
+    for (const namespace of orphans) {
+      if (!(naming.get(namespace) ?? []).every((lease) => taken.has(lease))) continue;
       await new K8sDriver(this.kc, { ...this.options, namespace, ownerRecord: false, reapOrphans: false }).close({ signal: options.signal });
       reaped.push(namespace);
     }
+    // Last: a reap that failed midway leaves the Leases it took to expire again, for the next reaper.
+    for (const lease of taken.values()) await deleteOwnerLease(this.ctx, lease, options.signal);
     return reaped;
   }
 
@@ -141,7 +159,7 @@ export class K8sDriver implements Driver {
     if (pod === undefined || pod.metadata?.annotations?.[TASK_ID_ANNOTATION] !== id || pod.metadata.labels?.[LABELS.role] !== 'task') {
       throw new ContainerNotFoundError(id, { namespace: this.namespace });
     }
-    // A fresh process that reattaches takes the namespace's Lease over within its grace.
+    // A fresh process that reattaches names the namespace in its own Lease within the old one's grace.
     await this.owner.ensure();
     return new TaskContainer(this.ctx, id, name, this.logSupport, undefined, onTerminal(pod.spec));
   }
@@ -234,7 +252,6 @@ export class K8sDriver implements Driver {
       const names = (items: Array<{ metadata?: { name?: string } }>): string[] => items.map((item) => item.metadata?.name).filter((n): n is string => n !== undefined);
       return { jobs: names(jobs), pods, claims: names(claims) };
     };
-    await this.owner.stop();
     try {
       await deletePullSecrets(ctx, labelSelector, signal);
       for (;;) {
@@ -246,8 +263,8 @@ export class K8sDriver implements Driver {
         // A timer that keeps the process alive: a caller awaiting close (the CLI's cleanup) may have nothing else running.
         await delay(250, signal, { keepAlive: true });
       }
-      // Last: a close that failed midway leaves the namespace owned, for a later close or reaper.
-      await deleteOwnerLease(ctx, signal);
+      // Last: a close that failed midway leaves the namespace named by the process's Lease, for a later close or reaper.
+      await this.owner.leave(signal);
     } finally {
       await ctx.watcher.stop();
     }

@@ -3,8 +3,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CoordinationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { ownerLeaseName } from '../../drivers/k8s/owner-lease.js';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createDriver } from '../../src/index.js';
 import { LABELS } from '../../src/labels.js';
 import type { Driver } from '../../src/types.js';
@@ -12,6 +11,7 @@ import { BENCH_IMAGE, benchNamespace, engineClient, taskId } from './docker-base
 import type { BenchCluster } from './k8s-bench.js';
 import type { BenchRow } from './row.js';
 import { since, summarize } from './stats.js';
+import { leaseExpired, leasesNaming } from '../support/owner-leases.js';
 
 /** Sizes of O1. */
 export interface O1Options {
@@ -47,7 +47,7 @@ export async function measureO1(bench: BenchCluster, options: O1Options = {}): P
     for (let round = 0; round < rounds; round++) {
       const orphan = benchNamespace(`o1-${name}`);
       const killedAt = await killedOwner(name, orphan, { ...driverOptions, ownerLeaseSeconds: leaseSeconds });
-      if (name === 'k8s') await until(() => leaseExpired(bench, orphan), 120_000);
+      if (name === 'k8s') await until(() => ownerExpired(bench, orphan), 120_000);
       const opened = performance.now();
       const reaper = await createDriver(name, { ...driverOptions, namespace: benchNamespace('o1-reaper') });
       const gone = until(() => namespaceGone(name, orphan, bench), 120_000).then(() => since(opened));
@@ -125,9 +125,9 @@ async function namespaceGone(name: DriverName, namespace: string, bench: BenchCl
   return pods.items.length === 0;
 }
 
-async function leaseExpired(bench: BenchCluster, namespace: string): Promise<boolean> {
-  const lease = await kubeClient(bench).makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: bench.kubernetesNamespace, name: ownerLeaseName(namespace) });
-  return Date.now() > new Date(lease.spec?.renewTime ?? 0).getTime() + (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
+/** Every Lease naming the orphan (its killed owner's) has expired. */
+async function ownerExpired(bench: BenchCluster, namespace: string): Promise<boolean> {
+  return (await leasesNaming(bench.cluster.kubeconfigPath, bench.kubernetesNamespace, namespace)).every(leaseExpired);
 }
 
 function kubeClient(bench: BenchCluster): KubeConfig {

@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
-import { ownerLeaseName } from '../../drivers/k8s/owner-lease.js';
 import { createDriver } from '../../src/index.js';
 import type { Driver } from '../../src/types.js';
 import { runCli } from '../cli/helpers.js';
 import { testNamespace } from '../setup/test-run.js';
 import { eventually } from '../support/poll.js';
+import { leaseExpired, leasesNaming } from '../support/owner-leases.js';
 import { LABELS } from '../../src/labels.js';
 import { ALL_DRIVERS, docker, K8S, openDriver, type DriverUnderTest } from './drivers.js';
 
@@ -39,13 +39,18 @@ async function killedOwner(under: DriverUnderTest, namespace: string, extra: Rec
   }
 }
 
-/** Whether the owner Lease of `namespace` is there and expired (renewTime + leaseDurationSeconds past). */
-async function leaseExpired(namespace: string): Promise<boolean> {
+/** The owner Leases of the local cluster's `default` namespace that name `namespace`. */
+function leasesOf(namespace: string): ReturnType<typeof leasesNaming> {
+  return leasesNaming(inject('kubeconfig'), 'default', namespace);
+}
+
+/** A Lease held by this process (its holder ends with this pid and its start time). */
+const HELD_HERE = new RegExp(`/${process.pid}/\\d+$`);
+
+function leaseApi(): CoordinationV1Api {
   const config = new KubeConfig();
   config.loadFromFile(inject('kubeconfig'));
-  const lease = await config.makeApiClient(CoordinationV1Api).readNamespacedLease({ namespace: 'default', name: ownerLeaseName(namespace) });
-  const renewed = new Date(lease.spec?.renewTime ?? 0).getTime();
-  return Date.now() > renewed + (lease.spec?.leaseDurationSeconds ?? 0) * 1000;
+  return config.makeApiClient(CoordinationV1Api);
 }
 
 /** A live namespace beside the orphan: a driver of this process with a running task. */
@@ -61,8 +66,8 @@ describe.each(ALL_DRIVERS)('no orphans on $name', (under) => {
     const live = await liveNeighbour(under);
     await killedOwner(under, orphan);
 
-    // On Kubernetes the namespace is an orphan once its Lease expired: wait until it has (a 2 s lease).
-    if (under.name === 'k8s') await eventually(() => leaseExpired(orphan), under.budgetMs, `the Lease of ${orphan} to expire`, 200);
+    // On Kubernetes the namespace is an orphan once the Lease naming it (its killed owner's) expired (a 2 s lease).
+    if (under.name === 'k8s') await eventually(async () => (await leasesOf(orphan)).every(leaseExpired), under.budgetMs, `the Lease naming ${orphan} to expire`, 200);
     const reaper = await createDriver(under.name, { ...ownerOptions(under), namespace: testNamespace('orph-reaper') });
     try {
       await eventually(async () => (await under.countTasks(orphan)) === 0, under.budgetMs, `the orphaned namespace ${orphan} to be reaped`, 200);
@@ -72,13 +77,9 @@ describe.each(ALL_DRIVERS)('no orphans on $name', (under) => {
     expect(await live.running()).toBe(true);
     expect(await under.countTasks(live.driver.namespace)).toBe(1);
     if (under.name === 'k8s') {
-      // Its Lease went with it; the live namespace keeps its own.
-      const config = new KubeConfig();
-      config.loadFromFile(inject('kubeconfig'));
-      const leases = config.makeApiClient(CoordinationV1Api);
-      // The reap deletes the Lease last, after the pods.
-      await eventually(() => leases.readNamespacedLease({ namespace: 'default', name: ownerLeaseName(orphan) }).then(() => false, (error: { code?: number }) => error.code === 404), under.budgetMs, `the Lease of ${orphan} to be deleted`, 200);
-      expect((await leases.readNamespacedLease({ namespace: 'default', name: ownerLeaseName(live.driver.namespace) })).spec?.holderIdentity).toMatch(/\/\d+\/\d+$/);
+      // The Lease naming it went with it (the reap deletes it last, after the pods); this process's Lease still names the live namespace.
+      await eventually(async () => (await leasesOf(orphan)).length === 0, under.budgetMs, `the Lease naming ${orphan} to be deleted`, 200);
+      expect((await leasesOf(live.driver.namespace)).map((lease) => lease.spec?.holderIdentity)).toEqual([expect.stringMatching(HELD_HERE)]);
     }
     if (under.name === 'docker') {
       // Its owner record (a heartbeat volume) went with it.
@@ -102,25 +103,39 @@ describe.each(ALL_DRIVERS.filter((under) => under.name !== 'k8s'))('drivetrain c
 });
 
 describe('a fresh process reattaching within the Lease’s grace (k8s)', () => {
-  it('getContainer takes the Lease over, and a reaper leaves the namespace alone', async () => {
+  it('getContainer names the namespace in this process’s Lease, and a reaper in another process leaves it alone once the old Lease expired', async () => {
     const namespace = testNamespace('orph-back');
-    await killedOwner(K8S, namespace, { ownerLeaseSeconds: 30 });
-    const config = new KubeConfig();
-    config.loadFromFile(inject('kubeconfig'));
-    const leases = config.makeApiClient(CoordinationV1Api);
-    const before = await leases.readNamespacedLease({ namespace: 'default', name: ownerLeaseName(namespace) });
+    await killedOwner(K8S, namespace, { ownerLeaseSeconds: 8 });
+    const [old] = await leasesOf(namespace);
+    expect(old?.spec?.holderIdentity).not.toMatch(HELD_HERE);
     const fresh = openDriver(K8S, namespace);
     const container = await fresh.getContainer('orphan', { signal: AbortSignal.timeout(K8S.budgetMs) });
-    const after = await leases.readNamespacedLease({ namespace: 'default', name: ownerLeaseName(namespace) });
-    expect(after.spec?.holderIdentity).not.toBe(before.spec?.holderIdentity);
-    expect(after.spec?.holderIdentity).toMatch(new RegExp(`/${process.pid}/\\d+$`));
-    expect(after.spec?.leaseTransitions).toBe((before.spec?.leaseTransitions ?? 0) + 1);
-    const reaper = await createDriver('k8s', { kubeconfig: inject('kubeconfig'), namespace: testNamespace('orph-reaper'), reapOrphans: false });
-    try {
-      expect(await reaper.reapOrphans?.({ signal: AbortSignal.timeout(K8S.budgetMs) })).not.toContain(namespace);
-    } finally {
-      await reaper.close({ signal: AbortSignal.timeout(60_000) });
-    }
+    expect((await leasesOf(namespace)).map((lease) => lease.spec?.holderIdentity)).toContainEqual(expect.stringMatching(HELD_HERE));
+    await eventually(async () => (await leasesOf(namespace)).filter((lease) => !HELD_HERE.test(lease.spec?.holderIdentity ?? '')).every(leaseExpired), K8S.budgetMs, `the killed owner's Lease naming ${namespace} to expire`, 200);
+    const result = await runCli(['cleanup', '--orphans', '--driver', 'k8s'], { env: { KUBECONFIG: inject('kubeconfig') } });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).not.toContain(`"${namespace}"`);
     expect((await container.status()).done).toBe(false);
+    // The killed owner's Lease, expired, was taken over and deleted (its namespace is held here); ours names it still.
+    expect((await leasesOf(namespace)).map((lease) => lease.spec?.holderIdentity)).toEqual([expect.stringMatching(HELD_HERE)]);
+  }, 180_000);
+});
+
+describe('one owner Lease per process (k8s)', () => {
+  it('two drivers of one process are named by one Lease, which stays until the second closes', async () => {
+    const first = openDriver(K8S, testNamespace('orph-pair'));
+    const second = openDriver(K8S, testNamespace('orph-pair'));
+    for (const driver of [first, second]) await (await driver.runContainer({ id: 'pair', image: 'busybox', command: ['true'] }, { signal: AbortSignal.timeout(K8S.budgetMs) })).wait({ signal: AbortSignal.timeout(K8S.budgetMs) });
+    const [ofFirst, ofSecond] = await Promise.all([leasesOf(first.namespace), leasesOf(second.namespace)]);
+    expect(ofFirst).toHaveLength(1);
+    expect(ofSecond.map((lease) => lease.metadata?.name)).toEqual([ofFirst[0]?.metadata?.name]);
+    expect(ofFirst[0]?.spec?.holderIdentity).toMatch(HELD_HERE);
+    const name = ofFirst[0]?.metadata?.name as string;
+
+    await first.close({ signal: AbortSignal.timeout(60_000) });
+    expect(await leasesOf(second.namespace)).toEqual([expect.objectContaining({ metadata: expect.objectContaining({ name }) })]);
+    await second.close({ signal: AbortSignal.timeout(60_000) });
+    const gone = await leaseApi().readNamespacedLease({ namespace: 'default', name }).then(() => false, (error: { code?: number }) => error.code === 404);
+    expect(gone).toBe(true);
   }, 180_000);
 });
