@@ -6,15 +6,17 @@ import { MAX_TIMER_MS, positiveInteger } from './options.js';
 import { bootId, processAlive, startTicksOf } from './process-identity.js';
 
 /**
- * Owner records: what each driver keeps while it is open, so that a later driver (or
- * `drivetrain cleanup --orphans`) can tell a namespace whose owner was killed from one in use.
- * Where each driver keeps its record: docs/reliability.md, "No orphans".
+ * Owner records: what a process keeps for the namespaces of its open drivers, so that a later
+ * driver (or `drivetrain cleanup --orphans`) can tell a namespace whose owner was killed from one
+ * in use. An owner is a process. Where each driver keeps its record: docs/reliability.md, "No
+ * orphans".
  */
 
 /** Options every driver takes about owner records and orphans. */
 export interface OwnerOptions {
   /**
-   * Keep an owner record while the driver is open (Kubernetes: a Lease; Docker: a labelled
+   * Keep an owner record while the driver is open (Kubernetes: the namespace named by the
+   * process's owner Lease, one per cluster, user and Kubernetes namespace; Docker: a labelled
    * heartbeat volume; native: an owner file), removed by `close`. `false` records nothing: the
    * namespace is then never reaped as an orphan, for engines that reattach to their tasks from
    * another process on purpose.
