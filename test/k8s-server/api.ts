@@ -57,8 +57,12 @@ export interface StoreEvent {
  */
 export interface StoreApi {
   get(resource: ResourceName, namespace: string | undefined, name: string): KObject | undefined;
-  /** `labelSelector` in Kubernetes syntax (all operators). */
-  list(resource: ResourceName, namespace?: string, labelSelector?: string): KObject[];
+  /**
+   * `labelSelector` in Kubernetes syntax (all operators). `where` picks objects before they are
+   * copied, so finding a few among thousands copies only those few; it sees the stored object
+   * and must not change it.
+   */
+  list(resource: ResourceName, namespace?: string, labelSelector?: string, where?: (object: Readonly<KObject>) => boolean): KObject[];
   /** Assigns uid, resourceVersion, creationTimestamp (and a name from generateName); throws StatusError 409 AlreadyExists. */
   create(resource: ResourceName, object: KObject): KObject;
   /**

@@ -24,13 +24,14 @@ export class MemoryStore implements StoreApi {
     return object && structuredClone(object);
   }
 
-  list(resource: string, namespace?: string, labelSelector?: string): KObject[] {
+  list(resource: string, namespace?: string, labelSelector?: string, where?: (object: Readonly<KObject>) => boolean): KObject[] {
     const wanted = (labelSelector ?? '').split(',').filter(Boolean).map((part) => part.split('='));
     return [...this.objects.entries()]
       .filter(([key]) => key.startsWith(`${resource}/`))
       .map(([, object]) => object)
       .filter((o) => namespace === undefined || o.metadata.namespace === namespace)
       .filter((o) => wanted.every(([k, v]) => o.metadata.labels?.[k!] === v))
+      .filter((o) => where === undefined || where(o))
       .map((o) => structuredClone(o));
   }
 

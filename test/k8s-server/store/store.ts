@@ -48,7 +48,12 @@ export function generatedName(base: string): string {
  * counter, a bounded event history for watches, and a debounced atomic snapshot.
  */
 export class Store implements StoreApi {
-  private readonly objects = new Map<string, { resource: string; object: KObject }>();
+  /**
+   * Objects by resource, then by key: a list of one resource reads only that resource's
+   * objects (a cluster holds thousands of Events beside its pods), as etcd reads one key
+   * prefix per resource (apiserver `pkg/storage/etcd3/store.go` `GetList`).
+   */
+  private readonly objects = new Map<string, Map<string, { resource: string; object: KObject }>>();
   private readonly history: HistoryEvent[] = [];
   private readonly listeners = new Set<(event: StoreEvent) => void>();
   private readonly historyListeners = new Set<(event: HistoryEvent) => void>();
@@ -65,7 +70,7 @@ export class Store implements StoreApi {
       this.rv = snapshot.resourceVersion;
       for (const entry of snapshot.objects) {
         const { namespace, name } = entry.object.metadata;
-        this.objects.set(keyOf(entry.resource, namespace, name), entry);
+        this.bucket(entry.resource).set(keyOf(entry.resource, namespace, name), entry);
       }
     }
     // History does not survive a reload: anything older than now is too old.
@@ -77,18 +82,28 @@ export class Store implements StoreApi {
     return String(this.rv);
   }
 
+  /** The objects of one resource, by key. */
+  private bucket(resource: string): Map<string, { resource: string; object: KObject }> {
+    let bucket = this.objects.get(resource);
+    if (bucket === undefined) {
+      bucket = new Map();
+      this.objects.set(resource, bucket);
+    }
+    return bucket;
+  }
+
   get(resource: ResourceName, namespace: string | undefined, name: string): KObject | undefined {
-    const entry = this.objects.get(keyOf(resource, namespace, name));
+    const entry = this.objects.get(resource)?.get(keyOf(resource, namespace, name));
     return entry ? clone(entry.object) : undefined;
   }
 
-  list(resource: ResourceName, namespace?: string, labelSelector?: string): KObject[] {
+  list(resource: ResourceName, namespace?: string, labelSelector?: string, where?: (object: Readonly<KObject>) => boolean): KObject[] {
     const matcher = parseLabelSelector(labelSelector);
     const out: KObject[] = [];
-    for (const entry of this.objects.values()) {
-      if (entry.resource !== resource) continue;
+    for (const entry of this.objects.get(resource)?.values() ?? []) {
       if (namespace !== undefined && entry.object.metadata.namespace !== namespace) continue;
       if (!matcher(entry.object.metadata.labels)) continue;
+      if (where !== undefined && !where(entry.object)) continue;
       out.push(clone(entry.object));
     }
     return out.sort((a, b) => `${a.metadata.namespace ?? ''}/${a.metadata.name}`.localeCompare(`${b.metadata.namespace ?? ''}/${b.metadata.name}`));
@@ -104,14 +119,14 @@ export class Store implements StoreApi {
       // Retry collisions like RetryGenerateName does.
       for (let i = 0; i < 8; i++) {
         const candidate = generatedName(metadata.generateName);
-        if (!this.objects.has(keyOf(resource, metadata.namespace, candidate))) {
+        if (!this.bucket(resource).has(keyOf(resource, metadata.namespace, candidate))) {
           metadata.name = candidate;
           break;
         }
       }
     }
     const key = keyOf(resource, metadata.namespace, metadata.name);
-    if (this.objects.has(key)) throw errors.alreadyExists(resource, metadata.name, info?.group || undefined);
+    if (this.bucket(resource).has(key)) throw errors.alreadyExists(resource, metadata.name, info?.group || undefined);
     metadata.uid = randomUUID();
     metadata.creationTimestamp = nowTimestamp();
     if (object.spec !== undefined && resource !== 'namespaces') metadata.generation = 1;
@@ -120,14 +135,14 @@ export class Store implements StoreApi {
     delete metadata.deletionGracePeriodSeconds;
     admit?.(object);
     metadata.resourceVersion = String(++this.rv);
-    this.objects.set(key, { resource, object });
+    this.bucket(resource).set(key, { resource, object });
     this.emit({ type: 'ADDED', resource, object: clone(object), rv: this.rv });
     return clone(object);
   }
 
   update(resource: ResourceName, namespace: string | undefined, name: string, mutate: (object: KObject) => void): KObject | undefined {
     const key = keyOf(resource, namespace, name);
-    const entry = this.objects.get(key);
+    const entry = this.objects.get(resource)?.get(key);
     if (!entry) return undefined;
     const previous = entry.object;
     const next = clone(previous);
@@ -149,20 +164,21 @@ export class Store implements StoreApi {
     const removedElsewhere = (resource === 'pods' && next.spec?.nodeName) || resource === 'namespaces';
     if (next.metadata.deletionTimestamp && !finalizersLeft && !removedElsewhere) {
       // The last finalizer is gone: the deletion completes now.
-      this.objects.set(key, { resource, object: next });
+      this.bucket(resource).set(key, { resource, object: next });
       return this.remove(resource, namespace, name);
     }
     next.metadata.resourceVersion = String(++this.rv);
-    this.objects.set(key, { resource, object: next });
+    this.bucket(resource).set(key, { resource, object: next });
     this.emit({ type: 'MODIFIED', resource, object: clone(next), previous: clone(previous), rv: this.rv });
     return clone(next);
   }
 
   remove(resource: ResourceName, namespace: string | undefined, name: string): KObject | undefined {
     const key = keyOf(resource, namespace, name);
-    const entry = this.objects.get(key);
-    if (!entry) return undefined;
-    this.objects.delete(key);
+    const bucket = this.objects.get(resource);
+    const entry = bucket?.get(key);
+    if (!bucket || !entry) return undefined;
+    bucket.delete(key);
     const object = entry.object;
     object.metadata.resourceVersion = String(++this.rv);
     this.emit({ type: 'DELETED', resource, object: clone(object), rv: this.rv });
@@ -211,7 +227,7 @@ export class Store implements StoreApi {
     if (this.persistTimer) clearTimeout(this.persistTimer);
     this.persistTimer = undefined;
     if (!this.options.stateDir) return;
-    writeSnapshot(this.options.stateDir, { resourceVersion: this.rv, objects: [...this.objects.values()] });
+    writeSnapshot(this.options.stateDir, { resourceVersion: this.rv, objects: [...this.objects.values()].flatMap((bucket) => [...bucket.values()]) });
   }
 
   private emit(event: HistoryEvent): void {

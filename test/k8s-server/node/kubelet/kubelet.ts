@@ -95,7 +95,7 @@ export class Kubelet {
       } else if (['persistentvolumeclaims', 'secrets', 'configmaps'].includes(event.resource)) {
         for (const worker of this.workers.values()) worker.kick();
         // A claim that bound may let a pod waiting for it be scheduled.
-        if (event.resource === 'persistentvolumeclaims') for (const pod of this.ctx.store.list('pods', event.object.metadata.namespace)) if (!pod.spec?.nodeName) this.handle(pod);
+        if (event.resource === 'persistentvolumeclaims') for (const pod of this.ctx.store.list('pods', event.object.metadata.namespace, undefined, (p) => !p.spec?.nodeName)) this.handle(pod);
       }
     });
   }
@@ -123,16 +123,23 @@ export class Kubelet {
     return ready;
   }
 
-  /** Pods not bound to the node yet, tried again (the scheduler's unschedulable queue after a cluster event). */
+  /**
+   * Pods not bound to the node yet, tried again (the scheduler's unschedulable queue after a
+   * cluster event). Only those are copied out of the store: this runs on every pod that ends
+   * or goes, so a copy of every pod would make a thousand pods' ends cost a million copies.
+   */
   private retryPending(): void {
-    for (const pod of this.ctx.store.list('pods')) if (!pod.spec?.nodeName && !pod.metadata.deletionTimestamp) this.schedule(pod);
+    for (const pod of this.ctx.store.list('pods', undefined, undefined, (p) => !p.spec?.nodeName && !p.metadata.deletionTimestamp)) this.schedule(pod);
   }
 
-  /** Pods bound to the node that still hold resources (not terminal, not `except`). */
+  /** Pods bound to the node that still hold resources (not terminal, not `except`); finished pods are never copied. */
   private podsOnNode(except: KObject, admittedOnly: boolean): KObject[] {
-    return this.ctx.store
-      .list('pods')
-      .filter((p) => p.spec?.nodeName === this.ctx.nodeName && p.metadata.uid !== except.metadata.uid && !isTerminal(p) && (!admittedOnly || this.workers.has(p.metadata.uid)));
+    return this.ctx.store.list(
+      'pods',
+      undefined,
+      undefined,
+      (p) => p.spec?.nodeName === this.ctx.nodeName && p.metadata.uid !== except.metadata.uid && !isTerminal(p) && (!admittedOnly || this.workers.has(p.metadata.uid)),
+    );
   }
 
   /**
