@@ -11,6 +11,14 @@ import { resolveProfile } from '../../k8s-server/profile/profile.js';
 import { MemoryStore } from './memory-store.js';
 
 const docker = new Dockerode();
+// The real engine client; its container lists are counted (the calls go through unchanged):
+// a list walks every container of the engine, so a pod's end must make none.
+let containerLists = 0;
+const listContainers = docker.listContainers.bind(docker) as (...args: unknown[]) => unknown;
+docker.listContainers = ((...args: unknown[]) => {
+  containerLists += 1;
+  return listContainers(...args);
+}) as typeof docker.listContainers;
 const store = new MemoryStore();
 const events: Array<{ name: string; reason: string; message: string }> = [];
 let node: ClusterComponent;
@@ -144,5 +152,30 @@ describe('kubelet on an in-memory store', () => {
     (events as unknown as { destroy(): void }).destroy();
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(await docker.listContainers({ all: true, filters: filter })).toHaveLength(0);
+  });
+
+  it("a deletion stops and removes every container of the pod (ended, running, its network holder) without listing the engine's", async () => {
+    const created = pod('ends', {
+      terminationGracePeriodSeconds: 1,
+      initContainers: [{ name: 'setup', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['true'] }],
+      containers: [
+        { name: 'main', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '600'] },
+        { name: 'side', image: 'busybox:latest', imagePullPolicy: 'IfNotPresent', command: ['sleep', '600'] },
+      ],
+    });
+    await store.waitFor('pods', ns, 'ends', (o) => (o?.status?.containerStatuses ?? []).filter((c: any) => c.state.running).length === 2, 60_000);
+    const filter = { label: [`drivetrain-local-k8s/pod-uid=${created.metadata.uid}`] };
+    // The init container's run, the two app containers and the pod's network holder.
+    expect(await docker.listContainers({ all: true, filters: filter })).toHaveLength(4);
+    const listsBefore = containerLists;
+    store.update('pods', ns, 'ends', (p) => {
+      p.metadata.deletionTimestamp = new Date(Date.now() + 1000).toISOString();
+      p.metadata.deletionGracePeriodSeconds = 1;
+    });
+    await store.waitFor('pods', ns, 'ends', (o) => o === undefined, 60_000);
+    expect(containerLists - listsBefore).toBe(0);
+    expect(await docker.listContainers({ all: true, filters: filter })).toHaveLength(0);
+    const killing = events.filter((e) => e.name === 'ends' && e.reason === 'Killing').map((e) => e.message);
+    expect(killing.sort()).toEqual(['Stopping container main', 'Stopping container side']);
   });
 });

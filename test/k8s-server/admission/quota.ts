@@ -60,7 +60,9 @@ const hardOf = (quota: KObject): Record<string, unknown> => quota.spec?.hard ?? 
 function usedIn(store: StoreApi, quota: KObject): Record<string, string> {
   const tracked = Object.keys(hardOf(quota)).filter((k) => POD_RESOURCES.has(k));
   const total: Usage = {};
-  for (const pod of store.list('pods', quota.metadata.namespace)) {
+  // Ended pods use nothing (podUsage): they are not copied out of the store.
+  const live = (pod: Readonly<KObject>): boolean => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed';
+  for (const pod of store.list('pods', quota.metadata.namespace, undefined, live)) {
     const usage = podUsage(pod);
     for (const k of tracked) if (usage[k]) total[k] = add(total[k] ?? zero(), usage[k]!);
   }

@@ -9,6 +9,7 @@ import { containerCreateOptions, type VolumeSources } from './spec.js';
 import { backoffMs, type Waker } from './wake.js';
 import { now, type ContainerRecord, type ContainerState } from './status.js';
 import type { ExitInfo } from './exits.js';
+import type { PodContainers } from './pod-containers.js';
 
 /** What a container run needs from its pod worker. */
 export interface RunEnv {
@@ -18,6 +19,8 @@ export interface RunEnv {
   podIP: string;
   /** The Docker container holding the pod's network namespace, when it has one. */
   networkHolder?: string | undefined;
+  /** The pod's Docker containers: every one made is recorded there, to be stopped and removed with the pod. */
+  containers: PodContainers;
   signal: AbortSignal;
   waker: Waker;
   flush: () => void;
@@ -110,7 +113,9 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
       if (injected !== undefined) throw new Error(injected);
       // A leftover of the same run (e.g. after a crash between create and start) is replaced.
       await ctx.docker.getContainer(options.name!).remove({ force: true }).catch(() => undefined);
+      env.containers.creating(options.name!, spec.name);
       container = await ctx.docker.createContainer(options);
+      env.containers.created(options.name!, container.id);
     } catch (error) {
       createFailures += 1;
       const message = (error as Error).message;
@@ -123,6 +128,7 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
     if (env.signal.aborted) {
       // Stopped between create and start: a never-started container has no exit to wait for.
       await container.remove({ force: true }).catch(() => undefined);
+      env.containers.exited(container.id);
       return undefined;
     }
     await captureOutput(env, container, spec, record.restartCount);
@@ -130,6 +136,8 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
       await container.start();
     } catch (error) {
       const info = await container.inspect().catch(() => undefined);
+      // A start the runtime refused may leave the container made and never started: it is then stopped (removed) with the pod.
+      if (info?.State.Status !== 'created') env.containers.exited(container.id);
       const message = (error as { json?: { message?: string } }).json?.message ?? (error as Error).message;
       record.state = {
         terminated: {
@@ -151,6 +159,7 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
       if (!env.signal.aborted) env.flush();
       return container.id;
     }
+    env.containers.started(container.id);
     // It ran, though it may have ended already: its exit (and whether it was an OOM kill) is
     // read by the exit monitor, as every exit is.
     const info = await container.inspect().catch(() => undefined);

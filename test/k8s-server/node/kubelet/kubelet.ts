@@ -2,7 +2,7 @@ import type Dockerode from 'dockerode';
 import type { ClusterContext, KObject, StoreEvent } from '../../api.js';
 import { SELECTED_NODE, waitsForConsumer } from '../controllers/pvc.js';
 import { NODE_LABELS, instanceFilter } from './labels.js';
-import { PodWorker, removePodContainers, type Adoptable } from './pod-worker.js';
+import { PodWorker, podRef, type Adoptable } from './pod-worker.js';
 import { now } from './status.js';
 import { ExitMonitor } from './exits.js';
 import { releaseVolumes } from './volumes.js';
@@ -25,8 +25,13 @@ const isTerminal = (pod: KObject) => pod.status?.phase === 'Succeeded' || pod.st
  */
 export class Kubelet {
   private readonly workers = new Map<string, PodWorker>();
-  /** Containers found at start, by pod uid, not yet handed to a worker. */
+  /** Containers found at start, by pod uid, not yet handed to a worker: the newest of each of the pod's containers. */
   private adoptable = new Map<string, Adoptable>();
+  /**
+   * All containers found at start, by pod uid, not yet handed to a worker or removed: the
+   * node's one list of the engine; from then on each worker knows its pod's containers.
+   */
+  private readonly found = new Map<string, Dockerode.ContainerInfo[]>();
   private unsubscribe?: () => void;
   private readonly exits: ExitMonitor;
   private readonly node: NodeModel;
@@ -50,6 +55,7 @@ export class Kubelet {
         await this.ctx.docker.getContainer(container.Id).remove({ force: true }).catch(() => undefined);
         continue;
       }
+      this.found.set(uid, [...(this.found.get(uid) ?? []), container]);
       const byName = this.adoptable.get(uid) ?? new Map<string, Dockerode.ContainerInfo>();
       const previous = byName.get(name);
       const count = (c: Dockerode.ContainerInfo) => Number(c.Labels[NODE_LABELS.restartCount] ?? 0);
@@ -219,14 +225,27 @@ export class Kubelet {
     if (isTerminal(pod)) return;
     const refused = admissionFailure(pod, this.node, this.podsOnNode(pod, true));
     if (refused !== undefined) return this.reject(pod, refused);
-    worker = new PodWorker(this.ctx, pod, this.adoptable.get(uid) ?? new Map(), this.exits);
+    worker = new PodWorker(this.ctx, pod, this.adoptable.get(uid) ?? new Map(), this.exits, this.found.get(uid));
     this.adoptable.delete(uid);
+    this.found.delete(uid);
     this.workers.set(uid, worker);
     worker.start();
   }
 
+  /**
+   * Removes the Docker containers and logs of a pod no worker runs: those the node found at its
+   * start (a pod that had ended before it); a pod never run by this node has none.
+   */
+  private async removeFound(pod: KObject): Promise<void> {
+    const found = this.found.get(pod.metadata.uid) ?? [];
+    this.found.delete(pod.metadata.uid);
+    this.adoptable.delete(pod.metadata.uid);
+    await Promise.all(found.map((c) => this.ctx.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
+    this.ctx.containerLogs.removePod(podRef(pod));
+  }
+
   private async cleanupAndRemove(pod: KObject): Promise<void> {
-    await removePodContainers(this.ctx, pod.metadata.uid);
+    await this.removeFound(pod);
     await releaseVolumes(this.ctx, pod);
     const current = this.ctx.store.get('pods', pod.metadata.namespace, pod.metadata.name);
     if (current?.metadata.uid === pod.metadata.uid) this.ctx.store.remove('pods', pod.metadata.namespace, pod.metadata.name);
@@ -237,7 +256,7 @@ export class Kubelet {
     const worker = this.workers.get(pod.metadata.uid);
     this.workers.delete(pod.metadata.uid);
     if (worker) void worker.terminate(MIN_GRACE_SECONDS, false).catch(() => undefined);
-    else void removePodContainers(this.ctx, pod.metadata.uid).then(() => releaseVolumes(this.ctx, pod)).catch(() => undefined);
+    else void this.removeFound(pod).then(() => releaseVolumes(this.ctx, pod)).catch(() => undefined);
   }
 
   /** Stops all workers; containers keep running unless `removeContainers`. */

@@ -2,6 +2,7 @@ import type Dockerode from 'dockerode';
 import type { ClusterContext, KObject } from '../../api.js';
 import { NODE_LABELS, dockerContainerName } from './labels.js';
 import { podHostname } from './spec.js';
+import type { PodContainers } from './pod-containers.js';
 
 /**
  * The pod's network namespace. Every container of a Kubernetes pod shares one network
@@ -29,12 +30,16 @@ export function needsNetworkHolder(pod: KObject): boolean {
   return containers.length > 1 || containers.some((c) => PROBES.some((probe) => c[probe]?.tcpSocket !== undefined));
 }
 
-/** Starts the holder (or keeps the running one found after a restart); returns its Docker ID. */
-export async function startNetworkHolder(ctx: ClusterContext, pod: KObject, adopted: Dockerode.ContainerInfo | undefined): Promise<string> {
+/**
+ * Starts the holder (or keeps the running one found after a restart), recorded in the pod's
+ * `containers`; returns its Docker ID.
+ */
+export async function startNetworkHolder(ctx: ClusterContext, pod: KObject, adopted: Dockerode.ContainerInfo | undefined, containers: PodContainers): Promise<string> {
   if (adopted?.State === 'running') return adopted.Id;
   const ref = { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid: pod.metadata.uid };
   const name = dockerContainerName(ref, NETWORK_HOLDER, 0);
   await ctx.docker.getContainer(adopted?.Id ?? name).remove({ force: true }).catch(() => undefined);
+  containers.creating(name, NETWORK_HOLDER);
   const container = await ctx.docker.createContainer({
     name,
     Image: HOLDER_IMAGE,
@@ -51,11 +56,14 @@ export async function startNetworkHolder(ctx: ClusterContext, pod: KObject, adop
     },
     HostConfig: { NetworkMode: 'none' },
   });
+  containers.created(name, container.id);
   await container.start();
+  containers.started(container.id);
   return container.id;
 }
 
 /** Stops the holder of a pod that has ended; it is removed with the pod's containers. */
-export async function stopNetworkHolder(ctx: ClusterContext, id: string): Promise<void> {
+export async function stopNetworkHolder(ctx: ClusterContext, id: string, containers: PodContainers): Promise<void> {
   await ctx.docker.getContainer(id).kill().catch(() => undefined);
+  containers.exited(id);
 }

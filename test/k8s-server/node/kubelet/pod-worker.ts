@@ -1,12 +1,14 @@
 import type Dockerode from 'dockerode';
 import type { ClusterContext, KObject } from '../../api.js';
 import { NODE_LABELS } from './labels.js';
+import { PodContainers } from './pod-containers.js';
 import { PodStatusModel, fakePodIP, now, type ContainerRecord } from './status.js';
 import { prepareVolumes, releaseVolumes, VolumePendingError } from './volumes.js';
 import { startContainer, terminatedState, type RunEnv } from './container-run.js';
 import type { ExitMonitor } from './exits.js';
 import { Waker, backoffMs } from './wake.js';
 import type { VolumeSources } from './spec.js';
+import type { LogOwner } from '../logs/container-logs.js';
 import { needsNetworkHolder, startNetworkHolder, stopNetworkHolder, NETWORK_HOLDER } from './network.js';
 import { probeTiming, runProbe } from './probes.js';
 
@@ -47,8 +49,15 @@ export class PodWorker {
   private networkHolder: string | undefined;
   /** Containers that had started before this worker existed (a previous run of the server), by name. */
   private readonly startedBefore: Set<string>;
+  /** Every Docker container of the pod, made here or found at the node's start. */
+  private readonly containers: PodContainers;
 
-  constructor(private readonly ctx: ClusterContext, pod: KObject, private readonly adoptable: Adoptable, private readonly exits: ExitMonitor) {
+  /**
+   * `adoptable`: the newest Docker container of each of the pod's containers found when the
+   * node started; `found`: all the pod's Docker containers found then (older runs too).
+   */
+  constructor(private readonly ctx: ClusterContext, pod: KObject, private readonly adoptable: Adoptable, private readonly exits: ExitMonitor, found: readonly Dockerode.ContainerInfo[] = []) {
+    this.containers = new PodContainers(found);
     this.latest = pod;
     this.model = new PodStatusModel(pod, pod.status, ctx.profile.kubelet);
     this.podIP = fakePodIP(pod.metadata.uid);
@@ -135,11 +144,11 @@ export class PodWorker {
     if (needsNetworkHolder(pod)) {
       const adopted = this.adoptable.get(NETWORK_HOLDER);
       this.adoptable.delete(NETWORK_HOLDER);
-      this.networkHolder = await startNetworkHolder(this.ctx, pod, adopted);
+      this.networkHolder = await startNetworkHolder(this.ctx, pod, adopted, this.containers);
     }
     this.model.sandboxReady = true;
     this.flush();
-    const env: RunEnv = { ctx: this.ctx, pod: () => this.latest, volumes, podIP: this.podIP, networkHolder: this.networkHolder, signal: this.signal, waker: this.waker, flush: this.flush, event: (t, r, m) => this.event(t, r, m) };
+    const env: RunEnv = { ctx: this.ctx, pod: () => this.latest, volumes, podIP: this.podIP, networkHolder: this.networkHolder, containers: this.containers, signal: this.signal, waker: this.waker, flush: this.flush, event: (t, r, m) => this.event(t, r, m) };
     const policy: string = pod.spec.restartPolicy ?? 'Always';
     const sidecars: Array<{ record: ContainerRecord; run: Promise<boolean> }> = [];
     for (const [index, spec] of (pod.spec.initContainers ?? []).entries()) {
@@ -200,6 +209,7 @@ export class PodWorker {
         // Made but never started before the restart: start over cleanly.
         this.adoptable.delete(spec.name);
         await this.ctx.docker.getContainer(adopted.Id).remove({ force: true }).catch(() => undefined);
+        this.containers.exited(adopted.Id);
         continue;
       }
       if (adopted) {
@@ -232,6 +242,7 @@ export class PodWorker {
       if (!record.state.terminated) {
         const exit = await this.exits.waitForExit(id, this.shutdown.signal).finally(() => prober.abort());
         if (exit === 'aborted') return false;
+        this.containers.exited(id);
         // Exited means its output is in the log: a read that follows the status sees all of it.
         if (exit) await this.ctx.containerLogs.written(id, OUTPUT_COPY_MS, this.shutdown.signal);
         record.state = exit
@@ -311,7 +322,7 @@ export class PodWorker {
     this.model.sandboxReady = false;
     this.flush();
     // A pod that has ended keeps no sandbox (pkg/kubelet/kubelet.go SyncTerminatedPod → KillPod stops it).
-    if (this.networkHolder !== undefined) void stopNetworkHolder(this.ctx, this.networkHolder);
+    if (this.networkHolder !== undefined) void stopNetworkHolder(this.ctx, this.networkHolder, this.containers);
   }
 
   /** Phase Running as soon as a container runs (written with the container state). */
@@ -330,19 +341,20 @@ export class PodWorker {
     this.deadlineTimer.unref();
   }
 
-  /** Stops every Docker container of the pod: SIGTERM, SIGKILL after `graceSeconds`. */
+  /**
+   * Stops every Docker container of the pod that runs (SIGTERM, SIGKILL after `graceSeconds`)
+   * and removes those made but never started, as the worker knows them (see PodContainers).
+   */
   private async killContainers(graceSeconds: number): Promise<void> {
-    const list = await this.ctx.docker.listContainers({ all: true, filters: { label: [`${NODE_LABELS.uid}=${this.uid}`] } }).catch(() => []);
     await Promise.all(
-      list
-        .filter((c) => c.State === 'running' || c.State === 'created')
-        .map(async (c) => {
-          if (c.Labels[NODE_LABELS.container] !== NETWORK_HOLDER) this.event('Normal', 'Killing', `Stopping container ${c.Labels[NODE_LABELS.container]}`);
-          const container = this.ctx.docker.getContainer(c.Id);
-          if (c.State === 'created') return void (await container.remove({ force: true }).catch(() => undefined));
-          if (graceSeconds <= 0) await container.kill().catch(() => undefined);
-          else await container.stop({ t: graceSeconds }).catch(() => undefined);
-        }),
+      this.containers.live().map(async (c) => {
+        if (c.container !== NETWORK_HOLDER) this.event('Normal', 'Killing', `Stopping container ${c.container}`);
+        const container = this.ctx.docker.getContainer(c.ref);
+        if (c.phase === 'created') await container.remove({ force: true }).catch(() => undefined);
+        else if (graceSeconds <= 0) await container.kill().catch(() => undefined);
+        else await container.stop({ t: graceSeconds }).catch(() => undefined);
+        this.containers.exited(c.ref);
+      }),
     );
   }
 
@@ -359,7 +371,8 @@ export class PodWorker {
       // Bounded: cleanup must finish even if a Docker call never answers.
       await Promise.race([this.running, new Promise((resolve) => setTimeout(resolve, 15_000).unref())]);
       await this.killContainers(0);
-      await removePodContainers(this.ctx, this.uid);
+      await this.containers.removeAll(this.ctx);
+      this.ctx.containerLogs.removePod(podRef(this.latest));
       await releaseVolumes(this.ctx, this.latest);
       if (removeFromStore) {
         const current = this.ctx.store.get('pods', this.latest.metadata.namespace, this.latest.metadata.name);
@@ -379,11 +392,9 @@ export class PodWorker {
   }
 }
 
-/** Removes every Docker container of the pod, and its logs; already gone is fine. */
-export async function removePodContainers(ctx: ClusterContext, uid: string): Promise<void> {
-  const list = await ctx.docker.listContainers({ all: true, filters: { label: [`${NODE_LABELS.uid}=${uid}`] } }).catch(() => []);
-  await Promise.all(list.map((c) => ctx.docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined)));
-  ctx.containerLogs.removePod(uid);
+/** The pod as its logs' directory names it. */
+export function podRef(pod: KObject): LogOwner {
+  return { namespace: pod.metadata.namespace ?? 'default', name: pod.metadata.name, uid: pod.metadata.uid };
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts. */

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
 import { DockerFrames } from '../streams/frames.js';
@@ -22,6 +22,8 @@ export interface LogOwner {
  */
 export class ContainerLogs {
   private readonly writers = new Map<string, CriLogWriter>();
+  /** Engine IDs of the captured containers, by pod uid. */
+  private readonly byPod = new Map<string, Set<string>>();
   private readonly streams = new Set<Duplex>();
 
   constructor(private readonly dir: string) {}
@@ -61,9 +63,11 @@ export class ContainerLogs {
    * (multiplexed frames, or raw bytes for a TTY), to its CRI log until the stream ends.
    */
   capture(id: string, owner: LogOwner, container: string, restartCount: number, tty: boolean, output: Duplex): CriLogWriter {
-    const path = join(this.dir, `${owner.namespace}_${owner.name}_${owner.uid}`, container, `${restartCount}.log`);
+    const path = join(this.podDir(owner), container, `${restartCount}.log`);
     const writer = new CriLogWriter(path);
     this.writers.set(id, writer);
+    const ids = this.byPod.get(owner.uid) ?? new Set<string>();
+    this.byPod.set(owner.uid, ids.add(id));
     this.streams.add(output);
     const frames = new DockerFrames(tty, (frame) => writer.write(frame.stream === 2 ? 'stderr' : 'stdout', frame.data), false);
     output.on('data', (chunk: Buffer) => frames.push(chunk));
@@ -81,12 +85,19 @@ export class ContainerLogs {
     return writer;
   }
 
-  /** Removes a pod's logs (the pod is gone), as the kubelet removes a deleted pod's log directory. */
-  removePod(uid: string): void {
-    const suffix = `_${uid}`;
-    for (const [id, writer] of this.writers) if (writer.path.includes(`${suffix}/`)) this.writers.delete(id);
-    const dirs = existsSync(this.dir) ? readdirSync(this.dir).filter((entry) => entry.endsWith(suffix)) : [];
-    for (const entry of dirs) rmSync(join(this.dir, entry), { recursive: true, force: true });
+  /** A pod's log directory (pkg/kubelet/kuberuntime/helpers.go BuildPodLogsDirectory: `<namespace>_<name>_<uid>`). */
+  private podDir(owner: LogOwner): string {
+    return join(this.dir, `${owner.namespace}_${owner.name}_${owner.uid}`);
+  }
+
+  /**
+   * Removes a pod's logs (the pod is gone), as the kubelet removes a deleted pod's log
+   * directory: that directory only, found by name, whatever the number of other pods' logs.
+   */
+  removePod(owner: LogOwner): void {
+    for (const id of this.byPod.get(owner.uid) ?? []) this.writers.delete(id);
+    this.byPod.delete(owner.uid);
+    rmSync(this.podDir(owner), { recursive: true, force: true });
   }
 
   /** Ends every capture (the cluster stops). */
