@@ -52,7 +52,7 @@ describe('store lists', () => {
   it('copy out only the objects `where` picks, with the namespace and selector applied', () => {
     const { store } = setup();
     for (const [name, phase] of [['a', 'Running'], ['b', 'Succeeded'], ['c', 'Running']] as const) {
-      store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ev', labels: { app: 'x' } } as KObject['metadata'], spec: {}, status: { phase } });
+      store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'ev', labels: { app: 'x' } } as unknown as KObject['metadata'], spec: {}, status: { phase } });
     }
     const running = store.list('pods', 'ev', 'app=x', (p) => p.status?.phase === 'Running');
     expect(running.map((p) => p.metadata.name)).toEqual(['a', 'c']);

@@ -64,9 +64,10 @@ export class PvcController {
   }
 
   private claimInUse(claim: KObject): boolean {
-    return this.ctx.store
-      .list('pods', claim.metadata.namespace)
-      .some((pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed' && (pod.spec.volumes ?? []).some((v: any) => v.persistentVolumeClaim?.claimName === claim.metadata.name));
+    const uses = (pod: Readonly<KObject>): boolean =>
+      pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed' && (pod.spec?.volumes ?? []).some((v: any) => v.persistentVolumeClaim?.claimName === claim.metadata.name);
+    // Only the pods that use it are copied out of the store, not every pod of the namespace.
+    return this.ctx.store.list('pods', claim.metadata.namespace, undefined, uses).length > 0;
   }
 
   private reconcile(claim: KObject): void {
