@@ -145,6 +145,7 @@ export class ExitMonitor {
   private settle(exit: ExitInfo, memoryLimited: boolean): void {
     if (exit.oomKilled || this.ooms.has(exit.id) || this.kernel.has(exit.id)) return this.resolve(exit.id, { ...exit, oomKilled: true });
     if (exit.exitCode !== 137 || !memoryLimited) return this.resolve(exit.id, exit);
+    if (this.kernel.hasNow(exit.id)) return this.resolve(exit.id, { ...exit, oomKilled: true });
     if (this.held.has(exit.id)) return;
     const timer = setTimeout(() => {
       this.held.delete(exit.id);

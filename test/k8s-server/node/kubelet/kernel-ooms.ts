@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
+import { closeSync, constants, openSync, readSync } from 'node:fs';
 
 /** Container ids remembered after their OOM kill, at most. */
 const REMEMBERED = 4096;
@@ -54,7 +55,7 @@ export class KernelOoms extends EventEmitter {
     if (at === -1) return;
     const task = /task_memcg=([^,]*)/.exec(line.slice(at))?.[1] ?? '';
     const id = CONTAINER_ID.exec(task)?.[0];
-    if (!id) return;
+    if (!id || this.killed.has(id)) return;
     if (this.killed.size >= REMEMBERED) this.killed.delete(this.killed.values().next().value as string);
     this.killed.add(id);
     this.emit('oom', id);
@@ -62,6 +63,43 @@ export class KernelOoms extends EventEmitter {
 
   /** Whether the kernel OOM-killed a process of the container (by its full engine id). */
   has(id: string): boolean {
+    return this.killed.has(id);
+  }
+
+  /**
+   * Whether the kernel OOM-killed a process of the container, read from the kernel's log itself
+   * now rather than from what the reader has passed on so far. The kernel logs an OOM kill before
+   * it sends the SIGKILL (mm/oom_kill.c: dump_header and the `oom-kill:` summary come before
+   * __oom_kill_process), so once the container has exited its line is in the log; the reader's
+   * copy can lag behind by as long as the machine is busy. Reads the whole ring buffer, one record
+   * per read, without blocking (Documentation/ABI/testing/dev-kmsg); for exits that may be an
+   * OOM kill only.
+   */
+  hasNow(id: string): boolean {
+    if (this.killed.has(id)) return true;
+    let fd: number;
+    try {
+      fd = openSync('/dev/kmsg', constants.O_RDONLY | constants.O_NONBLOCK);
+    } catch {
+      return false;
+    }
+    const record = Buffer.alloc(8192);
+    try {
+      for (;;) {
+        let size: number;
+        try {
+          size = readSync(fd, record, 0, record.length, null);
+        } catch (error) {
+          // EPIPE: records were overwritten while reading, the next read goes on from the oldest.
+          if ((error as NodeJS.ErrnoException).code === 'EPIPE') continue;
+          break; // EAGAIN: the end of the log.
+        }
+        if (size <= 0) break;
+        this.parse(record.toString('latin1', 0, size));
+      }
+    } finally {
+      closeSync(fd);
+    }
     return this.killed.has(id);
   }
 
