@@ -29,9 +29,10 @@ import { assertServicesSupported } from '../../src/services.js';
 import { assertSidecars } from './services.js';
 import { assertTerminalSupported } from '../../src/terminal.js';
 import { onTerminal, terminalCommand } from './terminal.js';
-import { orphanNamespaces, ownerGone, reapInBackground, type NamespaceOwners, type ReapOrphansOptions } from '../../src/kit/owner.js';
+import { reapInBackground, type ReapOrphansOptions } from '../../src/kit/owner.js';
 import { deleteOwnerLease, findOwnerLeases, takeExpiredLease, type FoundOwnerLease } from './owner-lease.js';
 import { openNamespaces, OwnerLease } from './process-lease.js';
+import { planReap } from './orphan-leases.js';
 
 /** The Kubernetes driver: tasks as Pods (or Jobs), volumes as PersistentVolumeClaims. */
 export class K8sDriver implements Driver {
@@ -62,25 +63,17 @@ export class K8sDriver implements Driver {
   async reapOrphans(options: ReapOrphansOptions = {}): Promise<string[]> {
     options.signal?.throwIfAborted();
     const found = await findOwnerLeases(this.ctx, options.signal);
-    const naming = new Map<string, FoundOwnerLease[]>();
-    for (const entry of found) for (const namespace of entry.namespaces) naming.set(namespace, [...(naming.get(namespace) ?? []), entry]);
-    const owners: NamespaceOwners[] = [...naming].map(([namespace, leases]) => ({ namespace, records: leases.map((lease) => lease.record) }));
-    if (options.unowned === true) for (const namespace of await this.labelledNamespaces(options.signal)) if (!naming.has(namespace)) owners.push({ namespace, records: [] });
-    const nowMs = Date.now();
-    const mine = openNamespaces(this.kc, this.ctx.ns).add(this.namespace);
-    const orphans = orphanNamespaces(owners.filter((entry) => !mine.has(entry.namespace)), nowMs, { ...options, leaseOnly: true });
-    // A namespace of this process that no live Lease names yet (its driver has not written one): an expired Lease naming it stays.
-    const unheld = new Set([...mine].filter((namespace) => (naming.get(namespace) ?? []).every((lease) => ownerGone(lease.record, nowMs, false))));
-    const seconds = Math.ceil(this.options.closeTimeoutMs / 1000);
+    const unowned = options.unowned === true ? { labelled: await this.labelledNamespaces(options.signal) } : undefined;
+    const plan = planReap(found, openNamespaces(this.kc, this.ctx.ns).add(this.namespace), Date.now(), unowned);
     const taken = new Map<FoundOwnerLease, V1Lease>();
-    for (const entry of found) {
-      if (!ownerGone(entry.record, nowMs, false) || entry.namespaces.some((namespace) => unheld.has(namespace))) continue;
-      const lease = await takeExpiredLease(this.ctx, entry.lease, seconds, options.signal);
+    for (const entry of plan.expired) {
+      const lease = await takeExpiredLease(this.ctx, entry.lease, Math.ceil(this.options.closeTimeoutMs / 1000), options.signal);
       if (lease !== undefined) taken.set(entry, lease);
     }
     const reaped: string[] = [];
-    for (const namespace of orphans) {
-      if (!(naming.get(namespace) ?? []).every((lease) => taken.has(lease))) continue;
+    for (const { namespace, naming } of plan.orphans) {
+      // A Lease renewed since it was read keeps the namespace.
+      if (!naming.every((lease) => taken.has(lease))) continue;
       await new K8sDriver(this.kc, { ...this.options, namespace, ownerRecord: false, reapOrphans: false }).close({ signal: options.signal });
       reaped.push(namespace);
     }
