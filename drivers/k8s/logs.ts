@@ -6,7 +6,7 @@ import { withRetry, type RetryPolicy } from '../../src/retry.js';
 import { isTransient, normaliseError, retryAfterMs, statusCodeOf } from './api-errors.js';
 import { kubeGet } from './http-stream.js';
 import { TimestampedLines } from './timestamped-lines.js';
-import { isStreamRefusal, SplitStreamsRefused, type LogStreamSupport } from './log-streams.js';
+import { isStreamRefusal, PROBE_STREAM, SplitStreamsRefused, type LogStreamSupport, type ProbeRead } from './log-streams.js';
 import type { LogResult } from '../../src/types.js';
 
 /**
@@ -45,7 +45,7 @@ export interface LogRead {
   stdout?: Writable;
   stderr?: Writable;
   follow: boolean;
-  /** Whether the server reads the streams apart (probed once per cluster and user in the process). */
+  /** Whether the server reads the streams apart (learnt once per cluster and user in the process, by the first read). */
   support: LogStreamSupport;
   /**
    * The log is one stream whatever the server offers: a terminal's (a container with `tty`
@@ -70,14 +70,29 @@ const UNANSWERED_INTERVALS = 3;
  */
 export async function readPodLogs(source: LogSource, read: LogRead): Promise<LogResult> {
   const { signal } = read;
-  const split = async (): Promise<boolean> => read.combined !== true && (await read.support.decide(source, signal));
-  if (read.follow && !(await source.waitForStart(signal))) return { streams: (await split()) ? 'separate' : 'combined' };
-  if (!(await split())) {
-    await readStream(source, read, undefined, read.stdout, new TimestampedLines(), signal);
+  if (read.follow && !(await source.waitForStart(signal))) return { streams: read.combined !== true && (await read.support.decide(source, signal)) ? 'separate' : 'combined' };
+  const stdoutLines = new TimestampedLines();
+  let split = read.combined === true ? false : await read.support.verdictOrProbe(signal);
+  if (typeof split !== 'boolean') {
+    // Nothing learnt yet: this read is the probe. Where `stream` is dropped (1.31 and older)
+    // its answer is the combined log; a 422 tells which, and nothing of it was written.
+    const probe = split;
+    try {
+      await readStream(source, read, PROBE_STREAM, read.stdout, stdoutLines, signal, probe);
+      return { streams: 'combined' };
+    } catch (error) {
+      if (!(error instanceof SplitStreamsRefused)) throw error;
+      // Refused once a follow had delivered some (a server replaced mid-read): combined from there.
+      split = read.support.known === true && stdoutLines.resumeFrom === undefined;
+    } finally {
+      probe.release();
+    }
+  }
+  if (!split) {
+    await readStream(source, read, undefined, read.stdout, stdoutLines, signal);
     return { streams: 'combined' };
   }
   // A stream nobody asked for is not requested: each one is an API request (or a follow).
-  const stdoutLines = new TimestampedLines();
   const parts: Array<[string, Writable | undefined, TimestampedLines]> = [
     ['Stdout', read.stdout, stdoutLines],
     ['Stderr', read.stderr, new TimestampedLines()],
@@ -102,8 +117,9 @@ export async function readPodLogs(source: LogSource, read: LogRead): Promise<Log
   return { streams: 'combined' };
 }
 
-function readStream(source: LogSource, read: LogRead, stream: string | undefined, destination: Writable | undefined, lines: TimestampedLines, signal?: AbortSignal): Promise<void> {
-  return read.follow ? followStream(source, stream, destination, lines, signal) : readOnce(source, stream, destination, signal);
+/** Reads one stream (or the combined log); a read that is the probe tells `probe` each answer it gets. */
+function readStream(source: LogSource, read: LogRead, stream: string | undefined, destination: Writable | undefined, lines: TimestampedLines, signal?: AbortSignal, probe?: ProbeRead): Promise<void> {
+  return read.follow ? followStream(source, stream, destination, lines, signal, probe) : readOnce(source, stream, destination, signal, probe);
 }
 
 /**
@@ -111,14 +127,16 @@ function readStream(source: LogSource, read: LogRead, stream: string | undefined
  * re-reads the log from its start: the bytes an earlier attempt already wrote are skipped,
  * so output is streamed as it arrives and never repeated (a container log only grows).
  */
-async function readOnce(source: LogSource, stream: string | undefined, destination: Writable | undefined, signal?: AbortSignal): Promise<void> {
+async function readOnce(source: LogSource, stream: string | undefined, destination: Writable | undefined, signal?: AbortSignal, probe?: ProbeRead): Promise<void> {
   const query = { container: source.container, ...(stream === undefined ? {} : { stream }) };
   let written = 0;
   const attempt = async (): Promise<void> => {
     let response;
     try {
       response = await kubeGet(source.kc, logPath(source), query, signal, source.idleTimeoutMs);
+      probe?.answered();
     } catch (error) {
+      probe?.answered(error);
       // 400: the container has not started yet (no output so far); 404: the pod is gone.
       const status = statusCodeOf(error);
       if (status === 400 || status === 404) return;
@@ -145,7 +163,7 @@ async function readOnce(source: LogSource, stream: string | undefined, destinati
 }
 
 /** Follows one stream (or the combined log) to the container's end; `lines` carries where it got to. */
-async function followStream(source: LogSource, stream: string | undefined, destination: Writable | undefined, lines: TimestampedLines, signal?: AbortSignal): Promise<void> {
+async function followStream(source: LogSource, stream: string | undefined, destination: Writable | undefined, lines: TimestampedLines, signal?: AbortSignal, probe?: ProbeRead): Promise<void> {
   // Since when reconnects get no answer at all: an API server gone (or silent) for good ends the follow.
   let unansweredSince: number | undefined;
   for (;;) {
@@ -156,8 +174,10 @@ async function followStream(source: LogSource, stream: string | undefined, desti
     let response;
     try {
       response = await kubeGet(source.kc, logPath(source), query, signal, source.idleTimeoutMs);
+      probe?.answered();
     } catch (error) {
       signal?.throwIfAborted();
+      probe?.answered(error);
       const status = statusCodeOf(error);
       if (status === 404) return;
       if (status === 400) {

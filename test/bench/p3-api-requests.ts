@@ -34,8 +34,9 @@ const DEFAULT_CASES: readonly P3Case[] = [
  * driver runs `tasks` tasks at once (run → wait → logs → cleanup); the count runs from
  * the driver's creation to the last cleanup (its one-off list and watch included,
  * spread over the tasks; `close` is counted apart). The baseline does the same work
- * polling the pod every 100 ms. A lone task pays the informer's LIST and WATCH alone; ten
- * of them in sequence show what a task costs one at a time.
+ * polling the pod every 100 ms. A lone task pays the informer's WATCH alone (its create
+ * starts it, with no LIST) and, where the cluster serves split log streams, the 422 of the
+ * probe its first log read is; ten of them in sequence show what a task costs one at a time.
  */
 export async function measureP3(bench: BenchCluster, options: P3Options = {}): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];

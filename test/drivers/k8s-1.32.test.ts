@@ -8,6 +8,7 @@ describe('k8s 1.32, split log streams off', () => {
   it('the probe reads the refusal (FieldValueForbidden) as no split streams: no read sends stream', async () => {
     const { result, streamsSent } = await logsAndStreamsSent(cluster);
     expect(result).toMatchObject({ stderr: '', streams: 'combined' });
+    expect(result.stdout.split('\n').sort()).toEqual(['', 'err', 'out']);
     expect(streamsSent).toEqual([]);
   }, 120_000);
 });

@@ -35,13 +35,13 @@ export async function testProfile(label: string, profile: LocalClusterOptions, e
 
 /**
  * Runs one task writing to both streams, reads its logs once, and returns the result with the
- * `stream` values the driver's log reads sent and whether it sent its one-off probe (a read
- * with an invalid `stream` value).
+ * `stream` values the driver's log reads sent, whether it sent its one-off probe (a read
+ * with an invalid `stream` value), and how many pods/log requests the read made in all.
  */
 export async function logsAndStreamsSent(
   cluster: LocalCluster,
   options: Pick<K8sDriverOptions, 'splitLogStreams'> = {},
-): Promise<{ result: Awaited<ReturnType<typeof readLogs>>; streamsSent: string[]; probed: boolean }> {
+): Promise<{ result: Awaited<ReturnType<typeof readLogs>>; streamsSent: string[]; probed: boolean; reads: number }> {
   const driver = createK8sDriver({ namespace: testNamespace('cs'), kubeconfig: cluster.kubeconfigPath, ...options }) as K8sDriver;
   try {
     const container = await driver.runContainer({ id: 'streams', image: 'busybox', command: ['sh', '-c', 'echo out; echo err >&2'] });
@@ -49,13 +49,13 @@ export async function logsAndStreamsSent(
     const pod = `/pods/${taskObjectName(driver.namespace, 'streams')}/log`;
     const before = cluster.metrics.recent('get', 'pods').length;
     const result = await readLogs(container);
-    const sent = cluster.metrics
+    const reads = cluster.metrics
       .recent('get', 'pods')
       .slice(before)
       .map((request) => new URL(request.requestURI, 'https://x'))
-      .filter((url) => url.pathname.endsWith(pod) && url.searchParams.has('stream'))
-      .map((url) => url.searchParams.get('stream') as string);
-    return { result, streamsSent: sent.filter((stream) => stream !== 'DrivetrainProbe'), probed: sent.includes('DrivetrainProbe') };
+      .filter((url) => url.pathname.endsWith(pod));
+    const sent = reads.filter((url) => url.searchParams.has('stream')).map((url) => url.searchParams.get('stream') as string);
+    return { result, streamsSent: sent.filter((stream) => stream !== 'DrivetrainProbe'), probed: sent.includes('DrivetrainProbe'), reads: reads.length };
   } finally {
     await driver.close();
   }
