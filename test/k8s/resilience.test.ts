@@ -271,7 +271,7 @@ describe('k8s drivers of one process share one pod watch per Kubernetes namespac
 });
 
 describe('k8s: the shared watch started by a lone create', () => {
-  it('watches from the create\'s resourceVersion with no LIST; wait() hears its task and one made before the watch started (getContainer)', async () => {
+  it('watches from the create\'s resourceVersion with no LIST; wait() hears its task and one made before the watch started (getContainer), across a dropped watch', async () => {
     // Made by another user's driver (a watch of its own) before this driver's watch exists.
     const maker = newDriver({ kubeConfig: asAnotherUser() });
     const earlier = await heldTask(maker, 'earlier', 7);
@@ -285,6 +285,8 @@ describe('k8s: the shared watch started by a lone create', () => {
     const found = await driver.getContainer('earlier');
     // The liveness re-read is 90 s away: only the watch can tell these waits in time.
     const waits = [found.wait({ signal: AbortSignal.timeout(30_000) }), lone.container.wait({ signal: AbortSignal.timeout(30_000) })];
+    // A watch that drops is resumed from its last resourceVersion (still no LIST).
+    expect(cluster.faults.cutWatches()).toBeGreaterThan(0);
     earlier.input.end('go\n');
     lone.input.end('go\n');
     expect(await Promise.all(waits)).toMatchObject([
