@@ -5,6 +5,7 @@ import { callApi, retryReason, statusCodeOf } from './api-errors.js';
 import type { ResolvedK8sOptions } from './options.js';
 import { PodWatch } from './shared-pod-watch.js';
 import { ExecProtocol } from './exec-protocol.js';
+import { MadeKinds } from './made-kinds.js';
 import { clientNode } from './sdk.js';
 
 /** What every part of the driver shares: clients (made once, at driver creation), options, the informer. */
@@ -22,6 +23,8 @@ export interface K8sContext {
   readonly execProtocol: ExecProtocol;
   /** The driver's lifecycle: open or closed, its lifetime signal, its events. */
   readonly life: DriverLifecycle;
+  /** The kinds of object this driver made, for `close` to tell what it must remove. */
+  readonly made: MadeKinds;
   /** One API request with retries and error normalisation (see `callApi`). */
   call<T>(what: string, request: () => Promise<T>, signal?: AbortSignal): Promise<T>;
 }
@@ -41,6 +44,7 @@ export function createContext(kc: KubeConfig, options: ResolvedK8sOptions, life:
     watcher: new PodWatch({ kc, core, kubernetesNamespace: ns, namespace: options.namespace, idleTimeoutMs: options.livenessIntervalMs, retry: options.retry }),
     execProtocol: new ExecProtocol(kc),
     life,
+    made: new MadeKinds(),
     call: <T>(what: string, request: () => Promise<T>, signal?: AbortSignal): Promise<T> => {
       const { events } = life;
       // Each attempt is timed on `drivetrain:engine:request`; each retry published with its reason.

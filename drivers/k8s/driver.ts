@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { KubeConfig, V1Lease, V1Pod } from '@kubernetes/client-node';
 import { delay } from '../../src/abort.js';
-import { ContainerNotFoundError, InvalidInputError } from '../../src/errors.js';
+import { ContainerNotFoundError, EngineError, InvalidInputError } from '../../src/errors.js';
 import { DriverLifecycle } from '../../src/kit/lifecycle.js';
 import { validateSizeBytes, volumeNameOf } from '../../src/kit/volumes.js';
 import { LABELS } from '../../src/labels.js';
@@ -145,6 +145,9 @@ export class K8sDriver implements Driver {
       if (job === undefined || job.metadata?.annotations?.[TASK_ID_ANNOTATION] !== id) throw new ContainerNotFoundError(id, { namespace: this.namespace });
       const podName = await findJobPod(this.ctx, id, 10_000, options.signal);
       if (podName === undefined) throw new ContainerNotFoundError(id, { namespace: this.namespace });
+      // Reattached to: this driver's close removes the Job and its pod as if it had made them.
+      this.ctx.made.note('jobs');
+      this.ctx.made.note('pods');
       await this.owner.ensure();
       return new TaskContainer(this.ctx, id, podName, this.logSupport, name, onTerminal(job.spec?.template.spec));
     }
@@ -152,7 +155,8 @@ export class K8sDriver implements Driver {
     if (pod === undefined || pod.metadata?.annotations?.[TASK_ID_ANNOTATION] !== id || pod.metadata.labels?.[LABELS.role] !== 'task') {
       throw new ContainerNotFoundError(id, { namespace: this.namespace });
     }
-    // A fresh process that reattaches names the namespace in its own Lease within the old one's grace.
+    // A fresh process that reattaches names the namespace in its own Lease within the old one's grace; its close removes the pod.
+    this.ctx.made.note('pods');
     await this.owner.ensure();
     return new TaskContainer(this.ctx, id, name, this.logSupport, undefined, onTerminal(pod.spec));
   }
@@ -236,11 +240,13 @@ export class K8sDriver implements Driver {
   private async reap(signal: AbortSignal): Promise<void> {
     const ctx = this.ctx;
     const labelSelector = namespaceSelector(this.namespace);
+    const { made, options } = ctx;
+    // A kind the caller may not list is skipped only when this driver made none of it (MadeKinds).
     const listAll = async (): Promise<{ jobs: string[]; pods: V1Pod[]; claims: string[] }> => {
       const [jobs, pods, claims] = await Promise.all([
-        ctx.call('list jobs', () => ctx.batch.listNamespacedJob({ namespace: ctx.ns, labelSelector }), signal).then((l) => l.items, () => []),
-        ctx.call('list pods', () => ctx.core.listNamespacedPod({ namespace: ctx.ns, labelSelector }), signal).then((l) => l.items),
-        ctx.call('list volume claims', () => ctx.core.listNamespacedPersistentVolumeClaim({ namespace: ctx.ns, labelSelector }), signal).then((l) => l.items),
+        made.listForClose('jobs', async () => (await ctx.call('list jobs', () => ctx.batch.listNamespacedJob({ namespace: ctx.ns, labelSelector }), signal)).items, options.logger),
+        made.listForClose('pods', async () => (await ctx.call('list pods', () => ctx.core.listNamespacedPod({ namespace: ctx.ns, labelSelector }), signal)).items, options.logger),
+        made.listForClose('persistentvolumeclaims', async () => (await ctx.call('list volume claims', () => ctx.core.listNamespacedPersistentVolumeClaim({ namespace: ctx.ns, labelSelector }), signal)).items, options.logger),
       ]);
       const names = (items: Array<{ metadata?: { name?: string } }>): string[] => items.map((item) => item.metadata?.name).filter((n): n is string => n !== undefined);
       return { jobs: names(jobs), pods, claims: names(claims) };
@@ -250,9 +256,9 @@ export class K8sDriver implements Driver {
       for (;;) {
         const left = await listAll();
         if (left.jobs.length + left.pods.length + left.claims.length === 0) break;
-        await Promise.all(left.jobs.map((name) => deleteJob(ctx, name, signal).catch(() => {})));
-        await Promise.all(left.pods.map((pod) => reapPod(ctx, pod, signal).catch(() => {})));
-        await Promise.all(left.claims.map((name) => deleteClaim(ctx, name, signal).catch(() => {})));
+        await Promise.all(left.jobs.map((name) => deleteJob(ctx, name, signal).catch(retryUnlessForbidden)));
+        await Promise.all(left.pods.map((pod) => reapPod(ctx, pod, signal).catch(retryUnlessForbidden)));
+        await Promise.all(left.claims.map((name) => deleteClaim(ctx, name, signal).catch(retryUnlessForbidden)));
         // A timer that keeps the process alive: a caller awaiting close (the CLI's cleanup) may have nothing else running.
         await delay(250, signal, { keepAlive: true });
       }
@@ -262,6 +268,15 @@ export class K8sDriver implements Driver {
       await ctx.watcher.stop();
     }
   }
+}
+
+/**
+ * A deletion of `close` that failed is tried again on its next round (the object is listed
+ * again), unless the caller may not delete it: no round would, so the close fails at once,
+ * naming what it could not remove.
+ */
+function retryUnlessForbidden(error: unknown): void {
+  if (error instanceof EngineError && error.statusCode === 403) throw error;
 }
 
 /** One pod of `close`: deleted gracefully once; force-deleted when lost with its node (see `removePod`). */

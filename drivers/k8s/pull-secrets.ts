@@ -1,6 +1,6 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { toDockerConfigJson, type RegistryCredentials } from '../../src/credentials.js';
-import { ConflictError, EngineError, InvalidInputError } from '../../src/errors.js';
+import { ConflictError, InvalidInputError } from '../../src/errors.js';
 import { LABELS } from '../../src/labels.js';
 import { isAlreadyExists, isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
@@ -46,6 +46,7 @@ export async function ensurePullSecret(ctx: K8sContext, name: string, credential
   const list = Array.isArray(credentials) ? (credentials as readonly RegistryCredentials[]) : [credentials as RegistryCredentials];
   if (list.length === 0) throw new InvalidInputError('credentials', 'credentials of at least one registry');
   const secret = buildPullSecret(ctx, name, list);
+  ctx.made.note('secrets');
   try {
     await ctx.call(`create pull secret "${name}"`, () => ctx.core.createNamespacedSecret({ namespace: ctx.ns, body: secret }), signal);
     return;
@@ -74,16 +75,13 @@ export async function ensurePullSecret(ctx: K8sContext, name: string, credential
   }
 }
 
-/** Deletes the pull secrets of this drivetrain namespace (`close`). A caller not allowed to list Secrets made none: nothing to do. */
+/**
+ * Deletes the pull secrets of this drivetrain namespace (`close`). A caller not allowed to list
+ * Secrets, whose driver made none, has nothing to delete (see `MadeKinds.listForClose`).
+ */
 export async function deletePullSecrets(ctx: K8sContext, labelSelector: string, signal?: AbortSignal): Promise<void> {
-  let names: string[];
-  try {
-    const list = await ctx.call('list pull secrets', () => ctx.core.listNamespacedSecret({ namespace: ctx.ns, labelSelector: `${labelSelector},${LABELS.role}=pull-secret` }), signal);
-    names = list.items.map((s) => s.metadata?.name).filter((n): n is string => n !== undefined);
-  } catch (error) {
-    if (error instanceof EngineError && error.statusCode === 403) return;
-    throw error;
-  }
+  const listed = await ctx.made.listForClose('secrets', async () => (await ctx.call('list pull secrets', () => ctx.core.listNamespacedSecret({ namespace: ctx.ns, labelSelector: `${labelSelector},${LABELS.role}=pull-secret` }), signal)).items, ctx.options.logger);
+  const names = listed.map((s) => s.metadata?.name).filter((n): n is string => n !== undefined);
   await Promise.all(
     names.map(async (name) => {
       try {

@@ -42,6 +42,7 @@ async function createOrAdoptPod(ctx: K8sContext, pod: V1Pod, taskId: string, rol
   try {
     // Not abortable: an abandoned create may still succeed on the server and leave a pod
     // nobody removes. The caller checks the signal right after and cleans up.
+    ctx.made.note('pods');
     // Through the shared watch: a lone create starts it from the pod's resourceVersion, with no LIST.
     return await ctx.watcher.creating(() => ctx.call(`create pod "${name}"`, () => ctx.core.createNamespacedPod({ namespace: ctx.ns, body: pod })));
   } catch (error) {
@@ -78,6 +79,9 @@ async function startJob(ctx: K8sContext, pod: V1Pod, taskId: string, image: stri
   signal?.throwIfAborted();
   try {
     // Not abortable, as for pods: the signal is checked right after, with cleanup.
+    // The Job's pod is this driver's doing too.
+    ctx.made.note('jobs');
+    ctx.made.note('pods');
     await ctx.call(`create job "${name}"`, () => ctx.batch.createNamespacedJob({ namespace: ctx.ns, body: job }));
   } catch (error) {
     if (!isAlreadyExists(error)) throw error;

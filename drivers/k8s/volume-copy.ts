@@ -28,6 +28,7 @@ async function withHelper<T>(ctx: K8sContext, volume: string, readOnly: boolean,
   const name = helperPodName(ctx.options.namespace, randomBytes(4).toString('hex'));
   const pod = buildHelperPod(name, volume, { path: DATA, readOnly }, ctx.options);
   try {
+    ctx.made.note('pods');
     await ctx.call(`create helper pod "${name}"`, () => ctx.core.createNamespacedPod({ namespace: ctx.ns, body: pod }), signal);
     await waitForStart(ctx, { pod: name, image: ctx.options.helperImage }, signal);
     return await work(name);

@@ -40,6 +40,8 @@ export async function ensureVolume(ctx: K8sContext, name: string, sizeBytes: num
   const claim = buildClaim(ctx, name, validateSizeBytes(sizeBytes) ?? ctx.options.defaultVolumeSizeBytes);
   const claimNameValue = claim.metadata?.name as string;
   let stored: V1PersistentVolumeClaim;
+  // Made or found: either way this driver works with the claim, and its close removes it.
+  ctx.made.note('persistentvolumeclaims');
   try {
     stored = await ctx.call(`create volume claim "${claimNameValue}"`, () => ctx.core.createNamespacedPersistentVolumeClaim({ namespace: ctx.ns, body: claim }), signal);
   } catch (error) {
