@@ -32,6 +32,18 @@ describe('SDK loading', () => {
     expect(packages).not.toContain('ws');
   });
 
+  it("the drivers and dockerode leave Node's bundled undici unloaded (node:http is required, never imported)", () => {
+    // An `import` of node:http reads its WebSocket getter, which loads undici: ~25 ms of CPU at every CLI start.
+    const out = inFreshProcess(`
+      await import('./drivers/docker/index.js');
+      await import('./drivers/k8s/index.js');
+      await import('./drivers/k8s/http-stream.js');
+      (await import('./drivers/docker/sdk.js')).dockerodeClass();
+      console.log(JSON.stringify(process.moduleLoadList.filter((name) => name.includes('undici'))));
+    `);
+    expect(JSON.parse(out)).toEqual([]);
+  });
+
   it('a Docker driver loads dockerode on its first engine call, and its session and ssh parts only when called', () => {
     const out = inFreshProcess(`
       import { createRequire } from 'node:module';
