@@ -75,7 +75,7 @@ fuzz: deps infra
 
 # Runs one echo through the best available driver (Docker when an engine answers, else native).
 demo: deps build
-	node dist/src/cli/bin.js demo
+	node dist/bundle/cli/bin.js demo
 
 # The conformance suite against one driver: `make conformance DRIVER=k8s` (KUBECONFIG=… for a real cluster).
 conformance: deps build

@@ -20,6 +20,17 @@ export const BUILT_IN_ENTRY_POINTS: Readonly<Record<string, string>> = {
 };
 
 /**
+ * The imports of {@link BUILT_IN_ENTRY_POINTS}, spelled out: a bundler (the CLI's bundle,
+ * `npm run build`) follows only an `import()` of a literal, and the CLI then loads its
+ * driver from the bundle in one file instead of ~50 modules (docs/performance.md, P8).
+ */
+const BUILT_IN_IMPORTS: Readonly<Record<string, () => Promise<unknown>>> = {
+  docker: () => import('../drivers/docker/index.js'),
+  native: () => import('../drivers/native/index.js'),
+  k8s: () => import('../drivers/k8s/index.js'),
+};
+
+/**
  * The SDK each built-in driver imports: an optional peer dependency of the package, which
  * whoever uses that driver installs. When it is missing, the driver is refused with
  * {@link MissingDependencyError} naming it.
@@ -87,13 +98,13 @@ export async function driverAvailable(name: string, options?: DoctorOptions): Pr
 async function driverEntry(name: string): Promise<DriverEntry<any>> {
   const own = registered.get(name);
   if (own !== undefined) return own;
-  const specifier = typeof name === 'string' && Object.hasOwn(BUILT_IN_ENTRY_POINTS, name) ? BUILT_IN_ENTRY_POINTS[name] : undefined;
-  if (specifier === undefined) {
+  const load = typeof name === 'string' && Object.hasOwn(BUILT_IN_IMPORTS, name) ? BUILT_IN_IMPORTS[name] : undefined;
+  if (load === undefined) {
     throw new InvalidInputError('name', `one of the registered drivers: ${listDrivers().join(', ')}`, name);
   }
   let entry = loaded.get(name);
   if (entry === undefined) {
-    entry = importEntry(name, specifier);
+    entry = importEntry(name, load);
     loaded.set(name, entry);
     // A failed import (a missing SDK) is tried again next time.
     entry.catch(() => loaded.delete(name));
@@ -101,13 +112,13 @@ async function driverEntry(name: string): Promise<DriverEntry<any>> {
   return entry;
 }
 
-async function importEntry(name: string, specifier: string): Promise<DriverEntry<any>> {
-  const module = (await import(specifier).catch((error: unknown) => {
+async function importEntry(name: string, load: () => Promise<unknown>): Promise<DriverEntry<any>> {
+  const module = (await load().catch((error: unknown) => {
     const sdk = BUILT_IN_SDKS[name];
     if (sdk !== undefined && !resolvable(`${sdk}/package.json`)) throw new MissingDependencyError(`the ${name} driver`, sdk, { cause: error });
     throw error;
   })) as { driverEntry?: DriverEntry<any> };
-  if (module.driverEntry === undefined) throw new TypeError(`${specifier} exports no driverEntry`);
+  if (module.driverEntry === undefined) throw new TypeError(`${BUILT_IN_ENTRY_POINTS[name]} exports no driverEntry`);
   return module.driverEntry;
 }
 

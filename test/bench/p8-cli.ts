@@ -13,7 +13,7 @@ export interface P8Options {
 }
 
 /** The `drivetrain` executable of the compiled build, as `npm install` links it. */
-const BIN = fileURLToPath(new URL('../../dist/src/cli/bin.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../dist/bundle/cli/bin.js', import.meta.url));
 /** Longest one command may take before the run counts as hung, in ms. */
 const COMMAND_TIMEOUT_MS = 60_000;
 /** Longest a `kubectl run` may take before it counts as hung and is run again, in ms. */

@@ -25,9 +25,16 @@ export interface CliProcess {
   stdoutIncludes(text: string, deadlineMs?: number): Promise<void>;
 }
 
-/** Starts `drivetrain <args>` from source with tsx. */
-export function spawnCli(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): CliProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+/** The CLI as the package's `drivetrain` command runs it: the bundle `npm run build` makes. */
+export const BUNDLED_BIN = 'dist/bundle/cli/bin.js';
+
+/**
+ * Starts `drivetrain <args>` from source with tsx; with `bundled`, the built bundle
+ * ({@link BUNDLED_BIN}) instead, on this Node with `nodeArgs`.
+ */
+export function spawnCli(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv; bundled?: boolean; nodeArgs?: readonly string[] } = {}): CliProcess {
+  const entry = options.bundled === true ? [...(options.nodeArgs ?? []), BUNDLED_BIN] : ['--import', 'tsx', 'src/cli/main.ts'];
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['pipe', 'pipe', 'pipe'],
@@ -77,6 +84,6 @@ export function spawnCli(args: readonly string[], options: { input?: string; env
 }
 
 /** Runs `drivetrain <args>` to its end. */
-export function runCli(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv; deadlineMs?: number } = {}): Promise<CliResult> {
+export function runCli(args: readonly string[], options: { input?: string; env?: NodeJS.ProcessEnv; deadlineMs?: number; bundled?: boolean; nodeArgs?: readonly string[] } = {}): Promise<CliResult> {
   return spawnCli(args, options).exited(options.deadlineMs);
 }

@@ -55,6 +55,10 @@ describe('driver registry', () => {
       // The registry is dist/src/registry.js in the package: its specifier, resolved from there, is the subpath's file.
       expect(new URL(specifier, 'file:///pkg/dist/src/registry.js').pathname, name).toBe(new URL(exports[`./${name}`]!.default, 'file:///pkg/').pathname);
     }
+    // The import each name makes is spelled out beside (for the CLI's bundler): the same specifiers.
+    const source = readFileSync(new URL('../../src/registry.ts', import.meta.url), 'utf8');
+    const imported = Object.fromEntries([...source.matchAll(/^\s+([a-z0-9-]+): \(\) => import\('([^']+)'\),$/gm)].map((match) => [match[1], match[2]]));
+    expect(imported).toEqual(BUILT_IN_ENTRY_POINTS);
   });
 
   it('creates a built-in driver by name, its options typed by the name', async () => {
