@@ -1,27 +1,12 @@
-import { posix } from 'node:path';
 import type { ContainerStatus, ExecOptions, LogResult, OperationOptions, Sandbox, ServiceLogOptions } from '../../src/types.js';
 import type { LogStreamSupport } from './log-streams.js';
 import { readServiceLogs } from './services.js';
-import { InvalidInputError } from '../../src/errors.js';
-import { isWellFormedText, validateCommand, validateEnv } from '../../src/validate.js';
 import { validateTerminalOptions } from '../../src/terminal.js';
 import type { K8sContext } from './context.js';
 import { TASK_CONTAINER } from './naming.js';
 import { execInPod } from './remote.js';
+import { execArgv, execSettings } from './exec-argv.js';
 import { removePod } from './container.js';
-
-/**
- * The argv that runs `command` in `workDir` with `env` added, without ever joining
- * arguments into a shell string: the script is constant and everything else is passed
- * as positional parameters (`$1` = directory, then `NAME=value` pairs, then the command).
- */
-export function sandboxExecArgv(command: readonly string[], workDir: string, env: Readonly<Record<string, string>>): string[] {
-  const pairs = Object.entries(env).map(([name, value]) => `${name}=${value}`);
-  // `env` takes NAME=value words up to the first word without "=": the command. `--` ends its
-  // options first, so a name such as `-u` or `--chdir` (or a command starting with `-`) is
-  // never read as one.
-  return ['sh', '-c', 'cd "$1" || exit 126; shift; exec env -- "$@"', 'drivetrain-exec', workDir, ...pairs, ...command];
-}
 
 /** A long-lived pod running the idle loop; commands run in it over exec. */
 export class K8sSandbox implements Sandbox {
@@ -39,20 +24,10 @@ export class K8sSandbox implements Sandbox {
   }
 
   async exec(command: readonly string[], options: ExecOptions = {}): Promise<ContainerStatus> {
-    validateCommand(command, 'command');
+    // Every sandbox exec runs through the wrapper: it has the sandbox's workDir at least.
+    const settings = execSettings(command, options, this.workDir);
     const terminal = validateTerminalOptions(options, 'options');
-    if ((command[0] as string).includes('=')) {
-      throw new InvalidInputError('command[0]', 'a program name without "=" (it would be read as a variable assignment)', command[0]);
-    }
-    const env = validateEnv(options.env, 'options.env');
-    let workDir = this.workDir;
-    if (options.workDir !== undefined) {
-      if (typeof options.workDir !== 'string' || options.workDir === '' || options.workDir.includes('\0') || !isWellFormedText(options.workDir)) {
-        throw new InvalidInputError('options.workDir', 'an absolute path or one relative to the sandbox workDir', options.workDir);
-      }
-      workDir = posix.resolve(this.workDir, options.workDir);
-    }
-    return execInPod(this.ctx, { namespace: this.ctx.ns, pod: this.podName, container: TASK_CONTAINER }, sandboxExecArgv(command, workDir, env), {
+    return execInPod(this.ctx, { namespace: this.ctx.ns, pod: this.podName, container: TASK_CONTAINER }, execArgv(command, settings), {
       stdin: options.stdin,
       stdout: options.stdout,
       stderr: options.stderr,

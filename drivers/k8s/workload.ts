@@ -5,6 +5,7 @@ import type { Writable } from 'node:stream';
 import { isNotFound } from './api-errors.js';
 import type { K8sContext } from './context.js';
 import { execInPod } from './remote.js';
+import { execArgv, execSettings } from './exec-argv.js';
 import { validateTerminalOptions } from '../../src/terminal.js';
 
 /** Options of `execInWorkload`: which workload, which container, the command and its streams. */
@@ -17,6 +18,18 @@ export interface WorkloadExecOptions extends TerminalOptions {
   container?: string;
   /** The command and its arguments (no shell). */
   command: readonly string[];
+  /**
+   * Variables added to the command's environment (over the container's own), as a sandbox
+   * exec's `env`. With `env` or `workDir` the command runs through `env` (and `sh` for
+   * `workDir`), which the container must have. @default none added
+   */
+  env?: Readonly<Record<string, string>>;
+  /**
+   * Where the command runs: absolute, or relative to the container's working directory; a
+   * directory that does not exist ends the exec with exit code 126.
+   * @default the container's working directory
+   */
+  workDir?: string;
   stdin?: StdinSource;
   stdout?: Writable;
   stderr?: Writable;
@@ -72,8 +85,9 @@ export function chooseContainer(pod: V1Pod, wanted: string | undefined): string 
 /** Runs a command in the first ready pod of a workload the driver did not make. */
 export async function execInWorkload(ctx: K8sContext, options: WorkloadExecOptions): Promise<ContainerStatus> {
   const { signal } = options;
+  // The sandbox exec's rules for the command, env and workDir; no directory of its own to resolve against.
+  const settings = execSettings(options.command, options, undefined);
   const terminal = validateTerminalOptions(options, 'options');
-  if (!Array.isArray(options.command) || options.command.length === 0) throw new InvalidInputError('command', 'a non-empty array of strings', options.command);
   if ((options.deployment === undefined) === (options.labelSelector === undefined)) {
     throw new InvalidInputError('deployment/labelSelector', 'exactly one of `deployment` or `labelSelector`');
   }
@@ -106,5 +120,5 @@ export async function execInWorkload(ctx: K8sContext, options: WorkloadExecOptio
   }
   const container = chooseContainer(pod, options.container);
   const { stdin, stdout, stderr } = options;
-  return execInPod(ctx, { namespace: ctx.ns, pod: pod.metadata?.name as string, container }, options.command, { stdin, stdout, stderr, signal, ...terminal });
+  return execInPod(ctx, { namespace: ctx.ns, pod: pod.metadata?.name as string, container }, execArgv(options.command, settings), { stdin, stdout, stderr, signal, ...terminal });
 }

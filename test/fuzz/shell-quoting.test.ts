@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sandboxExecArgv } from '../../drivers/k8s/sandbox.js';
+import { sandboxExecArgv } from '../../drivers/k8s/exec-argv.js';
 import { escapeExpansion } from '../../drivers/k8s/pod-spec.js';
 import { isWellFormedText } from '../../src/validate.js';
 import { checkProperty } from './budget.js';

@@ -9,7 +9,7 @@ import { bytesToQuantity, cpuSharesToMillicores, quantityToBytes, resourcesFor }
 import { DEFAULT_HELPER_IMAGE, resolveOptions } from '../../drivers/k8s/options.js';
 import { hasStarted, startProblem, toContainerStatus } from '../../drivers/k8s/pod-status.js';
 import { execStatus } from '../../drivers/k8s/remote.js';
-import { sandboxExecArgv } from '../../drivers/k8s/sandbox.js';
+import { sandboxExecArgv } from '../../drivers/k8s/exec-argv.js';
 import { onTerminal, resizeFrame, terminalCommand } from '../../drivers/k8s/terminal.js';
 import { TimestampedLines, timestampKey } from '../../drivers/k8s/timestamped-lines.js';
 import { entryName } from '../../drivers/k8s/tar-names.js';
