@@ -1,6 +1,10 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+// Required, not imported: node:fs's ES module facade reads its \`promises\` getter, which loads
+// fs/promises and readline (~3 ms of CPU that \`--version\` does not need, docs/performance.md, P8).
+const { existsSync, readFileSync } = createRequire(import.meta.url)('node:fs') as typeof import('node:fs');
 
 /**
  * The drivetrain checkout this CLI runs from (the folder of its package.json), found by

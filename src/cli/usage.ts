@@ -1,4 +1,9 @@
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { createRequire } from 'node:module';
+import type { ParseArgsConfig } from 'node:util';
+
+// Required, not imported: node:util's ES module facade reads every export, and its getters load
+// modules no command uses (~2.5 ms of CPU at every start, docs/performance.md, P8).
+const { parseArgs } = createRequire(import.meta.url)('node:util') as typeof import('node:util');
 
 /** A command line the CLI cannot make sense of; reported with exit code 2. */
 export class UsageError extends Error {

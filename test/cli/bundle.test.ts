@@ -26,6 +26,14 @@ describe('the bundled drivetrain command', { timeout: 150_000 }, () => {
     expect(await bundled(['--help'])).toMatchObject({ code: 0, stdout: expect.stringContaining('Usage: drivetrain <command>') });
   });
 
+  it("--help loads none of the Node internals that built-ins' ES module facades would (fs/promises, readline, worker_threads, undici)", async () => {
+    const recordBuiltins = `data:text/javascript,${encodeURIComponent("process.on('exit', () => process.stderr.write(JSON.stringify(process.moduleLoadList)));")}`;
+    const result = await bundled(['--help'], { nodeArgs: ['--import', recordBuiltins] });
+    expect(result.code).toBe(0);
+    const loaded = JSON.parse(result.stderr) as string[];
+    expect(loaded.filter((name) => /internal\/fs\/promises|readline|worker_threads|undici/.test(name))).toEqual([]);
+  });
+
   it('runs without its compile cache where the temporary directory is missing or cannot hold one, and creates no directory', async () => {
     const scratch = await mkdtemp(join(tmpdir(), 'drivetrain-cache-'));
     try {
