@@ -1,4 +1,5 @@
 import { TERMINAL_OPTIONS, TERMINAL_USAGE, terminalRequest, type TerminalRequest } from './terminal-flags.js';
+import { parseEnv } from './run-args.js';
 import { UsageError, parseCommandLine } from './usage.js';
 
 export const EXEC_USAGE = `Usage: drivetrain exec [options] (--deployment NAME | -l SELECTOR) -- COMMAND [ARG...]
@@ -13,6 +14,10 @@ Options:
   -l, --selector SELECTOR
                        a label selector picking the pods (instead of --deployment)
   -c, --container NAME the container (required when the pod has several)
+  -e, --env K=V        add an environment variable to the command's (repeatable)
+  -w, --workdir DIR    run the command in DIR: absolute, or relative to the container's
+                       working directory (default: the container's); a DIR that does not
+                       exist exits 126
   -n, --kubernetes-namespace NS
                        the Kubernetes namespace (default: $DRIVETRAIN_K8S_NAMESPACE, else
                        the kubeconfig context's, else default)
@@ -33,6 +38,10 @@ export interface ExecArgs {
   deployment?: string;
   labelSelector?: string;
   container?: string;
+  /** `-e` pairs. */
+  env: Record<string, string>;
+  /** `-w`. */
+  workDir?: string;
   kubernetesNamespace?: string;
   command: string[];
   /** `-i` and `-t`. */
@@ -43,6 +52,8 @@ const OPTIONS = {
   deployment: { type: 'string' },
   selector: { type: 'string', short: 'l' },
   container: { type: 'string', short: 'c' },
+  env: { type: 'string', short: 'e', multiple: true },
+  workdir: { type: 'string', short: 'w' },
   'kubernetes-namespace': { type: 'string', short: 'n' },
   ...TERMINAL_OPTIONS,
 } as const;
@@ -51,7 +62,7 @@ const OPTIONS = {
 export function parseExecArgs(args: readonly string[]): ExecArgs {
   const { values, positionals } = parseCommandLine(args, OPTIONS, EXEC_USAGE, true);
   const terminal = terminalRequest(values);
-  if (values.help === true) return { help: true, command: [], terminal };
+  if (values.help === true) return { help: true, command: [], env: {}, terminal };
   if ((values.deployment === undefined) === (values.selector === undefined)) {
     throw new UsageError('name the workload with exactly one of --deployment NAME or -l SELECTOR', EXEC_USAGE);
   }
@@ -61,6 +72,8 @@ export function parseExecArgs(args: readonly string[]): ExecArgs {
     ...(values.deployment === undefined ? {} : { deployment: values.deployment }),
     ...(values.selector === undefined ? {} : { labelSelector: values.selector }),
     ...(values.container === undefined ? {} : { container: values.container }),
+    env: parseEnv(values.env ?? [], EXEC_USAGE),
+    ...(values.workdir === undefined ? {} : { workDir: values.workdir }),
     ...(values['kubernetes-namespace'] === undefined ? {} : { kubernetesNamespace: values['kubernetes-namespace'] }),
     command: positionals,
     terminal,

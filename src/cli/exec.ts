@@ -3,7 +3,7 @@ import { createDriver } from '../registry.js';
 import type { Driver } from '../types.js';
 import type { K8sDriver } from '../../drivers/k8s/driver.js';
 import { EXIT } from './exit-codes.js';
-import { EXEC_USAGE, parseExecArgs } from './exec-args.js';
+import { EXEC_USAGE, parseExecArgs, type ExecArgs } from './exec-args.js';
 import { watchInterrupts } from './interrupts.js';
 import { reportError } from './report-error.js';
 import { exitCodeOf } from './run.js';
@@ -33,6 +33,8 @@ export async function execCommand(args: readonly string[]): Promise<number> {
       ...(parsed.labelSelector === undefined ? {} : { labelSelector: parsed.labelSelector }),
       ...(parsed.container === undefined ? {} : { container: parsed.container }),
       command: parsed.command,
+      ...(Object.keys(parsed.env).length === 0 ? {} : { env: parsed.env }),
+      ...(parsed.workDir === undefined ? {} : { workDir: parsed.workDir }),
       ...terminal.fields,
       stdout: process.stdout,
       stderr: process.stderr,
@@ -47,12 +49,21 @@ export async function execCommand(args: readonly string[]): Promise<number> {
   } catch (error) {
     terminal.close();
     if (interrupts.exitCode !== undefined) return interrupts.exitCode;
-    // A value the driver refused (the container, the selector) is the command line's fault: exit 2.
-    if (error instanceof InvalidInputError) return reportError(new UsageError(error.message, EXEC_USAGE));
+    // A value the driver refused (the container, the selector, -e, -w) is the command line's fault: exit 2.
+    if (error instanceof InvalidInputError) return reportError(usageErrorOf(error, parsed));
     return reportError(error);
   } finally {
     terminal.close();
     await driver?.close({ signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) }).catch(() => {});
     interrupts.dispose();
   }
+}
+
+/**
+ * The usage error for a value the driver refused, naming the flag that gave it (`-e`, whose
+ * values may be secrets, without its value); the driver's own message for the others.
+ */
+function usageErrorOf(error: InvalidInputError, parsed: ExecArgs): UsageError {
+  const flag = error.field.startsWith('options.env') ? '-e' : error.field === 'options.workDir' ? `-w/--workdir ${JSON.stringify(parsed.workDir)}` : error.field.startsWith('command') ? 'COMMAND' : undefined;
+  return new UsageError(flag === undefined ? error.message : `invalid ${flag}: expected ${error.expected}`, EXEC_USAGE);
 }

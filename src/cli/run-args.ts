@@ -150,12 +150,13 @@ function ordinal(n: number): string {
   return `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
 }
 
-function parseEnv(pairs: readonly string[]): Record<string, string> {
+/** `-e KEY=VALUE` flags as an env record; a pair without a name or "=" is a usage error of `usage`'s command. */
+export function parseEnv(pairs: readonly string[], usage = RUN_USAGE): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [i, pair] of pairs.entries()) {
     const at = pair.indexOf('=');
     // Not echoed: `-e =token` or `-e token` (a forgotten name) would print the secret.
-    if (at <= 0) throw new UsageError(`-e expects KEY=VALUE (the ${ordinal(i + 1)} -e has ${at === 0 ? 'no name' : 'no "="'}; its text is not shown)`, RUN_USAGE);
+    if (at <= 0) throw new UsageError(`-e expects KEY=VALUE (the ${ordinal(i + 1)} -e has ${at === 0 ? 'no name' : 'no "="'}; its text is not shown)`, usage);
     env[pair.slice(0, at)] = pair.slice(at + 1);
   }
   return env;

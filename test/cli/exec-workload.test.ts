@@ -67,4 +67,17 @@ describe('drivetrain exec --deployment (local cluster)', { timeout: 150_000 }, (
     expect(usage.code).toBe(2);
     expect(usage.stderr).toMatch(/--deployment NAME or -l SELECTOR/);
   });
+
+  it('-e and -w: the command gets the variables and runs in the directory; bad ones are bad usage naming the flag, never showing a value of -e', async () => {
+    const script = 'printf "%s|%s|%s" "$FOO" "$B" "$(pwd)"';
+    const ran = await runCli(['exec', '--deployment', app, '-e', 'FOO=bar', '--env', 'B=x y', '-w', '/tmp', '--', 'sh', '-c', script], { env, deadlineMs: 90_000 });
+    expect(ran).toMatchObject({ code: 0, stdout: 'bar|x y|/tmp', stderr: '' });
+    const emptyDir = await runCli(['exec', '--deployment', app, '-w', '', '--', 'true'], { env });
+    expect(emptyDir.code).toBe(2);
+    expect(emptyDir.stderr).toMatch(/^drivetrain: invalid -w\/--workdir "": expected an absolute path or one relative to the container's working directory/);
+    const noName = await runCli(['exec', '--deployment', app, '-e', '=secret', '--', 'true'], { env });
+    expect(noName.code).toBe(2);
+    expect(noName.stderr).toMatch(/-e expects KEY=VALUE/);
+    expect(noName.stderr).not.toContain('secret');
+  });
 });
