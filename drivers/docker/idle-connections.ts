@@ -1,6 +1,6 @@
 import type { Agent } from 'node:http';
 import type Dockerode from 'dockerode';
-import { http, https } from '../../src/kit/http-modules.js';
+import { nodeHttp, nodeHttps } from '../../src/kit/http-modules.js';
 
 /** The parts of docker-modem's client this reads: where it connects, and through which agent. */
 interface ModemAddress {
@@ -19,7 +19,7 @@ interface ModemAddress {
  */
 export function dropIdleConnections(docker: Dockerode): void {
   const modem = docker.modem as unknown as ModemAddress;
-  const agent = modem.agent ?? (modem.protocol === 'https' ? https.globalAgent : http.globalAgent);
+  const agent = modem.agent ?? (modem.protocol === 'https' ? nodeHttps().globalAgent : nodeHttp().globalAgent);
   // Pool keys are `host:port:localAddress[:family]`, with `:socketPath` for a Unix socket.
   const ours = (key: string): boolean =>
     typeof modem.socketPath === 'string' && modem.socketPath !== '' ? key.endsWith(`:${modem.socketPath}`) : key.startsWith(`${modem.host}:${modem.port ?? ''}:`);

@@ -2,7 +2,7 @@ import type { IncomingMessage, RequestOptions } from 'node:http';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { abortReason } from '../../src/abort.js';
 import { EngineUnavailableError } from '../../src/errors.js';
-import { http, https } from '../../src/kit/http-modules.js';
+import { nodeHttp, nodeHttps } from '../../src/kit/http-modules.js';
 
 /**
  * A streaming GET against the API server with the kubeconfig's credentials and TLS
@@ -21,7 +21,7 @@ export async function kubeGet(kc: KubeConfig, path: string, query: Record<string
   const options: RequestOptions & { headers: Record<string, string> } = { method: 'GET', headers: {} };
   await kc.applyToHTTPSOptions(options);
   signal?.throwIfAborted();
-  const send = url.protocol === 'https:' ? https.request : http.request;
+  const send = url.protocol === 'https:' ? nodeHttps().request : nodeHttp().request;
   return new Promise((resolve, reject) => {
     const req = send(url, { ...options, signal }, (res) => {
       const status = res.statusCode ?? 0;
