@@ -12,8 +12,11 @@ const CONTAINER_ID = /[0-9a-f]{64}/;
  * behind the kubelet's OOM watcher (pkg/kubelet/oom/oom_watcher_linux.go), learns of them. The
  * kernel writes the line while it kills, before the process is gone, so unlike the engine's
  * OOM event (which containerd may send after the exit, or never for a kill that comes before
- * its watcher is set up) it is there for every OOM kill. One reader per process, shared;
- * where /dev/kmsg cannot be read it reports nothing.
+ * its watcher is set up) it is there for every OOM kill the kernel reports: the kernel reports
+ * at most 10 in 5 s (mm/oom_kill.c, oom_kill_process: dump_header, which logs the `oom-kill:`
+ * line, runs under __ratelimit(&oom_rs)); a kill past that is known only from the engine, as
+ * for a real kubelet. One reader per process, shared; where /dev/kmsg cannot be read it
+ * reports nothing.
  */
 export class KernelOoms extends EventEmitter {
   private static instance: KernelOoms | undefined;
