@@ -13,6 +13,29 @@ afterAll(async () => {
   await t?.stop();
 });
 
+/**
+ * An engine client that loses the answer of the first start of each pod container (the
+ * connection drops, as an engine under load does now and then): for a pod whose name contains
+ * `never` the start does not reach the engine, otherwise it does and only its answer is lost.
+ */
+function startLostDocker(): Dockerode {
+  const engine = new Dockerode();
+  const createContainer = engine.createContainer.bind(engine);
+  engine.createContainer = (async (options: Dockerode.ContainerCreateOptions) => {
+    const container = await createContainer(options);
+    const start = container.start.bind(container) as () => Promise<unknown>;
+    let lost = false;
+    container.start = (async () => {
+      if (lost) return start();
+      lost = true;
+      if (!(options.name ?? '').includes('never')) await start();
+      throw new Error('socket hang up');
+    }) as typeof container.start;
+    return container;
+  }) as typeof engine.createContainer;
+  return engine;
+}
+
 /** An engine client that never tells of an OOM kill: `oom` events dropped, `State.OOMKilled` always false. */
 function oomDeafDocker(): Dockerode {
   const engine = new Dockerode();
@@ -85,6 +108,22 @@ describe('pod failures as a kubelet reports them', () => {
       expect(pods.map((pod) => containerState(pod).terminated.reason)).toEqual(names.map(() => 'OOMKilled'));
     } finally {
       for (const hog of hogs) hog.kill('SIGKILL');
+    }
+  });
+
+  it('a start whose answer was lost runs the container once: no ContainerCannotRun', { timeout: 180_000 }, async () => {
+    const lossy = await startTestCluster({ docker: startLostDocker() });
+    try {
+      const [never, after] = [randomName('never'), randomName('ran')];
+      await lossy.apply(busyboxPod(never, 'echo once; exit 3'));
+      await lossy.apply(busyboxPod(after, 'echo once; exit 3'));
+      for (const name of [never, after]) {
+        const pod = await lossy.waitFor('pods', name, isFinished, 120_000);
+        expect(containerState(pod).terminated).toMatchObject({ exitCode: 3, reason: 'Error' });
+        expect((await lossy.kubectl(['logs', name])).stdout).toBe('once\n');
+      }
+    } finally {
+      await lossy.stop();
     }
   });
 

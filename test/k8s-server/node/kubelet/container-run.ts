@@ -67,6 +67,37 @@ async function waitInState(env: RunEnv, record: ContainerRecord, reason: string,
   return !env.signal.aborted;
 }
 
+/** Starts asked again at most, for a start whose answer was lost. */
+const START_ATTEMPTS = 5;
+
+/**
+ * Starts the container. A start whose answer was lost (the engine's connection dropped: no
+ * status code) may have run it or not, and the container's state tells: started (running, or
+ * ended already), it goes on as a start that answered; still made and never started, with no
+ * error of the runtime, the start is asked again, as a kubelet starts again a container its
+ * runtime reports created (pkg/kubelet/container/helpers.go `ShouldContainerBeRestarted`:
+ * "Always restart container in the unknown, or in the created state"). A start the runtime
+ * refused is thrown: the container cannot run.
+ */
+async function startProcess(env: RunEnv, container: Dockerode.Container): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await container.start();
+      return;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      // 304: already started (an earlier start that seemed lost did run it).
+      if (status === 304) return;
+      if (status !== undefined) throw error;
+      const info = await container.inspect().catch(() => undefined);
+      if (info === undefined) throw error;
+      if (info.State.Status !== 'created') return;
+      if (info.State.Error || attempt >= START_ATTEMPTS || env.signal.aborted) throw error;
+      await env.waker.wait(250 * attempt, env.signal);
+    }
+  }
+}
+
 /**
  * Makes one run of the container: image, config, create, start. Returns the Docker
  * container id once it runs (state running), or undefined when the pod stops first.
@@ -133,7 +164,7 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
     }
     await captureOutput(env, container, spec, record.restartCount);
     try {
-      await container.start();
+      await startProcess(env, container);
     } catch (error) {
       const info = await container.inspect().catch(() => undefined);
       // A start the runtime refused may leave the container made and never started: it is then stopped (removed) with the pod.
