@@ -5,6 +5,83 @@
  */
 export const CLI_ANALYSIS = `## Imports and the CLI round trip (I1, P8)
 
+### The CLI's start, measured again (2026-12-01)
+
+The table's I1 and P8 rows are from \`npm run bench -- --only P8,I1\` at 02:21 UTC (load
+average 21 at the start, 16 at the end; a bare \`node -e 0\` took 48.5 ms). Just before it,
+the build of the commit before this work ("before") and this one ("after") ran
+interleaved with their baselines and floors, 15 fresh processes each (8 for Kubernetes),
+as medians (min–max) of the wall time and of the process's own CPU time
+(\`process.cpuUsage()\` at exit, so at 1 ms resolution):
+
+| command | before | after | \`docker run --rm\` / \`kubectl run --rm -i\` / \`node -e 0\` | floor: the least a Node client does |
+|---|---|---|---|---|
+| \`drivetrain run busybox -- true\` | 280 ms (217–430), 135 ms CPU | 249 ms (183–425), 104 ms CPU | 145 ms (112–296) | 224 ms (153–1091), 69 ms CPU |
+| \`drivetrain run --driver k8s busybox -- true\` | 601 ms (530–936), 437 ms CPU | 556 ms (496–814), 416 ms CPU | 260 ms (229–398) | 231 ms (211–344), 279 ms CPU |
+| \`drivetrain --help\` | 31.1 ms, 27.7 ms CPU | 30.2 ms, 26.8 ms CPU | 25.9 ms, 18.7 ms CPU | — |
+| \`import('drivetrain/docker')\`, CPU of the import | 56.5 ms | 30.6 ms | — | — |
+| \`import('drivetrain/k8s')\`, CPU of the import | 65.2 ms | 39.5 ms | — | — |
+
+The Docker floor is a Node script that loads dockerode as the driver does (without its
+gRPC and ssh parts) and makes only the calls \`docker run --rm\` makes: create with
+AutoRemove, wait for the removal, start. The Kubernetes floor is a Node process that only
+loads @kubernetes/client-node, with the compile cache on: it alone takes 231 ms and 279 ms
+of CPU, about what \`kubectl run --rm -i\` takes in all (260 ms).
+
+What was done, each measured alone:
+
+- **\`node:http\` is required, never imported** (\`src/kit/http-modules.ts\`). An \`import\`
+  of a built-in builds an ES module facade that reads every export, getters included;
+  \`node:http\`'s \`WebSocket\`, \`CloseEvent\` and \`MessageEvent\` getters load the undici
+  Node bundles: ~25 ms of CPU (15–20 ms less per Docker run). An import of either driver
+  now loads neither \`node:http\` nor \`node:https\` until a request needs one (https alone
+  is ~7 ms for TLS): with the two, an import costs 26 ms of CPU less. @kubernetes/client-node imports \`node:http\`
+  itself, so a Kubernetes run still loads that undici, inside the SDK's share.
+  \`test/unit/sdk-loading.test.ts\` checks that the drivers and dockerode leave it unloaded.
+- **The \`drivetrain\` command is a bundle** of the CLI and its drivers (\`dist/bundle/cli\`,
+  esbuild, a development dependency; dockerode, client-node, ws, tar-stream and p-retry
+  stay in node_modules, so an SDK is still the user's own and \`MissingDependencyError\`
+  still names it). A Docker run loads 26 of drivetrain's files instead of 77 modules:
+  15–22 ms less CPU per Docker run (137 → 115 and 145 → 129 ms in two interleaved runs of
+  10–12) and 30 ms less per Kubernetes run (521 → 492 ms), measured alone. The registry
+  spells out each built-in driver's \`import()\` so the bundler follows it.
+  \`test/cli/bundle.test.ts\` runs the bundle; \`test/package\` installs it.
+- **\`--help\` requires \`node:fs\` and \`node:util\`**: their facades load fs/promises,
+  readline and worker_threads (~5 ms of a 30 ms \`--help\`).
+- **The compile cache stays** (7 ms of CPU per bundled run: 115 against 122 ms). Its
+  default folder (\`node-compile-cache\` in the temporary directory) is made without
+  recursion and only where that directory exists: Node's recursive make looped forever
+  where a file system answers ENOENT under an existing parent (a \`TMPDIR\` under /proc hung
+  every start), and a missing temporary directory is not the CLI's to create. With
+  \`NODE_COMPILE_CACHE\` set, Node turns the cache on itself before the CLI runs.
+
+What holds the targets back:
+
+- **P8 Docker (1.76× \`docker run --rm\`).** The floor alone is 1.54× \`docker run --rm\`
+  (224 against 145 ms): a Node process starts in ~19 ms of CPU, loads dockerode in ~20 ms
+  and spends ~12 ms on its first request (Node's HTTP client code, and the IPv6 regular
+  expression Node compiles for the request's server name, ~5 ms), where docker's client
+  spends ~10 ms in all. drivetrain is at 1.11× that floor. Its 104 against 69 ms of CPU
+  and its requests (15 to the engine and a ping, against the floor's 3) are what its
+  guarantees cost: the ping that picks Docker over native; the owner record, a volume made
+  before the first container (a kill in between must leave a namespace some reaper can
+  take) and removed last at close; the background reap of orphans (engine info, a list of
+  containers and one of volumes, beside the start); the image's user, asked beside the
+  create; an inspect before the log follow and one after it, with a second log read (the
+  engine's follow can end before the last messages, moby/moby#43860); the inspect after
+  the wait (OOMKilled and deadline kills); the removal; the namespace's two lists at close.
+  None of them can go without a guarantee going with it.
+- **P8 Kubernetes (2.19× \`kubectl run --rm -i\`).** Loading @kubernetes/client-node alone
+  (279 ms of CPU, 231 ms) is 0.89× of kubectl's whole run; the pod's round trip on the
+  local cluster comes on top (P7). Without bundling the SDK into the package (measured
+  before: 160–182 against 435 ms of CPU, not kept, see below) no change of ours brings the
+  run under kubectl's.
+- **\`--help\`** is met (56 ms in the bench, 30 ms alone): it costs ~8 ms of CPU over a bare
+  Node process, which is the rest of it.
+- **I1** is met for both entry points, time and memory (44 and 40 ms; +21.2 and +13.8 MB).
+
+### The first round (2026-11-30)
+
 Measured on 2026-11-30 with \`npm run bench -- --only I1,P8\` (23:03–23:05 UTC, load
 average 36.8 at the start, 31.9 at the end, on two cores shared with other test suites).
 At that load a bare \`node -e 0\` took 148 ms (median; 37 ms at best), so wall times are
@@ -88,12 +165,14 @@ of CPU and from +39.3 to +13.4 MB (wall 494 → 159 ms). The CPU time of the CLI
   (the user's version, \`MissingDependencyError\` when absent), and it would not bring the
   Kubernetes round trip to kubectl's (below).
 - **An esbuild bundle of the CLI with the SDKs outside it**: 10–20 ms less CPU per
-  \`drivetrain run\` (120 against 130–150 ms), within a run's noise; not worth a second
-  build output and its source maps.
+  \`drivetrain run\` (120 against 130–150 ms), within a run's noise then; kept in the
+  second round, where it measured 15–30 ms (above).
 - **A larger young generation** (\`--max-semi-space-size=32\`): the same CPU for loading
   client-node (422–452 against 425–436 ms).
 - **The compile cache** (kept, \`src/cli/bin.ts\`): a k8s run costs 540–640 ms of CPU with
   it and 660–720 ms without.
+- **A larger young generation for the CLI** (second round, \`--min-semi-space-size\` 4 and
+  16 MB on the bundled Docker run): 124–130 against 127 ms of CPU, no change.
 
 ### Where the CLI's time goes, and what holds the targets back
 
