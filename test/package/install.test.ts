@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { stripVTControlCharacters } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { testNamespace } from '../setup/test-run.js';
 import { ROOT, consumerEnv, installConsumer, packPackage, run, type Packed } from './consumer.js';
+import { BUNDLED_BIN } from '../cli/helpers.js';
 
 /**
  * The package as others install it: `npm pack`, then `npm ci` of the tarball into empty
@@ -98,14 +99,18 @@ async function typecheck(consumer: Consumer, files: Record<string, string>) {
 }
 
 describe('the published package', { timeout: 300_000 }, () => {
-  it('holds the build of the library, the drivers and the conformance suite (with the test helpers it uses), a LICENSE, and no tests or local cluster', () => {
-    const outside = packed.files.filter((file) => !/^dist\/(src|drivers|test\/conformance|test\/support)\//.test(file));
+  it('holds the build of the library, the drivers, the conformance suite (with the test helpers it uses) and the bundled command, a LICENSE, and no tests or local cluster', () => {
+    const outside = packed.files.filter((file) => !/^dist\/(src|drivers|test\/conformance|test\/support|bundle\/cli)\//.test(file));
     expect(outside.sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
     expect(packed.files.filter((file) => /\.test\.|k8s-server|\/fixtures\//.test(file))).toEqual([]);
     expect(readFileSync(join(ROOT, 'LICENSE'), 'utf8')).toMatch(/^MIT License\n/);
     // Every compiled file comes from a source file of the checkout: nothing stale from an older build.
-    const stale = packed.files.filter((file) => file.startsWith('dist/') && !existsSync(join(ROOT, file.slice('dist/'.length).replace(/(\.d\.ts|\.js\.map|\.js)$/, '.ts'))));
+    const stale = packed.files.filter((file) => /^dist\/(?!bundle\/)/.test(file) && !existsSync(join(ROOT, file.slice('dist/'.length).replace(/(\.d\.ts|\.js\.map|\.js)$/, '.ts'))));
     expect(stale).toEqual([]);
+    // The bundle's files are named by their content: exactly the ones this build made.
+    const bundled = packed.files.filter((file) => file.startsWith('dist/bundle/')).sort();
+    expect(bundled).toContain(BUNDLED_BIN);
+    expect(bundled).toEqual(readdirSync(join(ROOT, 'dist/bundle/cli')).map((file) => `dist/bundle/cli/${file}`).sort());
   });
 
   it('ships every source map with its sources inside', () => {
