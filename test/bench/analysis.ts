@@ -84,13 +84,23 @@ run again, alone (load average ~40), on the build with them.
   nothing else: the start wait decides first on the pod its create returned (no GET), the
   log reads only the streams asked for, and a removal that hears its pod deleted before it
   waits does not GET it. What comes on top is once per process and cluster: the informer's
-  LIST and WATCH (shared by every driver, see P9) and the probe of split log streams
-  (learnt once per cluster and user). A lone task in a fresh process pays all three alone
-  (6 requests: create, log, delete, LIST, WATCH, probe); ten of them one after the other cost 3.2 per task, and 10 or 50 at
-  once 3.04–3.2, 10 s tasks 3.2: flat in task length and concurrency. Only the lone task misses ≤ 4, by its
-  share of the one-off LIST and WATCH; a WATCH that starts with the current state
-  (\`sendInitialEvents\`, KEP-3157, which the local server does not serve) would fold the
-  LIST into it.
+  one WATCH (shared by every driver, see P9; a create made alone starts it from the
+  resourceVersion its answer carries, so no LIST — creates made at once take LIST + WATCH),
+  the probe of split log streams (the first log read itself: on 1.31 and older its answer
+  is the combined log and costs nothing more; on 1.32+ its 422 costs one), and the owner
+  Lease (its create, and the reaper's list of Leases). A lone task in a fresh process pays
+  them alone: 7 requests on the bench's cluster (1.34, split log streams on) — create,
+  WATCH, the probe's 422, the log, delete for the pod, create and list for the Lease. Its
+  pod's requests, counted with one lone task per profile: 4 on 1.28 and 1.31 (create,
+  WATCH, log, delete), 5 on 1.32 with the gate off and on 1.34 with it on (the probe's 422,
+  then the read); before, 6 everywhere (LIST, WATCH, probe, log, create, delete). The
+  probe cannot be the read on 1.32+: asking \`stream=Stdout\` at once would be right where
+  the gate is on and refused (422) where it is off, but 1.31 and older drop the parameter
+  and answer the combined log, which would pass for stdout (and come twice with both
+  streams asked for), and no answer tells 1.31 from 1.32+ with the gate on. So the lone
+  task misses ≤ 4 by the probe's 422 and the Lease's two. Ten tasks one after the other
+  cost 3.3 per task (3.1 for the pods), 10 at once 3.4 (LIST + WATCH: creates at once),
+  50 at once 3.08, 10 s tasks 3.4: flat in task length and concurrency.
 - **P7 (≤ 0.5× \`kubectl run --rm -i\`; ≤ 1.05× the floor).** The driver is at 0.75×
   kubectl and 0.79× of the floor (bare create → watch → log → delete), so the floor target
   is met; since the start wait decides on the created pod and a removal hears its DELETED
