@@ -20,8 +20,14 @@ export interface ScaleOptions {
 interface ChildCheckpoint {
   checkpoint: number;
   from: number;
+  /** After a memory-reducing GC (what the driver holds). */
   rss: number;
+  /** After a plain full GC, before that (V8's slack from the traffic included). */
+  rssPlain: number;
   heapUsed: number;
+  heapTotal: number;
+  /** Memory of C++ objects bound to JavaScript ones (Buffers included). */
+  external: number;
   seconds: number;
   failed: number;
 }
@@ -78,7 +84,7 @@ async function runChild(bench: BenchCluster, tasks: number, inFlight: number, ch
  * through one driver in a process of its own (on the compiled build, as P6) on the local
  * cluster. At each checkpoint the tasks in flight are let finish (no new one starts), so
  * every segment's requests belong to its own tasks; the segment's API requests per task
- * and the driver process's RSS after a full GC are read. Flat means the last segment costs
+ * and the driver process's RSS after a memory-reducing GC (3 s quiet first, as P6) are read. Flat means the last segment costs
  * what the first did and memory does not grow with the tasks done. Failed tasks are
  * counted, with their errors.
  */
@@ -94,7 +100,10 @@ export async function measureScale(bench: BenchCluster, options: ScaleOptions = 
   const rssLast = summarize([last.rss / MB]);
   const scale = `${tasks} k8s tasks, ${inFlight} at once, one driver`;
   const detail = segments
-    .map((s, i) => `tasks ${s.from}–${s.checkpoint}: ${perTask[i]!.toFixed(2)} req/task, RSS ${(s.rss / MB).toFixed(1)} MiB (heap used ${(s.heapUsed / MB).toFixed(1)}), ${((s.checkpoint - s.from + 1) / s.seconds).toFixed(1)} tasks/s`)
+    .map(
+      (s, i) =>
+        `tasks ${s.from}–${s.checkpoint}: ${perTask[i]!.toFixed(2)} req/task, RSS ${(s.rss / MB).toFixed(1)} MiB (${(s.rssPlain / MB).toFixed(1)} after a plain GC; heap used ${(s.heapUsed / MB).toFixed(1)} of ${(s.heapTotal / MB).toFixed(1)}, external ${(s.external / MB).toFixed(1)}), ${((s.checkpoint - s.from + 1) / s.seconds).toFixed(1)} tasks/s`,
+    )
     .join('; ');
   const errors = end.failed === 0 ? 'no error' : `${end.failed} failed tasks: ${end.failures.map(([what, n]) => `${n} × ${what}`).join('; ')}`;
   return [
@@ -116,7 +125,7 @@ export async function measureScale(bench: BenchCluster, options: ScaleOptions = 
       baseline: { label: `after ${first.checkpoint} tasks`, value: rssFirst },
       ratio: rssLast.median / rssFirst.median,
       target: targetOf('flat (≤ 1.1×)', rssLast.median / rssFirst.median, 1.1, 'max'),
-      note: 'the process runs the driver only (compiled build, no API server in it), read after a full GC at each checkpoint',
+      note: 'the process runs the driver only (compiled build, no API server in it), read at each checkpoint after 3 s quiet and a memory-reducing GC, as P6',
     },
   ];
 }
