@@ -37,6 +37,13 @@ export class TimestampedLines {
   private afterFullRecord = false;
   /** Whether the last record was delivered (not a duplicate). */
   private lastRecordDelivered = false;
+  /**
+   * The newest delivered record was a full one whose newline has not come yet: a connection
+   * that broke between the two sends that record again, as a duplicate, and then the newline.
+   */
+  private newlineOwed = false;
+  /** The last record was the newest delivered one, sent again after a reconnect. */
+  private lastRecordWasNewest = false;
 
   /** The timestamp to resume from (`sinceTime`), once a line was delivered. */
   get resumeFrom(): string | undefined {
@@ -72,10 +79,12 @@ export class TimestampedLines {
       if (this.afterFullRecord) {
         this.afterFullRecord = false;
         // A line of exactly one record's length: its newline follows the record.
+        const owed = this.newlineOwed && (this.lastRecordDelivered || this.lastRecordWasNewest);
+        this.newlineOwed = false;
         if (chunk[pos] === 10) {
           pos += 1;
           start = pos;
-          if (this.lastRecordDelivered) out.push(NEWLINE);
+          if (this.lastRecordDelivered || owed) out.push(NEWLINE);
           continue;
         }
       }
@@ -103,6 +112,7 @@ export class TimestampedLines {
         if (recordBytes() - this.contentStart >= RECORD_BYTES) {
           completeAt(pos);
           this.afterFullRecord = true;
+          if (this.lastRecordDelivered) this.newlineOwed = true;
         }
       }
     }
@@ -138,8 +148,10 @@ export class TimestampedLines {
     if (key === undefined || raw === undefined) return line; // no timestamp: nothing to de-duplicate by
     const text = line.subarray(space + 1);
     if (this.lastKey !== undefined && key < this.lastKey) return undefined;
+    this.lastRecordWasNewest = false;
     if (key === this.lastKey) {
       this.seenAtLast += 1;
+      this.lastRecordWasNewest = this.seenAtLast === this.deliveredAtLast;
       if (this.seenAtLast <= this.deliveredAtLast) return undefined;
       this.deliveredAtLast += 1;
       return text;
