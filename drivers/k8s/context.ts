@@ -7,6 +7,7 @@ import { PodWatch } from './shared-pod-watch.js';
 import { ExecProtocol } from './exec-protocol.js';
 import { MadeKinds } from './made-kinds.js';
 import { clientNode } from './sdk.js';
+import { sharingConnections } from './shared-connections.js';
 
 /** What every part of the driver shares: clients (made once, at driver creation), options, the informer. */
 export interface K8sContext {
@@ -32,13 +33,15 @@ export interface K8sContext {
 /** Creates the clients and the (not yet started) informer. */
 export function createContext(kc: KubeConfig, options: ResolvedK8sOptions, life: DriverLifecycle): K8sContext {
   const { AppsV1Api, BatchV1Api, CoreV1Api } = clientNode();
-  const core = kc.makeApiClient(CoreV1Api);
+  // Every API client of the driver on one connection pool (client-node opens one per request).
+  const clients = sharingConnections(kc);
+  const core = clients.makeApiClient(CoreV1Api);
   const ns = options.kubernetesNamespace;
   return {
     kc,
     core,
-    batch: kc.makeApiClient(BatchV1Api),
-    apps: kc.makeApiClient(AppsV1Api),
+    batch: clients.makeApiClient(BatchV1Api),
+    apps: clients.makeApiClient(AppsV1Api),
     options,
     ns,
     watcher: new PodWatch({ kc, core, kubernetesNamespace: ns, namespace: options.namespace, idleTimeoutMs: options.livenessIntervalMs, retry: options.retry }),

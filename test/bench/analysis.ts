@@ -131,42 +131,40 @@ run again, alone (load average ~40), on the build with them.
   container to start share one container event stream per engine for the process
   (\`drivers/docker/engine-events.ts\`).
 - **Scale (1000 Kubernetes tasks, 50 at a time, one driver): requests flat and no error;
-  memory grows.** 1000 tasks ran in 149 s with no error: 3.06 requests per task over tasks
-  1–100, 3.01 over 101–250, 251–500 and 501–1000 (0.98×; the first segment carries the
-  process's one LIST and WATCH), 5.8–7.1 tasks a second in every segment. It had not
-  finished before: the local cluster was quadratic in pods and Events. Each pod's end made
-  the local kubelet list the engine's containers three times (a list walks every container
-  of the engine), and each Event it recorded searched, copied and sorted every Event of the
-  namespace (5000 of them after 1000 tasks: 124 s of CPU to record them all, in the API
-  server's one thread). Now a pod worker keeps its pod's containers and ends a pod with no
-  list (as a kubelet ends a pod from its PLEG cache), the event recorder remembers the Events
-  it made (client-go's event cache), and the scheduler and the kubelet's admission copy out
-  of the store only the pods they look at; recording 5000 Events takes 0.7 s. The driver
-  process's RSS, read after a memory-reducing GC, grows 130 → 136 → 146 → 156 MiB at 100,
-  250, 500 and 1000 tasks (1.20×, target ≤ 1.1×): 40, 37 and then 20 KiB per task, falling.
-  It is not the driver's JavaScript: its heap holds 32.1 → 35.1 MiB (3 MiB over 900 tasks,
-  no task kept: every one was cleaned up) and external memory stays at 13.2 MiB; the rest
-  is native memory outside V8, which grows less per task as the run goes on, as allocator
-  fragmentation does and a leak does not. Each API request of the client library opens a
-  TLS connection of its own: @kubernetes/client-node 2.0.1 makes a new undici Agent for
-  every request (\`KubeConfig.applySecurityAuthentication\` calls \`createDispatcher\`, which
-  caches nothing), so every task makes three TLS handshakes with a fresh connection pool
-  each; one dispatcher per cluster and user, reused, is the next thing to try. An earlier
-  run on a busier engine had one failed task of 1000 (a container reported lost while it
-  ran, ContainerStatusUnknown, not explained yet) and RSS 180 → 252 MiB, read after a plain
-  GC only.
-- **P6k (≤ 150 MB for 1000 finished Kubernetes tasks): 153.1 MiB = 160.6 MB, missed by
-  7 %.** 121.5 MiB before (driver loaded, one task run), 153.1 MiB holding 1000 finished
-  tasks after a memory-reducing GC (222 MiB after a plain GC, V8's heap then 95 MiB for
-  37 MiB in use); 33.8 KiB per task from task 250 to 1000, of which the heap's share is
-  small (37.0 MiB in use at the end): as in Scale, most of the growth is native memory.
-  Making them finish took 139 s and the close of the 1000 pods is now quick (the whole
-  measure 152 s); before, that close outlasted its minute. An earlier run of the same
-  bench failed at task 118: the engine dropped the connection of a container start (socket
-  hang up) and the local kubelet reported the container could not run; it now reads the
-  container's state after a start whose answer was lost, and starts it again if it never
-  ran. The k8s driver's process holds ~121 MiB before its first task, against ~67 MiB for
-  the Docker driver's (P6): the client library's share, which lazy loading cut (I1).
+  memory 1.11×.** 1000 tasks ran in 135 s with no error: 3.05 requests per task over tasks
+  1–100, 3.01, 3.00 and 3.01 over 101–250, 251–500 and 501–1000 (0.99×; the first segment
+  carries the process's one LIST and WATCH), 6.7–7.7 tasks a second in every segment. It
+  had not finished before: the local cluster was quadratic in pods and Events. Each pod's
+  end made the local kubelet list the engine's containers three times (a list walks every
+  container of the engine), and each Event it recorded searched, copied and sorted every
+  Event of the namespace (5000 of them after 1000 tasks: 124 s of CPU to record them all,
+  in the API server's one thread). Now a pod worker keeps its pod's containers and ends a
+  pod with no list (as a kubelet ends a pod from its PLEG cache), the event recorder
+  remembers the Events it made (client-go's event cache), and the scheduler and the
+  kubelet's admission copy out of the store only the pods they look at; recording 5000
+  Events takes 0.7 s. The driver process's RSS, read after a memory-reducing GC, is 126.3 →
+  130.9 → 133.6 → 140.0 MiB at 100, 250, 500 and 1000 tasks (1.11×, target ≤ 1.1×): 31, 11
+  and 13 KiB per task. Its heap holds 32.1 → 35.0 MiB (no task kept: every one was cleaned
+  up), external memory stays at 13.2 MiB, the rest is native memory. Before, it grew 130 →
+  156 MiB (1.20×): @kubernetes/client-node 2.0.1 makes a new undici Agent, so a new TLS
+  connection and pool, for every request (\`KubeConfig.applySecurityAuthentication\` calls
+  \`createDispatcher\`, which caches nothing); 3000 reads alone grew a process 113 → 191 MiB,
+  115 → 135 MiB on one pool. The driver's API clients now share one pool
+  (\`drivers/k8s/shared-connections.ts\`). Log reads still go through client-node's
+  https.Agent, which keeps no connection alive (one TLS connection per read): the next thing
+  to try for the rest. An earlier run on a busier engine had one failed task of 1000 (a
+  container reported lost while it ran, ContainerStatusUnknown, not explained yet).
+- **P6k (≤ 150 MB for 1000 finished Kubernetes tasks): 136.1 MiB = 142.7 MB, met.** 121.6
+  MiB before (driver loaded, one task run), 136.1 MiB holding 1000 finished tasks after a
+  memory-reducing GC (169 MiB after a plain GC, V8's heap then 69 MiB for 37 MiB in use);
+  16.1 KiB per task from task 250 to 1000. With a new connection pool per request it was
+  153.1 MiB (33.8 KiB per task). Making them finish took 123 s and the close of the 1000
+  pods is now quick (the whole measure 133 s); before, that close outlasted its minute. An
+  earlier run failed at task 118: the engine dropped the connection of a container start
+  (socket hang up) and the local kubelet reported the container could not run; it now reads
+  the container's state after a start whose answer was lost, and starts it again if it
+  never ran. The k8s driver's process holds ~122 MiB before its first task, against ~67 MiB
+  for the Docker driver's (P6): the client library's share, which lazy loading cut (I1).
 
 ## How the figures grow
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { V1Pod } from '@kubernetes/client-node';
+import { HttpMethod, KubeConfig, RequestContext, type V1Pod } from '@kubernetes/client-node';
 import { InvalidInputError } from '../../src/errors.js';
 import { validateTask } from '../../src/validate.js';
 import { claimName, taskObjectName } from '../../drivers/k8s/naming.js';
@@ -13,6 +13,7 @@ import { sandboxExecArgv } from '../../drivers/k8s/exec-argv.js';
 import { onTerminal, resizeFrame, terminalCommand } from '../../drivers/k8s/terminal.js';
 import { TimestampedLines, timestampKey } from '../../drivers/k8s/timestamped-lines.js';
 import { entryName } from '../../drivers/k8s/tar-names.js';
+import { sharingConnections } from '../../drivers/k8s/shared-connections.js';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const options = resolveOptions({ namespace: 'ns1' }, 'default');
@@ -281,5 +282,42 @@ describe('tar entry names', () => {
     ['plain', 'plain'],
   ])('%s → %s', (raw, expected) => {
     expect(entryName(raw)).toBe(expected);
+  });
+});
+
+describe('the API clients’ connections', () => {
+  const kubeconfig = (user: Record<string, unknown>) => {
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'c', server: 'https://127.0.0.1:6443', skipTLSVerify: false, caData: Buffer.from('the cluster CA (never read: nothing connects)').toString('base64') }],
+      users: [{ name: 'u', ...user }],
+      contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+      currentContext: 'x',
+    });
+    return kc;
+  };
+  const dispatcherOf = async (kc: KubeConfig) => {
+    const context = new RequestContext('https://127.0.0.1:6443/api/v1/namespaces', HttpMethod.GET);
+    await kc.applySecurityAuthentication(context);
+    return context.getDispatcher();
+  };
+
+  it('share one dispatcher where client-node makes one per request', async () => {
+    const kc = kubeconfig({ token: 't' });
+    const [one, two] = [await dispatcherOf(kc), await dispatcherOf(kc)];
+    expect(one).toBeDefined();
+    expect(two).not.toBe(one);
+    const shared = sharingConnections(kc);
+    const first = await dispatcherOf(shared);
+    expect(first).toBeDefined();
+    expect(await dispatcherOf(shared)).toBe(first);
+    const context = new RequestContext('https://127.0.0.1:6443/api', HttpMethod.GET);
+    await shared.applySecurityAuthentication(context);
+    expect(context.getHeaders()['Authorization']).toBe('Bearer t');
+  });
+
+  it('stay per request with an exec plugin (its certificates may rotate)', () => {
+    const kc = kubeconfig({ exec: { command: 'true', apiVersion: 'client.authentication.k8s.io/v1' } });
+    expect(sharingConnections(kc)).toBe(kc);
   });
 });
