@@ -18,6 +18,8 @@ interface Flow {
  */
 export class SilencingProxy {
   private readonly flows = new Set<Flow>();
+  /** Every client connection still open, flow or not. */
+  private readonly clients = new Set<Socket>();
   /** New connections are accepted and never forwarded (the engine is silent for everyone). */
   private silenceNew = false;
 
@@ -72,15 +74,22 @@ export class SilencingProxy {
 
   /** Closes the listener and every connection. */
   async close(): Promise<void> {
+    // Stop accepting first: a client whose connection is cut reconnects at once, and a
+    // connection accepted after the cut would hold the close open.
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const flow of this.flows) {
       flow.client.destroy();
       flow.upstream?.destroy();
     }
     this.flows.clear();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    // A silenced connection leaves the flows when its upstream closes, but its client stays.
+    for (const client of this.clients) client.destroy();
+    await closed;
   }
 
   private accept(client: Socket): void {
+    this.clients.add(client);
+    client.on('close', () => this.clients.delete(client));
     const flow: Flow = { client, upstream: undefined, silent: this.silenceNew };
     this.flows.add(flow);
     const forget = (): void => {
