@@ -10,6 +10,7 @@
 // the figure.
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { compact } from './child-memory.mjs';
 
 const { createDriver } = await import('../../dist/src/registry.js').catch((error) => {
   throw new Error(`the compiled build is missing (run npm run build): ${error.message}`);
@@ -23,15 +24,6 @@ function settle() {
   // Two passes: the first may only schedule finalisers.
   globalThis.gc?.();
   globalThis.gc?.();
-}
-
-// The process gone quiet, then a memory-reducing GC (what V8 runs under memory pressure):
-// it compacts the old generation and gives back the young generation that the burst of
-// traffic grew, which V8 only shrinks once allocation has slowed down (hence the pause).
-// What is resident after it is what holding the tasks costs; before it, partly V8's slack.
-async function compact() {
-  await new Promise((resolve) => setTimeout(resolve, 3000));
-  globalThis.gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 }
 
 const [driverName = 'docker', countText = '1000', concurrencyText = '16', mode = 'hold', namespace = `bench-p6-${randomBytes(3).toString('hex')}`] =

@@ -9,6 +9,7 @@
 // Plain JavaScript on the compiled build, as P6's child: the process holds the driver only
 // (no TypeScript loader, no API server), so its memory is the driver's.
 import { createInterface } from 'node:readline';
+import { compact } from './child-memory.mjs';
 
 const { createDriver } = await import('../../dist/src/registry.js').catch((error) => {
   throw new Error(`the compiled build is missing (run npm run build): ${error.message}`);
@@ -38,14 +39,6 @@ async function task(index) {
 function collect() {
   globalThis.gc?.();
   globalThis.gc?.();
-}
-
-// As P6's child: the process gone quiet, then a memory-reducing GC (what V8 runs under memory
-// pressure), which gives back the young generation and pages the burst of traffic grew. What
-// is resident after it is what the driver holds; after a plain full GC, partly V8's slack.
-async function compact() {
-  await new Promise((resolve) => setTimeout(resolve, 3000));
-  globalThis.gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
 }
 
 try {
