@@ -33,6 +33,7 @@ import { reapInBackground, type ReapOrphansOptions } from '../../src/kit/owner.j
 import { deleteOwnerLease, findOwnerLeases, takeExpiredLease, type FoundOwnerLease } from './owner-lease.js';
 import { openNamespaces, OwnerLease } from './process-lease.js';
 import { planReap } from './orphan-leases.js';
+import { holdKeptAliveConnections } from './kept-alive-connections.js';
 
 /** The Kubernetes driver: tasks as Pods (or Jobs), volumes as PersistentVolumeClaims. */
 export class K8sDriver implements Driver {
@@ -42,12 +43,15 @@ export class K8sDriver implements Driver {
   private readonly logSupport: LogStreamSupport;
   private readonly life: DriverLifecycle;
   private readonly owner: OwnerLease;
+  /** Lets go of the cluster's kept-alive connections, at the end of the close. */
+  private readonly releaseConnections: () => void;
 
   constructor(private readonly kc: KubeConfig, private readonly options: ResolvedK8sOptions) {
     this.life = new DriverLifecycle({ driver: this.name, namespace: options.namespace, closeTimeoutMs: options.closeTimeoutMs, logger: options.logger, reap: (signal) => this.reap(signal) });
     this.ctx = createContext(kc, options, this.life);
     this.logSupport = logStreamSupportFor(kc, options.splitLogStreams);
     this.owner = new OwnerLease(this.ctx);
+    this.releaseConnections = holdKeptAliveConnections(kc);
     if (options.reapOrphans) void reapInBackground(`k8s:${kc.getCurrentCluster()?.server ?? ''}/${this.ctx.ns}`, (signal) => this.reapOrphans({ signal }), options.logger);
   }
 
@@ -266,6 +270,8 @@ export class K8sDriver implements Driver {
       await this.owner.leave(signal);
     } finally {
       await ctx.watcher.stop();
+      // Last: the watch and every read of this driver are over.
+      this.releaseConnections();
     }
   }
 }

@@ -74,7 +74,7 @@ export class LogStreamSupport {
   }
 
   /** Whether to read the streams apart; probes with a read of its own when nothing is learnt. */
-  async decide(source: Pick<LogSource, 'kc' | 'namespace' | 'pod' | 'container'>, signal?: AbortSignal): Promise<boolean> {
+  async decide(source: Pick<LogSource, 'kc' | 'namespace' | 'pod' | 'container' | 'idleTimeoutMs'>, signal?: AbortSignal): Promise<boolean> {
     const verdict = await this.verdictOrProbe(signal);
     if (typeof verdict === 'boolean') return verdict;
     try {
@@ -133,15 +133,15 @@ export class SplitStreamsRefused extends Error {
 }
 
 /** A probe of its own, reading one byte at most (see {@link LogStreamSupport}): `true`, `false`, or `undefined` when the answer says nothing. */
-export async function probeSplitStreams(source: Pick<LogSource, 'kc' | 'namespace' | 'pod' | 'container'>, signal?: AbortSignal): Promise<boolean | undefined> {
+export async function probeSplitStreams(source: Pick<LogSource, 'kc' | 'namespace' | 'pod' | 'container' | 'idleTimeoutMs'>, signal?: AbortSignal): Promise<boolean | undefined> {
   return verdictOf(await probeAnswer(source, signal));
 }
 
 /** The probe's request: resolves with nothing when answered 200, else with the error. */
-async function probeAnswer(source: Pick<LogSource, 'kc' | 'namespace' | 'pod' | 'container'>, signal?: AbortSignal): Promise<unknown> {
+async function probeAnswer(source: Pick<LogSource, 'kc' | 'namespace' | 'pod' | 'container' | 'idleTimeoutMs'>, signal?: AbortSignal): Promise<unknown> {
   const path = `/api/v1/namespaces/${encodeURIComponent(source.namespace)}/pods/${encodeURIComponent(source.pod)}/log`;
   try {
-    const response = await kubeGet(source.kc, path, { container: source.container, stream: PROBE_STREAM, limitBytes: '1' }, signal);
+    const response = await kubeGet(source.kc, path, { container: source.container, stream: PROBE_STREAM, limitBytes: '1' }, { signal, idleTimeoutMs: source.idleTimeoutMs });
     response.destroy();
     return undefined;
   } catch (error) {

@@ -133,7 +133,7 @@ async function readOnce(source: LogSource, stream: string | undefined, destinati
   const attempt = async (): Promise<void> => {
     let response;
     try {
-      response = await kubeGet(source.kc, logPath(source), query, signal, source.idleTimeoutMs);
+      response = await kubeGet(source.kc, logPath(source), query, { signal, idleTimeoutMs: source.idleTimeoutMs });
       probe?.answered();
     } catch (error) {
       probe?.answered(error);
@@ -173,7 +173,7 @@ async function followStream(source: LogSource, stream: string | undefined, desti
     lines.reconnect();
     let response;
     try {
-      response = await kubeGet(source.kc, logPath(source), query, signal, source.idleTimeoutMs);
+      response = await kubeGet(source.kc, logPath(source), query, { signal, idleTimeoutMs: source.idleTimeoutMs });
       probe?.answered();
     } catch (error) {
       signal?.throwIfAborted();
@@ -218,7 +218,7 @@ async function finalRead(source: LogSource, stream: string | undefined, destinat
   if (lines.resumeFrom !== undefined) query.sinceTime = lines.resumeFrom;
   let response;
   try {
-    response = await kubeGet(source.kc, logPath(source), query, signal, source.idleTimeoutMs);
+    response = await kubeGet(source.kc, logPath(source), query, { signal, idleTimeoutMs: source.idleTimeoutMs });
   } catch {
     return; // best effort: the follow already delivered everything it saw
   }

@@ -171,7 +171,7 @@ export class PodWatcher {
       allowWatchBookmarks: 'true',
       timeoutSeconds: String(Math.floor(MIN_WATCH_TIMEOUT_SECONDS * (1 + Math.random()))),
     };
-    const response = await kubeGet(kc, `/api/v1/namespaces/${encodeURIComponent(kubernetesNamespace)}/pods`, query, this.lifetime.signal);
+    const response = await kubeGet(kc, `/api/v1/namespaces/${encodeURIComponent(kubernetesNamespace)}/pods`, query, { signal: this.lifetime.signal, answerTimeoutMs: idleTimeoutMs });
     return new Promise((resolve) => {
       const decoder = new StringDecoder('utf8');
       let partial = '';

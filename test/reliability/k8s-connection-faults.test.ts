@@ -109,6 +109,29 @@ describe('k8s driver over half-open connections to the API server', () => {
   }, 120_000);
 });
 
+describe('k8s driver log reads on kept-alive connections', () => {
+  it('ten plain reads and a follow of a finished task reuse the kept-alive connections, every byte once', async () => {
+    await withDriver(async (driver) => {
+      const signal = AbortSignal.timeout(90_000);
+      const container = await driver.runContainer({ id: 'reads', image: 'busybox', command: sh("printf 'one\\ntwo'") }, { signal });
+      expect(await container.wait({ signal })).toMatchObject({ done: true, exitCode: 0 });
+      const read = async (follow: boolean): Promise<string> => {
+        const stdout = new CollectingWritable();
+        await container.logs({ stdout, follow, signal });
+        return stdout.text();
+      };
+      // The first read also learns whether the server reads the streams apart.
+      expect(await read(false)).toBe('one\ntwo');
+      const before = proxy.accepted;
+      for (let i = 0; i < 10; i++) expect(await read(false)).toBe('one\ntwo');
+      expect(await read(true)).toBe('one\ntwo');
+      // A connection per read (and two per follow) without keep-alive: 12 or more. With it,
+      // none; a few at most where a loaded machine leaves one idle past the server's 5 s.
+      expect(proxy.accepted - before).toBeLessThanOrEqual(3);
+    });
+  }, 120_000);
+});
+
 describe('k8s driver with an API server silent for good (every connection, old and new)', () => {
   it('wait(), a follow and an exec end with a typed error or StreamLost, never a hang', async () => {
     await withDriver(async (driver) => {

@@ -22,6 +22,7 @@ export class SilencingProxy {
   private readonly clients = new Set<Socket>();
   /** New connections are accepted and never forwarded (the engine is silent for everyone). */
   private silenceNew = false;
+  private acceptedCount = 0;
 
   private constructor(
     private readonly server: Server,
@@ -43,6 +44,11 @@ export class SilencingProxy {
     const proxy = new SilencingProxy(server, target, address);
     server.on('connection', (client) => proxy.accept(client));
     return proxy;
+  }
+
+  /** Client connections accepted since the start. */
+  get accepted(): number {
+    return this.acceptedCount;
   }
 
   /** Connections open right now (silenced or not). */
@@ -88,6 +94,7 @@ export class SilencingProxy {
   }
 
   private accept(client: Socket): void {
+    this.acceptedCount += 1;
     this.clients.add(client);
     client.on('close', () => this.clients.delete(client));
     const flow: Flow = { client, upstream: undefined, silent: this.silenceNew };
