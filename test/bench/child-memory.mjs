@@ -1,4 +1,5 @@
 // Memory readings shared by the benchmark children (P6, P6k, Scale).
+import { readFileSync } from 'node:fs';
 
 /**
  * The process gone quiet, then a memory-reducing GC (what V8 runs under memory pressure): it
@@ -9,4 +10,21 @@
 export async function compact() {
   await new Promise((resolve) => setTimeout(resolve, 3000));
   globalThis.gc?.({ type: 'major', execution: 'sync', flavor: 'last-resort' });
+}
+
+/**
+ * The resident memory split as Linux counts it (/proc/self/status, bytes): `anon` is what the
+ * process allocated (V8's heap, Buffers, native allocations), `file` the pages of mapped files
+ * it touched (the node binary and shared libraries: code paths run for the first time grow it,
+ * and it is not freed by any GC). `undefined` where /proc is not there.
+ */
+export function residentSplit() {
+  try {
+    const status = readFileSync('/proc/self/status', 'utf8');
+    const kib = (field) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
+    const split = { anon: kib('RssAnon'), file: kib('RssFile') };
+    return Number.isFinite(split.anon) && Number.isFinite(split.file) ? split : undefined;
+  } catch {
+    return undefined;
+  }
 }

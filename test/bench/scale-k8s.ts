@@ -28,6 +28,8 @@ interface ChildCheckpoint {
   heapTotal: number;
   /** Memory of C++ objects bound to JavaScript ones (Buffers included). */
   external: number;
+  /** The RSS split into anonymous memory and touched pages of mapped files (Linux only). */
+  resident?: { anon: number; file: number };
   seconds: number;
   failed: number;
 }
@@ -79,6 +81,11 @@ async function runChild(bench: BenchCluster, tasks: number, inFlight: number, ch
   }
 }
 
+/** `; anonymous A, files F` (MiB) when the child could read its split. */
+function residentText(resident: ChildCheckpoint['resident']): string {
+  return resident === undefined ? '' : `; anonymous ${(resident.anon / MB).toFixed(1)}, mapped files ${(resident.file / MB).toFixed(1)}`;
+}
+
 /**
  * Scale — `tasks` Kubernetes tasks (run → wait → logs → cleanup), `inFlight` at a time,
  * through one driver in a process of its own (on the compiled build, as P6) on the local
@@ -102,7 +109,7 @@ export async function measureScale(bench: BenchCluster, options: ScaleOptions = 
   const detail = segments
     .map(
       (s, i) =>
-        `tasks ${s.from}–${s.checkpoint}: ${perTask[i]!.toFixed(2)} req/task, RSS ${(s.rss / MB).toFixed(1)} MiB (${(s.rssPlain / MB).toFixed(1)} after a plain GC; heap used ${(s.heapUsed / MB).toFixed(1)} of ${(s.heapTotal / MB).toFixed(1)}, external ${(s.external / MB).toFixed(1)}), ${((s.checkpoint - s.from + 1) / s.seconds).toFixed(1)} tasks/s`,
+        `tasks ${s.from}–${s.checkpoint}: ${perTask[i]!.toFixed(2)} req/task, RSS ${(s.rss / MB).toFixed(1)} MiB (${(s.rssPlain / MB).toFixed(1)} after a plain GC; heap used ${(s.heapUsed / MB).toFixed(1)} of ${(s.heapTotal / MB).toFixed(1)}, external ${(s.external / MB).toFixed(1)}${residentText(s.resident)}), ${((s.checkpoint - s.from + 1) / s.seconds).toFixed(1)} tasks/s`,
     )
     .join('; ');
   const errors = end.failed === 0 ? 'no error' : `${end.failed} failed tasks: ${end.failures.map(([what, n]) => `${n} × ${what}`).join('; ')}`;
