@@ -36,6 +36,31 @@ function startLostDocker(): Dockerode {
   return engine;
 }
 
+/**
+ * An engine client whose container starts land only once the pod's deadline kill has removed
+ * the made container (a start held up by a loaded engine while the deadline passes): the
+ * engine then refuses the start, as it refuses one of a container marked for removal.
+ */
+function startAfterRemovalDocker(): Dockerode {
+  const engine = new Dockerode();
+  const createContainer = engine.createContainer.bind(engine);
+  engine.createContainer = (async (options: Dockerode.ContainerCreateOptions) => {
+    const container = await createContainer(options);
+    const start = container.start.bind(container) as () => Promise<unknown>;
+    container.start = (async () => {
+      const heldUntil = Date.now() + 60_000;
+      while (Date.now() < heldUntil) {
+        const info = await container.inspect().catch((error: { statusCode?: number }) => (error.statusCode === 404 ? undefined : Promise.reject(error)));
+        if (info === undefined || info.State.Dead || info.State.Status === 'removing') break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return start();
+    }) as typeof container.start;
+    return container;
+  }) as typeof engine.createContainer;
+  return engine;
+}
+
 /** An engine client that never tells of an OOM kill: `oom` events dropped, `State.OOMKilled` always false. */
 function oomDeafDocker(): Dockerode {
   const engine = new Dockerode();
@@ -208,6 +233,27 @@ describe('pod failures as a kubelet reports them', () => {
     const pod = await t.waitFor('pods', name, isFinished, 60_000);
     expect(pod!.status).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
     expect(containerState(pod).terminated.exitCode).toBe(137);
+  });
+
+  it('a start refused because the deadline already removed the container: every status Failed, DeadlineExceeded', { timeout: 120_000 }, async () => {
+    const late = await startTestCluster({ docker: startAfterRemovalDocker() });
+    try {
+      const name = randomName('late');
+      await late.apply(busyboxPod(name, 'sleep 600', { spec: { activeDeadlineSeconds: 1 } }));
+      // A client must never see the start failure on a pod that is not yet Failed: it would
+      // report the task as one that could not start instead of one that ran out of time.
+      const beforeFailed: string[] = [];
+      const pod = await late.waitFor('pods', name, (o) => {
+        const terminated = containerState(o)?.terminated;
+        if (terminated !== undefined && o?.status?.phase !== 'Failed') beforeFailed.push(`${o?.status?.phase} ${terminated.reason}`);
+        return isFinished(o);
+      }, 60_000);
+      expect(beforeFailed).toEqual([]);
+      expect(pod!.status).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
+      expect(containerState(pod).terminated.reason).toBe('ContainerCannotRun');
+    } finally {
+      await late.stop();
+    }
   });
 
   it('a container still waiting when the deadline ends the pod is reported ContainerStatusUnknown, 137', { timeout: 120_000 }, async () => {

@@ -105,7 +105,13 @@ export class PodWorker {
 
   private flush = (): void => {
     if (this.shutdown.signal.aborted || this.cutOff) return;
-    if (this.model.phase === 'Pending' || this.model.phase === 'Running') {
+    // Once the pod's deadline passed, every status the kubelet writes is Failed with
+    // DeadlineExceeded, also those written while its containers are still being stopped or a
+    // start is failing because of the kill: generateAPIPodStatus (pkg/kubelet/kubelet_pods.go)
+    // overrides the phase with the active-deadline handler's ShouldEvict
+    // (pkg/kubelet/active_deadline.go) before any status is written.
+    if (this.deadlineExceeded) this.markDeadlineExceeded();
+    else if (this.model.phase === 'Pending' || this.model.phase === 'Running') {
       const begun = this.model.app.some((c) => c.state.running || c.state.terminated || c.restartCount > 0 || c.state.waiting?.reason === 'CrashLoopBackOff');
       this.model.phase = begun ? 'Running' : 'Pending';
     }
@@ -309,9 +315,7 @@ export class PodWorker {
     const apps = this.model.app;
     const inits = this.model.init;
     if (this.deadlineExceeded) {
-      this.model.phase = 'Failed';
-      this.model.reason = 'DeadlineExceeded';
-      this.model.message = 'Pod was active on the node longer than the specified deadline';
+      this.markDeadlineExceeded();
     } else if (inits.some((c) => !c.restartable && c.state.terminated && c.state.terminated.exitCode !== 0)) {
       this.model.phase = 'Failed';
     } else if (apps.length > 0 && apps.every((c) => c.state.terminated)) {
@@ -323,6 +327,12 @@ export class PodWorker {
     this.flush();
     // A pod that has ended keeps no sandbox (pkg/kubelet/kubelet.go SyncTerminatedPod → KillPod stops it).
     if (this.networkHolder !== undefined) void stopNetworkHolder(this.ctx, this.networkHolder, this.containers);
+  }
+
+  private markDeadlineExceeded(): void {
+    this.model.phase = 'Failed';
+    this.model.reason = 'DeadlineExceeded';
+    this.model.message = 'Pod was active on the node longer than the specified deadline';
   }
 
   /** Phase Running as soon as a container runs (written with the container state). */
