@@ -10,19 +10,30 @@ import { deleteJob } from './jobs.js';
 import { readServiceLogs } from './services.js';
 
 /**
+ * A task's container as the k8s driver returns it: the contract's {@link Container}, with the
+ * names of the objects it runs in, for `kubectl` and an engine's own messages.
+ */
+export interface K8sContainer extends Container {
+  /** The Pod the task runs in (`kubectl logs <podName>`): in job mode the one the Job made (`<jobName>-<5 random>`). */
+  readonly podName: string;
+  /** Job mode: the Job's name (`kubectl describe job <jobName>`), `K8sDriver.taskObjectName(id)`; `undefined` in pod mode. */
+  readonly jobName: string | undefined;
+}
+
+/**
  * A task's pod as a drivetrain Container. Status reads the informer's cache (a GET when
  * the cache has not synced or lacks the pod); wait resolves on informer events. The pod
  * stays (logs readable) until `cleanup` or the driver's `close`.
  */
-export class TaskContainer implements Container {
+export class TaskContainer implements K8sContainer {
   constructor(
     private readonly ctx: K8sContext,
     readonly id: string,
     /** The pod's name (in job mode, the pod the Job made). */
     readonly podName: string,
     private readonly logSupport: LogStreamSupport,
-    /** Job mode: the Job to delete on cleanup. */
-    private readonly jobName?: string,
+    /** Job mode: the Job (deleted on cleanup). */
+    readonly jobName: string | undefined,
     /** The container runs on a terminal: its log is the terminal's one stream. */
     private readonly tty = false,
   ) {}

@@ -1,25 +1,25 @@
 import type { Readable } from 'node:stream';
-import type { KubeConfig, V1Lease, V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1Lease, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import { delay } from '../../src/abort.js';
 import { ContainerNotFoundError, EngineError, InvalidInputError } from '../../src/errors.js';
 import { DriverLifecycle } from '../../src/kit/lifecycle.js';
 import { validateSizeBytes, volumeNameOf } from '../../src/kit/volumes.js';
 import { LABELS } from '../../src/labels.js';
-import type { Container, CreateVolumeOptions, Driver, DriverCapabilities, OperationOptions, Sandbox, SandboxTask, Task, Volume, VolumeRef } from '../../src/types.js';
-import { validateSandboxTask, validateTask, validateTaskId, validateVolumeName } from '../../src/validate.js';
+import type { CreateVolumeOptions, Driver, DriverCapabilities, OperationOptions, Sandbox, SandboxTask, Task, Volume, VolumeRef } from '../../src/types.js';
+import { validateSandboxTask, validateTask, validateTaskId, validateVolumeName, type ResolvedTask } from '../../src/validate.js';
 import { createContext, type K8sContext } from './context.js';
 import { deleteJob, findJobPod, readJob } from './jobs.js';
-import { namespaceSelector, TASK_ID_ANNOTATION, taskObjectName } from './naming.js';
+import { claimName, namespaceSelector, TASK_ID_ANNOTATION, taskObjectName } from './naming.js';
 import type { ResolvedK8sOptions } from './options.js';
-import { buildPod, IDLE_COMMAND } from './pod-spec.js';
+import { buildPod, IDLE_COMMAND, taskObject, type K8sPodObject, type K8sTaskObject } from './pod-spec.js';
 import { deletePod, getPod, lostRule } from './pods.js';
 import { isLost } from './pod-status.js';
 import { K8sSandbox } from './sandbox.js';
 import { feedStdin, startTask } from './start.js';
-import { TaskContainer } from './container.js';
+import { TaskContainer, type K8sContainer } from './container.js';
 import { logStreamSupportFor, type LogStreamSupport } from './log-streams.js';
 import { copyToVolume, readFromVolume } from './volume-copy.js';
-import { deleteClaim, ensureVolume } from './volumes.js';
+import { deleteClaim, ensureVolume, volumeClaim } from './volumes.js';
 import { execInWorkload, type WorkloadExecOptions } from './workload.js';
 import { deletePullSecrets, ensurePullSecret } from './pull-secrets.js';
 import type { RegistryCredentials } from '../../src/credentials.js';
@@ -34,6 +34,14 @@ import { deleteOwnerLease, findOwnerLeases, takeExpiredLease, type FoundOwnerLea
 import { openNamespaces, OwnerLease } from './process-lease.js';
 import { planReap } from './orphan-leases.js';
 import { holdKeptAliveConnections } from './kept-alive-connections.js';
+
+/** What {@link K8sDriver.renderTask} and {@link K8sDriver.renderSandbox} return: the objects a start would create. */
+export interface K8sRenderedTask<T extends K8sTaskObject = K8sTaskObject> {
+  /** The task's Pod (pod mode, and every sandbox) or Job (job mode); `kind` tells which. */
+  object: T;
+  /** The claims of the task's volumes, one per volume in the order of first mount: a start creates each that does not exist yet (of `defaultVolumeSizeBytes`). */
+  volumeClaims: V1PersistentVolumeClaim[];
+}
 
 /** The Kubernetes driver: tasks as Pods (or Jobs), volumes as PersistentVolumeClaims. */
 export class K8sDriver implements Driver {
@@ -116,20 +124,81 @@ export class K8sDriver implements Driver {
     return this.ctx.execProtocol.current;
   }
 
-  async runContainer(task: Task, options: OperationOptions = {}): Promise<Container> {
-    this.life.assertOpen();
+  /**
+   * The name of the Kubernetes object the driver makes for task `id` — its Job in job mode,
+   * else its Pod (a sandbox's pod too) — as `kubectl get pod|job` shows it:
+   * `dt-<namespace>--<id>`, the ID sanitised to fit (see docs/drivers/k8s.md, Names and
+   * labels). The very name `runContainer` and `startSandbox` create; contacts nothing. A Job's
+   * pod is named by the Job controller: read it from the container's `podName`.
+   * @throws InvalidInputError when `id` is not a valid task ID.
+   */
+  taskObjectName(id: string): string {
+    validateTaskId(id, 'id');
+    return taskObjectName(this.namespace, id);
+  }
+
+  /**
+   * The name of the PersistentVolumeClaim of volume `name` (`dt-<namespace>--vol-<name>`,
+   * sanitised to fit): the claim `createVolume` and a task's mounts create. Contacts nothing.
+   * @throws InvalidInputError when `name` is not a valid volume name.
+   */
+  volumeClaimName(name: string): string {
+    validateVolumeName(name, 'name');
+    return claimName(this.namespace, name);
+  }
+
+  /**
+   * What `runContainer(task)` would create, without contacting the cluster: the task's Pod, or
+   * its Job in job mode, and the claims of its volumes (created when absent). Built by the
+   * same code as a real start, with the same validation: a task `runContainer` refuses before
+   * creating anything throws the same error here. What only the cluster can tell is not
+   * checked (whether it keeps sidecar containers, for a task with services; admission).
+   * The objects are the caller's own copies. Works on a closed driver too.
+   */
+  renderTask(task: Task): K8sRenderedTask {
+    const { resolved, object } = this.planTask(task);
+    return structuredClone({ object, volumeClaims: this.claimsOf(resolved.mounts) });
+  }
+
+  /** What `startSandbox(task)` would create, as {@link renderTask} says: always a Pod. */
+  renderSandbox(task: SandboxTask): K8sRenderedTask<K8sPodObject> {
+    const { resolved, object } = this.planSandbox(task);
+    return structuredClone({ object, volumeClaims: this.claimsOf(resolved.mounts) });
+  }
+
+  /** Validates a task and builds its object: `runContainer` and `renderTask` both build through here. */
+  private planTask(task: Task): { resolved: ResolvedTask; tty: boolean; object: K8sTaskObject } {
     const resolved = validateTask(task);
     assertTerminalSupported(this.name, this.capabilities, resolved);
     assertServicesSupported(this.name, this.capabilities, resolved);
     const tty = resolved.tty !== undefined;
     const command = tty ? terminalCommand(resolved.command) : resolved.command;
     const pod = buildPod(resolved, { role: 'task', command, stdin: resolved.stdin !== undefined, tty, timeoutMs: resolved.timeoutMs }, this.options);
+    return { resolved, tty, object: taskObject(pod, 'task', this.options) };
+  }
+
+  /** Validates a sandbox task and builds its pod: `startSandbox` and `renderSandbox` both build through here. */
+  private planSandbox(task: SandboxTask): { resolved: Omit<ResolvedTask, 'command'>; object: K8sPodObject } {
+    const resolved = validateSandboxTask(task);
+    assertServicesSupported(this.name, this.capabilities, resolved);
+    const pod = buildPod(resolved, { role: 'sandbox', command: IDLE_COMMAND, stdin: false }, this.options);
+    return { resolved, object: { ...pod, kind: 'Pod' } };
+  }
+
+  /** The claims a start creates for `mounts` when absent: one per volume, in the order of first mount. */
+  private claimsOf(mounts: ResolvedTask['mounts']): V1PersistentVolumeClaim[] {
+    return [...new Set(mounts.map((mount) => mount.volume))].map((volume) => volumeClaim(this.ctx, volume));
+  }
+
+  async runContainer(task: Task, options: OperationOptions = {}): Promise<K8sContainer> {
+    this.life.assertOpen();
+    const { resolved, tty, object } = this.planTask(task);
     // Concurrent calls with one ID in this process share one start (and one stdin attach).
     return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, async (scope) => {
       if (resolved.services.length > 0) await assertSidecars(this.ctx, scope.signal);
       await this.owner.ensure();
       for (const mount of resolved.mounts) await ensureVolume(this.ctx, mount.volume, undefined, scope.signal);
-      const started = await startTask(this.ctx, pod, resolved.id, 'task', resolved.image, scope.signal, scope.waiting, resolved.services);
+      const started = await startTask(this.ctx, object, resolved.id, 'task', resolved.image, scope.signal, scope.waiting, resolved.services);
       if (!started.created) scope.adopted();
       if (started.created && (resolved.stdin !== undefined || resolved.tty !== undefined)) {
         // Streamed in the background: the process reads it as it goes. A terminal gets its sizes through the same attach.
@@ -140,7 +209,7 @@ export class K8sDriver implements Driver {
     });
   }
 
-  async getContainer(id: string, options: OperationOptions = {}): Promise<Container> {
+  async getContainer(id: string, options: OperationOptions = {}): Promise<K8sContainer> {
     this.life.assertOpen();
     validateTaskId(id, 'id');
     const name = taskObjectName(this.namespace, id);
@@ -192,14 +261,12 @@ export class K8sDriver implements Driver {
 
   async startSandbox(task: SandboxTask, options: OperationOptions = {}): Promise<Sandbox> {
     this.life.assertOpen();
-    const resolved = validateSandboxTask(task);
-    assertServicesSupported(this.name, this.capabilities, resolved);
-    const pod = buildPod(resolved, { role: 'sandbox', command: IDLE_COMMAND, stdin: false }, this.options);
+    const { resolved, object } = this.planSandbox(task);
     return this.life.start({ taskId: resolved.id, role: 'sandbox', image: resolved.image }, options.signal, async (scope) => {
       if (resolved.services.length > 0) await assertSidecars(this.ctx, scope.signal);
       await this.owner.ensure();
       for (const mount of resolved.mounts) await ensureVolume(this.ctx, mount.volume, undefined, scope.signal);
-      const started = await startTask(this.ctx, pod, resolved.id, 'sandbox', resolved.image, scope.signal, scope.waiting, resolved.services);
+      const started = await startTask(this.ctx, object, resolved.id, 'sandbox', resolved.image, scope.signal, scope.waiting, resolved.services);
       if (!started.created) scope.adopted();
       return new K8sSandbox(this.ctx, resolved.id, started.podName, resolved.workDir, this.logSupport);
     });

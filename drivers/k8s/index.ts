@@ -8,8 +8,8 @@ import { resolveKubernetesNamespace, resolveOptions, type K8sDriverOptions } fro
 /**
  * Creates the Kubernetes driver. The kubeconfig is loaded and the options validated
  * here; the API server is first contacted by the first operation. Typed as the
- * {@link K8sDriver} it returns, so its own methods (`createPullSecret`, `execInWorkload`)
- * need no cast.
+ * {@link K8sDriver} it returns, so its own methods (`createPullSecret`, `execInWorkload`,
+ * `renderTask`, `taskObjectName`, …) need no cast.
  */
 export function createK8sDriver(given?: K8sDriverOptions): K8sDriver {
   const options = optionsObject(given);
@@ -31,7 +31,9 @@ declare module '../../src/types.js' {
   }
 }
 
-export { K8sDriver } from './driver.js';
+export { K8sDriver, type K8sRenderedTask } from './driver.js';
+export type { K8sContainer } from './container.js';
+export type { K8sJobObject, K8sPodObject, K8sTaskObject } from './pod-spec.js';
 export { TASK_ID_ANNOTATION, toLabelValue } from './naming.js';
 export { doctor, REQUIRED_PERMISSIONS, type DoctorCheck, type DoctorReport, type K8sDoctorOptions, type Permission } from './doctor.js';
 export type { K8sDriverOptions, SecretEnvSource } from './options.js';

@@ -169,8 +169,23 @@ export function buildHelperPod(name: string, volume: string, mount: { path: stri
 /** The name of a volume helper's container. */
 export const HELPER_CONTAINER = 'helper';
 
+/** A Pod as the driver creates it: `kind` tells it from a {@link K8sJobObject}. */
+export type K8sPodObject = V1Pod & { kind: 'Pod' };
+/** A batch/v1 Job as the driver creates it (job mode). */
+export type K8sJobObject = V1Job & { kind: 'Job' };
+/** The object a start creates for a task or sandbox: its Pod, or in job mode a task's Job. */
+export type K8sTaskObject = K8sPodObject | K8sJobObject;
+
+/**
+ * What a start creates around the pod of a task or sandbox: in job mode a task's Job (a
+ * sandbox stays a bare pod: it never completes), else the pod itself.
+ */
+export function taskObject(pod: V1Pod, role: PodPurpose['role'], options: Pick<ResolvedK8sOptions, 'mode' | 'ttlSecondsAfterFinished'>): K8sTaskObject {
+  return role === 'task' && options.mode === 'job' ? buildJob(pod, options) : { ...pod, kind: 'Pod' };
+}
+
 /** The batch/v1 Job around a task pod: no retries, optional TTL. */
-export function buildJob(pod: V1Pod, options: Pick<ResolvedK8sOptions, 'ttlSecondsAfterFinished'>): V1Job {
+export function buildJob(pod: V1Pod, options: Pick<ResolvedK8sOptions, 'ttlSecondsAfterFinished'>): K8sJobObject {
   const metadata = pod.metadata ?? {};
   return {
     apiVersion: 'batch/v1',

@@ -7,7 +7,7 @@ import { isAlreadyExists } from './api-errors.js';
 import type { K8sContext } from './context.js';
 import { deleteJob, findJobPod, readJob } from './jobs.js';
 import { TASK_CONTAINER, TASK_ID_ANNOTATION } from './naming.js';
-import { buildJob } from './pod-spec.js';
+import type { K8sJobObject, K8sTaskObject } from './pod-spec.js';
 import { toContainerStatus } from './pod-status.js';
 import { readPod } from './pods.js';
 import { waitForStart, type StartTarget } from './start-wait.js';
@@ -54,11 +54,15 @@ async function createOrAdoptPod(ctx: K8sContext, pod: V1Pod, taskId: string, rol
   }
 }
 
-/** Creates (or adopts) the task's pod or Job and waits until the process has started. */
-/** `waiting` hears each new reason the pod is waiting for (the lifecycle's `drivetrain:task:waiting`). */
-export async function startTask(ctx: K8sContext, pod: V1Pod, taskId: string, role: ResourceRole, image: string, signal?: AbortSignal, waiting?: StartTarget['waiting'], services?: StartTarget['services']): Promise<StartedTask> {
+/**
+ * Creates (or adopts) the task's pod or Job, `object` as the driver built it (`taskObject`),
+ * and waits until the process has started. `waiting` hears each new reason the pod is
+ * waiting for (the lifecycle's `drivetrain:task:waiting`).
+ */
+export async function startTask(ctx: K8sContext, object: K8sTaskObject, taskId: string, role: ResourceRole, image: string, signal?: AbortSignal, waiting?: StartTarget['waiting'], services?: StartTarget['services']): Promise<StartedTask> {
+  if (object.kind === 'Job') return startJob(ctx, object, taskId, image, signal, waiting, services);
+  const pod = object;
   const name = pod.metadata?.name as string;
-  if (ctx.options.mode === 'job' && role === 'task') return startJob(ctx, pod, taskId, image, signal, waiting, services);
   signal?.throwIfAborted();
   const createdPod = await createOrAdoptPod(ctx, pod, taskId, role, signal);
   const created = createdPod !== undefined;
@@ -72,8 +76,7 @@ export async function startTask(ctx: K8sContext, pod: V1Pod, taskId: string, rol
   return { podName: name, created };
 }
 
-async function startJob(ctx: K8sContext, pod: V1Pod, taskId: string, image: string, signal?: AbortSignal, waiting?: StartTarget['waiting'], services?: StartTarget['services']): Promise<StartedTask> {
-  const job = buildJob(pod, ctx.options);
+async function startJob(ctx: K8sContext, job: K8sJobObject, taskId: string, image: string, signal?: AbortSignal, waiting?: StartTarget['waiting'], services?: StartTarget['services']): Promise<StartedTask> {
   const name = job.metadata?.name as string;
   let created = true;
   signal?.throwIfAborted();

@@ -34,10 +34,15 @@ export function buildClaim(ctx: Pick<K8sContext, 'options' | 'ns'>, name: string
   };
 }
 
+/** The claim `ensureVolume` creates for volume `name`: `sizeBytes`, else the driver's `defaultVolumeSizeBytes`. */
+export function volumeClaim(ctx: Pick<K8sContext, 'options' | 'ns'>, name: string, sizeBytes?: number): V1PersistentVolumeClaim {
+  validateVolumeName(name, 'name');
+  return buildClaim(ctx, name, validateSizeBytes(sizeBytes) ?? ctx.options.defaultVolumeSizeBytes);
+}
+
 /** Creates the volume's claim, or returns the existing one (of this namespace and name). */
 export async function ensureVolume(ctx: K8sContext, name: string, sizeBytes: number | undefined, signal?: AbortSignal): Promise<Volume> {
-  validateVolumeName(name, 'name');
-  const claim = buildClaim(ctx, name, validateSizeBytes(sizeBytes) ?? ctx.options.defaultVolumeSizeBytes);
+  const claim = volumeClaim(ctx, name, sizeBytes);
   const claimNameValue = claim.metadata?.name as string;
   let stored: V1PersistentVolumeClaim;
   // Made or found: either way this driver works with the claim, and its close removes it.

@@ -73,12 +73,6 @@ export function attemptTask(attempt: Attempt, config: Pick<ExecutorConfig, 'imag
   };
 }
 
-/** The Job's name, as docs/drivers/k8s.md (Names and labels) gives it: for `kubectl describe job`. */
-export function jobName(namespace: string, attemptId: string): string {
-  const prefix = `dt-${namespace}--`;
-  return prefix + toDnsLabel(attemptId, 63 - prefix.length);
-}
-
 /** Runs attempts as Kubernetes Jobs and keeps each one's logs as an artifact. */
 export class K8sJobExecutor {
   private readonly config: ExecutorConfig;
@@ -107,7 +101,8 @@ export class K8sJobExecutor {
 
   /** Submits the attempt's Job (or adopts it), waits for it, stores its logs, removes it. */
   async execute(attempt: Attempt, signal?: AbortSignal): Promise<AttemptResult> {
-    const name = jobName(this.config.namespace, attempt.attemptId);
+    // The Job's name as the driver makes it, for `kubectl describe job`.
+    const name = this.driver.taskObjectName(attempt.attemptId);
     const events = [`attempt.created ${attempt.attemptId} (task ${attempt.taskId})`];
     const job = await this.submit(attempt, signal);
     events.push(`job.submitted ${name}`);

@@ -110,3 +110,45 @@ describe('kubeconfig and namespace resolution', () => {
     expect(() => resolveKubernetesNamespace('Not_Valid', kc, {})).toThrow(/options\.kubernetesNamespace/);
   });
 });
+
+// The cluster's side (objects created as rendered, no request made, the same errors as a start): test/k8s/render.test.ts.
+describe('object names and rendering, without a cluster', () => {
+  const kubeconfig = kubeconfigFile('render', 'render', 'builds');
+  const pods = createK8sDriver({ kubeconfig, namespace: 'ci-9', reapOrphans: false });
+  const jobs = createK8sDriver({ kubeconfig, namespace: 'ci-9', reapOrphans: false, mode: 'job', ttlSecondsAfterFinished: 30 });
+  const task = { id: 'Build #1', image: 'busybox', command: ['make'], mounts: [{ volume: 'cache', path: '/c' }, { volume: 'out_1', path: '/o' }, { volume: 'cache', path: '/r', readOnly: true }] };
+
+  it('names the Pod or Job and the claims as the objects a start creates are named', () => {
+    for (const id of ['Build #1', 'plain', 'x'.repeat(200)]) {
+      expect(pods.renderTask({ ...task, id }).object.metadata?.name).toBe(pods.taskObjectName(id));
+      expect(jobs.renderTask({ ...task, id }).object.metadata?.name).toBe(jobs.taskObjectName(id));
+      expect(pods.renderSandbox({ id, image: 'busybox' }).object.metadata?.name).toBe(pods.taskObjectName(id));
+    }
+    expect(pods.taskObjectName('plain')).toBe('dt-ci-9--plain');
+    expect(pods.taskObjectName('Build #1')).toMatch(/^dt-ci-9--build-1-[0-9a-f]{10}$/);
+    expect(pods.renderTask(task).volumeClaims.map((claim) => claim.metadata?.name)).toEqual([pods.volumeClaimName('cache'), pods.volumeClaimName('out_1')]);
+    expect(pods.volumeClaimName('cache')).toBe('dt-ci-9--vol-cache');
+    expect(() => pods.taskObjectName('')).toThrow(/^invalid id: /);
+    expect(() => pods.volumeClaimName('Bad Volume')).toThrow(InvalidInputError);
+  });
+
+  it('renders a Pod in pod mode, a Job around the same pod in job mode, and a sandbox as a Pod in either', () => {
+    const pod = pods.renderTask(task).object;
+    const job = jobs.renderTask(task).object;
+    expect(pod).toMatchObject({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'builds' } });
+    if (job.kind !== 'Job') throw new Error(`job mode rendered a ${job.kind}`);
+    expect(job).toMatchObject({ apiVersion: 'batch/v1', spec: { backoffLimit: 0, ttlSecondsAfterFinished: 30 } });
+    expect(job.spec?.template.spec).toEqual(pod.spec);
+    expect(jobs.renderSandbox({ id: 'box', image: 'busybox' }).object.kind).toBe('Pod');
+  });
+
+  it('gives the caller its own copies', () => {
+    const shaped = createK8sDriver({ kubeconfig, namespace: 'ci-9', reapOrphans: false, affinity: { nodeAffinity: {} }, defaultResources: { limits: { cpu: '1' } } });
+    const first = shaped.renderTask(task).object;
+    if (first.kind !== 'Pod') throw new Error('pod mode rendered a Job');
+    (first.spec?.affinity as Record<string, unknown>).mutated = true;
+    (first.spec?.containers[0]?.resources?.limits as Record<string, unknown>).cpu = '99';
+    expect(shaped.renderTask(task).object).toEqual(shaped.renderTask(task).object);
+    expect(JSON.stringify(shaped.renderTask(task).object)).not.toMatch(/mutated|"99"/);
+  });
+});
