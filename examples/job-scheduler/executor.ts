@@ -2,7 +2,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { toDnsLabel, type Task } from 'drivetrain';
-import { createK8sDriver, type K8sDriver } from 'drivetrain/k8s';
+import { createK8sDriver, type K8sDriver, type K8sTaskObject } from 'drivetrain/k8s';
 
 /** One attempt at a task, as the control plane records it. */
 export interface Attempt {
@@ -92,6 +92,14 @@ export class K8sJobExecutor {
         GITHUB_TOKEN: { secret: config.secret, key: 'github-token' },
       },
     });
+  }
+
+  /**
+   * The Job `submit` creates for the attempt, rendered by the driver without contacting the
+   * cluster: what a unit test of the Job spec checks, and what `--dry-run` prints.
+   */
+  jobSpec(attempt: Attempt): K8sTaskObject {
+    return this.driver.renderTask(attemptTask(attempt, this.config)).object;
   }
 
   /** Submits the attempt's Job, or adopts it when it exists (submitted before a restart); resolves once it started. */

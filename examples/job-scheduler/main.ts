@@ -13,6 +13,8 @@ const { values } = parseArgs({
     secret: { type: 'string', default: 'leviathan-secrets' },
     image: { type: 'string', default: 'busybox' },
     artifacts: { type: 'string' },
+    // Prints the Job of every attempt of the pass, one JSON object a line, and submits nothing.
+    'dry-run': { type: 'boolean', default: false },
   },
 });
 const config: ExecutorConfig = {
@@ -30,6 +32,13 @@ const attempts: Attempt[] = [
   { taskId: 'fix-lint', attemptId: 'attempt-fix-lint-1', target, script: 'echo "lint: 2 errors" >&2; exit 3' },
 ];
 const retry: Attempt = { taskId: 'fix-lint', attemptId: 'attempt-fix-lint-2', target, script: 'echo "lint: clean"' };
+
+if (values['dry-run']) {
+  const executor = new K8sJobExecutor(config);
+  for (const attempt of [...attempts, retry]) console.log(JSON.stringify(executor.jobSpec(attempt)));
+  // Not closed: close() removes every Job of the namespace, those of a real pass included.
+  process.exit(0);
+}
 
 const interrupt = new AbortController();
 process.once('SIGINT', () => interrupt.abort(new Error('interrupted')));

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, type V1Job } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { LocalCluster } from '../k8s-server/cluster.js';
 import { testNamespace } from '../setup/test-run.js';
@@ -34,6 +34,10 @@ export function describeJobScheduler(cluster: () => LocalCluster): void {
         expect((await kubectl(scheduler, ['-n', k8sNamespace, 'get', 'secret', 'leviathan-secrets'])).stderr).toMatch(/forbidden/);
 
         const args = ['--namespace', namespace, '--kubernetes-namespace', k8sNamespace, '--artifacts', artifacts];
+        // The Jobs the pass will submit, rendered by the driver: each Job created below holds its rendered spec.
+        const dryRun = await runExample('job-scheduler', [...args, '--dry-run'], { KUBECONFIG: scheduler });
+        expect(dryRun).toMatchObject({ code: 0, stderr: '' });
+        const rendered = new Map(dryRun.stdout.trim().split('\n').map((line) => JSON.parse(line) as V1Job).map((spec) => [spec.metadata?.name, spec]));
         const { result: run, jobs, pods } = await watchCreated(admin, k8sNamespace, () => runExample('job-scheduler', args, { KUBECONFIG: scheduler }));
         expect(run.stderr).toBe('');
         const job = (attempt: string) => `dt-${namespace}--${attempt}`;
@@ -76,7 +80,9 @@ export function describeJobScheduler(cluster: () => LocalCluster): void {
         // One Job per attempt (the re-submitted one included) and one pod per Job: nothing ran twice.
         expect(jobs.map((j) => j.metadata?.name).sort()).toEqual(['attempt-add-tests-1', 'attempt-fix-lint-1', 'attempt-fix-lint-2'].map(job));
         expect(pods.map((p) => p.metadata?.labels?.['job-name']).sort()).toEqual(['attempt-add-tests-1', 'attempt-fix-lint-1', 'attempt-fix-lint-2'].map(job));
+        expect([...rendered.keys()].sort()).toEqual(jobs.map((j) => j.metadata?.name).sort());
         for (const each of jobs) {
+          expect(each).toMatchObject(rendered.get(each.metadata?.name) as V1Job);
           expect(each.spec).toMatchObject({ backoffLimit: 0, ttlSecondsAfterFinished: 86_400 });
           const env = each.spec?.template.spec?.containers[0]?.env ?? [];
           // The Job holds the Secret's name and key, never its value.
