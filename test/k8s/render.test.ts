@@ -1,35 +1,24 @@
-import { rmSync } from 'node:fs';
 import { BatchV1Api, CoreV1Api, KubeConfig, type V1Job, type V1PersistentVolumeClaim, type V1Pod } from '@kubernetes/client-node';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { ContainerNotFoundError, InvalidInputError } from '../../src/errors.js';
 import type { SandboxTask, Task } from '../../src/types.js';
 import { createK8sDriver, type K8sDriver, type K8sDriverOptions, type K8sTaskObject } from '../../drivers/k8s/index.js';
-import { startLocalCluster, type LocalCluster } from '../k8s-server/cluster.js';
 import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
+import { useLocalCluster } from '../setup/local-cluster.js';
 import { testNamespace } from '../setup/test-run.js';
 
 // A cluster of its own: its request counts are this file's alone.
-let cluster: LocalCluster;
-let core: CoreV1Api;
-let batch: BatchV1Api;
-let k8sNamespace: string;
+const cluster = await useLocalCluster(DRIVER_CLUSTER);
+const kc = new KubeConfig();
+kc.loadFromFile(cluster.kubeconfigPath);
+const core = kc.makeApiClient(CoreV1Api);
+const batch = kc.makeApiClient(BatchV1Api);
+const k8sNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
 const drivers: K8sDriver[] = [];
 const TIMEOUT = 120_000;
 
-beforeAll(async () => {
-  cluster = await startLocalCluster(DRIVER_CLUSTER);
-  const kc = new KubeConfig();
-  kc.loadFromFile(cluster.kubeconfigPath);
-  core = kc.makeApiClient(CoreV1Api);
-  batch = kc.makeApiClient(BatchV1Api);
-  k8sNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-});
 afterEach(async () => {
   await Promise.all(drivers.splice(0).map((driver) => driver.close()));
-});
-afterAll(async () => {
-  await cluster?.stop({ removeContainers: true });
-  if (cluster !== undefined) rmSync(cluster.stateDir, { recursive: true, force: true });
 });
 
 /** No background reap: nothing but what a test calls reaches the cluster. */
