@@ -103,12 +103,17 @@ describe('k8s driver: rendering a task', () => {
       // the same requests. Anything rendering sent, also in the background, would be counted by
       // the close (its Lease's removal waits for a Lease write, its lists follow a request sent before).
       const idle = await requestsOf(newDriver(options), () => {});
-      const rendering = await requestsOf(newDriver(options), (driver) => {
+      const driver = newDriver(options);
+      const rendering = await requestsOf(driver, () => {
         renderEverything(driver, kind);
         expect(totalRequests()).toBe(0);
       });
       expect(idle.length).toBeGreaterThan(0);
       expect(rendering).toEqual(idle);
+      // Closed, it renders and names as before (and still asks nothing).
+      cluster.metrics.reset();
+      renderEverything(driver, kind);
+      expect(totalRequests()).toBe(0);
     }
   });
 
