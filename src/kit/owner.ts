@@ -1,9 +1,10 @@
-import { hostname } from 'node:os';
 import { InvalidInputError } from '../errors.js';
 import type { Logger } from '../types.js';
 import { validateNamespace } from '../validate.js';
 import { MAX_TIMER_MS, positiveInteger } from './options.js';
-import { bootId, processAlive, startTicksOf } from './process-identity.js';
+import { localOwnerDead, type OwnerIdentity } from './owner-identity.js';
+
+export { currentOwner, formatOwner, isLocalOwner, localOwnerDead, parseOwner, type OwnerIdentity } from './owner-identity.js';
 
 /**
  * Owner records: what a process keeps for the namespaces of its open drivers, so that a later
@@ -71,43 +72,6 @@ function flag(value: unknown, field: string): boolean {
   return value;
 }
 
-/** The process that owns a namespace: host name, boot, pid and the pid's kernel start time. */
-export interface OwnerIdentity {
-  host: string;
-  /** `/proc/sys/kernel/random/boot_id`, `''` where unknown. */
-  bootId: string;
-  pid: number;
-  /** Kernel start time of `pid` in clock ticks since boot, so a reused pid is not taken for the owner. */
-  startTicks: number;
-}
-
-let self: OwnerIdentity | undefined;
-
-/** This process as an owner. */
-export function currentOwner(): OwnerIdentity {
-  self ??= { host: hostname(), bootId: bootId(), pid: process.pid, startTicks: startTicksOf(process.pid) ?? 0 };
-  return self;
-}
-
-/** `host/boot/pid/startTicks`: a Lease's holderIdentity, a Docker label value. */
-export function formatOwner(owner: OwnerIdentity): string {
-  return `${owner.host}/${owner.bootId}/${owner.pid}/${owner.startTicks}`;
-}
-
-/** The identity `formatOwner` wrote, or `undefined` for anything else (another holder's text). */
-export function parseOwner(text: unknown): OwnerIdentity | undefined {
-  if (typeof text !== 'string') return undefined;
-  const match = /^([^/]+)\/([^/]*)\/(\d+)\/(\d+)$/.exec(text);
-  if (match === null) return undefined;
-  return { host: match[1] as string, bootId: match[2] as string, pid: Number(match[3]), startTicks: Number(match[4]) };
-}
-
-/** An owner on this host in this boot: its process can be looked at. */
-export function isLocalOwner(owner: OwnerIdentity): boolean {
-  const here = currentOwner();
-  return owner.bootId !== '' && owner.host === here.host && owner.bootId === here.bootId;
-}
-
 /** One owner record as a reaper reads it. */
 export interface OwnerRecord {
   /** Who holds it; `undefined` when the record names no owner drivetrain can read. */
@@ -123,7 +87,7 @@ export interface OwnerRecord {
  * `checkProcess`), or its last renewal is older than its lease.
  */
 export function ownerGone(record: OwnerRecord, nowMs: number, checkProcess = true): boolean {
-  if (checkProcess && record.owner !== undefined && isLocalOwner(record.owner) && !processAlive(record.owner.pid, record.owner.startTicks)) return true;
+  if (checkProcess && record.owner !== undefined && localOwnerDead(record.owner)) return true;
   return nowMs - record.renewedAtMs > record.leaseMs;
 }
 

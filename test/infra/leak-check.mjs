@@ -6,8 +6,11 @@
 // and a container or volume labelled drivetrain whose namespace starts with `<tag>-` is
 // this run's. Those of other runs (or of no run) are counted, not judged. The local
 // cluster is the run's own; its teardown writes what it still held to
-// .drivetrain/runs/<tag>/leaks-k8s-<pid>.json. Any leftover fails the run. With --remove
-// (CI), this run's leftovers on Docker are removed so the next run starts clean.
+// .drivetrain/runs/<tag>/leaks-k8s-<pid>.json. The Docker containers and volumes that run the
+// run's local clusters' pods carry `drivetrain-test/run=<tag>` (test/setup/test-run.ts): any
+// still there is a server of the run that stopped without removing them. Any leftover fails
+// the run. With --remove (CI), this run's leftovers on Docker are removed so the next run
+// starts clean.
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,6 +18,8 @@ import { join } from 'node:path';
 const LABEL = 'drivetrain.dev/managed';
 const NS = 'drivetrain.dev/namespace';
 const TAG = /^t[0-9a-f]{6}$/;
+const RUN = 'drivetrain-test/run';
+const INSTANCE = 'drivetrain-local-k8s/instance';
 
 const tag = process.argv[2];
 const remove = process.argv.includes('--remove');
@@ -33,6 +38,9 @@ const containers = allContainers.filter(([, , ns]) => ours(ns));
 const volumes = allVolumes.filter(([, ns]) => ours(ns));
 const others = allContainers.length + allVolumes.length - containers.length - volumes.length;
 
+const clusterContainers = rows(docker(['ps', '-a', '--filter', `label=${RUN}=${tag}`, '--format', `{{.ID}}\t{{.Names}}\t{{.Label "${INSTANCE}"}}`]));
+const clusterVolumes = rows(docker(['volume', 'ls', '--filter', `label=${RUN}=${tag}`, '--format', `{{.Name}}\t{{.Label "${INSTANCE}"}}`]));
+
 const runDir = join('.drivetrain', 'runs', tag);
 const k8sFiles = existsSync(runDir) ? readdirSync(runDir).filter((name) => /^leaks-k8s-\d+\.json$/.test(name)) : [];
 const k8s = k8sFiles.flatMap((name) => JSON.parse(readFileSync(join(runDir, name), 'utf8')));
@@ -40,6 +48,8 @@ const k8s = k8sFiles.flatMap((name) => JSON.parse(readFileSync(join(runDir, name
 const leaks = [
   ...containers.map(([, name, ns]) => `docker container ${name} (namespace ${ns})`),
   ...volumes.map(([name, ns]) => `docker volume ${name} (namespace ${ns})`),
+  ...clusterContainers.map(([, name, instance]) => `docker container ${name} of local cluster ${instance}`),
+  ...clusterVolumes.map(([name, instance]) => `docker volume ${name} of local cluster ${instance}`),
   ...k8s.map((o) => `kubernetes ${o.kind} ${o.namespace}/${o.name} (namespace ${o.drivetrainNamespace})`),
 ];
 const notJudged = others === 0 ? '' : ` (${others} resource(s) of other runs on the engine not judged)`;
@@ -50,7 +60,9 @@ if (leaks.length === 0) {
 }
 console.log(`leak check: run ${tag} left ${leaks.length} resource(s) behind after the suite${notJudged}:\n  ${leaks.join('\n  ')}`);
 if (remove) {
-  if (containers.length > 0) execFileSync('docker', ['rm', '-f', ...containers.map(([id]) => id)], { stdio: 'ignore' });
-  if (volumes.length > 0) execFileSync('docker', ['volume', 'rm', '-f', ...volumes.map(([name]) => name)], { stdio: 'ignore' });
+  const containerIds = [...containers, ...clusterContainers].map(([id]) => id);
+  const volumeNames = [...volumes, ...clusterVolumes].map(([name]) => name);
+  if (containerIds.length > 0) execFileSync('docker', ['rm', '-f', ...containerIds], { stdio: 'ignore' });
+  if (volumeNames.length > 0) execFileSync('docker', ['volume', 'rm', '-f', ...volumeNames], { stdio: 'ignore' });
 }
 process.exit(1);

@@ -86,6 +86,8 @@ export interface ClusterContext {
   stateDir: string;
   /** Unique per server instance directory; label Docker containers/volumes with it (`drivetrain-local-k8s/instance`). */
   instanceId: string;
+  /** Extra labels on every Docker container and volume of this instance (`LocalClusterOptions.dockerLabels`). @default none */
+  dockerLabels?: Readonly<Record<string, string>>;
   /** The single node's name, e.g. `local-node`. */
   nodeName: string;
   /** The node's extra labels, taints and allocatable resources. @default none, the machine's resources */

@@ -48,12 +48,20 @@ export interface LocalClusterOptions extends ProfileOptions {
   authorizeUpgradeCreate?: boolean;
   /** The node's extra labels, taints and allocatable resources, as the scheduler and kubelet see them. @default no taints, the machine's resources */
   node?: NodeOptions;
+  /**
+   * Extra labels on every Docker container and volume the node makes (a test run's tag, so that
+   * the run can find what its servers left). The server's own `drivetrain-local-k8s/*` labels
+   * always win. @default none
+   */
+  dockerLabels?: Readonly<Record<string, string>>;
 }
 
 /** A running local cluster. */
 export interface LocalCluster {
   /** `https://127.0.0.1:<port>`. */
   readonly url: string;
+  /** This server's ID, the `drivetrain-local-k8s/instance` label of its Docker containers and volumes. */
+  readonly instanceId: string;
   /** A kubeconfig (CA inline, token user, namespace default) for kubectl and client-node. */
   readonly kubeconfigPath: string;
   /** The versions and feature gates reproduced. */
@@ -151,6 +159,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     docker,
     stateDir,
     instanceId,
+    ...(options.dockerLabels === undefined ? {} : { dockerLabels: { ...options.dockerLabels } }),
     nodeName: 'local-node',
     ...(options.node === undefined ? {} : { nodeOptions: options.node }),
     profile,
@@ -216,6 +225,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
 
   const cluster: LocalCluster = {
     url,
+    instanceId,
     kubeconfigPath,
     profile,
     stateDir,

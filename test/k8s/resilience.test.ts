@@ -2,7 +2,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { PassThrough } from 'node:stream';
 import { START_WAITING_CHANNEL, type StartWaitingEvent } from '../../src/diagnostics.js';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
-import { testNamespace } from '../setup/test-run.js';
+import { runDockerLabels, testNamespace } from '../setup/test-run.js';
 import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CollectingWritable, readLogs } from '../../src/logs.js';
@@ -18,7 +18,7 @@ const drivers: K8sDriver[] = [];
 const TIMEOUT = 90_000;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster(DRIVER_CLUSTER);
+  cluster = await startLocalCluster({ ...DRIVER_CLUSTER, dockerLabels: runDockerLabels() });
 });
 afterEach(async () => {
   cluster.faults.clear();

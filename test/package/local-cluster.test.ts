@@ -56,8 +56,10 @@ afterAll(async () => {
 describe('the local Kubernetes API server as a package', { timeout: 300_000 }, () => {
   it('holds the compiled server with its declarations and a LICENSE, and neither tests nor the make cluster entry', () => {
     expect(packed.manifest.name).toBe('drivetrain-k8s-server');
-    expect(packed.files).toContain('dist/index.js');
-    expect(packed.files).toContain('dist/index.d.ts');
+    expect(packed.files).toContain('dist/test/k8s-server/index.js');
+    expect(packed.files).toContain('dist/test/k8s-server/index.d.ts');
+    // The two files of drivetrain's kit it compiles in (who owns what it makes), and nothing else of drivetrain.
+    expect(packed.files.filter((file) => file.startsWith('dist/src/') && file.endsWith('.js')).sort()).toEqual(['dist/src/kit/owner-identity.js', 'dist/src/kit/process-identity.js']);
     expect(packed.files).toContain('LICENSE');
     expect(packed.files.filter((file) => !file.startsWith('dist/')).sort()).toEqual(['LICENSE', 'README.md', 'package.json']);
     expect(packed.files.filter((file) => /\.test\.|(^|\/)main\.|\.ts$/.test(file) && !file.endsWith('.d.ts'))).toEqual([]);

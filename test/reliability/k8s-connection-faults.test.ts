@@ -11,7 +11,7 @@ import { CollectingWritable } from '../../src/logs.js';
 import { readTar } from '../conformance/helpers.js';
 import { startLocalCluster, type LocalCluster } from '../k8s-server/cluster.js';
 import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
-import { testNamespace } from '../setup/test-run.js';
+import { runDockerLabels, testNamespace } from '../setup/test-run.js';
 import { docker, sh } from './drivers.js';
 import { SilencingProxy } from './silencing-proxy.js';
 import { eventually } from '../support/poll.js';
@@ -25,7 +25,7 @@ let cluster: LocalCluster;
 let proxy: SilencingProxy;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster(DRIVER_CLUSTER);
+  cluster = await startLocalCluster({ ...DRIVER_CLUSTER, dockerLabels: runDockerLabels() });
   proxy = await SilencingProxy.start({ port: Number(new URL(cluster.url).port) }, { port: 0 });
 });
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { testNamespace } from '../setup/test-run.js';
+import { runDockerLabels, testNamespace } from '../setup/test-run.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createK8sDriver } from '../../drivers/k8s/index.js';
 import { DrivetrainError } from '../../src/errors.js';
@@ -15,7 +15,7 @@ const drivers: Driver[] = [];
 const TIMEOUT = 120_000;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster(DRIVER_CLUSTER);
+  cluster = await startLocalCluster({ ...DRIVER_CLUSTER, dockerLabels: runDockerLabels() });
 });
 afterEach(async () => {
   cluster.faults.clear();

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { testNamespace } from '../setup/test-run.js';
+import { runDockerLabels, testNamespace } from '../setup/test-run.js';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createK8sDriver, type K8sDriverOptions } from '../../drivers/k8s/index.js';
@@ -24,7 +24,7 @@ const TIMEOUT = 60_000;
 const AT_ONCE_MS = 5_000;
 
 beforeAll(async () => {
-  cluster = await startLocalCluster(DRIVER_CLUSTER);
+  cluster = await startLocalCluster({ ...DRIVER_CLUSTER, dockerLabels: runDockerLabels() });
   const config = new KubeConfig();
   config.loadFromFile(cluster.kubeconfigPath);
   core = config.makeApiClient(CoreV1Api);

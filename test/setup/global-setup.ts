@@ -8,7 +8,7 @@ import { startControlServer } from '../k8s-server/control.js';
 import { profileOptionsFromEnv, type ProfileOptions } from '../k8s-server/profile/profile.js';
 import { DRIVER_CLUSTER } from './driver-cluster.js';
 import { ensureEngine } from './engine.js';
-import { establishTestRun } from './test-run.js';
+import { establishTestRun, runDockerLabels } from './test-run.js';
 
 /** What the projects that drive the drivers get: the suite's Kubernetes cluster. */
 interface SharedCluster {
@@ -61,7 +61,7 @@ function provide(project: TestProject, cluster: SharedCluster): () => Promise<vo
 }
 
 async function startSharedCluster(runTag: string): Promise<SharedCluster> {
-  const cluster = await startLocalCluster(sharedProfile(process.env));
+  const cluster = await startLocalCluster({ ...sharedProfile(process.env), dockerLabels: runDockerLabels() });
   const control = await startControlServer(cluster);
   return {
     kubeconfig: cluster.kubeconfigPath,

@@ -15,6 +15,13 @@ export const TEST_RUN_VARIABLE = 'DRIVETRAIN_TEST_RUN';
  */
 export const CLI_NAMESPACE_PREFIX_VARIABLE = 'DRIVETRAIN_NAMESPACE_PREFIX';
 
+/**
+ * The Docker label, valued with the run's tag, that the run's local clusters put on every
+ * container and volume they make (`dockerLabels`), so that the leak check names what a server
+ * of the run left (the leak check holds the same name).
+ */
+export const RUN_DOCKER_LABEL = 'drivetrain-test/run';
+
 /** `t` and 6 hex characters (the leak check holds the same pattern). */
 const TAG = /^t[0-9a-f]{6}$/;
 
@@ -49,4 +56,9 @@ export function testRunTag(): string {
  */
 export function testNamespace(prefix: string): string {
   return `${testRunTag()}-${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The Docker labels of this run's local clusters: `startLocalCluster({ dockerLabels: runDockerLabels() })`. */
+export function runDockerLabels(): Record<string, string> {
+  return { [RUN_DOCKER_LABEL]: testRunTag() };
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { KObject } from '../../k8s-server/api.js';
 import { startLocalCluster, type LocalCluster, type LocalClusterOptions } from '../../k8s-server/cluster.js';
+import { runDockerLabels } from '../../setup/test-run.js';
 
 /** The result of one kubectl run. */
 export interface KubectlResult {
@@ -31,7 +32,7 @@ export interface TestCluster {
 export const randomName = (prefix: string): string => `${prefix}-${randomBytes(4).toString('hex')}`;
 
 export async function startTestCluster(options: LocalClusterOptions = {}): Promise<TestCluster> {
-  const cluster = await startLocalCluster(options);
+  const cluster = await startLocalCluster({ dockerLabels: runDockerLabels(), ...options });
   const cacheDir = mkdtempSync(join(tmpdir(), 'kubecache-'));
   const namespace = randomName('node');
   const env = { ...process.env, KUBECACHEDIR: cacheDir, KUBECONFIG: '' };

@@ -1,5 +1,5 @@
 import type { ClusterContext, KObject, StoreEvent } from '../../api.js';
-import { NODE_LABELS } from '../kubelet/labels.js';
+import { NODE_LABELS, instanceLabels } from '../kubelet/labels.js';
 import { claimVolumeName, makeWorldWritable } from '../kubelet/volumes.js';
 import { parseQuantity } from '../kubelet/quantity.js';
 import { isActivePod, later, Timers } from './shared.js';
@@ -94,7 +94,7 @@ export class PvcController {
     void this.ctx.docker
       .createVolume({
         Name: volume,
-        Labels: { [NODE_LABELS.instance]: this.ctx.instanceId, [NODE_LABELS.namespace]: namespace ?? 'default', [NODE_LABELS.claim]: name },
+        Labels: { ...instanceLabels(this.ctx), [NODE_LABELS.namespace]: namespace ?? 'default', [NODE_LABELS.claim]: name },
         ...this.driverOptions(claim),
       })
       .then(() => makeWorldWritable(this.ctx, volume))

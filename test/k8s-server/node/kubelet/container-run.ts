@@ -6,6 +6,7 @@ import { pullCredentials } from './pull-secrets.js';
 import { ContainerConfigError, resolveEnv } from './env.js';
 import { verifyRunAsNonRoot } from './security.js';
 import { containerCreateOptions, type VolumeSources } from './spec.js';
+import { instanceLabels } from './labels.js';
 import { backoffMs, type Waker } from './wake.js';
 import { now, type ContainerRecord, type ContainerState } from './status.js';
 import type { ExitInfo } from './exits.js';
@@ -131,7 +132,7 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
     try {
       await verifyRunAsNonRoot(ctx.docker, env.pod(), spec);
       const envVars = resolveEnv(ctx.store, env.pod(), spec, env.podIP);
-      options = containerCreateOptions({ pod: env.pod(), container: spec, instanceId: ctx.instanceId, restartCount: record.restartCount, env: envVars, volumes: env.volumes, networkHolder: env.networkHolder });
+      options = containerCreateOptions({ pod: env.pod(), container: spec, instanceLabels: instanceLabels(ctx), restartCount: record.restartCount, env: envVars, volumes: env.volumes, networkHolder: env.networkHolder });
     } catch (error) {
       if (!(error instanceof ContainerConfigError)) throw error;
       env.event('Warning', 'Failed', `Error: ${error.message}`);

@@ -1,6 +1,6 @@
 import type Dockerode from 'dockerode';
 import type { ClusterContext, KObject } from '../../api.js';
-import { NODE_LABELS, dockerContainerName } from './labels.js';
+import { NODE_LABELS, dockerContainerName, instanceLabels } from './labels.js';
 import { podHostname } from './spec.js';
 import type { PodContainers } from './pod-containers.js';
 
@@ -47,7 +47,7 @@ export async function startNetworkHolder(ctx: ClusterContext, pod: KObject, adop
     Cmd: HOLDER_COMMAND.slice(1),
     Hostname: podHostname(pod),
     Labels: {
-      [NODE_LABELS.instance]: ctx.instanceId,
+      ...instanceLabels(ctx),
       [NODE_LABELS.namespace]: ref.namespace,
       [NODE_LABELS.pod]: ref.name,
       [NODE_LABELS.uid]: ref.uid,

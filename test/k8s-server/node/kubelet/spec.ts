@@ -14,7 +14,8 @@ export type VolumeSources = Map<string, { type: 'volume' | 'bind'; source: strin
 export function containerCreateOptions(args: {
   pod: KObject;
   container: any;
-  instanceId: string;
+  /** The labels of every Docker container and volume of the server instance (`instanceLabels`). */
+  instanceLabels: Record<string, string>;
   restartCount: number;
   env: Map<string, string>;
   volumes: VolumeSources;
@@ -66,7 +67,7 @@ export function containerCreateOptions(args: {
     AttachStdin: false,
     Tty: Boolean(container.tty),
     Labels: {
-      [NODE_LABELS.instance]: args.instanceId,
+      ...args.instanceLabels,
       [NODE_LABELS.namespace]: ref.namespace,
       [NODE_LABELS.pod]: ref.name,
       [NODE_LABELS.uid]: ref.uid,

@@ -1,7 +1,7 @@
 import { mkdir, rm, writeFile, chmod } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { ClusterContext, KObject } from '../../api.js';
-import { NODE_LABELS } from './labels.js';
+import { NODE_LABELS, instanceLabels } from './labels.js';
 import { objectData } from './env.js';
 import type { VolumeSources } from './spec.js';
 import { fsGroupOf, setVolumeOwnership } from './security.js';
@@ -71,7 +71,7 @@ export async function prepareVolumes(ctx: ClusterContext, pod: KObject): Promise
       const name = emptyDirVolumeName(pod, volume.name);
       await ctx.docker.createVolume({
         Name: name,
-        Labels: { [NODE_LABELS.instance]: ctx.instanceId, [NODE_LABELS.namespace]: ns, [NODE_LABELS.pod]: pod.metadata.name, [NODE_LABELS.uid]: pod.metadata.uid },
+        Labels: { ...instanceLabels(ctx), [NODE_LABELS.namespace]: ns, [NODE_LABELS.pod]: pod.metadata.name, [NODE_LABELS.uid]: pod.metadata.uid },
       });
       await makeWorldWritable(ctx, name);
       sources.set(volume.name, { type: 'volume', source: name });
