@@ -10,6 +10,7 @@ import { measureP7 } from './p7-k8s-roundtrip.js';
 import { measureE1 } from './e1-exec-input.js';
 import { CLI_MEASURES } from './p8-measures.js';
 import { measureP9 } from './p9-many-drivers.js';
+import { measureP9Docker } from './p9-docker-owner.js';
 import { measureScale } from './scale-k8s.js';
 import { measureO1 } from './o1-orphans.js';
 import type { BenchCluster } from './k8s-bench.js';
@@ -109,6 +110,12 @@ export const MEASURES: readonly MeasureEntry[] = [
     title: 'many Kubernetes drivers in one process vs one driver',
     full: async (env) => measureP9(await env.cluster()),
     quick: async (env) => measureP9(await env.cluster(), { drivers: 10, tasksPerDriver: 3, inFlight: 10 }),
+  },
+  {
+    id: 'P9d',
+    title: 'owner records of many Docker drivers in one process vs one driver',
+    full: () => measureP9Docker(),
+    quick: () => measureP9Docker({ drivers: 10, periods: 3 }),
   },
   {
     id: 'Scale',
