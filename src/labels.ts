@@ -9,7 +9,11 @@ export const LABELS = {
   namespace: 'drivetrain.dev/namespace',
   /** The task ID (sanitised to label rules where the engine needs it). */
   taskId: 'drivetrain.dev/task-id',
-  /** What the resource is: `task`, `volume`, `helper`, `sandbox`, `pull-secret`, `service`, `owner` (an owner record). */
+  /**
+   * What the resource is: `task`, `volume`, `helper`, `sandbox`, `pull-secret`, `service`,
+   * `owner` (an owner record, or a namespace's mark in its process's record), `owner-heartbeat`
+   * (a process's owner record on Docker, of no namespace).
+   */
   role: 'drivetrain.dev/role',
   /** The volume name (volumes only). */
   volume: 'drivetrain.dev/volume',
@@ -23,4 +27,4 @@ export const LABELS = {
 export const RESERVED_LABEL_PREFIX = 'drivetrain.';
 
 /** The kinds of resources drivetrain makes. */
-export type ResourceRole = 'task' | 'volume' | 'helper' | 'sandbox' | 'pull-secret' | 'service' | 'owner';
+export type ResourceRole = 'task' | 'volume' | 'helper' | 'sandbox' | 'pull-secret' | 'service' | 'owner' | 'owner-heartbeat';

@@ -16,7 +16,8 @@ import { removeContainer, removeVolume } from './removal.js';
 import { startSandbox } from './sandbox.js';
 import { containerFromInspect, inspectTaskContainer, runTask } from './start.js';
 import { ensureVolume } from './volumes.js';
-import { DockerOwnerRecord, findNamespaceOwners } from './owner-record.js';
+import { findNamespaceOwners, staleHeartbeats } from './owner-record.js';
+import { DockerOwnerRecord, engineKey } from './process-owner.js';
 import { orphanNamespaces, reapInBackground, type ReapOrphansOptions } from '../../src/kit/owner.js';
 import { FULL_CAPABILITIES } from '../../src/capabilities.js';
 import { assertServicesSupported } from '../../src/services.js';
@@ -127,13 +128,17 @@ export class DockerDriver implements Driver {
       const { nowMs, found } = await findNamespaceOwners(this.ctx, options.signal);
       return orphanNamespaces(only === undefined ? found : found.filter((entry) => entry.namespace === only), nowMs, { ...options, except: this.namespace });
     };
+    const first = await findNamespaceOwners(this.ctx, options.signal);
     const reaped: string[] = [];
-    for (const namespace of await orphans()) {
+    for (const namespace of orphanNamespaces(first.found, first.nowMs, { ...options, except: this.namespace })) {
       // Read again just before: an owner that came back meanwhile keeps its namespace.
       if ((await orphans(namespace)).length === 0) continue;
       await new DockerDriver({ ...this.options, namespace, ownerRecord: false, reapOrphans: false }, this.injected).close({ signal: options.signal });
       reaped.push(namespace);
     }
+    // The heartbeats of gone processes whose every marked namespace is reaped now (or that mark
+    // none). A removal that fails is left for the next reap.
+    for (const name of staleHeartbeats(first.heartbeats, new Set(reaped), first.nowMs, options.leaseOnly !== true)) await removeVolume(this.ctx, name, options.signal).catch(() => {});
     return reaped;
   }
 
@@ -152,8 +157,7 @@ export class DockerDriver implements Driver {
 
   private reapOrphansInBackground(): void {
     if (this.life.closed) return;
-    const modem = this.ctx.docker().modem as { socketPath?: unknown; host?: unknown; port?: unknown };
-    void reapInBackground(`docker:${String(modem.socketPath ?? `${String(modem.host)}:${String(modem.port)}`)}`, (signal) => this.reapOrphans({ signal }), this.options.logger);
+    void reapInBackground(`docker:${engineKey(this.ctx.docker())}`, (signal) => this.reapOrphans({ signal }), this.options.logger);
   }
 
   /** The first call that makes something writes the owner record (a driver that makes nothing leaves nothing to own). */
@@ -162,7 +166,7 @@ export class DockerDriver implements Driver {
   }
 
   private async reap(signal: AbortSignal): Promise<void> {
-    await this.owner.stop();
+    await this.owner.suspend();
     const filters = namespaceFilter(this.namespace);
     // Both lists at once (one round trip, not two): a closing driver makes no new volume.
     // The volumes are removed after the containers that may still mount them.
@@ -172,6 +176,8 @@ export class DockerDriver implements Driver {
     ]);
     await Promise.all(containers.map((c) => removeContainer(this.ctx, c.Id, signal)));
     await Promise.all((volumes.Volumes ?? []).map((v) => removeVolume(this.ctx, v.Name, signal)));
+    // Everything of the namespace is gone, its mark included: the process's record holds it no more.
+    await this.owner.leave(signal);
   }
 }
 

@@ -20,6 +20,8 @@ export const DOCKER_LABELS = {
   serviceOf: 'drivetrain.dev/service-of',
   /** On a service container: the service's name. */
   service: 'drivetrain.dev/service',
+  /** On a process's owner heartbeat and on the marks of the namespaces it owns: the record's key (random, one per process and engine). */
+  ownerHeartbeat: 'drivetrain.dev/owner-heartbeat',
 } as const;
 
 /** The container name of a task. */
@@ -52,9 +54,25 @@ export function baseLabels(namespace: string, role: ResourceRole): Record<string
   return { [LABELS.managed]: 'true', [LABELS.namespace]: namespace, [LABELS.role]: role, [LABELS.owner]: formatOwner(currentOwner()) };
 }
 
-/** The Docker volume name of one heartbeat of an owner record: `_` keeps it from every drivetrain volume's name. */
-export function ownerVolumeName(namespace: string, ownerKey: string, heartbeat: number): string {
-  return `dt-${namespace}_owner-${ownerKey}-${heartbeat.toString(36)}`;
+/** The Docker volume name of a namespace's mark in its process's owner record: `_` keeps it from every drivetrain volume's name. */
+export function ownerMarkName(namespace: string, ownerKey: string): string {
+  return `dt-${namespace}_owner-${ownerKey}`;
+}
+
+/** The Docker volume name of one heartbeat of a process's owner record: `dt_` is no namespace's prefix (`dt-`). */
+export function heartbeatVolumeName(ownerKey: string, heartbeat: number): string {
+  return `dt_owner-${ownerKey}-${heartbeat.toString(36)}`;
+}
+
+/** The labels of a process's heartbeat: drivetrain's, of no namespace, so that no namespace's close removes it. */
+export function heartbeatLabels(ownerKey: string, leaseSeconds: number): Record<string, string> {
+  return {
+    [LABELS.managed]: 'true',
+    [LABELS.role]: 'owner-heartbeat',
+    [LABELS.owner]: formatOwner(currentOwner()),
+    [LABELS.leaseSeconds]: String(leaseSeconds),
+    [DOCKER_LABELS.ownerHeartbeat]: ownerKey,
+  };
 }
 
 /** Label filter for everything drivetrain made on the engine, any namespace. */

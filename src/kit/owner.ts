@@ -17,8 +17,9 @@ export { currentOwner, formatOwner, isLocalOwner, localOwnerDead, parseOwner, ty
 export interface OwnerOptions {
   /**
    * Keep an owner record while the driver is open (Kubernetes: the namespace named by the
-   * process's owner Lease, one per cluster, user and Kubernetes namespace; Docker: a labelled
-   * heartbeat volume; native: an owner file), removed by `close`. `false` records nothing: the
+   * process's owner Lease, one per cluster, user and Kubernetes namespace; Docker: the
+   * namespace's mark, naming the process's heartbeat volume, one per engine; native: an owner
+   * file), removed by `close`. `false` records nothing: the
    * namespace is then never reaped as an orphan, for engines that reattach to their tasks from
    * another process on purpose.
    * @default true
@@ -173,39 +174,4 @@ export function renewEvery(leaseSeconds: number, renew: () => Promise<void>): { 
       await current;
     },
   };
-}
-
-/**
- * Keeps one driver instance's owner record: `ensure` writes it once (a failure, such as a
- * missing permission, is logged at `warn` and tried again by the next call, never thrown), then
- * renews it every third of the lease; `stop` ends the renewals once the write in flight settled.
- * A driver's record says how to write (or renew) it in `write`.
- */
-export abstract class OwnerRecordKeeper {
-  private written: Promise<void> | undefined;
-  private renewal: { stop(): Promise<void> } | undefined;
-
-  constructor(private readonly keeping: { enabled: () => boolean; leaseSeconds: number; namespace: string; logger: Logger | undefined }) {}
-
-  /** Writes or renews the record. */
-  protected abstract write(): Promise<void>;
-
-  ensure(): Promise<void> {
-    if (!this.keeping.enabled()) return Promise.resolve();
-    this.written ??= this.write()
-      .then(() => {
-        this.renewal ??= renewEvery(this.keeping.leaseSeconds, () => this.write());
-      })
-      .catch((error: unknown) => {
-        this.written = undefined;
-        this.keeping.logger?.warn({ err: error, namespace: this.keeping.namespace }, 'drivetrain could not write its owner record');
-      });
-    return this.written;
-  }
-
-  /** Stops renewing and waits for a write in flight, so that nothing is written after a close's sweep. */
-  async stop(): Promise<void> {
-    await this.written;
-    await this.renewal?.stop();
-  }
 }

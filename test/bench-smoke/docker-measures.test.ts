@@ -4,6 +4,7 @@ import { measureP2 } from '../bench/p2-concurrent.js';
 import { measureP4Docker } from '../bench/p4-exit-delay.js';
 import { measureP5 } from '../bench/p5-log-throughput.js';
 import { measureP6 } from '../bench/p6-memory.js';
+import { measureP9Docker } from '../bench/p9-docker-owner.js';
 import type { BenchRow } from '../bench/row.js';
 import Dockerode from 'dockerode';
 import { benchNamespace } from '../bench/docker-baselines.js';
@@ -69,6 +70,15 @@ describe('bench measures on Docker, tiny sizes', () => {
     const [row] = await measureP6('native', { target: 5, concurrency: 2 });
     expectSane(row!);
     expect(row!.subject.label).not.toMatch(/extrapolated/);
+  });
+
+  it('P9d counts the owner records’ engine calls of many idle drivers against one', async () => {
+    const [row] = await measureP9Docker({ drivers: 3, leaseSeconds: 1, periods: 2 });
+    // Calls over a window of time: on a loaded machine a renewal may fall outside so short a one.
+    expect(row!.subject.value.median).toBeGreaterThanOrEqual(0);
+    expect(row!.unit).toBe('calls/renewal');
+    // Opening made the volumes and the owner records.
+    expect(row!.note).toMatch(/Opening \(a volume each\): POST \/volumes\/create \d+/);
   });
 
   it('leaves nothing behind', async () => {

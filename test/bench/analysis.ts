@@ -130,6 +130,18 @@ run again, alone (load average ~40), on the build with them.
   (\`wait()\` is the engine's wait call); adoptions that wait for another caller's
   container to start share one container event stream per engine for the process
   (\`drivers/docker/engine-events.ts\`).
+- **P9d (owner records of 100 Docker drivers in one process).** One owner record per process
+  per engine, as on Kubernetes (\`drivers/docker/process-owner.ts\`, docs/drivers/docker.md,
+  "One owner record per process"): one heartbeat volume renewed for all the drivers, and a
+  mark volume per namespace, written once, that names it. Idle, the 100 drivers cost 3 engine
+  calls per renewal (a new heartbeat, the previous one removed, a list of the marks), as one
+  driver does (1.00×). Before, each driver renewed a heartbeat of its own: 200 calls per
+  renewal for the 100 drivers (600 creates and 600 removals over the 6 periods) against 2 for
+  one (100×), with the same build otherwise. Opening costs a mark per driver and one heartbeat
+  for the process (2.01 calls per driver with its volume, 2.00 before); closing, the sweep's
+  calls and one heartbeat removal for the last driver (4.01 per driver, 4.00 before). The
+  lease is short (3 s) so that the window holds six renewals; with the default 60 s the
+  renewals come every 20 s.
 - **Scale (1000 Kubernetes tasks, 50 at a time, one driver): requests flat and no error;
   memory 1.11×.** 1000 tasks ran in 135 s with no error: 3.05 requests per task over tasks
   1–100, 3.01, 3.00 and 3.01 over 101–250, 251–500 and 501–1000 (0.99×; the first segment

@@ -23,7 +23,7 @@ class EngineCalls {
   private readonly listen = (message: unknown): void => {
     const event = message as { namespace: string; operation: string };
     if (!this.namespaces.has(event.namespace)) return;
-    const operation = event.operation.replace(/^(DELETE \/volumes)\/.*$/, '$1/{name}').replace(/^(\w+ \/containers)\/[^/]+/, '$1/{id}');
+    const operation = event.operation.replace(/^(DELETE \/volumes)\/.*$/, '$1/{name}').replace(/^(\w+ \/containers)\/(?!json\b)[^/]+/, '$1/{id}');
     this.counts.set(operation, (this.counts.get(operation) ?? 0) + 1);
   };
 
@@ -53,7 +53,12 @@ async function ownerCalls(count: number, leaseSeconds: number, periods: number):
     // Each driver's first call that makes something writes its owner record.
     await inPool(count, 50, (i) => (drivers[i] as Driver).createVolume('data').then(() => undefined));
     const open = calls.take();
-    await sleep(periods * ((leaseSeconds * 1000) / 3));
+    // Renewals come every period from each record's first write: a window that starts half a
+    // period after the opening holds `periods` of them whatever the phase, within half a period of delay.
+    const periodMs = (leaseSeconds * 1000) / 3;
+    await sleep(periodMs / 2);
+    calls.take();
+    await sleep(periods * periodMs);
     const idle = calls.take();
     await Promise.all(drivers.map((driver) => driver.close()));
     const close = calls.take();

@@ -16,7 +16,8 @@ function recordRequests(namespace: string): { requests: string[]; stop: () => vo
 describe('docker driver: round trips of a task', () => {
   it('a task without services makes no look for services after its exit or at cleanup, and close lists containers and volumes once each', async () => {
     // The background reap of orphans (its own lists, when the driver is created) is not the task's.
-    const driver = openDriver({ reapOrphans: false });
+    // A lease of its own: its owner record is its own, not shared with other drivers of the process.
+    const driver = openDriver({ reapOrphans: false, ownerLeaseSeconds: 603 });
     const recorder = recordRequests(driver.namespace);
     try {
       const container = await driver.runContainer({ id: 'plain', image: 'busybox', command: ['echo', 'hi'] });
@@ -29,12 +30,13 @@ describe('docker driver: round trips of a task', () => {
       // The image's user (for the scratch directory) is asked once, beside the create.
       expect(run.filter((r) => r === 'GET /images/busybox/json')).toHaveLength(1);
       expect(run.filter((r) => r === 'POST /containers/create')).toHaveLength(1);
-      // The owner record, written once before the first container.
-      expect(run.filter((r) => r === 'POST /volumes/create')).toHaveLength(1);
+      // The owner record, written once before the first container: the process's heartbeat and the namespace's mark.
+      expect(run.filter((r) => r === 'POST /volumes/create')).toHaveLength(2);
       // No container list until close: looking for services is for tasks that have them.
       expect(run.filter((r) => r === 'GET /containers/json')).toEqual([]);
       expect(recorder.requests.slice(beforeCleanup, beforeClose)).toEqual(['DELETE /containers/ID']);
-      expect(recorder.requests.slice(beforeClose).sort()).toEqual([`DELETE /volumes/dt-${driver.namespace}_owner-X`, 'GET /containers/json', 'GET /volumes']);
+      // The sweep removes the mark with the namespace; the record's last driver removes its heartbeat.
+      expect(recorder.requests.slice(beforeClose).sort()).toEqual([`DELETE /volumes/dt-${driver.namespace}_owner-X`, 'DELETE /volumes/dt_owner-X', 'GET /containers/json', 'GET /volumes']);
     } finally {
       recorder.stop();
     }

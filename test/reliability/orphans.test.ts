@@ -22,7 +22,7 @@ function ownerOptions(under: DriverUnderTest): Record<string, unknown> {
  * Starts a process owning `namespace` with a running task and SIGKILLs it once the task runs
  * (and a live neighbour, opened meanwhile, left it alone). `extra`: more options of its driver.
  */
-async function killedOwner(under: DriverUnderTest, namespace: string, extra: Record<string, unknown> = {}): Promise<void> {
+async function killedOwner(under: DriverUnderTest, namespace: string, extra: Record<string, unknown> = {}): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'test/reliability/orphan-owner.ts', under.name, namespace, JSON.stringify({ ...ownerOptions(under), ...extra })], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
@@ -37,6 +37,7 @@ async function killedOwner(under: DriverUnderTest, namespace: string, extra: Rec
     child.kill('SIGKILL');
     await exited;
   }
+  return child.pid!;
 }
 
 /** The owner Leases of the local cluster's `default` namespace that name `namespace`. */
@@ -64,7 +65,7 @@ describe.each(ALL_DRIVERS)('no orphans on $name', (under) => {
   it('a driver opened after its owner was SIGKILLed reaps the namespace, never a live one beside it', async () => {
     const orphan = testNamespace('orph');
     const live = await liveNeighbour(under);
-    await killedOwner(under, orphan);
+    const killedPid = await killedOwner(under, orphan);
 
     // On Kubernetes the namespace is an orphan once the Lease naming it (its killed owner's) expired (a 2 s lease).
     if (under.name === 'k8s') await eventually(async () => (await leasesOf(orphan)).every(leaseExpired), under.budgetMs, `the Lease naming ${orphan} to expire`, 200);
@@ -85,6 +86,10 @@ describe.each(ALL_DRIVERS)('no orphans on $name', (under) => {
       // Its owner record (a heartbeat volume) went with it.
       const volumes = await docker.listVolumes({ filters: { label: [`${LABELS.namespace}=${orphan}`] } });
       expect(volumes.Volumes ?? []).toEqual([]);
+      // And so did its process's heartbeat, which no namespace's mark names any more.
+      // (The reap removes it last, after the namespace.)
+      const killedHeartbeats = async () => ((await docker.listVolumes({ filters: { label: [`${LABELS.role}=owner-heartbeat`] } })).Volumes ?? []).filter((volume) => volume.Labels?.[LABELS.owner]?.includes(`/${killedPid}/`));
+      await eventually(async () => (await killedHeartbeats()).length === 0, under.budgetMs, `the heartbeat of the killed owner ${killedPid} to be removed`, 200);
     }
   }, 180_000);
 });

@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/errors.js';
+import { staleHeartbeats, type Heartbeat } from '../../drivers/docker/owner-record.js';
 import { currentOwner, formatOwner, orphanNamespaces, ownerGone, parseOwner, resolveOwnerOptions, type OwnerIdentity, type OwnerRecord } from '../../src/kit/owner.js';
 
 const NOW = 1_000_000_000;
@@ -52,5 +53,17 @@ describe('owner records', () => {
     expect(resolveOwnerOptions({})).toEqual({ ownerRecord: true, reapOrphans: true, ownerLeaseSeconds: 60 });
     expect(() => resolveOwnerOptions({ reapOrphans: 'no' as never })).toThrow(expect.objectContaining({ field: 'options.reapOrphans' }));
     for (const ownerLeaseSeconds of [0, 1.5, 2 ** 31]) expect(() => resolveOwnerOptions({ ownerLeaseSeconds })).toThrow(InvalidInputError);
+  });
+});
+
+describe('Docker heartbeats a reap removes', () => {
+  const heartbeat = (key: string, owner: OwnerIdentity, marks: string[]): Heartbeat => ({ key, record: record(owner), volumes: [`dt_owner-${key}-1`], marks: new Set(marks) });
+  const dead = { ...here, pid: Number(deadPid) };
+
+  it('those of gone owners whose every marked namespace was reaped now, or that mark none; never a live owner’s, never one a kept mark names', () => {
+    const found = [heartbeat('none', dead, []), heartbeat('reaped', dead, ['ci-a', 'ci-b']), heartbeat('kept', dead, ['ci-a', 'ci-live']), heartbeat('live', here, [])];
+    expect(staleHeartbeats(found, new Set(['ci-a', 'ci-b']), NOW, true)).toEqual(['dt_owner-none-1', 'dt_owner-reaped-1']);
+    // Judged by lease age only, a dead process within its lease is not gone yet.
+    expect(staleHeartbeats(found, new Set(['ci-a', 'ci-b']), NOW, false)).toEqual([]);
   });
 });
