@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { currentOwner, formatOwner } from '../../src/kit/owner.js';
 import { LABELS } from '../../src/labels.js';
@@ -26,6 +28,29 @@ function heartbeats(leaseSeconds: number): Promise<Volume[]> {
   return volumesLabelled(`${LABELS.role}=owner-heartbeat`, `${LABELS.owner}=${formatOwner(currentOwner())}`, `${LABELS.leaseSeconds}=${leaseSeconds}`);
 }
 
+/** Heartbeats of the process `pid` (on this host). */
+async function heartbeatsOfPid(pid: number): Promise<Volume[]> {
+  return (await volumesLabelled(`${LABELS.role}=owner-heartbeat`)).filter((volume) => volume.Labels[LABELS.owner]?.split('/')[2] === String(pid));
+}
+
+/** A process that opens a driver of `namespace`, runs a task in it and is SIGKILLed once it runs; resolves with its pid. */
+async function killedOwnerOf(namespace: string): Promise<number> {
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test/reliability/orphan-owner.ts', 'docker', namespace, '{}'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  try {
+    await eventually(() => output.includes('running\n') || child.exitCode !== null, 60_000, 'the other process to run its task');
+    expect(output).toContain('running\n');
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+  }
+  return child.pid!;
+}
+
 function marksOf(namespace: string): Promise<Volume[]> {
   return volumesLabelled(`${LABELS.role}=owner`, `${LABELS.namespace}=${namespace}`);
 }
@@ -49,6 +74,20 @@ describe('docker driver: one owner record per process', () => {
     expect((await heartbeats(601)).map((volume) => volume.Labels[DOCKER_LABELS.ownerHeartbeat])).toEqual([key]);
     await drivers[0]!.close();
     expect(await heartbeats(601)).toEqual([]);
+  });
+
+  it('a namespace shared with a process that was killed is not reaped while this one lives, nor the killed one’s heartbeat while its mark is there', async () => {
+    const driver = openDriver({ reapOrphans: false });
+    await driver.createVolume('data');
+    const killed = await killedOwnerOf(driver.namespace);
+    expect(await marksOf(driver.namespace)).toHaveLength(2);
+    const reaper = openDriver({ reapOrphans: false });
+    expect(await reaper.reapOrphans()).not.toContain(driver.namespace);
+    expect(await heartbeatsOfPid(killed)).toHaveLength(1);
+    // Once the namespace is gone (its live owner closed it), the killed process's heartbeat names nothing: a reap removes it.
+    await driver.close();
+    await reaper.reapOrphans();
+    expect(await heartbeatsOfPid(killed)).toEqual([]);
   });
 
   it('a namespace shared with another record keeps its mark: one removed by the other’s close is written again with the next renewal', async () => {
