@@ -33,6 +33,7 @@ import { reapInBackground, type ReapOrphansOptions } from '../../src/kit/owner.j
 import { deleteOwnerLease, findOwnerLeases, takeExpiredLease, type FoundOwnerLease } from './owner-lease.js';
 import { openNamespaces, OwnerLease } from './process-lease.js';
 import { planReap } from './orphan-leases.js';
+import { leftObjects, type K8sDetachResult } from './detach.js';
 import { holdKeptAliveConnections } from './kept-alive-connections.js';
 
 /** What {@link K8sDriver.renderTask} and {@link K8sDriver.renderSandbox} return: the objects a start would create. */
@@ -51,6 +52,9 @@ export class K8sDriver implements Driver {
   private readonly logSupport: LogStreamSupport;
   private readonly life: DriverLifecycle;
   private readonly owner: OwnerLease;
+  /** `detach` ends this driver: its sweep leaves everything (see {@link K8sDriver.detach}). */
+  private detaching = false;
+  private detached: K8sDetachResult | undefined;
   /** Lets go of the cluster's kept-alive connections, at the end of the close. */
   private readonly releaseConnections: () => void;
 
@@ -303,12 +307,49 @@ export class K8sDriver implements Driver {
     return this.life.close(options);
   }
 
+  /**
+   * Lets go of the driver without deleting what it made: it ends as `close` does (every later
+   * call throws `DriverClosedError`, starts in flight are aborted and undo what they made, the
+   * shared informer is left), but every Job, pod, volume claim and pull secret of the namespace
+   * stays as it is — for a scheduler that leaves finished Jobs to `ttlSecondsAfterFinished`.
+   * The namespace then leaves the process's owner Lease at once: no Lease names it, so no
+   * reaper takes it for an orphan (a later driver's background reap, `drivetrain cleanup
+   * --orphans`), whether the process lives on or not; only a user's `cleanup --orphans
+   * --unowned`, `cleanup --namespace`, or a driver's `close` of the namespace removes it.
+   * Resolves with what it left, each object saying whether Kubernetes removes it by itself (a
+   * Job with `ttlSecondsAfterFinished`, and its pods); what nothing will remove is also logged
+   * at `warn`. Bounded by `closeTimeoutMs`. The first of `close` and `detach` decides; a later
+   * call of either resolves as it did (a `detach` after a `close`: nothing left).
+   */
+  async detach(options: OperationOptions = {}): Promise<K8sDetachResult> {
+    if (!this.life.closed) this.detaching = true;
+    await this.life.close(options);
+    return structuredClone(this.detached ?? { left: [] });
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
+  /** `detach`'s sweep: lists what is left, then takes the namespace out of the owner Lease at once; deletes nothing. */
+  private async letGo(signal: AbortSignal): Promise<void> {
+    try {
+      const left = await leftObjects(this.ctx, signal);
+      const kept = left.filter((object) => !object.removedByKubernetes);
+      if (kept.length > 0) {
+        const names = kept.map((object) => `${object.kind} ${object.name}`).join(', ');
+        this.options.logger?.warn({ namespace: this.namespace, left: kept }, `drivetrain detached from namespace ${this.namespace}, leaving ${kept.length} object(s) nothing will remove: ${names} (\`drivetrain cleanup --namespace ${this.namespace}\` removes them)`);
+      }
+      await this.owner.leave(signal, true);
+      this.detached = { left };
+    } finally {
+      await this.ctx.watcher.stop();
+    }
+  }
+
   /** Deletes everything labelled with this drivetrain namespace, then waits until it is gone; `signal` is the close's bound. */
   private async reap(signal: AbortSignal): Promise<void> {
+    if (this.detaching) return this.letGo(signal);
     const ctx = this.ctx;
     const labelSelector = namespaceSelector(this.namespace);
     const { made, options } = ctx;

@@ -33,6 +33,7 @@ declare module '../../src/types.js' {
 
 export { K8sDriver, type K8sRenderedTask } from './driver.js';
 export type { K8sContainer } from './container.js';
+export type { K8sDetachResult, LeftObject } from './detach.js';
 export type { K8sJobObject, K8sPodObject, K8sTaskObject } from './pod-spec.js';
 export { TASK_ID_ANNOTATION, toLabelValue } from './naming.js';
 export { doctor, REQUIRED_PERMISSIONS, type DoctorCheck, type DoctorReport, type K8sDoctorOptions, type Permission } from './doctor.js';

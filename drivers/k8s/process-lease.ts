@@ -82,10 +82,18 @@ class ProcessLease {
   /**
    * The driver of `ctx` left (its close removed everything of its namespace). The last driver
    * to leave stops the renewals and deletes the Lease (again, when a delete failed before).
+   * `promptly` (a detach, which leaves its objects): a Lease other drivers keep is written
+   * again at once when it still names the namespace, so it stops naming it now rather than at
+   * its next renewal — a process gone before that renewal would leave a Lease that expires
+   * naming the namespace, and a reaper would take what was left for an orphan.
    */
-  async leave(ctx: K8sContext, signal: AbortSignal): Promise<void> {
+  async leave(ctx: K8sContext, signal: AbortSignal, promptly = false): Promise<void> {
     this.joined.delete(ctx);
-    if (this.joined.size > 0) return;
+    if (this.joined.size > 0) {
+      const namespace = ctx.options.namespace;
+      if (promptly && this.stored !== undefined && this.named.has(namespace) && !this.opened.has(namespace)) await this.write(ctx);
+      return;
+    }
     // Stopped here, not in the chain: a renewal's write waits in the chain, and the stop waits for it.
     void this.renewal?.stop();
     this.renewal = undefined;
@@ -176,14 +184,17 @@ export class OwnerLease {
     });
   }
 
-  /** After a close removed everything of the namespace: named no more; the last driver deletes the Lease. Idempotent. */
-  async leave(signal: AbortSignal): Promise<void> {
+  /**
+   * After a close removed everything of the namespace (or a detach left it on purpose): named no
+   * more; the last driver deletes the Lease. `promptly`: at once (see `ProcessLease.leave`). Idempotent.
+   */
+  async leave(signal: AbortSignal, promptly = false): Promise<void> {
     const { ctx, shared } = this;
     if (shared === undefined) return;
     if (!this.left) {
       this.left = true;
       shared.closed(ctx.options.namespace);
     }
-    await shared.leave(ctx, signal);
+    await shared.leave(ctx, signal, promptly);
   }
 }
