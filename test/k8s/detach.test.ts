@@ -1,12 +1,10 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BatchV1Api, CoreV1Api, KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { V1Lease } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
 import { DriverClosedError } from '../../src/errors.js';
-import { createK8sDriver, type K8sDriver, type K8sDriverOptions } from '../../drivers/k8s/index.js';
-import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
-import { useLocalCluster } from '../setup/local-cluster.js';
 import { testNamespace } from '../setup/test-run.js';
+import { ownCluster } from './own-cluster.js';
 import { leaseExpired, leasesNaming } from '../support/owner-leases.js';
 import { eventually } from '../support/poll.js';
 import { leaseNamespaces } from '../../drivers/k8s/owner-lease.js';
@@ -15,24 +13,8 @@ import { taskObjectName } from '../../drivers/k8s/naming.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // A cluster of its own: no other file's reaper (`--unowned` ones included) meets what detach leaves.
-const cluster = await useLocalCluster(DRIVER_CLUSTER);
-const kc = new KubeConfig();
-kc.loadFromFile(cluster.kubeconfigPath);
-const core = kc.makeApiClient(CoreV1Api);
-const batch = kc.makeApiClient(BatchV1Api);
-const k8sNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-const drivers: K8sDriver[] = [];
+const { cluster, core, batch, k8sNamespace, newDriver } = await ownCluster('k8dt');
 const TIMEOUT = 120_000;
-
-afterEach(async () => {
-  await Promise.all(drivers.splice(0).map((driver) => driver.close()));
-});
-
-function newDriver(options: Partial<K8sDriverOptions> = {}): K8sDriver {
-  const driver = createK8sDriver({ kubeconfig: cluster.kubeconfigPath, namespace: testNamespace('k8dt'), reapOrphans: false, ...options });
-  drivers.push(driver);
-  return driver;
-}
 
 /** The names of the namespace's Jobs, pods, claims and pull secrets that exist, as `Kind/name`. */
 async function present(namespace: string): Promise<string[]> {

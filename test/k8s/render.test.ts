@@ -1,32 +1,13 @@
-import { BatchV1Api, CoreV1Api, KubeConfig, type V1Job, type V1PersistentVolumeClaim, type V1Pod } from '@kubernetes/client-node';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { V1Job, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
+import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../src/errors.js';
 import type { SandboxTask, Task } from '../../src/types.js';
-import { createK8sDriver, type K8sDriver, type K8sDriverOptions, type K8sTaskObject } from '../../drivers/k8s/index.js';
-import { DRIVER_CLUSTER } from '../setup/driver-cluster.js';
-import { useLocalCluster } from '../setup/local-cluster.js';
-import { testNamespace } from '../setup/test-run.js';
+import type { K8sDriver, K8sTaskObject } from '../../drivers/k8s/index.js';
+import { ownCluster } from './own-cluster.js';
 
 // A cluster of its own: its request counts are this file's alone.
-const cluster = await useLocalCluster(DRIVER_CLUSTER);
-const kc = new KubeConfig();
-kc.loadFromFile(cluster.kubeconfigPath);
-const core = kc.makeApiClient(CoreV1Api);
-const batch = kc.makeApiClient(BatchV1Api);
-const k8sNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
-const drivers: K8sDriver[] = [];
+const { cluster, core, batch, k8sNamespace, newDriver } = await ownCluster('k8rd');
 const TIMEOUT = 120_000;
-
-afterEach(async () => {
-  await Promise.all(drivers.splice(0).map((driver) => driver.close()));
-});
-
-/** No background reap: nothing but what a test calls reaches the cluster. */
-function newDriver(options: Partial<K8sDriverOptions> = {}): K8sDriver {
-  const driver = createK8sDriver({ kubeconfig: cluster.kubeconfigPath, namespace: testNamespace('k8rd'), reapOrphans: false, ...options });
-  drivers.push(driver);
-  return driver;
-}
 
 /** The requests the server counted while `work` ran on `driver` and the driver then closed, by verb and resource. */
 async function requestsOf(driver: K8sDriver, work: (driver: K8sDriver) => void): Promise<string[]> {
