@@ -1,5 +1,6 @@
 // Memory readings shared by the benchmark children (P6, P6k, Scale).
 import { readFileSync } from 'node:fs';
+import { getHeapStatistics } from 'node:v8';
 
 /**
  * The process gone quiet, then a memory-reducing GC (what V8 runs under memory pressure): it
@@ -27,4 +28,14 @@ export function residentSplit() {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * V8's own allocations outside its heap (bytes): `malloced` now, `peakMalloced` the most ever
+ * held at once — mostly the zones its optimizing compilers work in, freed after each
+ * compilation, which the C allocator may keep resident as free space.
+ */
+export function v8Malloced() {
+  const { malloced_memory: malloced, peak_malloced_memory: peakMalloced } = getHeapStatistics();
+  return { malloced, peakMalloced };
 }

@@ -9,7 +9,7 @@
 // Plain JavaScript on the compiled build, as P6's child: the process holds the driver only
 // (no TypeScript loader, no API server), so its memory is the driver's.
 import { createInterface } from 'node:readline';
-import { compact, residentSplit } from './child-memory.mjs';
+import { compact, residentSplit, v8Malloced } from './child-memory.mjs';
 
 const { createDriver } = await import('../../dist/src/registry.js').catch((error) => {
   throw new Error(`the compiled build is missing (run npm run build): ${error.message}`);
@@ -65,7 +65,7 @@ try {
     const plain = process.memoryUsage();
     await compact();
     const { rss, heapUsed, heapTotal, external } = process.memoryUsage();
-    process.stdout.write(`${JSON.stringify({ checkpoint, from: done + 1, rss, rssPlain: plain.rss, heapUsed, heapTotal, external, resident: residentSplit(), seconds, failed })}\n`);
+    process.stdout.write(`${JSON.stringify({ checkpoint, from: done + 1, rss, rssPlain: plain.rss, heapUsed, heapTotal, external, resident: residentSplit(), v8: v8Malloced(), seconds, failed })}\n`);
     done = checkpoint;
     await answers.next();
   }
