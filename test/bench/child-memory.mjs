@@ -31,9 +31,9 @@ export function residentSplit() {
 }
 
 /**
- * V8's own allocations outside its heap (bytes): `malloced` now, `peakMalloced` the most ever
- * held at once — mostly the zones its optimizing compilers work in, freed after each
- * compilation, which the C allocator may keep resident as free space.
+ * V8's own allocations outside its heap (bytes): `malloced` now, and `peakMalloced`, the most
+ * its zones ever held at once — mostly the working memory of its optimizing compilers, freed
+ * after each compilation, which the C allocator may keep resident as free space.
  */
 export function v8Malloced() {
   const { malloced_memory: malloced, peak_malloced_memory: peakMalloced } = getHeapStatistics();

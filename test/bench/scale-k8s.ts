@@ -30,7 +30,7 @@ interface ChildCheckpoint {
   external: number;
   /** The RSS split into anonymous memory and touched pages of mapped files (Linux only). */
   resident?: { anon: number; file: number };
-  /** V8's allocations outside its heap, now and at their peak (its compilers' zones). */
+  /** V8's allocations outside its heap now, and the peak of its zones (its compilers' working memory). */
   v8?: { malloced: number; peakMalloced: number };
   seconds: number;
   failed: number;
@@ -111,7 +111,7 @@ export async function measureScale(bench: BenchCluster, options: ScaleOptions = 
   const detail = segments
     .map(
       (s, i) =>
-        `tasks ${s.from}–${s.checkpoint}: ${perTask[i]!.toFixed(2)} req/task, RSS ${(s.rss / MB).toFixed(1)} MiB (${(s.rssPlain / MB).toFixed(1)} after a plain GC; heap used ${(s.heapUsed / MB).toFixed(1)} of ${(s.heapTotal / MB).toFixed(1)}, external ${(s.external / MB).toFixed(1)}${residentText(s.resident)}${s.v8 === undefined ? '' : `; V8 outside its heap ${(s.v8.malloced / MB).toFixed(1)}, at most ${(s.v8.peakMalloced / MB).toFixed(1)}`}), ${((s.checkpoint - s.from + 1) / s.seconds).toFixed(1)} tasks/s`,
+        `tasks ${s.from}–${s.checkpoint}: ${perTask[i]!.toFixed(2)} req/task, RSS ${(s.rss / MB).toFixed(1)} MiB (${(s.rssPlain / MB).toFixed(1)} after a plain GC; heap used ${(s.heapUsed / MB).toFixed(1)} of ${(s.heapTotal / MB).toFixed(1)}, external ${(s.external / MB).toFixed(1)}${residentText(s.resident)}${s.v8 === undefined ? '' : `; V8 outside its heap ${(s.v8.malloced / MB).toFixed(1)}, its compilers' zones at their peak ${(s.v8.peakMalloced / MB).toFixed(1)}`}), ${((s.checkpoint - s.from + 1) / s.seconds).toFixed(1)} tasks/s`,
     )
     .join('; ');
   const errors = end.failed === 0 ? 'no error' : `${end.failed} failed tasks: ${end.failures.map(([what, n]) => `${n} × ${what}`).join('; ')}`;
