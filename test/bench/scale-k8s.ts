@@ -52,7 +52,9 @@ const MB = 2 ** 20;
  */
 async function runChild(bench: BenchCluster, tasks: number, inFlight: number, checkpoints: readonly number[]): Promise<{ segments: Array<ChildCheckpoint & { requests: number }>; end: ChildEnd }> {
   bench.cluster.metrics.reset();
-  const child = spawn(process.execPath, ['--expose-gc', CHILD, String(tasks), String(inFlight), checkpoints.join(','), benchNamespace('scale')], {
+  // DRIVETRAIN_SCALE_NODE_FLAGS: Node options of the child only, to tell what grows (e.g. `--no-opt --no-maglev`).
+  const nodeFlags = (process.env.DRIVETRAIN_SCALE_NODE_FLAGS ?? '').split(' ').filter((flag) => flag !== '');
+  const child = spawn(process.execPath, [...nodeFlags, '--expose-gc', CHILD, String(tasks), String(inFlight), checkpoints.join(','), benchNamespace('scale')], {
     env: { ...process.env, KUBECONFIG: bench.cluster.kubeconfigPath },
     stdio: ['pipe', 'pipe', 'pipe'],
   });
