@@ -55,7 +55,7 @@ export class K8sDriver implements Driver {
   /** `detach` ends this driver: its sweep leaves everything (see {@link K8sDriver.detach}). */
   private detaching = false;
   private detached: K8sDetachResult | undefined;
-  /** Lets go of the cluster's kept-alive connections, at the end of the close. */
+  /** Lets go of the cluster's kept-alive connections, at the end of the close (or detach). */
   private readonly releaseConnections: () => void;
 
   constructor(private readonly kc: KubeConfig, private readonly options: ResolvedK8sOptions) {
@@ -344,6 +344,7 @@ export class K8sDriver implements Driver {
       this.detached = { left };
     } finally {
       await this.ctx.watcher.stop();
+      this.releaseConnections();
     }
   }
 
