@@ -1,17 +1,17 @@
 import type { Readable } from 'node:stream';
-import type { KubeConfig, V1Lease, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
+import type { KubeConfig, V1Lease, V1Pod } from '@kubernetes/client-node';
 import { delay } from '../../src/abort.js';
 import { ContainerNotFoundError, EngineError, InvalidInputError } from '../../src/errors.js';
 import { DriverLifecycle } from '../../src/kit/lifecycle.js';
 import { validateSizeBytes, volumeNameOf } from '../../src/kit/volumes.js';
 import { LABELS } from '../../src/labels.js';
 import type { CreateVolumeOptions, Driver, DriverCapabilities, OperationOptions, Sandbox, SandboxTask, Task, Volume, VolumeRef } from '../../src/types.js';
-import { validateSandboxTask, validateTask, validateTaskId, validateVolumeName, type ResolvedTask } from '../../src/validate.js';
+import { validateTaskId, validateVolumeName } from '../../src/validate.js';
 import { createContext, type K8sContext } from './context.js';
 import { deleteJob, findJobPod, readJob } from './jobs.js';
 import { claimName, namespaceSelector, TASK_ID_ANNOTATION, taskObjectName } from './naming.js';
 import type { ResolvedK8sOptions } from './options.js';
-import { buildPod, IDLE_COMMAND, taskObject, type K8sPodObject, type K8sTaskObject } from './pod-spec.js';
+import type { K8sPodObject } from './pod-spec.js';
 import { deletePod, getPod, lostRule } from './pods.js';
 import { isLost } from './pod-status.js';
 import { K8sSandbox } from './sandbox.js';
@@ -19,30 +19,21 @@ import { feedStdin, startTask } from './start.js';
 import { TaskContainer, type K8sContainer } from './container.js';
 import { logStreamSupportFor, type LogStreamSupport } from './log-streams.js';
 import { copyToVolume, readFromVolume } from './volume-copy.js';
-import { deleteClaim, ensureVolume, volumeClaim } from './volumes.js';
+import { deleteClaim, ensureVolume } from './volumes.js';
 import { execInWorkload, type WorkloadExecOptions } from './workload.js';
 import { deletePullSecrets, ensurePullSecret } from './pull-secrets.js';
 import type { RegistryCredentials } from '../../src/credentials.js';
 import type { ContainerStatus } from '../../src/types.js';
 import { FULL_CAPABILITIES } from '../../src/capabilities.js';
-import { assertServicesSupported } from '../../src/services.js';
 import { assertSidecars } from './services.js';
-import { assertTerminalSupported } from '../../src/terminal.js';
-import { onTerminal, terminalCommand } from './terminal.js';
+import { onTerminal } from './terminal.js';
 import { reapInBackground, type ReapOrphansOptions } from '../../src/kit/owner.js';
 import { deleteOwnerLease, findOwnerLeases, takeExpiredLease, type FoundOwnerLease } from './owner-lease.js';
 import { openNamespaces, OwnerLease } from './process-lease.js';
 import { planReap } from './orphan-leases.js';
 import { leftObjects, type K8sDetachResult } from './detach.js';
+import { claimsOf, planSandbox, planTask, type K8sRenderedTask } from './task-plan.js';
 import { holdKeptAliveConnections } from './kept-alive-connections.js';
-
-/** What {@link K8sDriver.renderTask} and {@link K8sDriver.renderSandbox} return: the objects a start would create. */
-export interface K8sRenderedTask<T extends K8sTaskObject = K8sTaskObject> {
-  /** The task's Pod (pod mode, and every sandbox) or Job (job mode); `kind` tells which. */
-  object: T;
-  /** The claims of the task's volumes, one per volume in the order of first mount: a start creates each that does not exist yet (of `defaultVolumeSizeBytes`). */
-  volumeClaims: V1PersistentVolumeClaim[];
-}
 
 /** The Kubernetes driver: tasks as Pods (or Jobs), volumes as PersistentVolumeClaims. */
 export class K8sDriver implements Driver {
@@ -160,43 +151,19 @@ export class K8sDriver implements Driver {
    * The objects are the caller's own copies. Works on a closed driver too.
    */
   renderTask(task: Task): K8sRenderedTask {
-    const { resolved, object } = this.planTask(task);
-    return structuredClone({ object, volumeClaims: this.claimsOf(resolved.mounts) });
+    const { resolved, object } = planTask(task, this.options);
+    return structuredClone({ object, volumeClaims: claimsOf(this.ctx, resolved.mounts) });
   }
 
   /** What `startSandbox(task)` would create, as {@link renderTask} says: always a Pod. */
   renderSandbox(task: SandboxTask): K8sRenderedTask<K8sPodObject> {
-    const { resolved, object } = this.planSandbox(task);
-    return structuredClone({ object, volumeClaims: this.claimsOf(resolved.mounts) });
-  }
-
-  /** Validates a task and builds its object: `runContainer` and `renderTask` both build through here. */
-  private planTask(task: Task): { resolved: ResolvedTask; tty: boolean; object: K8sTaskObject } {
-    const resolved = validateTask(task);
-    assertTerminalSupported(this.name, this.capabilities, resolved);
-    assertServicesSupported(this.name, this.capabilities, resolved);
-    const tty = resolved.tty !== undefined;
-    const command = tty ? terminalCommand(resolved.command) : resolved.command;
-    const pod = buildPod(resolved, { role: 'task', command, stdin: resolved.stdin !== undefined, tty, timeoutMs: resolved.timeoutMs }, this.options);
-    return { resolved, tty, object: taskObject(pod, 'task', this.options) };
-  }
-
-  /** Validates a sandbox task and builds its pod: `startSandbox` and `renderSandbox` both build through here. */
-  private planSandbox(task: SandboxTask): { resolved: Omit<ResolvedTask, 'command'>; object: K8sPodObject } {
-    const resolved = validateSandboxTask(task);
-    assertServicesSupported(this.name, this.capabilities, resolved);
-    const pod = buildPod(resolved, { role: 'sandbox', command: IDLE_COMMAND, stdin: false }, this.options);
-    return { resolved, object: { ...pod, kind: 'Pod' } };
-  }
-
-  /** The claims a start creates for `mounts` when absent: one per volume, in the order of first mount. */
-  private claimsOf(mounts: ResolvedTask['mounts']): V1PersistentVolumeClaim[] {
-    return [...new Set(mounts.map((mount) => mount.volume))].map((volume) => volumeClaim(this.ctx, volume));
+    const { resolved, object } = planSandbox(task, this.options);
+    return structuredClone({ object, volumeClaims: claimsOf(this.ctx, resolved.mounts) });
   }
 
   async runContainer(task: Task, options: OperationOptions = {}): Promise<K8sContainer> {
     this.life.assertOpen();
-    const { resolved, tty, object } = this.planTask(task);
+    const { resolved, tty, object } = planTask(task, this.options);
     // Concurrent calls with one ID in this process share one start (and one stdin attach).
     return this.life.start({ taskId: resolved.id, role: 'task', image: resolved.image }, options.signal, async (scope) => {
       if (resolved.services.length > 0) await assertSidecars(this.ctx, scope.signal);
@@ -265,7 +232,7 @@ export class K8sDriver implements Driver {
 
   async startSandbox(task: SandboxTask, options: OperationOptions = {}): Promise<Sandbox> {
     this.life.assertOpen();
-    const { resolved, object } = this.planSandbox(task);
+    const { resolved, object } = planSandbox(task, this.options);
     return this.life.start({ taskId: resolved.id, role: 'sandbox', image: resolved.image }, options.signal, async (scope) => {
       if (resolved.services.length > 0) await assertSidecars(this.ctx, scope.signal);
       await this.owner.ensure();

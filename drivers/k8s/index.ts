@@ -31,7 +31,8 @@ declare module '../../src/types.js' {
   }
 }
 
-export { K8sDriver, type K8sRenderedTask } from './driver.js';
+export { K8sDriver } from './driver.js';
+export type { K8sRenderedTask } from './task-plan.js';
 export type { K8sContainer } from './container.js';
 export type { K8sDetachResult, LeftObject } from './detach.js';
 export type { K8sJobObject, K8sPodObject, K8sTaskObject } from './pod-spec.js';
