@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { Transform, type Readable } from 'node:stream';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NODE_LABELS } from '../../k8s-server/node/kubelet/labels.js';
 import { busyboxPod, containerState, isFinished, randomName, startTestCluster, type TestCluster } from './helpers.js';
 
 let t: TestCluster;
@@ -37,28 +38,28 @@ function startLostDocker(): Dockerode {
 }
 
 /**
- * An engine client whose container starts land only once the pod's deadline kill has removed
- * the made container (a start held up by a loaded engine while the deadline passes): the
- * engine then refuses the start, as it refuses one of a container marked for removal.
+ * An engine client whose start of each pod's `main` container waits until the test lets it
+ * go (a start held up by a loaded engine): `held` resolves once a start is waiting.
  */
-function startAfterRemovalDocker(): Dockerode {
+function heldStartDocker(): { engine: Dockerode; held: Promise<void>; release: () => void } {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let holding!: () => void;
+  const held = new Promise<void>((resolve) => (holding = resolve));
   const engine = new Dockerode();
   const createContainer = engine.createContainer.bind(engine);
   engine.createContainer = (async (options: Dockerode.ContainerCreateOptions) => {
     const container = await createContainer(options);
+    if (options.Labels?.[NODE_LABELS.container] !== 'main') return container;
     const start = container.start.bind(container) as () => Promise<unknown>;
     container.start = (async () => {
-      const heldUntil = Date.now() + 60_000;
-      while (Date.now() < heldUntil) {
-        const info = await container.inspect().catch((error: { statusCode?: number }) => (error.statusCode === 404 ? undefined : Promise.reject(error)));
-        if (info === undefined || info.State.Dead || info.State.Status === 'removing') break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      holding();
+      await released;
       return start();
     }) as typeof container.start;
     return container;
   }) as typeof engine.createContainer;
-  return engine;
+  return { engine, held, release };
 }
 
 /** An engine client that never tells of an OOM kill: `oom` events dropped, `State.OOMKilled` always false. */
@@ -235,23 +236,38 @@ describe('pod failures as a kubelet reports them', () => {
     expect(containerState(pod).terminated.exitCode).toBe(137);
   });
 
-  it('a start refused because the deadline already removed the container: every status Failed, DeadlineExceeded', { timeout: 120_000 }, async () => {
-    const late = await startTestCluster({ docker: startAfterRemovalDocker() });
+  it('the deadline passing while a start is held up: the start completes and the container is then killed, 137, never a start failure', { timeout: 120_000 }, async () => {
+    const slow = heldStartDocker();
+    const late = await startTestCluster({ docker: slow.engine });
     try {
       const name = randomName('late');
-      await late.apply(busyboxPod(name, 'sleep 600', { spec: { activeDeadlineSeconds: 1 } }));
-      // A client must never see the start failure on a pod that is not yet Failed: it would
-      // report the task as one that could not start instead of one that ran out of time.
-      const beforeFailed: string[] = [];
-      const pod = await late.waitFor('pods', name, (o) => {
+      const store = late.cluster.store;
+      const deadlinePassed = new Promise<void>((resolve) => {
+        const seen = () => store.list('events', late.namespace, undefined, (e: any) => e.reason === 'DeadlineExceeded' && e.involvedObject?.name === name).length > 0;
+        const unsubscribe = store.subscribe(() => {
+          if (!seen()) return;
+          unsubscribe();
+          resolve();
+        });
+      });
+      // A client must never see a start failure here: it would report a task that could not
+      // start instead of one that ran out of time.
+      const startFailures: string[] = [];
+      const ended = late.waitFor('pods', name, (o) => {
         const terminated = containerState(o)?.terminated;
-        if (terminated !== undefined && o?.status?.phase !== 'Failed') beforeFailed.push(`${o?.status?.phase} ${terminated.reason}`);
+        if (terminated?.reason === 'ContainerCannotRun' || terminated?.reason === 'StartError') startFailures.push(`${o?.status?.phase} ${terminated.reason}`);
         return isFinished(o);
       }, 60_000);
-      expect(beforeFailed).toEqual([]);
+      await late.apply(busyboxPod(name, 'sleep 600', { spec: { activeDeadlineSeconds: 1 } }));
+      await slow.held;
+      await deadlinePassed;
+      slow.release();
+      const pod = await ended;
+      expect(startFailures).toEqual([]);
       expect(pod!.status).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
-      expect(containerState(pod).terminated.reason).toBe('ContainerCannotRun');
+      expect(containerState(pod).terminated).toMatchObject({ exitCode: 137, reason: 'Error' });
     } finally {
+      slow.release();
       await late.stop();
     }
   });

@@ -164,8 +164,10 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
       return undefined;
     }
     await captureOutput(env, container, spec, record.restartCount);
+    const start = startProcess(env, container).then(() => env.containers.started(container.id));
+    env.containers.starting(start);
     try {
-      await startProcess(env, container);
+      await start;
     } catch (error) {
       const info = await container.inspect().catch(() => undefined);
       // A start the runtime refused may leave the container made and never started: it is then stopped (removed) with the pod.
@@ -191,7 +193,6 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
       if (!env.signal.aborted) env.flush();
       return container.id;
     }
-    env.containers.started(container.id);
     // It ran, though it may have ended already: its exit (and whether it was an OOM kill) is
     // read by the exit monitor, as every exit is.
     const info = await container.inspect().catch(() => undefined);

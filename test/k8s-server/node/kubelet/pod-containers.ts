@@ -49,6 +49,7 @@ function phaseOf(state: string): Phase {
 export class PodContainers {
   private readonly byName = new Map<string, Known>();
   private readonly nameById = new Map<string, string>();
+  private readonly startsInFlight = new Set<Promise<unknown>>();
 
   /** `found`: the pod's containers the node found at its start (a previous run of the server). */
   constructor(found: readonly Dockerode.ContainerInfo[] = []) {
@@ -87,6 +88,26 @@ export class PodContainers {
   exited(ref: string): void {
     const known = this.byRef(ref);
     if (known) known.phase = 'exited';
+  }
+
+  /** A start of one of the pod's containers is in flight until `start` settles. */
+  starting(start: Promise<unknown>): void {
+    this.startsInFlight.add(start);
+    void start.then(
+      () => this.startsInFlight.delete(start),
+      () => this.startsInFlight.delete(start),
+    );
+  }
+
+  /**
+   * Resolves once no start is in flight, so that a kill sees each container as it ends up:
+   * started (then stopped like any running one) or never started (then removed). A kubelet
+   * never kills a pod's containers while a sync of it is starting one: its pod worker runs
+   * the terminating sync only after the sync in flight returned (pkg/kubelet/pod_workers.go
+   * `podWorkerLoop`), so the start completes first and the kill stops what it started.
+   */
+  async startsSettled(): Promise<void> {
+    while (this.startsInFlight.size > 0) await Promise.allSettled([...this.startsInFlight]);
   }
 
   /** Containers running or made and never started. */

@@ -105,13 +105,7 @@ export class PodWorker {
 
   private flush = (): void => {
     if (this.shutdown.signal.aborted || this.cutOff) return;
-    // Once the pod's deadline passed, every status the kubelet writes is Failed with
-    // DeadlineExceeded, also those written while its containers are still being stopped or a
-    // start is failing because of the kill: generateAPIPodStatus (pkg/kubelet/kubelet_pods.go)
-    // overrides the phase with the active-deadline handler's ShouldEvict
-    // (pkg/kubelet/active_deadline.go) before any status is written.
-    if (this.deadlineExceeded) this.markDeadlineExceeded();
-    else if (this.model.phase === 'Pending' || this.model.phase === 'Running') {
+    if (this.model.phase === 'Pending' || this.model.phase === 'Running') {
       const begun = this.model.app.some((c) => c.state.running || c.state.terminated || c.restartCount > 0 || c.state.waiting?.reason === 'CrashLoopBackOff');
       this.model.phase = begun ? 'Running' : 'Pending';
     }
@@ -315,7 +309,9 @@ export class PodWorker {
     const apps = this.model.app;
     const inits = this.model.init;
     if (this.deadlineExceeded) {
-      this.markDeadlineExceeded();
+      this.model.phase = 'Failed';
+      this.model.reason = 'DeadlineExceeded';
+      this.model.message = 'Pod was active on the node longer than the specified deadline';
     } else if (inits.some((c) => !c.restartable && c.state.terminated && c.state.terminated.exitCode !== 0)) {
       this.model.phase = 'Failed';
     } else if (apps.length > 0 && apps.every((c) => c.state.terminated)) {
@@ -327,12 +323,6 @@ export class PodWorker {
     this.flush();
     // A pod that has ended keeps no sandbox (pkg/kubelet/kubelet.go SyncTerminatedPod → KillPod stops it).
     if (this.networkHolder !== undefined) void stopNetworkHolder(this.ctx, this.networkHolder, this.containers);
-  }
-
-  private markDeadlineExceeded(): void {
-    this.model.phase = 'Failed';
-    this.model.reason = 'DeadlineExceeded';
-    this.model.message = 'Pod was active on the node longer than the specified deadline';
   }
 
   /** Phase Running as soon as a container runs (written with the container state). */
@@ -356,6 +346,7 @@ export class PodWorker {
    * and removes those made but never started, as the worker knows them (see PodContainers).
    */
   private async killContainers(graceSeconds: number): Promise<void> {
+    await this.containers.startsSettled();
     await Promise.all(
       this.containers.live().map(async (c) => {
         if (c.container !== NETWORK_HOLDER) this.event('Normal', 'Killing', `Stopping container ${c.container}`);
