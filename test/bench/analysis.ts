@@ -115,13 +115,14 @@ run again, alone (load average ~40), on the build with them.
   namespace) for the whole process, shared by every driver there and reference-counted
   (\`drivers/k8s/shared-pod-watch.ts\`): 100 drivers × 3 tasks opened one WATCH and one
   LIST of pods for the whole process, and their pods cost exactly what one driver's 300
-  tasks cost — create, log, delete: 300 each, against 300, 301 (the one log probe) and 300.
+  tasks cost — create, log, delete: 300 each, against 300 each (the log probe was learnt
+  earlier in the process).
   The row is met: 3.02 requests per task against 3.02 (1.00×). The owner records cost no
   more than one driver's: one owner Lease per process per (cluster, user, Kubernetes
   namespace), naming the drivetrain namespaces of its drivers and renewed once for all of
   them (\`drivers/k8s/process-lease.ts\`): create 1, update 1, list 1 for the 100 drivers,
-  as for the one (a renewal every 20 s for the whole process, however many drivers; this
-  run took 70 s for both configurations). Its first write already names every driver
+  as for the one (a renewal every 20 s for the whole process, however many drivers, so the
+  updates follow the run's length: in the last run 1 for the 100 drivers, 2 for the one). Its first write already names every driver
   opened before it, so the other drivers' first tasks cost no write. Before, each driver kept a Lease of its own (create
   100, renewals 767 in the run's ~3 min, list 2: 5.91 against 3.03, 1.95×). Each driver's
   \`close\` still makes its own four LISTs (jobs, pods, claims, pull secrets: everything
@@ -143,9 +144,9 @@ run again, alone (load average ~40), on the build with them.
   lease is short (3 s) so that the window holds six renewals; with the default 60 s the
   renewals come every 20 s.
 - **Scale (1000 Kubernetes tasks, 50 at a time, one driver): requests flat and no error;
-  memory 1.11×.** 1000 tasks ran in 135 s with no error: 3.05 requests per task over tasks
-  1–100, 3.01, 3.00 and 3.01 over 101–250, 251–500 and 501–1000 (0.99×; the first segment
-  carries the process's one LIST and WATCH), 6.7–7.7 tasks a second in every segment. It
+  memory 1.09×, met.** 1000 tasks ran with no error, 7.6–8.3 tasks a second in every
+  segment: 3.05 requests per task over tasks 1–100, 3.01 over 101–250, 251–500 and 501–1000
+  (0.99×; the first segment carries the process's one LIST and WATCH). It
   had not finished before: the local cluster was quadratic in pods and Events. Each pod's
   end made the local kubelet list the engine's containers three times (a list walks every
   container of the engine), and each Event it recorded searched, copied and sorted every
@@ -154,28 +155,48 @@ run again, alone (load average ~40), on the build with them.
   pod with no list (as a kubelet ends a pod from its PLEG cache), the event recorder
   remembers the Events it made (client-go's event cache), and the scheduler and the
   kubelet's admission copy out of the store only the pods they look at; recording 5000
-  Events takes 0.7 s. The driver process's RSS, read after a memory-reducing GC, is 126.3 →
-  130.9 → 133.6 → 140.0 MiB at 100, 250, 500 and 1000 tasks (1.11×, target ≤ 1.1×): 31, 11
-  and 13 KiB per task. Its heap holds 32.1 → 35.0 MiB (no task kept: every one was cleaned
-  up), external memory stays at 13.2 MiB, the rest is native memory. Before, it grew 130 →
-  156 MiB (1.20×): @kubernetes/client-node 2.0.1 makes a new undici Agent, so a new TLS
-  connection and pool, for every request (\`KubeConfig.applySecurityAuthentication\` calls
-  \`createDispatcher\`, which caches nothing); 3000 reads alone grew a process 113 → 191 MiB,
-  115 → 135 MiB on one pool. The driver's API clients now share one pool
-  (\`drivers/k8s/shared-connections.ts\`). Log reads still go through client-node's
-  https.Agent, which keeps no connection alive (one TLS connection per read): the next thing
-  to try for the rest. An earlier run on a busier engine had one failed task of 1000 (a
-  container reported lost while it ran, ContainerStatusUnknown, not explained yet).
-- **P6k (≤ 150 MB for 1000 finished Kubernetes tasks): 136.1 MiB = 142.7 MB, met.** 121.6
-  MiB before (driver loaded, one task run), 136.1 MiB holding 1000 finished tasks after a
-  memory-reducing GC (169 MiB after a plain GC, V8's heap then 69 MiB for 37 MiB in use);
-  16.1 KiB per task from task 250 to 1000. With a new connection pool per request it was
-  153.1 MiB (33.8 KiB per task). Making them finish took 123 s and the close of the 1000
-  pods is now quick (the whole measure 133 s); before, that close outlasted its minute. An
+  Events takes 0.7 s. The driver process's RSS, read after a memory-reducing GC, is 127.7 →
+  129.8 → 132.3 → 139.0 MiB at 100, 250, 500 and 1000 tasks (1.09×, target ≤ 1.1×; 126.3 →
+  140.0 MiB, 1.11×, in the run before log reads were kept alive). What grows, by the
+  checkpoints' figures: not the pages of mapped files (57.6 → 57.8 MiB: code run for the
+  first time), nor external memory (13.5 → 13.4 MiB), but anonymous memory, 70.2 → 81.4
+  MiB: V8's heap 3.2 MiB of it (33.9 → 37.1 MiB, 33.1 → 35.4 MiB in use, though no task is
+  kept: every one was cleaned up; what holds the 2.3 MiB more is not found yet) and 8.0 MiB
+  outside the heap, 6.8 of them between tasks 500 and 1000. The same run with V8's
+  optimizing compilers off (\`DRIVETRAIN_SCALE_NODE_FLAGS='--no-opt --no-maglev' npm run bench
+  -- --only Scale --no-write\`, as fast: 7.8–8.4 tasks a second) grows 120.2 → 126.6 MiB
+  (1.05×): its heap 34.6 → 35.4 MiB and 5.6 MiB outside it, the compilers' zones staying at
+  their 9.8 MiB peak, where they reach 11.9 MiB with the compilers on. So about half the
+  growth (11.3 against 6.4 MiB) is V8 optimizing more of the code as it runs, with the
+  working memory the C allocator keeps: warm-up, not tasks. The other ~5.6 MiB of native
+  memory (6 KiB a task over 900 tasks) is not attributed yet; the C allocator keeping freed
+  network and TLS buffers is the likely suspect.
+  Log reads (plain and followed) and the pod watch now share kept-alive connections, one pool
+  per cluster and user (\`drivers/k8s/kept-alive-connections.ts\`); before, client-node's
+  https.Agent kept no connection alive, so each of the 1000 log reads made a TLS handshake
+  of its own. Those handshakes were not what grew: measured apart (a client of its own
+  reading 3000 logs, 50 at a time, from a local https server; three runs each way), a
+  connection per read grew the process 0.9–2.6 MiB from read 100 to read 1000 and the
+  kept-alive pool 2.9–4.7 MiB (10.2 in a fourth run). What the pool saves is a handshake
+  per read, and its CPU: connections are opened only for reads in flight at once (at most
+  50 here). Before the API clients shared one pool, the process grew
+  130 → 156 MiB (1.20×): @kubernetes/client-node 2.0.1 makes a new undici Agent, so a new
+  TLS connection and pool, for every request (\`KubeConfig.applySecurityAuthentication\`
+  calls \`createDispatcher\`, which caches nothing); 3000 reads alone grew a process 113 →
+  191 MiB, 115 → 135 MiB on one pool (\`drivers/k8s/shared-connections.ts\`). An earlier
+  run on a busier engine had one failed task of 1000 (a container reported lost while it
+  ran, ContainerStatusUnknown, not explained yet).
+- **P6k (≤ 150 MB for 1000 finished Kubernetes tasks): 139.4 MiB = 146.1 MB, met.** 124.3
+  MiB before (driver loaded, one task run), 139.4 MiB holding 1000 finished tasks after a
+  memory-reducing GC (173 MiB after a plain GC, V8's heap then 71 MiB for 37 MiB in use);
+  15.1 KiB per task from task 250 to 1000 (16.1 KiB and 136.1 MiB in the run before; P6k
+  reads no log, so only its pod watch moved to the kept-alive pool). With a new connection
+  pool per request it was 153.1 MiB (33.8 KiB per task). Making them finish took 122 s and
+  the close of the 1000 pods is quick; before, that close outlasted its minute. An
   earlier run failed at task 118: the engine dropped the connection of a container start
   (socket hang up) and the local kubelet reported the container could not run; it now reads
   the container's state after a start whose answer was lost, and starts it again if it
-  never ran. The k8s driver's process holds ~122 MiB before its first task, against ~67 MiB
+  never ran. The k8s driver's process holds ~124 MiB before its first task, against ~67 MiB
   for the Docker driver's (P6): the client library's share, which lazy loading cut (I1).
 
 ## How the figures grow
