@@ -163,8 +163,8 @@ run again, alone (load average ~40), on the build with them.
   MiB: V8's heap 3.2 MiB of it (33.9 → 37.1 MiB, 33.1 → 35.4 MiB in use, though no task is
   kept: every one was cleaned up; what holds the 2.3 MiB more is not found yet) and 8.0 MiB
   outside the heap, 6.8 of them between tasks 500 and 1000. The same run with V8's
-  optimizing compilers off (\`DRIVETRAIN_SCALE_NODE_FLAGS='--no-opt --no-maglev' npm run bench
-  -- --only Scale --no-write\`, as fast: 7.8–8.4 tasks a second) grows 120.2 → 126.6 MiB
+  optimizing compilers off in the child (\`DRIVETRAIN_SCALE_NODE_FLAGS='--no-opt --no-maglev'\`,
+  its results kept out of the table; as fast: 7.8–8.4 tasks a second) grows 120.2 → 126.6 MiB
   (1.05×): its heap 34.6 → 35.4 MiB and 5.6 MiB outside it, the compilers' zones staying at
   their 9.8 MiB peak, where they reach 11.9 MiB with the compilers on. So about half the
   growth (11.3 against 6.4 MiB) is V8 optimizing more of the code as it runs, with the
