@@ -1,10 +1,9 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { currentOwner, formatOwner } from '../../src/kit/owner.js';
 import { LABELS } from '../../src/labels.js';
 import { DOCKER_LABELS } from '../../drivers/docker/naming.js';
 import { eventually } from '../support/poll.js';
+import { killOnceItSays } from '../support/killed-child.js';
 import { docker, openDriver } from './helpers.js';
 
 /**
@@ -35,20 +34,8 @@ async function heartbeatsOfPid(pid: number): Promise<Volume[]> {
 
 /** A process that opens a driver of `namespace`, runs a task in it and is SIGKILLed once it runs; resolves with its pid. */
 async function killedOwnerOf(namespace: string): Promise<number> {
-  const root = fileURLToPath(new URL('../../', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/reliability/orphan-owner.ts', 'docker', namespace, '{}'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    await eventually(() => output.includes('running\n') || child.exitCode !== null, 60_000, 'the other process to run its task');
-    expect(output).toContain('running\n');
-  } finally {
-    child.kill('SIGKILL');
-    await exited;
-  }
-  return child.pid!;
+  const { pid } = await killOnceItSays('test/reliability/orphan-owner.ts', ['docker', namespace, '{}'], 'running', { timeoutMs: 60_000 });
+  return pid;
 }
 
 function marksOf(namespace: string): Promise<Volume[]> {

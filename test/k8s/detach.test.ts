@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { V1Lease } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import { DriverClosedError } from '../../src/errors.js';
@@ -7,10 +5,9 @@ import { testNamespace } from '../setup/test-run.js';
 import { ownCluster } from './own-cluster.js';
 import { leaseExpired, leasesNaming } from '../support/owner-leases.js';
 import { eventually } from '../support/poll.js';
+import { killOnceItSays } from '../support/killed-child.js';
 import { leaseNamespaces } from '../../drivers/k8s/owner-lease.js';
 import { taskObjectName } from '../../drivers/k8s/naming.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 // A cluster of its own: no other file's reaper (`--unowned` ones included) meets what detach leaves.
 const { cluster, core, batch, k8sNamespace, newDriver } = await ownCluster('k8dt');
@@ -65,18 +62,8 @@ describe('k8s driver: detach', () => {
   it('what it left is never reaped, also once its process is gone and the Lease it shared expired', async () => {
     const keeper = testNamespace('k8dt-keeper');
     const detached = testNamespace('k8dt-left');
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/k8s/detach-owner.ts', cluster.kubeconfigPath, keeper, detached], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    try {
-      await eventually(() => output.includes('detached\n') || child.exitCode !== null, 90_000, 'the owner to detach');
-      expect(output).toBe('detached\n');
-    } finally {
-      child.kill('SIGKILL');
-      await exited;
-    }
+    const { output } = await killOnceItSays('test/k8s/detach-owner.ts', [cluster.kubeconfigPath, keeper, detached], 'detached', { timeoutMs: 90_000 });
+    expect(output).toBe('detached\n');
     const job = `Job/${taskObjectName(detached, 'attempt')}`;
     expect(await present(detached)).toContain(job);
     // The killed process's Lease (2 s) names its keeper's namespace only; once it expired, a reaper takes that one, never the detached.

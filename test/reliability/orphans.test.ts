@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, inject, it } from 'vitest';
 import { CoordinationV1Api, KubeConfig } from '@kubernetes/client-node';
 import { createDriver } from '../../src/index.js';
@@ -7,11 +5,10 @@ import type { Driver } from '../../src/types.js';
 import { runCli } from '../cli/helpers.js';
 import { testNamespace } from '../setup/test-run.js';
 import { eventually } from '../support/poll.js';
+import { killOnceItSays } from '../support/killed-child.js';
 import { leaseExpired, leasesNaming } from '../support/owner-leases.js';
 import { LABELS } from '../../src/labels.js';
 import { ALL_DRIVERS, docker, K8S, openDriver, type DriverUnderTest } from './drivers.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Options of the killed owner and of the drivers that reap it: a short lease where one is judged by its age. */
 function ownerOptions(under: DriverUnderTest): Record<string, unknown> {
@@ -23,21 +20,13 @@ function ownerOptions(under: DriverUnderTest): Record<string, unknown> {
  * (and a live neighbour, opened meanwhile, left it alone). `extra`: more options of its driver.
  */
 async function killedOwner(under: DriverUnderTest, namespace: string, extra: Record<string, unknown> = {}): Promise<number> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/reliability/orphan-owner.ts', under.name, namespace, JSON.stringify({ ...ownerOptions(under), ...extra })], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    await eventually(() => output.includes('running\n') || child.exitCode !== null, under.budgetMs, 'the owner to start its task');
-    expect(output).toContain('running\n');
+  const options = JSON.stringify({ ...ownerOptions(under), ...extra });
+  const { pid } = await killOnceItSays('test/reliability/orphan-owner.ts', [under.name, namespace, options], 'running', {
+    timeoutMs: under.budgetMs,
     // While its owner lives, no driver reaps the namespace (the owner's own open reaped others).
-    expect(await under.countTasks(namespace)).toBe(1);
-  } finally {
-    child.kill('SIGKILL');
-    await exited;
-  }
-  return child.pid!;
+    whileRunning: async () => expect(await under.countTasks(namespace)).toBe(1),
+  });
+  return pid;
 }
 
 /** The owner Leases of the local cluster's `default` namespace that name `namespace`. */
