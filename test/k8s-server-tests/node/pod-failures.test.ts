@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { Transform, type Readable } from 'node:stream';
 import Dockerode from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { KObject } from '../../k8s-server/api.js';
 import { NODE_LABELS } from '../../k8s-server/node/kubelet/labels.js';
 import { busyboxPod, containerState, isFinished, randomName, startTestCluster, type TestCluster } from './helpers.js';
 
@@ -38,10 +39,11 @@ function startLostDocker(): Dockerode {
 }
 
 /**
- * An engine client whose start of each pod's `main` container waits until the test lets it
- * go (a start held up by a loaded engine): `held` resolves once a start is waiting.
+ * An engine client whose `step` (the output attach before the start, or the start) of each
+ * pod's `main` container waits until the test lets it go: a step held up by a loaded engine.
+ * `held` resolves once one is waiting.
  */
-function heldStartDocker(): { engine: Dockerode; held: Promise<void>; release: () => void } {
+function heldStepDocker(step: 'attach' | 'start'): { engine: Dockerode; held: Promise<void>; release: () => void } {
   let release!: () => void;
   const released = new Promise<void>((resolve) => (release = resolve));
   let holding!: () => void;
@@ -51,12 +53,12 @@ function heldStartDocker(): { engine: Dockerode; held: Promise<void>; release: (
   engine.createContainer = (async (options: Dockerode.ContainerCreateOptions) => {
     const container = await createContainer(options);
     if (options.Labels?.[NODE_LABELS.container] !== 'main') return container;
-    const start = container.start.bind(container) as () => Promise<unknown>;
-    container.start = (async () => {
+    const original = (container[step] as (...args: unknown[]) => Promise<unknown>).bind(container);
+    (container as unknown as Record<string, unknown>)[step] = async (...args: unknown[]) => {
       holding();
       await released;
-      return start();
-    }) as typeof container.start;
+      return original(...args);
+    };
     return container;
   }) as typeof engine.createContainer;
   return { engine, held, release };
@@ -236,8 +238,9 @@ describe('pod failures as a kubelet reports them', () => {
     expect(containerState(pod).terminated.exitCode).toBe(137);
   });
 
-  it('the deadline passing while a start is held up: the start completes and the container is then killed, 137, never a start failure', { timeout: 120_000 }, async () => {
-    const slow = heldStartDocker();
+  /** Runs a pod whose deadline passes while `step` of its container is held up; resolves with the pod once it ended. */
+  async function deadlineDuringHeldStep(step: 'attach' | 'start'): Promise<KObject | undefined> {
+    const slow = heldStepDocker(step);
     const late = await startTestCluster({ docker: slow.engine });
     try {
       const name = randomName('late');
@@ -265,11 +268,22 @@ describe('pod failures as a kubelet reports them', () => {
       const pod = await ended;
       expect(startFailures).toEqual([]);
       expect(pod!.status).toMatchObject({ phase: 'Failed', reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
-      expect(containerState(pod).terminated).toMatchObject({ exitCode: 137, reason: 'Error' });
+      return pod;
     } finally {
       slow.release();
       await late.stop();
     }
+  }
+
+  it('the deadline passing while a start is held up: the start completes and the container is then killed, 137, never a start failure', { timeout: 120_000 }, async () => {
+    const pod = await deadlineDuringHeldStep('start');
+    expect(containerState(pod).terminated).toMatchObject({ exitCode: 137, reason: 'Error' });
+  });
+
+  it('the deadline passing between the create and the start: the container is removed unstarted, never a start failure', { timeout: 120_000 }, async () => {
+    const pod = await deadlineDuringHeldStep('attach');
+    expect(containerState(pod).running).toBeUndefined();
+    expect(containerState(pod).terminated).toMatchObject({ exitCode: 137, reason: 'ContainerStatusUnknown' });
   });
 
   it('a container still waiting when the deadline ends the pod is reported ContainerStatusUnknown, 137', { timeout: 120_000 }, async () => {

@@ -157,17 +157,20 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
     }
     record.containerID = `docker://${container.id}`;
     env.event('Normal', 'Created', `Created container: ${spec.name}`);
-    if (env.signal.aborted) {
-      // Stopped between create and start: a never-started container has no exit to wait for.
-      await container.remove({ force: true }).catch(() => undefined);
-      env.containers.exited(container.id);
-      return undefined;
-    }
-    await captureOutput(env, container, spec, record.restartCount);
-    const start = startProcess(env, container).then(() => env.containers.started(container.id));
-    env.containers.starting(start);
+    // From its create until its start is answered, a kill of the pod waits for this container
+    // (PodContainers.startsSettled), and then finds it either started or removed here.
+    let settled!: () => void;
+    env.containers.starting(new Promise<void>((resolve) => (settled = resolve)));
     try {
-      await start;
+      await captureOutput(env, container, spec, record.restartCount);
+      if (env.signal.aborted) {
+        // Stopped before its start: a never-started container has no exit to wait for.
+        await container.remove({ force: true }).catch(() => undefined);
+        env.containers.exited(container.id);
+        return undefined;
+      }
+      await startProcess(env, container);
+      env.containers.started(container.id);
     } catch (error) {
       const info = await container.inspect().catch(() => undefined);
       // A start the runtime refused may leave the container made and never started: it is then stopped (removed) with the pod.
@@ -192,6 +195,8 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
       // that is not yet Failed with DeadlineExceeded.
       if (!env.signal.aborted) env.flush();
       return container.id;
+    } finally {
+      settled();
     }
     // It ran, though it may have ended already: its exit (and whether it was an OOM kill) is
     // read by the exit monitor, as every exit is.

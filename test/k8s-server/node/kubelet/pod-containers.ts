@@ -90,7 +90,7 @@ export class PodContainers {
     if (known) known.phase = 'exited';
   }
 
-  /** A start of one of the pod's containers is in flight until `start` settles. */
+  /** A start of one of the pod's containers (from its create on) is in flight until `start` settles. */
   starting(start: Promise<unknown>): void {
     this.startsInFlight.add(start);
     void start.then(
