@@ -57,9 +57,7 @@ const pools = new Map<string, Pool>();
  * cluster is reached through a proxy (the request then keeps the agent client-node gave it).
  */
 export function keptAliveAgentFor(kc: KubeConfig): Agent | undefined {
-  const cluster = kc.getCurrentCluster();
-  if (cluster === null || (cluster.proxyUrl ?? '') !== '') return undefined;
-  return poolFor(clusterIdentity(kc), cluster.server.startsWith('https:')).agent;
+  return poolOf(kc)?.pool.agent;
 }
 
 /**
@@ -67,10 +65,9 @@ export function keptAliveAgentFor(kc: KubeConfig): Agent | undefined {
  * nothing). The last holder to let go destroys every connection of the pool, idle or not.
  */
 export function holdKeptAliveConnections(kc: KubeConfig): () => void {
-  const cluster = kc.getCurrentCluster();
-  if (cluster === null || (cluster.proxyUrl ?? '') !== '') return () => undefined;
-  const key = clusterIdentity(kc);
-  const pool = poolFor(key, cluster.server.startsWith('https:'));
+  const found = poolOf(kc);
+  if (found === undefined) return () => undefined;
+  const { key, pool } = found;
   pool.holders += 1;
   let held = true;
   return () => {
@@ -92,12 +89,16 @@ export function dropIdleConnections(agent: Agent): void {
   for (const sockets of Object.values(agent.freeSockets ?? {})) for (const socket of [...(sockets ?? [])]) socket.destroy();
 }
 
-function poolFor(key: string, tls: boolean): Pool {
+/** `kc`'s pool and its key, made on first use; none for a cluster reached through a proxy. */
+function poolOf(kc: KubeConfig): { key: string; pool: Pool } | undefined {
+  const cluster = kc.getCurrentCluster();
+  if (cluster === null || (cluster.proxyUrl ?? '') !== '') return undefined;
+  const key = clusterIdentity(kc);
   let pool = pools.get(key);
   if (pool === undefined) {
     const options = { keepAlive: true, keepAliveMsecs: TCP_KEEPALIVE_DELAY_MS, timeout: IDLE_MS, maxSockets: Number.POSITIVE_INFINITY, scheduling: 'lifo' as const };
-    pool = { agent: tls ? new (nodeHttps().Agent)(options) : new (nodeHttp().Agent)(options), holders: 0 };
+    pool = { agent: cluster.server.startsWith('https:') ? new (nodeHttps().Agent)(options) : new (nodeHttp().Agent)(options), holders: 0 };
     pools.set(key, pool);
   }
-  return pool;
+  return { key, pool };
 }

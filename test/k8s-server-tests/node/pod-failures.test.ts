@@ -15,16 +15,25 @@ afterAll(async () => {
   await t?.stop();
 });
 
+/** An engine client that applies `adjust` to each container it creates (an engine that misbehaves on purpose). */
+function adjustingCreated(adjust: (container: Dockerode.Container, options: Dockerode.ContainerCreateOptions) => void): Dockerode {
+  const engine = new Dockerode();
+  const createContainer = engine.createContainer.bind(engine);
+  engine.createContainer = (async (options: Dockerode.ContainerCreateOptions) => {
+    const container = await createContainer(options);
+    adjust(container, options);
+    return container;
+  }) as typeof engine.createContainer;
+  return engine;
+}
+
 /**
  * An engine client that loses the answer of the first start of each pod container (the
  * connection drops, as an engine under load does now and then): for a pod whose name contains
  * `never` the start does not reach the engine, otherwise it does and only its answer is lost.
  */
 function startLostDocker(): Dockerode {
-  const engine = new Dockerode();
-  const createContainer = engine.createContainer.bind(engine);
-  engine.createContainer = (async (options: Dockerode.ContainerCreateOptions) => {
-    const container = await createContainer(options);
+  return adjustingCreated((container, options) => {
     const start = container.start.bind(container) as () => Promise<unknown>;
     let lost = false;
     container.start = (async () => {
@@ -33,9 +42,7 @@ function startLostDocker(): Dockerode {
       if (!(options.name ?? '').includes('never')) await start();
       throw new Error('socket hang up');
     }) as typeof container.start;
-    return container;
-  }) as typeof engine.createContainer;
-  return engine;
+  });
 }
 
 /**
@@ -48,19 +55,15 @@ function heldStepDocker(step: 'attach' | 'start'): { engine: Dockerode; held: Pr
   const released = new Promise<void>((resolve) => (release = resolve));
   let holding!: () => void;
   const held = new Promise<void>((resolve) => (holding = resolve));
-  const engine = new Dockerode();
-  const createContainer = engine.createContainer.bind(engine);
-  engine.createContainer = (async (options: Dockerode.ContainerCreateOptions) => {
-    const container = await createContainer(options);
-    if (options.Labels?.[NODE_LABELS.container] !== 'main') return container;
+  const engine = adjustingCreated((container, options) => {
+    if (options.Labels?.[NODE_LABELS.container] !== 'main') return;
     const original = (container[step] as (...args: unknown[]) => Promise<unknown>).bind(container);
     (container as unknown as Record<string, unknown>)[step] = async (...args: unknown[]) => {
       holding();
       await released;
       return original(...args);
     };
-    return container;
-  }) as typeof engine.createContainer;
+  });
   return { engine, held, release };
 }
 

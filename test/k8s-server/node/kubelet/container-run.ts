@@ -187,12 +187,9 @@ export async function startContainer(env: RunEnv, spec: any, record: ContainerRe
         },
       };
       env.event('Warning', 'Failed', `Error: failed to start container "${spec.name}": ${message}`);
-      // A start that failed because the pod is being stopped (its deadline passed, or it is being
-      // deleted) is written with the pod's final phase, never before it: a kubelet computes every
-      // status it writes with the pod's deadline applied (pkg/kubelet/kubelet_pods.go
-      // generateAPIPodStatus, via the active-deadline sync handler's ShouldEvict in
-      // pkg/kubelet/active_deadline.go), so no client sees this container's start failure on a pod
-      // that is not yet Failed with DeadlineExceeded.
+      // A kill waits for this start (PodContainers.startsSettled), so a stopping pod does not
+      // make it fail; a start that failed anyway while the pod is being stopped is left to the
+      // status its worker writes next.
       if (!env.signal.aborted) env.flush();
       return container.id;
     } finally {
